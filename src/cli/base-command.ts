@@ -1,0 +1,75 @@
+import {Command, ux, type Interfaces} from '@oclif/core'
+
+import {loadConfigFile, resolveSettings, type FlagValues, type Settings} from '../lib/config.ts'
+import {debugEnabled} from '../lib/debug.ts'
+import {ExitCode, VpcscError} from '../lib/errors.ts'
+import {renderError} from '../lib/render/text.ts'
+import {configFlag} from './flags.ts'
+
+/**
+ * Every vpcsc command extends this: it owns --json, settings resolution, the spinner, and
+ * error handling (typed errors from src/lib become one or two lines and an exit code;
+ * stack traces only with DEBUG=vpcsc*).
+ */
+export abstract class VpcscCommand extends Command {
+  static override enableJsonFlag = true
+  static override baseFlags = {...configFlag}
+
+  protected async settingsFrom(flags: FlagValues & {config?: string}): Promise<Settings> {
+    const config = await loadConfigFile(flags.config)
+    return resolveSettings(flags, process.env, config)
+  }
+
+  /** A spinner on stderr around a remote wait, only in a terminal and not in --json mode. */
+  protected async step<T>(message: string, work: Promise<T> | (() => Promise<T>)): Promise<T> {
+    const interactive = process.stderr.isTTY && !this.jsonEnabled()
+    if (interactive) ux.action.start(message)
+    try {
+      const result = await (typeof work === 'function' ? work() : work)
+      if (interactive) ux.action.stop()
+      return result
+    } catch (error) {
+      if (interactive) ux.action.stop('failed')
+      throw error
+    }
+  }
+
+  /** A warning on stderr, silent in --json mode (the result carries the warnings). */
+  protected note(message: string): void {
+    if (!this.jsonEnabled()) process.stderr.write(`${message}\n`)
+  }
+
+  override async catch(error: Interfaces.CommandError): Promise<unknown> {
+    try {
+      ux.action.stop('failed')
+    } catch {
+      // no spinner was running
+    }
+    const known = error instanceof VpcscError ? error : fromOclifError(error)
+    if (!known) {
+      if (debugEnabled()) process.stderr.write(`${error.stack ?? error.message}\n`)
+      return super.catch(error)
+    }
+    process.exitCode = known.exitCode
+    if (debugEnabled() && known.stack) process.stderr.write(`${known.stack}\n`)
+    if (this.jsonEnabled()) {
+      this.logJson({error: {code: known.code, message: known.message, hint: known.hint, exitCode: known.exitCode, details: known.details}})
+    } else {
+      process.stderr.write(renderError(known.message, known.hint))
+    }
+    return undefined
+  }
+}
+
+/** oclif's own parse errors (unknown flag, bad integer, ...) are usage errors: exit 2. */
+function fromOclifError(error: Interfaces.CommandError): VpcscError | undefined {
+  const oclif = (error as {oclif?: {exit?: number}}).oclif
+  if (!oclif || typeof oclif.exit !== 'number') return undefined
+  if (oclif.exit === 0) return undefined
+  const [first, ...rest] = error.message.split('\n').filter((line) => line.trim() !== '')
+  return new VpcscError(first ?? error.message, {
+    exitCode: ExitCode.usage,
+    code: 'USAGE',
+    hint: rest.find((line) => /See more help|--help/.test(line))?.trim() ?? 'See --help for the flags this command takes.',
+  })
+}

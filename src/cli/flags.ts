@@ -1,0 +1,37 @@
+import {Flags} from '@oclif/core'
+
+import {ENV} from '../lib/config.ts'
+
+/**
+ * Flags shared by commands. None has a default here: a default would hide the config
+ * file's value, so defaults are applied in src/lib/config.ts after flag > env > file.
+ */
+
+export const configFlag = {
+  config: Flags.string({description: `Config file (default ./vpcsc.config.json). Env: ${ENV.config}.`, env: ENV.config, helpGroup: 'CONFIG'}),
+}
+
+export const googleFlags = {
+  policy: Flags.string({description: `Access policy: number or accessPolicies/NUMBER. Env: ${ENV.policy}.`, helpGroup: 'GOOGLE'}),
+  level: Flags.string({description: `Access level: id or full resource name. Env: ${ENV.level}.`, helpGroup: 'GOOGLE'}),
+  perimeter: Flags.string({description: `Service perimeter: id or full resource name. Env: ${ENV.perimeter}.`, helpGroup: 'GOOGLE'}),
+  'project-number': Flags.string({description: `Project number protected by the perimeter. Env: ${ENV.projectNumber}.`, helpGroup: 'GOOGLE'}),
+  'impersonate-service-account': Flags.string({description: `Call Google APIs as this service account. Env: ${ENV.impersonateServiceAccount}.`, helpGroup: 'GOOGLE'}),
+}
+
+export const levelConditionFlag = {
+  condition: Flags.integer({description: `Index of the level condition holding the IP list, when more than one does. Env: ${ENV.condition}.`, min: 0, helpGroup: 'GOOGLE'}),
+}
+
+export const awsFlags = {
+  region: Flags.string({description: `AWS region to search (repeatable). Env: ${ENV.regions} (comma-separated); default: the AWS default region.`, multiple: true, helpGroup: 'AWS'}),
+  'all-regions': Flags.boolean({description: `Search every region the account has enabled. Env: ${ENV.allRegions}.`, helpGroup: 'AWS'}),
+  profile: Flags.string({description: `AWS profile. Env: ${ENV.profile}.`, helpGroup: 'AWS'}),
+  'nat-gateway': Flags.string({description: `NAT gateway id to include (repeatable). Env: ${ENV.natGateways}.`, multiple: true, helpGroup: 'AWS'}),
+  'nat-tag': Flags.string({description: `Only NAT gateways with this tag, KEY=VALUE (repeatable, all must match). Env: ${ENV.natTags}.`, multiple: true, helpGroup: 'AWS'}),
+  vpc: Flags.string({description: `Only NAT gateways in this VPC (repeatable). Env: ${ENV.vpcs}.`, multiple: true, helpGroup: 'AWS'}),
+}
+
+export const keepFlag = {
+  keep: Flags.string({description: `CIDR always kept in the level, besides the NAT IPs (repeatable). Env: ${ENV.keep}.`, multiple: true}),
+}

@@ -1,0 +1,37 @@
+import {Flags} from '@oclif/core'
+
+import {VpcscCommand} from '../cli/base-command.ts'
+import {awsFlags, googleFlags, keepFlag, levelConditionFlag} from '../cli/flags.ts'
+import {createClients} from '../lib/clients.ts'
+import {EXIT_CODES_HELP, ExitCode} from '../lib/errors.ts'
+import {renderStatus} from '../lib/render/status.ts'
+import {gatherStatus, type StatusReport} from '../lib/status.ts'
+
+export default class Status extends VpcscCommand {
+  static override summary = 'Show the perimeter, the access level, the NAT egress IPs and the drift between them.'
+  static override description = `Read-only: reads Access Context Manager and AWS concurrently and never writes.
+Drift is a NAT egress IP the level does not admit, or a CIDR in the level that matches no NAT gateway and is not kept with --keep (TEST-NET ranges there usually mean an interrupted deny test).
+
+${EXIT_CODES_HELP}`
+  static override examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> --check',
+    '<%= config.bin %> <%= command.id %> --policy 555000111222 --level vpcsc_allow_ec2_ip --region eu-west-1 --json',
+  ]
+  static override flags = {
+    ...googleFlags,
+    ...levelConditionFlag,
+    ...awsFlags,
+    ...keepFlag,
+    check: Flags.boolean({description: 'Exit 3 when there is drift (for CI and monitoring).'}),
+  }
+
+  async run(): Promise<StatusReport> {
+    const {flags} = await this.parse(Status)
+    const settings = await this.settingsFrom(flags)
+    const report = await this.step('Reading Google Cloud and AWS', () => gatherStatus(settings, createClients(settings)))
+    if (!this.jsonEnabled()) process.stdout.write(renderStatus(report))
+    if (flags.check && !report.drift.inSync) process.exitCode = ExitCode.drift
+    return report
+  }
+}

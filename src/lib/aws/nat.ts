@@ -1,0 +1,210 @@
+import type {EC2Client, NatGateway} from '@aws-sdk/client-ec2'
+
+import {runtimeError, usageError} from '../errors.ts'
+
+/**
+ * Finds the public egress addresses of the selected NAT gateways. The AWS SDK is loaded
+ * lazily: it is the heaviest import vpcsc has, and commands that never touch AWS should
+ * not pay for it.
+ */
+
+export interface NatSelection {
+  /** Regions to search; empty means the SDK's default region (AWS_REGION, profile). */
+  regions: string[]
+  allRegions: boolean
+  profile?: string
+  natGatewayIds: string[]
+  natTags: {key: string; value: string}[]
+  vpcIds: string[]
+}
+
+export interface NatAddress {
+  publicIp?: string
+  privateIp?: string
+  allocationId?: string
+  isPrimary: boolean
+  status?: string
+}
+
+export interface NatGatewayInfo {
+  id: string
+  region: string
+  vpcId?: string
+  subnetId?: string
+  state: string
+  connectivityType: string
+  name?: string
+  addresses: NatAddress[]
+}
+
+export interface EgressIp {
+  ip: string
+  natGatewayId: string
+  region: string
+  primary: boolean
+}
+
+export interface NatDiscovery {
+  regions: string[]
+  /** Every gateway the selection matched, usable or not. */
+  gateways: NatGatewayInfo[]
+  egressIps: EgressIp[]
+  warnings: string[]
+  /** Gateway ids asked for by --nat-gateway that no region holds. */
+  missingGatewayIds: string[]
+}
+
+/** Address states in which the address carries, or is about to carry, traffic. */
+const LIVE_ADDRESS_STATUSES = new Set(['succeeded', 'associating', 'assigning'])
+
+/**
+ * Pure selection: which gateways and addresses count as egress, with a warning for every
+ * one left out. Tag filters are re-checked here because not every EC2 endpoint applies
+ * them (moto ignores them), and a wrong gateway's IP in an allowlist is a hole.
+ */
+export function selectEgress(gateways: NatGatewayInfo[], selection: Pick<NatSelection, 'natGatewayIds' | 'natTags' | 'vpcIds'>, tagsOf: (id: string) => Record<string, string>): {
+  gateways: NatGatewayInfo[]
+  egressIps: EgressIp[]
+  warnings: string[]
+  missingGatewayIds: string[]
+} {
+  const matched = gateways.filter((gateway) => {
+    if (selection.natGatewayIds.length > 0 && !selection.natGatewayIds.includes(gateway.id)) return false
+    if (selection.vpcIds.length > 0 && (!gateway.vpcId || !selection.vpcIds.includes(gateway.vpcId))) return false
+    const tags = tagsOf(gateway.id)
+    return selection.natTags.every(({key, value}) => tags[key] === value)
+  })
+  const warnings: string[] = []
+  const egressIps: EgressIp[] = []
+  for (const gateway of matched) {
+    const where = `${gateway.id} (${gateway.region})`
+    if (gateway.connectivityType === 'private') {
+      warnings.push(`${where} is a private NAT gateway: it has no public egress address; ignored.`)
+      continue
+    }
+    if (gateway.state !== 'available') {
+      const ips = gateway.addresses.map((a) => a.publicIp).filter(Boolean)
+      warnings.push(`${where} is ${gateway.state}, not available${ips.length > 0 ? `: ${ips.join(', ')} not counted` : ''}.`)
+      continue
+    }
+    for (const address of gateway.addresses) {
+      if (!address.publicIp) continue
+      const status = address.status ?? 'succeeded'
+      if (!LIVE_ADDRESS_STATUSES.has(status)) {
+        warnings.push(`${where} address ${address.publicIp} is ${status}: not counted.`)
+        continue
+      }
+      if (status !== 'succeeded') warnings.push(`${where} address ${address.publicIp} is still ${status}: counted.`)
+      egressIps.push({ip: address.publicIp, natGatewayId: gateway.id, region: gateway.region, primary: address.isPrimary})
+    }
+  }
+  const found = new Set(gateways.map((g) => g.id))
+  const missingGatewayIds = selection.natGatewayIds.filter((id) => !found.has(id))
+  for (const id of missingGatewayIds) warnings.push(`NAT gateway ${id} was not found in the searched regions.`)
+  if (matched.length === 0) warnings.push('No NAT gateway matched the selection.')
+  return {gateways: matched, egressIps: dedupe(egressIps), warnings, missingGatewayIds}
+}
+
+function dedupe(ips: EgressIp[]): EgressIp[] {
+  const seen = new Set<string>()
+  return ips.filter((e) => (seen.has(e.ip) ? false : (seen.add(e.ip), true)))
+}
+
+function toInfo(gateway: NatGateway, region: string): NatGatewayInfo {
+  return {
+    id: gateway.NatGatewayId ?? '?',
+    region,
+    vpcId: gateway.VpcId,
+    subnetId: gateway.SubnetId,
+    state: gateway.State ?? 'unknown',
+    connectivityType: gateway.ConnectivityType ?? 'public',
+    name: gateway.Tags?.find((t) => t.Key === 'Name')?.Value,
+    addresses: (gateway.NatGatewayAddresses ?? []).map((a) => ({
+      publicIp: a.PublicIp,
+      privateIp: a.PrivateIp,
+      allocationId: a.AllocationId,
+      isPrimary: a.IsPrimary ?? false,
+      status: a.Status,
+    })),
+  }
+}
+
+/** Reads the NAT gateways of every selected region in parallel and selects the egress. */
+export async function discoverNatEgress(selection: NatSelection): Promise<NatDiscovery> {
+  const sdk = await import('@aws-sdk/client-ec2')
+  const clientFor = (region: string | undefined): EC2Client =>
+    new sdk.EC2Client({region, profile: selection.profile, maxAttempts: 4})
+
+  const regions = selection.allRegions ? await listRegions(clientFor, sdk, selection.regions[0]) : selection.regions
+  const targets: (string | undefined)[] = regions.length > 0 ? regions : [undefined]
+
+  const filters = [
+    ...(selection.natGatewayIds.length > 0 ? [{Name: 'nat-gateway-id', Values: selection.natGatewayIds}] : []),
+    ...(selection.vpcIds.length > 0 ? [{Name: 'vpc-id', Values: selection.vpcIds}] : []),
+    ...selection.natTags.map(({key, value}) => ({Name: `tag:${key}`, Values: [value]})),
+  ]
+
+  const tags = new Map<string, Record<string, string>>()
+  const perRegion = await Promise.all(
+    targets.map(async (requested) => {
+      const client = clientFor(requested)
+      try {
+        const region = requested ?? (await client.config.region())
+        const gateways: NatGatewayInfo[] = []
+        for await (const page of sdk.paginateDescribeNatGateways({client}, {Filter: filters.length > 0 ? filters : undefined})) {
+          for (const gateway of page.NatGateways ?? []) {
+            gateways.push(toInfo(gateway, region))
+            tags.set(gateway.NatGatewayId ?? '?', Object.fromEntries((gateway.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])))
+          }
+        }
+        return {region, gateways}
+      } catch (error) {
+        throw awsError(error, requested)
+      } finally {
+        client.destroy()
+      }
+    }),
+  )
+  const all = perRegion.flatMap((r) => r.gateways)
+  const selected = selectEgress(all, selection, (id) => tags.get(id) ?? {})
+  return {regions: perRegion.map((r) => r.region), ...selected}
+}
+
+async function listRegions(
+  clientFor: (region: string | undefined) => EC2Client,
+  sdk: typeof import('@aws-sdk/client-ec2'),
+  region: string | undefined,
+): Promise<string[]> {
+  const client = clientFor(region)
+  try {
+    const answer = await client.send(new sdk.DescribeRegionsCommand({}))
+    return (answer.Regions ?? []).map((r) => r.RegionName).filter((r): r is string => Boolean(r)).sort()
+  } catch (error) {
+    throw awsError(error, region)
+  } finally {
+    client.destroy()
+  }
+}
+
+/** AWS SDK errors as errors a user can act on. */
+export function awsError(error: unknown, region: string | undefined): Error {
+  const e = error as {name?: string; message?: string; $metadata?: {httpStatusCode?: number}; code?: string}
+  const where = region ? ` in ${region}` : ''
+  const message = e.message ?? String(error)
+  if (/Region is missing/i.test(message)) {
+    return usageError('No AWS region is set.', 'Give --region REGION (repeatable), set AWS_REGION, or set a region in your AWS profile.')
+  }
+  if (e.name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
+    return runtimeError('AWS_CREDENTIALS', `No AWS credentials found: ${message}`, 'Use --profile NAME, set AWS_PROFILE, or run `aws configure` / `aws sso login`.')
+  }
+  if (['UnauthorizedOperation', 'AccessDenied', 'AccessDeniedException'].includes(e.name ?? '')) {
+    return runtimeError('AWS_PERMISSION', `AWS denied the call${where}: ${message}`, 'The caller needs ec2:DescribeNatGateways (and ec2:DescribeRegions for --all-regions).')
+  }
+  if (['AuthFailure', 'InvalidClientTokenId', 'ExpiredToken', 'ExpiredTokenException', 'SignatureDoesNotMatch'].includes(e.name ?? '')) {
+    return runtimeError('AWS_AUTH', `AWS rejected the credentials${where}: ${message}`, 'Refresh them (aws sso login, or new keys) and run again.')
+  }
+  if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || /ECONNREFUSED|ENOTFOUND|getaddrinfo/.test(message)) {
+    return runtimeError('AWS_NETWORK', `Cannot reach AWS EC2${where}: ${message}`, 'Check the network, or AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_EC2 if you set one.')
+  }
+  return runtimeError('AWS', `AWS EC2 call failed${where}: ${e.name ? `${e.name}: ` : ''}${message}`, 'Run again with DEBUG=vpcsc* for details.', undefined, error)
+}

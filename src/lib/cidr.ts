@@ -1,0 +1,143 @@
+import ipaddr from 'ipaddr.js'
+
+/**
+ * CIDR handling for access-level IP subnetworks. All IP math is ipaddr.js's; this module
+ * only decides what vpcsc accepts and how a CIDR is written canonically, so that two
+ * spellings of one range ("2001:DB8::/32", "2001:db8:0::/32") compare equal.
+ */
+
+type Address = ipaddr.IPv4 | ipaddr.IPv6
+
+export interface Cidr {
+  /** Canonical text: lower-case, compressed IPv6, explicit prefix. */
+  readonly text: string
+  readonly address: Address
+  readonly prefix: number
+  readonly version: 4 | 6
+}
+
+/** The largest list Access Context Manager accepts in one attribute. */
+export const MAX_SUBNETWORKS = 200
+
+/**
+ * Ranges an access level must not hold: they are not public egress addresses, and the
+ * API rejects private ranges (they belong in vpcNetworkSources). A CIDR that merely
+ * overlaps one (128.0.0.0/1 covers 172.16.0.0/12) is refused too.
+ */
+const REFUSED_RANGES: Record<4 | 6, readonly string[]> = {
+  4: ['unspecified', 'broadcast', 'multicast', 'linkLocal', 'loopback', 'carrierGradeNat', 'private'],
+  6: ['unspecified', 'linkLocal', 'multicast', 'loopback', 'uniqueLocal', 'ipv4Mapped'],
+}
+
+const RANGE_WORDS: Record<string, string> = {
+  unspecified: 'the unspecified address',
+  broadcast: 'broadcast',
+  multicast: 'multicast',
+  linkLocal: 'link-local',
+  loopback: 'loopback',
+  carrierGradeNat: 'carrier-grade NAT (RFC 6598)',
+  private: 'private (RFC 1918)',
+  uniqueLocal: 'unique local (private IPv6)',
+  ipv4Mapped: 'IPv4-mapped IPv6',
+}
+
+/** RFC 5737 / RFC 3849 documentation ranges: they match no real caller. */
+const DOCUMENTATION_RANGES = ['192.0.2.0/24', '198.51.100.0/24', '203.0.113.0/24', '2001:db8::/32'].map((c) =>
+  ipaddr.parseCIDR(c),
+)
+
+export class CidrError extends Error {
+  readonly input: string
+  constructor(input: string, reason: string) {
+    super(`"${input}" ${reason}`)
+    this.name = 'CidrError'
+    this.input = input
+  }
+}
+
+/**
+ * Parses and validates one CIDR (a bare address means /32 or /128). Throws CidrError
+ * with the reason and, for host bits, the range the user probably meant.
+ */
+export function parseCidr(input: string): Cidr {
+  const raw = input.trim()
+  let address: Address
+  let prefix: number
+  try {
+    if (raw.includes('/')) {
+      ;[address, prefix] = ipaddr.parseCIDR(raw)
+    } else {
+      address = ipaddr.parse(raw)
+      prefix = address.kind() === 'ipv4' ? 32 : 128
+    }
+  } catch {
+    throw new CidrError(input, 'is not an IPv4 or IPv6 address or CIDR range (expected e.g. 203.0.113.10/32)')
+  }
+  const version = address.kind() === 'ipv4' ? 4 : 6
+  const network = networkOf(address, prefix)
+  if (network.toString() !== address.toString()) {
+    throw new CidrError(input, `has host bits set; the range is ${network.toString()}/${prefix}`)
+  }
+  for (const rangeName of REFUSED_RANGES[version]) {
+    if (overlapsSpecialRange(address, prefix, rangeName)) {
+      throw new CidrError(input, `is ${prefix === 0 ? 'every address' : `in or overlaps a ${RANGE_WORDS[rangeName]} range`}: only public egress addresses belong in an access level`)
+    }
+  }
+  return {text: `${address.toString()}/${prefix}`, address, prefix, version}
+}
+
+function networkOf(address: Address, prefix: number): Address {
+  return address.kind() === 'ipv4'
+    ? ipaddr.IPv4.networkAddressFromCIDR(`${address.toString()}/${prefix}`)
+    : ipaddr.IPv6.networkAddressFromCIDR(`${address.toString()}/${prefix}`)
+}
+
+function overlapsSpecialRange(address: Address, prefix: number, rangeName: string): boolean {
+  // ipaddr.js keeps its range table on the prototype; its typings do not declare it.
+  const table = ((address.kind() === 'ipv4' ? ipaddr.IPv4 : ipaddr.IPv6).prototype as unknown as {SpecialRanges: unknown}).SpecialRanges as Record<
+    string,
+    [Address, number] | [Address, number][]
+  >
+  const entry = table[rangeName]
+  if (!entry) return false
+  const ranges = (Array.isArray(entry[0]) ? entry : [entry]) as [Address, number][]
+  return ranges.some(([rangeAddress, rangePrefix]) => overlaps([address, prefix], [rangeAddress, rangePrefix]))
+}
+
+/** Two CIDRs of one family overlap exactly when one contains the other's network. */
+function overlaps(a: [Address, number], b: [Address, number]): boolean {
+  if (a[0].kind() !== b[0].kind()) return false
+  return contains(a, b[0]) || contains(b, a[0])
+}
+
+function contains([network, prefix]: [Address, number], address: Address): boolean {
+  if (network.kind() !== address.kind()) return false
+  return (address as ipaddr.IPv4).match(network as ipaddr.IPv4, prefix)
+}
+
+/** Whether the CIDR admits the address (an IP string; families never match). */
+export function cidrContains(cidr: Cidr, ip: string): boolean {
+  return contains([cidr.address, cidr.prefix], ipaddr.process(ip))
+}
+
+/** A single address as the one-host CIDR the access level holds (/32 or /128). */
+export function hostCidr(ip: string): Cidr {
+  return parseCidr(ipaddr.process(ip).toString())
+}
+
+export function isDocumentationRange(cidr: Cidr): boolean {
+  return DOCUMENTATION_RANGES.some(([address, prefix]) => overlaps([cidr.address, cidr.prefix], [address, prefix]))
+}
+
+/**
+ * Canonical text for comparing what the API holds: never throws, so that a level
+ * holding something vpcsc would refuse can still be shown and diffed.
+ */
+export function canonicalCidrText(input: string): string {
+  try {
+    const [address, prefix] = ipaddr.parseCIDR(input.trim())
+    return `${address.toString()}/${prefix}`
+  } catch {
+    return input.trim()
+  }
+}

@@ -1,0 +1,20 @@
+import {AccessContextManager} from './gcp/acm.ts'
+import {GoogleRestClient} from './gcp/client.ts'
+import type {Settings} from './config.ts'
+
+/**
+ * The API clients a command needs, built from settings. Creating them starts the Google
+ * credential load and token exchange at once, so it overlaps with the AWS reads.
+ */
+export interface Clients {
+  acm: AccessContextManager
+}
+
+export function createClients(settings: Settings): Clients {
+  const google = new GoogleRestClient({
+    impersonateServiceAccount: settings.impersonateServiceAccount,
+    iamCredentialsEndpoint: process.env.VPCSC_IAMCREDENTIALS_ENDPOINT,
+  })
+  google.warmUp()
+  return {acm: new AccessContextManager(google, settings.endpoints.acm)}
+}

@@ -1,0 +1,266 @@
+import {readFile} from 'node:fs/promises'
+import path from 'node:path'
+import {z} from 'zod'
+
+import {CidrError, parseCidr, type Cidr} from './cidr.ts'
+import {usageError} from './errors.ts'
+
+/**
+ * Settings come from four places, in this order of precedence:
+ * flag > environment variable (VPCSC_*) > config file > default.
+ * Everything is resolved here, in one place, so the rule holds for every setting.
+ */
+
+export const CONFIG_FILE_NAME = 'vpcsc.config.json'
+
+const RESOURCE_ID = /^[A-Za-z][A-Za-z0-9_]{0,49}$/
+const POLICY_NAME = /^accessPolicies\/[0-9]+$/
+
+const cidrString = z.string().superRefine((value, ctx) => {
+  try {
+    parseCidr(value)
+  } catch (error) {
+    ctx.addIssue({code: 'custom', message: error instanceof CidrError ? error.message : String(error)})
+  }
+})
+
+const tagString = z.string().regex(/^[^=]+=.*$/, 'expected KEY=VALUE')
+
+/** The config file's schema: every key is optional and unknown keys are errors (typos). */
+export const configFileSchema = z.strictObject({
+  $schema: z.string().optional(),
+  policy: z.string().min(1).optional(),
+  level: z.string().min(1).optional(),
+  perimeter: z.string().min(1).optional(),
+  projectNumber: z.string().regex(/^[0-9]+$/, 'expected a project number (digits only)').optional(),
+  regions: z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-[0-9]+$/, 'expected an AWS region such as eu-west-1')).optional(),
+  allRegions: z.boolean().optional(),
+  profile: z.string().min(1).optional(),
+  natGateways: z.array(z.string().regex(/^nat-[0-9a-f]+$/, 'expected a NAT gateway id such as nat-0abc123')).optional(),
+  natTags: z.array(tagString).optional(),
+  vpcs: z.array(z.string().regex(/^vpc-[0-9a-f]+$/, 'expected a VPC id such as vpc-0abc123')).optional(),
+  keep: z.array(cidrString).optional(),
+  condition: z.number().int().min(0).max(39).optional(),
+  impersonateServiceAccount: z.string().email('expected a service account email').optional(),
+})
+export type ConfigFile = z.infer<typeof configFileSchema>
+
+export interface LoadedConfig {
+  /** Absolute path, or undefined when no file was found (that is fine). */
+  file?: string
+  values: ConfigFile
+}
+
+/**
+ * Reads `--config FILE` (must exist) or ./vpcsc.config.json (optional). Errors name the
+ * file, the field, what is wrong and what is expected.
+ */
+export async function loadConfigFile(explicit: string | undefined, cwd = process.cwd()): Promise<LoadedConfig> {
+  const file = path.resolve(cwd, explicit ?? CONFIG_FILE_NAME)
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && explicit === undefined) return {values: {}}
+    throw usageError(`Cannot read config file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`, 'Check the --config path (or VPCSC_CONFIG).')
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (error) {
+    throw usageError(`${file}: not valid JSON (${(error as Error).message}).`, 'Fix the syntax; see the README for an example config file.')
+  }
+  const parsed = configFileSchema.safeParse(json)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    const field = issue.path.length > 0 ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : undefined
+    const what =
+      issue.code === 'unrecognized_keys'
+        ? `unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}; expected one of: ${Object.keys(configFileSchema.shape).filter((k) => k !== '$schema').join(', ')}`
+        : issue.message.replace(/^Invalid input: /, '')
+    const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more problem${parsed.error.issues.length > 2 ? 's' : ''})` : ''
+    throw usageError(`${file}: ${field ? `field "${field}": ` : ''}${what}${more}.`, 'Fix the config file; see the README for every field.')
+  }
+  return {file, values: parsed.data}
+}
+
+/** What the command's flags gave (undefined = not given). */
+export interface FlagValues {
+  policy?: string
+  level?: string
+  perimeter?: string
+  'project-number'?: string
+  region?: string[]
+  'all-regions'?: boolean
+  profile?: string
+  'nat-gateway'?: string[]
+  'nat-tag'?: string[]
+  vpc?: string[]
+  keep?: string[]
+  condition?: number
+  'impersonate-service-account'?: string
+}
+
+export interface Settings {
+  policy?: string
+  level?: string
+  perimeter?: string
+  projectNumber?: string
+  regions: string[]
+  allRegions: boolean
+  profile?: string
+  natGatewayIds: string[]
+  natTags: {key: string; value: string}[]
+  vpcIds: string[]
+  keep: Cidr[]
+  condition?: number
+  impersonateServiceAccount?: string
+  endpoints: {acm: string}
+  /** Where each setting came from, for error messages. */
+  configFile?: string
+}
+
+export const DEFAULT_ACM_ENDPOINT = 'https://accesscontextmanager.googleapis.com'
+
+/** Environment variable of every setting (documented in the README and in help). */
+export const ENV = {
+  policy: 'VPCSC_POLICY',
+  level: 'VPCSC_LEVEL',
+  perimeter: 'VPCSC_PERIMETER',
+  projectNumber: 'VPCSC_PROJECT_NUMBER',
+  regions: 'VPCSC_REGIONS',
+  allRegions: 'VPCSC_ALL_REGIONS',
+  profile: 'AWS_PROFILE',
+  natGateways: 'VPCSC_NAT_GATEWAYS',
+  natTags: 'VPCSC_NAT_TAGS',
+  vpcs: 'VPCSC_VPCS',
+  keep: 'VPCSC_KEEP',
+  condition: 'VPCSC_CONDITION',
+  impersonateServiceAccount: 'VPCSC_IMPERSONATE_SERVICE_ACCOUNT',
+  acmEndpoint: 'VPCSC_ACM_ENDPOINT',
+  config: 'VPCSC_CONFIG',
+} as const
+
+function envList(env: NodeJS.ProcessEnv, name: string): string[] | undefined {
+  const value = env[name]?.trim()
+  if (!value) return undefined
+  return value.split(',').map((s) => s.trim()).filter(Boolean)
+}
+
+function envString(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name]?.trim()
+  return value ? value : undefined
+}
+
+function envBoolean(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
+  const value = env[name]?.trim().toLowerCase()
+  if (!value) return undefined
+  if (['1', 'true', 'yes'].includes(value)) return true
+  if (['0', 'false', 'no'].includes(value)) return false
+  throw usageError(`${name}="${env[name]}" is not a boolean.`, `Set ${name} to true or false.`)
+}
+
+function nonEmpty<T>(list: T[] | undefined): T[] | undefined {
+  return list && list.length > 0 ? list : undefined
+}
+
+/** Merges flags, environment and config file into validated settings. */
+export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, config: LoadedConfig): Settings {
+  const file = config.values
+  const pick = <T>(flag: T | undefined, fromEnv: T | undefined, fromFile: T | undefined): T | undefined => flag ?? fromEnv ?? fromFile
+
+  const policy = normalisePolicy(pick(flags.policy, envString(env, ENV.policy), file.policy))
+  const level = normaliseChild('level', 'accessLevels', policy, pick(flags.level, envString(env, ENV.level), file.level))
+  const perimeter = normaliseChild(
+    'perimeter',
+    'servicePerimeters',
+    policy ?? policyOf(level),
+    pick(flags.perimeter, envString(env, ENV.perimeter), file.perimeter),
+  )
+  const condition = pick(flags.condition, parseConditionEnv(envString(env, ENV.condition)), file.condition)
+  const tags = pick(nonEmpty(flags['nat-tag']), envList(env, ENV.natTags), file.natTags) ?? []
+  const keepTexts = pick(nonEmpty(flags.keep), envList(env, ENV.keep), file.keep) ?? []
+
+  return {
+    policy: policy ?? policyOf(level) ?? policyOf(perimeter),
+    level,
+    perimeter,
+    projectNumber: pick(flags['project-number'], envString(env, ENV.projectNumber), file.projectNumber),
+    regions: pick(nonEmpty(flags.region), envList(env, ENV.regions), file.regions) ?? [],
+    allRegions: pick(flags['all-regions'] || undefined, envBoolean(env, ENV.allRegions), file.allRegions) ?? false,
+    profile: pick(flags.profile, envString(env, ENV.profile), file.profile),
+    natGatewayIds: pick(nonEmpty(flags['nat-gateway']), envList(env, ENV.natGateways), file.natGateways) ?? [],
+    natTags: tags.map(parseTag),
+    vpcIds: pick(nonEmpty(flags.vpc), envList(env, ENV.vpcs), file.vpcs) ?? [],
+    keep: keepTexts.map((text) => parseKeep(text)),
+    condition,
+    impersonateServiceAccount: pick(flags['impersonate-service-account'], envString(env, ENV.impersonateServiceAccount), file.impersonateServiceAccount),
+    endpoints: {acm: (envString(env, ENV.acmEndpoint) ?? DEFAULT_ACM_ENDPOINT).replace(/\/+$/, '')},
+    configFile: config.file,
+  }
+}
+
+function parseConditionEnv(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0) throw usageError(`${ENV.condition}="${value}" is not a condition index.`, 'Use 0 for the first condition, 1 for the second, ...')
+  return n
+}
+
+function parseTag(text: string): {key: string; value: string} {
+  const at = text.indexOf('=')
+  if (at <= 0) throw usageError(`NAT tag "${text}" is not KEY=VALUE.`, 'Use --nat-tag KEY=VALUE, e.g. --nat-tag vpcsc=egress.')
+  return {key: text.slice(0, at), value: text.slice(at + 1)}
+}
+
+function parseKeep(text: string): Cidr {
+  try {
+    return parseCidr(text)
+  } catch (error) {
+    if (error instanceof CidrError) throw usageError(`--keep ${error.message}.`, 'Give public CIDRs with zero host bits, e.g. --keep 198.51.100.0/24.')
+    throw error
+  }
+}
+
+function normalisePolicy(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined
+  const name = /^[0-9]+$/.test(value) ? `accessPolicies/${value}` : value
+  if (!POLICY_NAME.test(name)) {
+    throw usageError(`Access policy "${value}" is not a policy number or accessPolicies/NUMBER.`, 'Find it with: gcloud access-context-manager policies list --organization ORG_ID')
+  }
+  return name
+}
+
+function policyOf(name: string | undefined): string | undefined {
+  return name?.match(/^(accessPolicies\/[0-9]+)\//)?.[1]
+}
+
+function normaliseChild(what: 'level' | 'perimeter', collection: string, policy: string | undefined, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined
+  const full = value.match(new RegExp(`^(accessPolicies/[0-9]+)/${collection}/(.+)$`))
+  const id = full ? full[2]! : value
+  if (!RESOURCE_ID.test(id)) {
+    throw usageError(
+      `The ${what} "${value}" is not a valid ${what} id or resource name.`,
+      `Ids start with a letter and hold letters, digits and _ (at most 50), e.g. ${what === 'level' ? 'my_allow_level' : 'my_perimeter'}, or give accessPolicies/NUMBER/${collection}/ID.`,
+    )
+  }
+  if (full) {
+    if (policy && policy !== full[1]) {
+      throw usageError(`The ${what} ${value} is not in the policy ${policy}.`, `Give the ${what} as a short id, or a policy that matches.`)
+    }
+    return value
+  }
+  if (!policy) {
+    throw usageError(`The ${what} "${value}" is a short id, so the access policy is needed.`, `Set --policy (or ${ENV.policy}, or "policy" in ${CONFIG_FILE_NAME}).`)
+  }
+  return `${policy}/${collection}/${id}`
+}
+
+/** Throws the usual "missing setting" error naming the flag, env and config key. */
+export function requireSetting<T>(value: T | undefined, flag: string, env: string, key: string): T {
+  if (value === undefined) {
+    throw usageError(`Missing --${flag}.`, `Set --${flag}, ${env}, or "${key}" in ${CONFIG_FILE_NAME}.`)
+  }
+  return value
+}

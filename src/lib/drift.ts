@@ -1,0 +1,37 @@
+import ipaddr from 'ipaddr.js'
+
+import {cidrContains, isDocumentationRange, type Cidr} from './cidr.ts'
+
+/**
+ * Drift between the access level and the NAT gateways: what `status` reports and
+ * `status --check` turns into exit code 3. Pure.
+ */
+
+export interface Drift {
+  /** NAT egress IPs that no CIDR of the level admits: those callers are denied. */
+  missing: string[]
+  /** CIDRs of the level that match no NAT egress IP and are not kept on purpose. */
+  stale: string[]
+  /** Documentation (TEST-NET) CIDRs matching no NAT IP: usually a deny test left behind. */
+  testNet: string[]
+  inSync: boolean
+}
+
+function tryCidr(text: string): Cidr | undefined {
+  try {
+    const [address, prefix] = ipaddr.parseCIDR(text)
+    return {text, address, prefix, version: address.kind() === 'ipv4' ? 4 : 6}
+  } catch {
+    return undefined
+  }
+}
+
+export function computeDrift(levelCidrs: string[], egressIps: string[], keep: Cidr[]): Drift {
+  const parsed = levelCidrs.map((text) => ({text, cidr: tryCidr(text)}))
+  const missing = egressIps.filter((ip) => !parsed.some(({cidr}) => cidr && cidrContains(cidr, ip)))
+  const isKept = (cidr: Cidr) => keep.some((k) => k.address.kind() === cidr.address.kind() && k.prefix === cidr.prefix && k.address.toString() === cidr.address.toString())
+  const matchesNoNat = (cidr: Cidr | undefined) => !cidr || !egressIps.some((ip) => cidrContains(cidr, ip))
+  const stale = parsed.filter(({cidr}) => matchesNoNat(cidr) && !(cidr && isKept(cidr))).map((p) => p.text)
+  const testNet = parsed.filter(({cidr}) => cidr && matchesNoNat(cidr) && !isKept(cidr) && isDocumentationRange(cidr)).map((p) => p.text)
+  return {missing, stale, testNet, inSync: missing.length === 0 && stale.length === 0}
+}

@@ -1,0 +1,170 @@
+import {runtimeError} from '../errors.ts'
+import type {GoogleRestClient} from './client.ts'
+import {GoogleApiError, operationFailed, type CallContext} from './google-error.ts'
+import type {AccessLevel, AccessPolicy, Operation, ServicePerimeter} from './types.ts'
+
+/**
+ * Access Context Manager v1 over REST: only the methods vpcsc uses. Levels are always
+ * read AS_DEFINED so that what is written back is what the user wrote, not a rendering.
+ */
+
+const SERVICE = 'Access Context Manager'
+
+export interface OperationWait {
+  /** Overall bound on polling. */
+  timeoutMs: number
+  firstDelayMs: number
+  maxDelayMs: number
+}
+
+export const DEFAULT_OPERATION_WAIT: OperationWait = {timeoutMs: 120_000, firstDelayMs: 200, maxDelayMs: 5_000}
+
+export class AccessContextManager {
+  private readonly http: GoogleRestClient
+  private readonly endpoint: string
+  /** Polls of operations made by this client (for --json timings). */
+  operationPolls = 0
+
+  constructor(http: GoogleRestClient, endpoint: string) {
+    this.http = http
+    this.endpoint = endpoint
+  }
+
+  private context(action: string): CallContext {
+    return {action, service: SERVICE, endpoint: this.endpoint}
+  }
+
+  private url(name: string): string {
+    return `${this.endpoint}/v1/${name}`
+  }
+
+  getPolicy(name: string): Promise<AccessPolicy> {
+    return this.http.request(this.context(`read access policy ${name}`), {method: 'GET', url: this.url(name)})
+  }
+
+  async getLevel(name: string): Promise<AccessLevel> {
+    try {
+      return await this.http.request<AccessLevel>(this.context(`read access level ${name}`), {
+        method: 'GET',
+        url: this.url(name),
+        params: {accessLevelFormat: 'AS_DEFINED'},
+      })
+    } catch (error) {
+      throw await this.explainMissingLevel(error, name)
+    }
+  }
+
+  /** Every level of the policy, all pages. */
+  async listLevels(policy: string): Promise<AccessLevel[]> {
+    const levels: AccessLevel[] = []
+    let pageToken: string | undefined
+    do {
+      const page = await this.http.request<{accessLevels?: AccessLevel[]; nextPageToken?: string}>(this.context(`list the access levels of ${policy}`), {
+        method: 'GET',
+        url: this.url(`${policy}/accessLevels`),
+        params: {accessLevelFormat: 'AS_DEFINED', pageSize: 100, pageToken},
+      })
+      levels.push(...(page.accessLevels ?? []))
+      pageToken = page.nextPageToken || undefined
+    } while (pageToken)
+    return levels
+  }
+
+  async getPerimeter(name: string): Promise<ServicePerimeter> {
+    try {
+      return await this.http.request<ServicePerimeter>(this.context(`read service perimeter ${name}`), {method: 'GET', url: this.url(name)})
+    } catch (error) {
+      throw await this.explainMissing(error, name, 'service perimeter', async (policy) =>
+        (await this.listPerimeters(policy)).map((p) => p.name.split('/').pop() ?? p.name),
+      )
+    }
+  }
+
+  async listPerimeters(policy: string): Promise<ServicePerimeter[]> {
+    const perimeters: ServicePerimeter[] = []
+    let pageToken: string | undefined
+    do {
+      const page = await this.http.request<{servicePerimeters?: ServicePerimeter[]; nextPageToken?: string}>(
+        this.context(`list the service perimeters of ${policy}`),
+        {method: 'GET', url: this.url(`${policy}/servicePerimeters`), params: {pageSize: 100, pageToken}},
+      )
+      perimeters.push(...(page.servicePerimeters ?? []))
+      pageToken = page.nextPageToken || undefined
+    } while (pageToken)
+    return perimeters
+  }
+
+  /**
+   * The one true compare-and-swap the API offers for levels: replaces every level of the
+   * policy, and fails when the policy's etag is no longer `etag`.
+   */
+  replaceAllLevels(policy: string, accessLevels: AccessLevel[], etag: string): Promise<Operation> {
+    return this.http.request(this.context(`replace the access levels of ${policy}`), {
+      method: 'POST',
+      url: this.url(`${policy}/accessLevels:replaceAll`),
+      data: {accessLevels, etag},
+    })
+  }
+
+  /**
+   * PATCH of the conditions only. `basic.conditions` replaces the WHOLE array, so the
+   * level passed in must carry every condition as read.
+   */
+  patchLevelConditions(level: AccessLevel): Promise<Operation> {
+    return this.http.request(this.context(`update access level ${level.name}`), {
+      method: 'PATCH',
+      url: this.url(level.name),
+      params: {updateMask: 'basic.conditions'},
+      data: {name: level.name, basic: {conditions: level.basic?.conditions ?? []}},
+    })
+  }
+
+  /** Polls a long-running operation until done; a done operation's error is a failure. */
+  async waitForOperation(operation: Operation, action: string, wait: OperationWait = DEFAULT_OPERATION_WAIT): Promise<Operation> {
+    const deadline = Date.now() + wait.timeoutMs
+    let delay = wait.firstDelayMs
+    let current = operation
+    while (!current.done) {
+      if (Date.now() + delay > deadline) {
+        throw runtimeError(
+          'OPERATION_TIMEOUT',
+          `Could not ${action}: operation ${operation.name} was not done after ${Math.round(wait.timeoutMs / 1000)} s.`,
+          `It may still finish: check it with \`gcloud access-context-manager operations describe ${operation.name.split('/').pop()}\`, then run vpcsc status.`,
+        )
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay))
+      delay = Math.min(delay * 2, wait.maxDelayMs)
+      this.operationPolls++
+      current = await this.http.request<Operation>(this.context(`read operation ${operation.name}`), {method: 'GET', url: this.url(operation.name)})
+    }
+    if (current.error) throw operationFailed(this.context(action), current.name, current.error)
+    return current
+  }
+
+  private explainMissingLevel(error: unknown, name: string): Promise<unknown> {
+    return this.explainMissing(error, name, 'access level', async (policy) =>
+      (await this.listLevels(policy)).map((l) => l.name.split('/').pop() ?? l.name),
+    )
+  }
+
+  /** On 404, say which resources do exist: the usual cause is a typo. */
+  private async explainMissing(error: unknown, name: string, what: string, list: (policy: string) => Promise<string[]>): Promise<unknown> {
+    if (!(error instanceof GoogleApiError) || error.httpStatus !== 404) return error
+    const policy = name.match(/^accessPolicies\/[0-9]+/)?.[0]
+    if (!policy) return error
+    let existing: string[] | undefined
+    try {
+      existing = await list(policy)
+    } catch {
+      // The policy itself may be missing, or unreadable: the original error says enough.
+      return error
+    }
+    return new GoogleApiError(`The ${what} ${name} does not exist.`, {
+      code: 'NOT_FOUND',
+      httpStatus: 404,
+      googleStatus: 'NOT_FOUND',
+      hint: existing.length > 0 ? `The policy holds: ${existing.join(', ')}.` : `The policy ${policy} holds no ${what}s.`,
+      cause: error,
+    })
+  }
+}

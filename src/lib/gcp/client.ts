@@ -1,0 +1,139 @@
+import type {AuthClient} from 'google-auth-library'
+
+import {debug} from '../debug.ts'
+import {runtimeError} from '../errors.ts'
+import {type CallContext, toGoogleApiError} from './google-error.ts'
+
+/**
+ * One authenticated REST client for the Google APIs vpcsc calls (Access Context Manager,
+ * Vertex AI, Logging). Credentials come from Application Default Credentials through
+ * google-auth-library: user, service account, external account (Workload Identity
+ * Federation, AWS included), optionally impersonating a service account.
+ *
+ * No project id is ever looked up: it costs a round trip (or a metadata-server probe)
+ * and none of the calls need one.
+ */
+
+/** The parts of gaxios's error vpcsc reads (its own type differs between its CJS and ESM builds). */
+interface HttpError {
+  message: string
+  code?: string
+  config?: {url?: string | URL}
+  response?: {status: number; data?: unknown}
+}
+
+type AuthRequestOptions = Parameters<AuthClient['request']>[0]
+
+const CLOUD_PLATFORM = 'https://www.googleapis.com/auth/cloud-platform'
+
+export interface GoogleClientOptions {
+  impersonateServiceAccount?: string
+  /** iamcredentials endpoint, for impersonation through a proxy or PSC endpoint. */
+  iamCredentialsEndpoint?: string
+}
+
+export interface RequestOptions {
+  method: 'GET' | 'POST' | 'PATCH'
+  url: string
+  params?: Record<string, string | number | undefined>
+  data?: unknown
+}
+
+/** Retries: 429 and 5xx, and dropped connections, with exponential backoff. */
+const RETRY = {
+  retry: 4,
+  noResponseRetries: 3,
+  retryDelay: 250,
+  retryDelayMultiplier: 2,
+  maxRetryDelay: 4000,
+  statusCodesToRetry: [
+    [429, 429],
+    [500, 599],
+  ],
+  // Writes are retried too: every write vpcsc makes either carries the policy etag or
+  // is followed by a read-back, so a write that landed before its answer was lost turns
+  // into a reported conflict, never a silent double write.
+  httpMethodsToRetry: ['GET', 'POST', 'PATCH'],
+}
+
+export class GoogleRestClient {
+  private readonly client: Promise<AuthClient>
+
+  constructor(options: GoogleClientOptions = {}) {
+    this.client = createAuthClient(options)
+    // The promise may be awaited only later; keep an early failure from being reported
+    // as unhandled before then.
+    this.client.catch(() => undefined)
+  }
+
+  /** Starts the token exchange now, so it overlaps with other work. */
+  warmUp(): void {
+    this.client.then((c) => c.getAccessToken()).catch(() => undefined)
+  }
+
+  async request<T>(context: CallContext, options: RequestOptions): Promise<T> {
+    const client = await this.client
+    let attempts = 0
+    const started = Date.now()
+    try {
+      const answer = await client.request<T>({
+        method: options.method,
+        url: options.url,
+        params: options.params,
+        data: options.data,
+        headers: {'x-goog-api-client': 'vpcsc'},
+        responseType: 'json',
+        retryConfig: {
+          ...RETRY,
+          onRetryAttempt: (error: HttpError) => {
+            attempts++
+            debug('vpcsc:http', `retry ${attempts} ${options.method} ${options.url}: ${error.response?.status ?? error.code}`)
+          },
+        },
+      } as AuthRequestOptions)
+      debug('vpcsc:http', `${options.method} ${options.url} ${answer.status} ${Date.now() - started}ms`)
+      return answer.data
+    } catch (error) {
+      throw mapError(context, error, attempts)
+    }
+  }
+}
+
+function mapError(context: CallContext, error: unknown, attempts: number): Error {
+  const e = error as HttpError
+  debug('vpcsc:http', `failed: ${e.message} ${JSON.stringify(e.response?.data ?? null)}`)
+  // An error from the token endpoint (STS, OAuth, iamcredentials) is an auth problem,
+  // whatever its HTTP status.
+  const url = String(e.config?.url ?? '')
+  if (e.response && url && !url.startsWith(context.endpoint)) {
+    const data = e.response.data as {error?: string | {message?: string}; error_description?: string} | undefined
+    const detail = data?.error_description ?? (typeof data?.error === 'object' ? data.error.message : data?.error) ?? e.message
+    return runtimeError('AUTHENTICATION', `Google authentication failed at ${new URL(url).host}: ${detail}.`, credentialsHint(), undefined, error)
+  }
+  if (!e.response && /default credentials|Could not load|credential/i.test(e.message ?? '')) {
+    return runtimeError('NO_CREDENTIALS', `No usable Google credentials: ${e.message}`, credentialsHint(), undefined, error)
+  }
+  return toGoogleApiError(context, {status: e.response?.status, data: e.response?.data, networkCode: e.code, networkMessage: e.message, attempts}, error)
+}
+
+function credentialsHint(): string {
+  return 'Run `gcloud auth application-default login`, or point GOOGLE_APPLICATION_CREDENTIALS at a service-account or Workload Identity Federation credential file.'
+}
+
+async function createAuthClient(options: GoogleClientOptions): Promise<AuthClient> {
+  const {GoogleAuth, Impersonated} = await import('google-auth-library')
+  let source: AuthClient
+  try {
+    source = await new GoogleAuth({scopes: [CLOUD_PLATFORM]}).getClient()
+  } catch (error) {
+    throw runtimeError('NO_CREDENTIALS', `No usable Google credentials: ${(error as Error).message.split('\n')[0]}`, credentialsHint(), undefined, error)
+  }
+  if (!options.impersonateServiceAccount) return source
+  return new Impersonated({
+    sourceClient: source,
+    targetPrincipal: options.impersonateServiceAccount,
+    targetScopes: [CLOUD_PLATFORM],
+    lifetime: 3600,
+    ...(options.iamCredentialsEndpoint ? {endpoint: options.iamCredentialsEndpoint} : {}),
+  })
+}

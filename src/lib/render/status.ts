@@ -1,0 +1,67 @@
+import chalk from 'chalk'
+import Table from 'cli-table3'
+
+import type {StatusReport} from '../status.ts'
+import {dim, heading, mark, plural, shortName} from './text.ts'
+
+/** The human screen of `vpcsc status`. */
+export function renderStatus(report: StatusReport): string {
+  const lines: string[] = []
+  const {policy, level, perimeter, nat, drift} = report
+
+  lines.push(`${heading('Policy')}     ${policy.name}${policy.title ? `  ${dim(`"${policy.title}"`)}` : ''}${policy.scopes?.length ? `  ${dim(`scope ${policy.scopes.join(', ')}`)}` : ''}`)
+
+  lines.push(`${heading('Level')}      ${shortName(level.name)}${level.title ? `  ${dim(`"${level.title}"`)}` : ''}  ${dim(`${plural(level.conditions.length, 'condition')}, combined with ${level.combiningFunction ?? 'AND'}`)}`)
+  for (const condition of level.conditions) {
+    const managed = condition.index === level.managedCondition
+    const parts: string[] = []
+    if (condition.ipSubnetworks?.length) parts.push(`ipSubnetworks ${condition.ipSubnetworks.join(', ')}`)
+    if (condition.members?.length) parts.push(`members ${condition.members.join(', ')}`)
+    if (condition.regions?.length) parts.push(`regions ${condition.regions.join(', ')}`)
+    if (condition.requiredAccessLevels?.length) parts.push(`requires ${condition.requiredAccessLevels.map(shortName).join(', ')}`)
+    if (condition.devicePolicy) parts.push('device policy')
+    if (condition.negate) parts.push('negated')
+    lines.push(`  ${managed ? chalk.cyan(`condition ${condition.index} (vpcsc)`) : `condition ${condition.index}        `}  ${parts.join('; ') || dim('empty')}`)
+  }
+  if (level.managedProblem) lines.push(`  ${mark.warn()} ${level.managedProblem}`)
+
+  if (perimeter) {
+    const modeText = {enforced: chalk.green('ENFORCED'), 'dry-run': chalk.yellow('DRY-RUN'), 'enforced+dry-run': `${chalk.green('ENFORCED')} + ${chalk.yellow('DRY-RUN spec')}`, empty: chalk.red('EMPTY')}[perimeter.mode]
+    lines.push(`${heading('Perimeter')}  ${shortName(perimeter.name)}  ${modeText}`)
+    lines.push(`  resources            ${perimeter.resources.join(', ') || dim('none')}`)
+    lines.push(`  restricted services  ${perimeter.restrictedServices.join(', ') || dim('none')}`)
+    const uses = [perimeter.levelInAccessLevels ? 'access levels' : '', perimeter.levelInIngressSources ? 'ingress sources' : ''].filter(Boolean)
+    lines.push(`  uses the level       ${uses.length > 0 ? `in ${uses.join(' and ')}` : chalk.yellow('no: the level admits nobody through this perimeter')}`)
+    if (perimeter.dryRun) {
+      const dryUses = [perimeter.dryRun.levelInAccessLevels ? 'access levels' : '', perimeter.dryRun.levelInIngressSources ? 'ingress sources' : ''].filter(Boolean)
+      lines.push(`  dry-run spec         ${perimeter.dryRun.restrictedServices.join(', ') || dim('no services')}; level ${dryUses.length > 0 ? `in ${dryUses.join(' and ')}` : 'not used'}`)
+    }
+  } else {
+    lines.push(`${heading('Perimeter')}  ${dim('not configured (set --perimeter or VPCSC_PERIMETER to see it)')}`)
+  }
+
+  lines.push(`${heading('NAT gateways')}  ${dim(nat.regions.join(', '))}`)
+  if (nat.gateways.length > 0) {
+    const table = new Table({head: ['Region', 'Gateway', 'Name', 'State', 'Egress IPs'], style: {head: [], border: []}})
+    for (const gateway of nat.gateways) {
+      const ips = gateway.addresses.map((a) => `${a.publicIp ?? a.privateIp ?? '?'}${a.isPrimary ? '' : ' (secondary)'}`).join('\n')
+      table.push([gateway.region, gateway.id, gateway.name ?? '', gateway.state === 'available' ? gateway.state : chalk.yellow(gateway.state), ips])
+    }
+    lines.push(table.toString())
+  }
+  for (const warning of nat.warnings) lines.push(`  ${mark.warn()} ${warning}`)
+
+  lines.push(heading('Drift'))
+  if (drift.inSync) {
+    lines.push(`  ${mark.ok()} In sync: every NAT egress IP is admitted and the level holds nothing else${report.keep.length ? ' (besides kept CIDRs)' : ''}.`)
+  }
+  for (const ip of drift.missing) {
+    const egress = nat.egressIps.find((e) => e.ip === ip)
+    lines.push(`  ${mark.bad()} ${ip} ${egress ? dim(`(${egress.natGatewayId}, ${egress.region}) `) : ''}is not admitted by the level: its callers are denied.`)
+  }
+  for (const cidr of drift.stale) {
+    lines.push(`  ${mark.bad()} ${cidr} matches no NAT egress IP and is not kept${drift.testNet.includes(cidr) ? ': a TEST-NET range, probably left by an interrupted deny test' : ''}.`)
+  }
+  if (!drift.inSync) lines.push(`  ${dim('→ vpcsc ip sync --plan shows the change; vpcsc ip sync writes it.')}`)
+  return `${lines.join('\n')}\n`
+}

@@ -1,0 +1,32 @@
+import chalk from 'chalk'
+
+import type {NatDiscovery} from '../aws/nat.ts'
+import type {SyncPlan} from '../plan.ts'
+import type {SyncWrite} from '../sync.ts'
+import {dim, mark, plural, seconds, shortName} from './text.ts'
+
+/** The plan as a diff: + added, - removed, unchanged in between, each with its source. */
+export function renderPlan(level: string, condition: number, plan: SyncPlan, nat: NatDiscovery, keep: string[]): string {
+  const source = (cidr: string): string => {
+    const ip = cidr.replace(/\/(32|128)$/, '')
+    const egress = nat.egressIps.find((e) => e.ip === ip)
+    if (egress) return `${egress.natGatewayId} (${egress.region})`
+    if (keep.includes(cidr)) return 'kept'
+    return ''
+  }
+  const width = Math.max(...[...plan.add, ...plan.remove, ...plan.unchanged].map((c) => c.length), 0) + 2
+  const lines = [`Plan for ${shortName(level)}, condition ${condition}:`]
+  for (const cidr of plan.unchanged) lines.push(`    ${cidr.padEnd(width)}${dim(source(cidr))}`)
+  for (const cidr of plan.remove) lines.push(chalk.red(`  - ${cidr.padEnd(width)}`) + dim('matches no selected NAT gateway'))
+  for (const cidr of plan.add) lines.push(chalk.green(`  + ${cidr.padEnd(width)}`) + dim(source(cidr)))
+  lines.push(`${plural(plan.add.length, 'to add', 'to add')}, ${plan.remove.length} to remove, ${plan.unchanged.length} unchanged.`)
+  return `${lines.join('\n')}\n`
+}
+
+export function renderWritten(level: string, plan: SyncPlan, write: SyncWrite): string {
+  return (
+    `${mark.ok()} ${shortName(level)} now holds ${plural(write.written.length, 'CIDR')}: ${plan.add.length} added, ${plan.remove.length} removed ` +
+    `${dim(`(${write.method}, ${write.operation}, write ${seconds(write.writeMs)}, operation ${seconds(write.operationMs)})`)}.\n` +
+    `${dim('Access level changes can take up to 30 minutes to take effect everywhere.')}\n`
+  )
+}

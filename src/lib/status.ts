@@ -1,0 +1,118 @@
+import {ipCondition} from './access-level.ts'
+import {discoverNatEgress, type NatDiscovery} from './aws/nat.ts'
+import type {Clients} from './clients.ts'
+import {requireSetting, ENV, type Settings} from './config.ts'
+import {computeDrift, type Drift} from './drift.ts'
+import type {VpcscError} from './errors.ts'
+import type {AccessLevel, AccessPolicy, Condition, ServicePerimeter} from './gcp/types.ts'
+import {levelUse, perimeterMode, type PerimeterMode} from './perimeter.ts'
+
+/**
+ * `vpcsc status`: everything on one screen, read-only. The Google reads and the AWS reads
+ * run concurrently; no write call is ever made from here.
+ */
+
+export interface LevelReport {
+  name: string
+  title?: string
+  description?: string
+  combiningFunction?: string
+  conditions: (Condition & {index: number})[]
+  /** The condition whose ipSubnetworks vpcsc manages, when it can tell. */
+  managedCondition?: number
+  managedCidrs: string[]
+  /** Why no condition is managed (several hold IPs, custom level, ...). */
+  managedProblem?: string
+}
+
+export interface PerimeterReport {
+  name: string
+  title?: string
+  mode: PerimeterMode
+  perimeterType?: string
+  resources: string[]
+  restrictedServices: string[]
+  levelInAccessLevels: boolean
+  levelInIngressSources: boolean
+  dryRun?: {resources: string[]; restrictedServices: string[]; levelInAccessLevels: boolean; levelInIngressSources: boolean}
+}
+
+export interface StatusReport {
+  policy: {name: string; title?: string; scopes?: string[]}
+  level: LevelReport
+  perimeter?: PerimeterReport
+  nat: NatDiscovery
+  keep: string[]
+  drift: Drift
+  timingsMs: {total: number}
+}
+
+export async function gatherStatus(settings: Settings, clients: Clients): Promise<StatusReport> {
+  const started = Date.now()
+  const policyName = requireSetting(settings.policy, 'policy', ENV.policy, 'policy')
+  const levelName = requireSetting(settings.level, 'level', ENV.level, 'level')
+  const [policy, level, perimeter, nat] = await Promise.all([
+    clients.acm.getPolicy(policyName),
+    clients.acm.getLevel(levelName),
+    settings.perimeter ? clients.acm.getPerimeter(settings.perimeter) : Promise.resolve(undefined),
+    discoverNatEgress(settings),
+  ])
+  const levelReport = describeLevel(level, settings.condition)
+  return {
+    policy: describePolicy(policy),
+    level: levelReport,
+    perimeter: perimeter ? describePerimeter(perimeter, levelName) : undefined,
+    nat,
+    keep: settings.keep.map((c) => c.text),
+    drift: computeDrift(levelReport.managedCidrs, nat.egressIps.map((e) => e.ip), settings.keep),
+    timingsMs: {total: Date.now() - started},
+  }
+}
+
+function describePolicy(policy: AccessPolicy): StatusReport['policy'] {
+  return {name: policy.name, title: policy.title, scopes: policy.scopes}
+}
+
+function describeLevel(level: AccessLevel, condition: number | undefined): LevelReport {
+  const report: LevelReport = {
+    name: level.name,
+    title: level.title,
+    description: level.description,
+    combiningFunction: level.basic?.combiningFunction ?? (level.basic ? 'AND' : undefined),
+    conditions: (level.basic?.conditions ?? []).map((c, index) => ({index, ...c})),
+    managedCidrs: [],
+  }
+  try {
+    const managed = ipCondition(level, condition)
+    report.managedCondition = managed.index
+    report.managedCidrs = managed.ipSubnetworks
+  } catch (error) {
+    // Status still shows the level; sync will refuse with the same words.
+    report.managedProblem = (error as VpcscError).message
+  }
+  return report
+}
+
+function describePerimeter(perimeter: ServicePerimeter, level: string): PerimeterReport {
+  const enforcedUse = levelUse(perimeter.status, level)
+  const report: PerimeterReport = {
+    name: perimeter.name,
+    title: perimeter.title,
+    mode: perimeterMode(perimeter),
+    perimeterType: perimeter.perimeterType,
+    resources: perimeter.status?.resources ?? [],
+    restrictedServices: perimeter.status?.restrictedServices ?? [],
+    levelInAccessLevels: enforcedUse.accessLevels,
+    levelInIngressSources: enforcedUse.ingressSources,
+  }
+  if (perimeter.useExplicitDryRunSpec && perimeter.spec) {
+    const dryUse = levelUse(perimeter.spec, level)
+    report.dryRun = {
+      resources: perimeter.spec.resources ?? [],
+      restrictedServices: perimeter.spec.restrictedServices ?? [],
+      levelInAccessLevels: dryUse.accessLevels,
+      levelInIngressSources: dryUse.ingressSources,
+    }
+  }
+  return report
+}
