@@ -66,10 +66,13 @@ function fromOclifError(error: Interfaces.CommandError): VpcscError | undefined 
   const oclif = (error as {oclif?: {exit?: number}}).oclif
   if (!oclif || typeof oclif.exit !== 'number') return undefined
   if (oclif.exit === 0) return undefined
-  const [first, ...rest] = error.message.split('\n').filter((line) => line.trim() !== '')
-  return new VpcscError(first ?? error.message, {
+  // oclif words some errors as a header line ("The following errors occurred:") over the
+  // real reasons; keep the reasons, on one line.
+  const lines = error.message.split('\n').map((line) => line.trim()).filter((line) => line !== '')
+  const reasons = lines.filter((line) => !/^The following errors? occurred:?$/.test(line) && !/^See more help with/.test(line))
+  return new VpcscError((reasons.length > 0 ? reasons : lines).join('; '), {
     exitCode: ExitCode.usage,
     code: 'USAGE',
-    hint: rest.find((line) => /See more help|--help/.test(line))?.trim() ?? 'See --help for the flags this command takes.',
+    hint: 'See --help for the flags this command takes.',
   })
 }

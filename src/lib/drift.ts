@@ -12,7 +12,10 @@ export interface Drift {
   missing: string[]
   /** CIDRs of the level that match no NAT egress IP and are not kept on purpose. */
   stale: string[]
-  /** Documentation (TEST-NET) CIDRs matching no NAT IP: usually a deny test left behind. */
+  /**
+   * Stale CIDRs in documentation (TEST-NET) ranges. A real egress address is never in one,
+   * so in a real setup this is the mark of an interrupted deny test (its deny CIDR is one).
+   */
   testNet: string[]
   inSync: boolean
 }

@@ -123,7 +123,8 @@ function toInfo(gateway: NatGateway, region: string): NatGatewayInfo {
       publicIp: a.PublicIp,
       privateIp: a.PrivateIp,
       allocationId: a.AllocationId,
-      isPrimary: a.IsPrimary ?? false,
+      // Some EC2 endpoints (moto) leave IsPrimary out on a gateway's only address.
+      isPrimary: a.IsPrimary !== false,
       status: a.Status,
     })),
   }

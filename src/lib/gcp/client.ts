@@ -124,7 +124,10 @@ async function createAuthClient(options: GoogleClientOptions): Promise<AuthClien
   const {GoogleAuth, Impersonated} = await import('google-auth-library')
   let source: AuthClient
   try {
-    source = await new GoogleAuth({scopes: [CLOUD_PLATFORM]}).getClient()
+    // A projectId given up front stops google-auth-library from looking one up while it
+    // loads ADC: that lookup spawns gcloud, probes the metadata server, or (for Workload
+    // Identity Federation) calls Cloud Resource Manager. None of vpcsc's calls needs it.
+    source = await new GoogleAuth({scopes: [CLOUD_PLATFORM], projectId: 'vpcsc-needs-no-project-id'}).getClient()
   } catch (error) {
     throw runtimeError('NO_CREDENTIALS', `No usable Google credentials: ${(error as Error).message.split('\n')[0]}`, credentialsHint(), undefined, error)
   }

@@ -60,7 +60,8 @@ export function renderStatus(report: StatusReport): string {
     lines.push(`  ${mark.bad()} ${ip} ${egress ? dim(`(${egress.natGatewayId}, ${egress.region}) `) : ''}is not admitted by the level: its callers are denied.`)
   }
   for (const cidr of drift.stale) {
-    lines.push(`  ${mark.bad()} ${cidr} matches no NAT egress IP and is not kept${drift.testNet.includes(cidr) ? ': a TEST-NET range, probably left by an interrupted deny test' : ''}.`)
+    const testNet = drift.testNet.includes(cidr) ? ` ${dim('(a TEST-NET range: if a deny test was interrupted, vpcsc restore puts the level back)')}` : ''
+    lines.push(`  ${mark.bad()} ${cidr} matches no NAT egress IP and is not kept.${testNet}`)
   }
   if (!drift.inSync) lines.push(`  ${dim('→ vpcsc ip sync --plan shows the change; vpcsc ip sync writes it.')}`)
   return `${lines.join('\n')}\n`
