@@ -25,7 +25,7 @@ export const MAX_SUBNETWORKS = 200
  * overlaps one (128.0.0.0/1 covers 172.16.0.0/12) is refused too.
  */
 const REFUSED_RANGES: Record<4 | 6, readonly string[]> = {
-  4: ['unspecified', 'broadcast', 'multicast', 'linkLocal', 'loopback', 'carrierGradeNat', 'private'],
+  4: ['unspecified', 'private', 'carrierGradeNat', 'loopback', 'linkLocal', 'multicast', 'broadcast'],
   6: ['unspecified', 'linkLocal', 'multicast', 'loopback', 'uniqueLocal', 'ipv4Mapped'],
 }
 
@@ -63,6 +63,12 @@ export function parseCidr(input: string): Cidr {
   const raw = input.trim()
   let address: Address
   let prefix: number
+  const addressPart = raw.split('/')[0] ?? ''
+  // ipaddr.js also reads old IPv4 shorthands ("203.0.113" is 203.0.0.113, "010" is octal)
+  // and IPv6 zone ids: each would put an address nobody typed into an allowlist.
+  if (addressPart.includes('%') || (!addressPart.includes(':') && !ipaddr.IPv4.isValidFourPartDecimal(addressPart))) {
+    throw new CidrError(input, 'is not an IPv4 or IPv6 address or CIDR range (expected e.g. 203.0.113.10/32)')
+  }
   try {
     if (raw.includes('/')) {
       ;[address, prefix] = ipaddr.parseCIDR(raw)
@@ -80,7 +86,7 @@ export function parseCidr(input: string): Cidr {
   }
   for (const rangeName of REFUSED_RANGES[version]) {
     if (overlapsSpecialRange(address, prefix, rangeName)) {
-      throw new CidrError(input, `is ${prefix === 0 ? 'every address' : `in or overlaps a ${RANGE_WORDS[rangeName]} range`}: only public egress addresses belong in an access level`)
+      throw new CidrError(input, `is ${prefix === 0 ? 'every address' : `in or overlaps the ${RANGE_WORDS[rangeName]} range`}: only public egress addresses belong in an access level`)
     }
   }
   return {text: `${address.toString()}/${prefix}`, address, prefix, version}
@@ -135,7 +141,12 @@ export function isDocumentationRange(cidr: Cidr): boolean {
  */
 export function canonicalCidrText(input: string): string {
   try {
-    const [address, prefix] = ipaddr.parseCIDR(input.trim())
+    const text = input.trim()
+    if (!text.includes('/')) {
+      const address = ipaddr.parse(text)
+      return `${address.toString()}/${address.kind() === 'ipv4' ? 32 : 128}`
+    }
+    const [address, prefix] = ipaddr.parseCIDR(text)
     return `${address.toString()}/${prefix}`
   } catch {
     return input.trim()

@@ -169,20 +169,18 @@ export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, confi
   const file = config.values
   const pick = <T>(flag: T | undefined, fromEnv: T | undefined, fromFile: T | undefined): T | undefined => flag ?? fromEnv ?? fromFile
 
-  const policy = normalisePolicy(pick(flags.policy, envString(env, ENV.policy), file.policy))
-  const level = normaliseChild('level', 'accessLevels', policy, pick(flags.level, envString(env, ENV.level), file.level))
-  const perimeter = normaliseChild(
-    'perimeter',
-    'servicePerimeters',
-    policy ?? policyOf(level),
-    pick(flags.perimeter, envString(env, ENV.perimeter), file.perimeter),
-  )
+  const levelText = pick(flags.level, envString(env, ENV.level), file.level)
+  const perimeterText = pick(flags.perimeter, envString(env, ENV.perimeter), file.perimeter)
+  // A full level or perimeter name carries its policy, which then serves the other's short id.
+  const policy = normalisePolicy(pick(flags.policy, envString(env, ENV.policy), file.policy)) ?? policyOf(levelText) ?? policyOf(perimeterText)
+  const level = normaliseChild('level', 'accessLevels', policy, levelText)
+  const perimeter = normaliseChild('perimeter', 'servicePerimeters', policy, perimeterText)
   const condition = pick(flags.condition, parseConditionEnv(envString(env, ENV.condition)), file.condition)
   const tags = pick(nonEmpty(flags['nat-tag']), envList(env, ENV.natTags), file.natTags) ?? []
   const keepTexts = pick(nonEmpty(flags.keep), envList(env, ENV.keep), file.keep) ?? []
 
   return {
-    policy: policy ?? policyOf(level) ?? policyOf(perimeter),
+    policy,
     level,
     perimeter,
     projectNumber: pick(flags['project-number'], envString(env, ENV.projectNumber), file.projectNumber),
@@ -203,7 +201,7 @@ export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, confi
 function parseConditionEnv(value: string | undefined): number | undefined {
   if (value === undefined) return undefined
   const n = Number(value)
-  if (!Number.isInteger(n) || n < 0) throw usageError(`${ENV.condition}="${value}" is not a condition index.`, 'Use 0 for the first condition, 1 for the second, ...')
+  if (!Number.isInteger(n) || n < 0 || n > 39) throw usageError(`${ENV.condition}="${value}" is not a condition index.`, 'Use 0 for the first condition, 1 for the second, ... (a level holds at most 40).')
   return n
 }
 
@@ -217,7 +215,7 @@ function parseKeep(text: string): Cidr {
   try {
     return parseCidr(text)
   } catch (error) {
-    if (error instanceof CidrError) throw usageError(`--keep ${error.message}.`, 'Give public CIDRs with zero host bits, e.g. --keep 198.51.100.0/24.')
+    if (error instanceof CidrError) throw usageError(`Kept CIDR ${error.message}.`, 'Give public CIDRs with zero host bits, e.g. --keep 198.51.100.0/24.')
     throw error
   }
 }

@@ -1,6 +1,6 @@
 import ipaddr from 'ipaddr.js'
 
-import {cidrContains, isDocumentationRange, type Cidr} from './cidr.ts'
+import {canonicalCidrText, cidrContains, isDocumentationRange, type Cidr} from './cidr.ts'
 
 /**
  * Drift between the access level and the NAT gateways: what `status` reports and
@@ -22,7 +22,7 @@ export interface Drift {
 
 function tryCidr(text: string): Cidr | undefined {
   try {
-    const [address, prefix] = ipaddr.parseCIDR(text)
+    const [address, prefix] = ipaddr.parseCIDR(canonicalCidrText(text))
     return {text, address, prefix, version: address.kind() === 'ipv4' ? 4 : 6}
   } catch {
     return undefined

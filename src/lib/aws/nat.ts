@@ -82,6 +82,7 @@ export function selectEgress(gateways: NatGatewayInfo[], selection: Pick<NatSele
       warnings.push(`${where} is a private NAT gateway: it has no public egress address; ignored.`)
       continue
     }
+    if (gateway.state === 'deleted') continue // AWS lists deleted gateways for an hour: shown, not worth a warning
     if (gateway.state !== 'available') {
       const ips = gateway.addresses.map((a) => a.publicIp).filter(Boolean)
       warnings.push(`${where} is ${gateway.state}, not available${ips.length > 0 ? `: ${ips.join(', ')} not counted` : ''}.`)
@@ -189,7 +190,7 @@ async function listRegions(
 
 /** AWS SDK errors as errors a user can act on. */
 export function awsError(error: unknown, region: string | undefined): Error {
-  const e = error as {name?: string; message?: string; $metadata?: {httpStatusCode?: number}; code?: string}
+  const e = (error ?? {}) as {name?: string; message?: string; $metadata?: {httpStatusCode?: number}; code?: string}
   const where = region ? ` in ${region}` : ''
   const message = e.message ?? String(error)
   if (/Region is missing/i.test(message)) {

@@ -69,7 +69,10 @@ export function toGoogleApiError(
   }
   const body = googleErrorBody(answer.data)
   const google = body?.status ? `${status} ${body.status}` : `HTTP ${status}`
-  const apiMessage = (body?.message ?? (typeof answer.data === 'string' ? answer.data.slice(0, 200) : '')).trim()
+  // One line, whatever came back: Google joins field violations with newlines, a proxy's
+  // plain-text answer is cut short, and an HTML error page says nothing useful here.
+  const text = typeof answer.data === 'string' && !answer.data.trimStart().startsWith('<') ? answer.data.slice(0, 160) : ''
+  const apiMessage = (body?.message ?? text).replace(/\s+/g, ' ').trim()
   const info = body ? errorInfo(body) : undefined
   const base = `Could not ${context.action}: ${google}${apiMessage ? `: ${apiMessage}` : ''}`
   const make = (code: string, hint: string, exitCode?: ExitCode) =>
@@ -100,7 +103,8 @@ export function toGoogleApiError(
 
 /** A finished operation that carries an error. */
 export function operationFailed(context: CallContext, operation: string, error: {code?: number; message?: string}): GoogleApiError {
-  return new GoogleApiError(`Could not ${context.action}: operation ${operation} failed${error.code !== undefined ? ` with code ${error.code}` : ''}: ${error.message ?? 'no message'}.`, {
+  const message = (error.message ?? 'no message').replace(/\s+/g, ' ').trim().replace(/\.$/, '')
+  return new GoogleApiError(`Could not ${context.action}: operation ${operation} failed${error.code !== undefined ? ` with code ${error.code}` : ''}: ${message}.`, {
     code: 'OPERATION_FAILED',
     hint: 'Nothing was changed by this operation; check the message, then run the command again.',
   })

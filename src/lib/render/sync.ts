@@ -17,7 +17,12 @@ export function renderPlan(level: string, condition: number, plan: SyncPlan, nat
   const width = Math.max(...[...plan.add, ...plan.remove, ...plan.unchanged].map((c) => c.length), 0) + 2
   const lines = [`Plan for ${shortName(level)}, condition ${condition}:`]
   for (const cidr of plan.unchanged) lines.push(`    ${cidr.padEnd(width)}${dim(source(cidr))}`)
-  for (const cidr of plan.remove) lines.push(chalk.red(`  - ${cidr.padEnd(width)}`) + dim('matches no selected NAT gateway'))
+  const formerly = (cidr: string): string => {
+    const ip = cidr.replace(/\/(32|128)$/, '')
+    const gone = nat.gateways.find((g) => g.state !== 'available' && g.addresses.some((a) => a.publicIp === ip))
+    return gone ? `was ${gone.id}, now ${gone.state}` : 'matches no selected NAT gateway'
+  }
+  for (const cidr of plan.remove) lines.push(chalk.red(`  - ${cidr.padEnd(width)}`) + dim(formerly(cidr)))
   for (const cidr of plan.add) lines.push(chalk.green(`  + ${cidr.padEnd(width)}`) + dim(source(cidr)))
   lines.push(`${plural(plan.add.length, 'to add', 'to add')}, ${plan.remove.length} to remove, ${plan.unchanged.length} unchanged.`)
   return `${lines.join('\n')}\n`

@@ -1,0 +1,217 @@
+import assert from 'node:assert/strict'
+import {writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {describe, it} from 'node:test'
+
+import {LEVEL, show, storedLevel, useWorld, vpcsc, writes} from './helpers.ts'
+
+describe('vpcsc status', () => {
+  const ctx = useWorld()
+
+  it('shows policy, level, perimeter and NAT, in sync on the seed', async () => {
+    const result = await vpcsc(ctx.world, ['status'])
+    assert.equal(result.code, 0, show(result))
+    assert.match(result.stdout, /accessPolicies\/555000111222/)
+    assert.match(result.stdout, /vpcsc_allow_ec2_ip/)
+    assert.match(result.stdout, /203\.0\.113\.10\/32/)
+    assert.match(result.stdout, /members serviceAccount:break-glass@vpcsc-demo\.iam\.gserviceaccount\.com/)
+    assert.match(result.stdout, /vpcsc_vertex_ai_perimeter\s+ENFORCED/)
+    assert.match(result.stdout, /aiplatform\.googleapis\.com/)
+    assert.match(result.stdout, /in ingress sources/)
+    assert.match(result.stdout, new RegExp(ctx.world.aws.ids.natGatewayId))
+    assert.match(result.stdout, /In sync/)
+  })
+
+  it('--json gives one typed object', async () => {
+    const result = await vpcsc(ctx.world, ['status', '--json'])
+    assert.equal(result.code, 0, show(result))
+    const report = JSON.parse(result.stdout)
+    assert.equal(report.policy.name, 'accessPolicies/555000111222')
+    assert.equal(report.level.name, LEVEL)
+    assert.equal(report.level.managedCondition, 0)
+    assert.deepEqual(report.level.managedCidrs, ['203.0.113.10/32'])
+    assert.equal(report.perimeter.mode, 'enforced')
+    assert.deepEqual(report.perimeter.restrictedServices, ['aiplatform.googleapis.com'])
+    assert.equal(report.perimeter.levelInIngressSources, true)
+    assert.deepEqual(report.nat.egressIps.map((e: {ip: string}) => e.ip), ['203.0.113.10'])
+    assert.deepEqual(report.drift, {missing: [], stale: [], testNet: [], inSync: true})
+  })
+
+  it('finds drift after the NAT gateway is replaced, and --check exits 3', async () => {
+    const replaced = await ctx.world.aws.replaceNatGateway()
+    const result = await vpcsc(ctx.world, ['status', '--check'])
+    assert.equal(result.code, 3, show(result))
+    assert.match(result.stdout, new RegExp(`${replaced.newIp.replaceAll('.', '\\.')} .*is not admitted`))
+    assert.match(result.stdout, /203\.0\.113\.10\/32 matches no NAT egress IP/)
+    assert.match(result.stdout, /vpcsc ip sync/)
+    assert.match(result.stdout, new RegExp(`${replaced.oldNatGatewayId}\\s.*deleted\\s.*203\\.0\\.113\\.10`))
+
+    const json = JSON.parse((await vpcsc(ctx.world, ['status', '--json', '--check'])).stdout)
+    // The seed's EIP is itself in TEST-NET-3, so the stale address counts as TEST-NET too.
+    assert.deepEqual(json.drift, {missing: [replaced.newIp], stale: ['203.0.113.10/32'], testNet: ['203.0.113.10/32'], inSync: false})
+  })
+
+  it('without --check, drift still exits 0', async () => {
+    await ctx.world.aws.replaceNatGateway()
+    const result = await vpcsc(ctx.world, ['status'])
+    assert.equal(result.code, 0, show(result))
+  })
+
+  it('shows a TEST-NET range left behind by a deny test', async () => {
+    const level = await storedLevel(ctx.world)
+    level.basic!.conditions[0]!.ipSubnetworks = ['192.0.2.1/32']
+    await ctx.world.admin.putResource(LEVEL, level)
+    const result = await vpcsc(ctx.world, ['status', '--check'])
+    assert.equal(result.code, 3, show(result))
+    assert.match(result.stdout, /192\.0\.2\.1\/32 matches no NAT egress IP and is not kept\. \(a TEST-NET range: if a deny test was interrupted, vpcsc restore/)
+    const json = JSON.parse((await vpcsc(ctx.world, ['status', '--json'])).stdout)
+    assert.deepEqual(json.drift.testNet, ['192.0.2.1/32'])
+    assert.deepEqual(json.drift.missing, ['203.0.113.10'])
+  })
+
+  it('kept CIDRs are not drift', async () => {
+    const level = await storedLevel(ctx.world)
+    level.basic!.conditions[0]!.ipSubnetworks = ['203.0.113.10/32', '198.51.100.0/24']
+    await ctx.world.admin.putResource(LEVEL, level)
+    assert.equal((await vpcsc(ctx.world, ['status', '--check'])).code, 3)
+    const kept = await vpcsc(ctx.world, ['status', '--check', '--keep', '198.51.100.0/24'])
+    assert.equal(kept.code, 0, show(kept))
+  })
+
+  it('makes no write call, whatever it finds', async () => {
+    await ctx.world.aws.replaceNatGateway()
+    await ctx.world.admin.clearRequests()
+    await vpcsc(ctx.world, ['status'])
+    await vpcsc(ctx.world, ['status', '--json', '--check'])
+    assert.deepEqual(await writes(ctx.world), [])
+    const reads = (await ctx.world.admin.requests()).filter((r) => r.api === 'acm')
+    assert.equal(reads.length, 6, 'policy, level and perimeter, once per run')
+  })
+
+  it('re-checks tag filters that the EC2 endpoint ignores', async () => {
+    const none = await vpcsc(ctx.world, ['status', '--json', '--nat-tag', 'vpcsc=something-else'])
+    assert.equal(none.code, 0, show(none))
+    const report = JSON.parse(none.stdout)
+    assert.deepEqual(report.nat.gateways, [])
+    assert.ok(report.nat.warnings.includes('No NAT gateway matched the selection.'))
+    const match = JSON.parse((await vpcsc(ctx.world, ['status', '--json', '--nat-tag', 'vpcsc=egress'])).stdout)
+    assert.deepEqual(match.nat.egressIps.map((e: {ip: string}) => e.ip), ['203.0.113.10'])
+  })
+
+  it('a level that does not exist: lists the levels that do', async () => {
+    const result = await vpcsc(ctx.world, ['status', '--level', 'vpcsc_typo'])
+    assert.equal(result.code, 1, show(result))
+    assert.match(result.stderr, /vpcsc_typo does not exist/)
+    assert.match(result.stderr, /vpcsc_allow_ec2_ip, vpcsc_office/)
+    assert.doesNotMatch(result.stderr, /at .*\.js:\d+/, 'no stack trace')
+  })
+
+  it('a missing setting is a usage error naming the flag, env and config key', async () => {
+    const result = await vpcsc(ctx.world, ['status'], {env: {VPCSC_LEVEL: ''}})
+    assert.equal(result.code, 2, show(result))
+    assert.match(result.stderr, /Missing --level/)
+    assert.match(result.stderr, /VPCSC_LEVEL/)
+  })
+
+  it('a bad config file names the file and the field', async () => {
+    const file = join(ctx.world.dir, 'work', 'vpcsc.config.json')
+    writeFileSync(file, JSON.stringify({keep: ['198.51.100.0/24', '10.0.0.0/8']}))
+    try {
+      const result = await vpcsc(ctx.world, ['status'])
+      assert.equal(result.code, 2, show(result))
+      assert.match(result.stderr, /vpcsc\.config\.json: field "keep\[1\]": "10\.0\.0\.0\/8" is in or overlaps the private/)
+      writeFileSync(file, JSON.stringify({levle: 'x'}))
+      const typo = await vpcsc(ctx.world, ['status'])
+      assert.equal(typo.code, 2, show(typo))
+      assert.match(typo.stderr, /unknown field "levle"/)
+    } finally {
+      writeFileSync(file, '{}')
+    }
+  })
+
+  it('an unknown flag or a bad flag value exits 2', async () => {
+    const unknown = await vpcsc(ctx.world, ['status', '--levl', 'x'])
+    assert.equal(unknown.code, 2, show(unknown))
+    const badInt = await vpcsc(ctx.world, ['status', '--condition', 'two'])
+    assert.equal(badInt.code, 2, show(badInt))
+    const badPolicy = await vpcsc(ctx.world, ['status', '--policy', 'my-policy'])
+    assert.equal(badPolicy.code, 2, show(badPolicy))
+    assert.match(badPolicy.stderr, /accessPolicies\/NUMBER/)
+  })
+
+  it('a missing permission is named', async () => {
+    await ctx.world.admin.fault({
+      match: {method: 'GET', path: 'accessLevels'},
+      status: 403,
+      count: 1,
+      body: {
+        error: {
+          code: 403,
+          status: 'PERMISSION_DENIED',
+          message: "Permission 'accesscontextmanager.accessLevels.get' denied on resource 'accessPolicies/555000111222' (or it may not exist).",
+          details: [{'@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'IAM_PERMISSION_DENIED', domain: 'accesscontextmanager.googleapis.com', metadata: {permission: 'accesscontextmanager.accessLevels.get'}}],
+        },
+      },
+    })
+    const result = await vpcsc(ctx.world, ['status'])
+    assert.equal(result.code, 1, show(result))
+    assert.match(result.stderr, /lacks accesscontextmanager\.accessLevels\.get/)
+    assert.ok(result.stderr.trim().split('\n').length <= 2, result.stderr)
+  })
+
+  it('bad Google credentials are an authentication error with a next step', async () => {
+    const result = await vpcsc(ctx.world, ['status'], {env: {GOOGLE_APPLICATION_CREDENTIALS: join(ctx.world.dir, 'nope.json')}})
+    assert.equal(result.code, 1, show(result))
+    assert.match(result.stderr, /credentials/i)
+    assert.match(result.stderr, /gcloud auth application-default login|GOOGLE_APPLICATION_CREDENTIALS/)
+  })
+
+  it('a missing quota project says how to set one', async () => {
+    await ctx.world.admin.fault({
+      match: {method: 'GET', path: 'accessPolicies/[0-9]+$'},
+      status: 403,
+      count: 1,
+      body: {error: {code: 403, status: 'PERMISSION_DENIED', message: 'Your application is authenticating by using local Application Default Credentials. The accesscontextmanager.googleapis.com API requires a quota project, which is not set by default.'}},
+    })
+    const result = await vpcsc(ctx.world, ['status'])
+    assert.equal(result.code, 1, show(result))
+    assert.match(result.stderr, /set-quota-project/)
+  })
+
+  it('5xx and 429 bursts on reads are retried', async () => {
+    await ctx.world.admin.fault({match: {method: 'GET'}, status: 503, count: 2})
+    await ctx.world.admin.fault({match: {method: 'GET'}, status: 429, count: 1})
+    const result = await vpcsc(ctx.world, ['status', '--check'])
+    assert.equal(result.code, 0, show(result))
+  })
+})
+
+describe('vpcsc status across regions', () => {
+  const ctx = useWorld({regions: ['us-east-1', 'eu-west-1']})
+
+  it('reads every region given and reports each NAT', async () => {
+    const result = await vpcsc(ctx.world, ['status', '--json', '--region', 'us-east-1', '--region', 'eu-west-1'])
+    assert.equal(result.code, 0, show(result))
+    const report = JSON.parse(result.stdout)
+    assert.deepEqual(report.nat.regions, ['us-east-1', 'eu-west-1'])
+    assert.deepEqual(
+      report.nat.egressIps.map((e: {ip: string; region: string}) => `${e.region} ${e.ip}`).sort(),
+      ['eu-west-1 203.0.113.21', 'us-east-1 203.0.113.10'],
+    )
+    assert.deepEqual(report.drift.missing, ['203.0.113.21'])
+  })
+
+  it('VPCSC_REGIONS works like --region', async () => {
+    const result = await vpcsc(ctx.world, ['status', '--json'], {env: {VPCSC_REGIONS: 'eu-west-1'}})
+    const report = JSON.parse(result.stdout)
+    assert.deepEqual(report.nat.egressIps.map((e: {ip: string}) => e.ip), ['203.0.113.21'])
+  })
+
+  it('--all-regions finds the NAT gateways of every region', async () => {
+    const result = await vpcsc(ctx.world, ['status', '--json', '--all-regions'])
+    assert.equal(result.code, 0, show(result))
+    const report = JSON.parse(result.stdout)
+    assert.ok(report.nat.regions.length > 2, `regions: ${report.nat.regions}`)
+    assert.deepEqual(report.nat.egressIps.map((e: {ip: string}) => e.ip).sort(), ['203.0.113.10', '203.0.113.21'])
+  })
+})

@@ -1,0 +1,166 @@
+// The local cloud for the README demo and manual use; tests use world.ts instead.
+//   node test/local-cloud/cli.ts start [--dir .local-cloud] [--region us-east-1]
+//   node test/local-cloud/cli.ts replace-nat [--dir .local-cloud] [--eip 203.0.113.77]
+//   node test/local-cloud/cli.ts stop [--dir .local-cloud]
+// `start` leaves moto and the emulated Google running in the background (detached, logs in
+// the dir) and prints the environment; `eval "$(node test/local-cloud/cli.ts start)"` works.
+import {spawn} from 'node:child_process'
+import {closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {join, resolve} from 'node:path'
+import {setTimeout as sleep} from 'node:timers/promises'
+import {fileURLToPath} from 'node:url'
+import {parseArgs} from 'node:util'
+import {DEFAULT_REGION, ec2Client, replaceNatGateway, seedAws} from './aws-seed.ts'
+import {envScript, worldEnv} from './env.ts'
+import {SEED_EIP} from './google/seed.ts'
+import {isAlive, startMoto, terminate} from './moto.ts'
+
+interface Recorded {
+  pid: number
+  /** A word of its command line, to avoid killing an unrelated process that reused the pid. */
+  marker: string
+}
+interface Pids {
+  moto: Recorded & {endpoint: string}
+  google: Recorded & {url: string}
+  region: string
+  startedAt: string
+}
+
+const GOOGLE_MAIN = fileURLToPath(new URL('./google/main.ts', import.meta.url))
+const usage = `usage: node test/local-cloud/cli.ts start|stop|replace-nat [--dir DIR] [--region REGION] [--eip IP]`
+
+/** Alive and still the process we started (checked where /proc tells the command line). */
+function running(p: Recorded): boolean {
+  if (!isAlive(p.pid)) return false
+  try {
+    return readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').includes(p.marker)
+  } catch {
+    return !existsSync('/proc/self') // no /proc (macOS): trust the pid
+  }
+}
+
+function readPids(dir: string): Pids | undefined {
+  const file = join(dir, 'pids.json')
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Pids) : undefined
+}
+
+function tail(file: string): string {
+  return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').slice(-20).join('\n') : ''
+}
+
+/** Starts google/main.ts detached; it prints one JSON line {url, port, credentialFile}. */
+async function startGoogle(dir: string) {
+  const log = join(dir, 'google.log')
+  const fd = openSync(log, 'w')
+  const child = spawn(process.execPath, [GOOGLE_MAIN, '--port', '0', '--state-dir', join(dir, 'google')], {
+    stdio: ['ignore', fd, fd],
+    detached: true,
+  })
+  closeSync(fd)
+  child.unref()
+  let exited: number | string | null | undefined
+  child.once('exit', (code, signal) => (exited = code ?? signal))
+  const pid = child.pid as number
+  const deadline = Date.now() + 15_000
+  while (Date.now() < deadline) {
+    for (const line of readFileSync(log, 'utf8').split('\n')) {
+      if (!line.startsWith('{')) continue
+      try {
+        const info = JSON.parse(line) as {url?: string; credentialFile?: string}
+        if (info.url && info.credentialFile) return {pid, url: info.url, credentialFile: info.credentialFile}
+      } catch {
+        // a partial line: read again
+      }
+    }
+    if (exited !== undefined) throw new Error(`the emulated Google exited (${exited}):\n${tail(log)}`)
+    await sleep(100)
+  }
+  await terminate(pid)
+  throw new Error(`the emulated Google printed no address within 15 s:\n${tail(log)}`)
+}
+
+async function start(dir: string, region: string): Promise<void> {
+  const before = readPids(dir)
+  if (before && (running(before.moto) || running(before.google))) {
+    throw new Error(
+      `The local cloud already runs from ${dir} (moto pid ${before.moto.pid}, Google pid ${before.google.pid}). ` +
+        `Use it with: source ${join(dir, 'env.sh')}; or stop it first: node test/local-cloud/cli.ts stop --dir ${dir}`,
+    )
+  }
+  mkdirSync(dir, {recursive: true})
+  const moto = await startMoto({detached: true, logFile: join(dir, 'moto.log')})
+  let google
+  try {
+    google = await startGoogle(dir)
+    await seedAws(ec2Client(moto.endpoint, region), {eip: SEED_EIP})
+  } catch (error) {
+    if (google) await terminate(google.pid)
+    await moto.stop()
+    throw error
+  }
+  const pids: Pids = {
+    moto: {pid: moto.pid, marker: 'moto.server', endpoint: moto.endpoint},
+    google: {pid: google.pid, marker: 'main.ts', url: google.url},
+    region,
+    startedAt: new Date().toISOString(),
+  }
+  writeFileSync(join(dir, 'pids.json'), JSON.stringify(pids, null, 2) + '\n')
+  const env = worldEnv(
+    {dir, googleUrl: google.url, credentialFile: google.credentialFile, awsEndpoint: moto.endpoint, region},
+    {isolated: false},
+  )
+  const envFile = join(dir, 'env.sh')
+  writeFileSync(envFile, envScript(env))
+  // stdout stays valid shell (comments and exports) so that eval "$(... start)" works.
+  process.stdout.write(`# The local cloud runs (moto pid ${moto.pid}, Google pid ${google.pid}). Load it with:\n`)
+  process.stdout.write(`#   source ${envFile}\n`)
+  process.stdout.write(envScript(env))
+}
+
+async function stop(dir: string): Promise<void> {
+  const pids = readPids(dir)
+  if (!pids) {
+    process.stdout.write(`Nothing to stop: no ${join(dir, 'pids.json')}.\n`)
+    return
+  }
+  for (const [name, p] of [['moto', pids.moto], ['the emulated Google', pids.google]] as const) {
+    if (running(p)) {
+      await terminate(p.pid)
+      process.stdout.write(`Stopped ${name} (pid ${p.pid}).\n`)
+    } else {
+      process.stdout.write(`${name} (pid ${p.pid}) was not running.\n`)
+    }
+  }
+  rmSync(join(dir, 'pids.json'), {force: true})
+}
+
+async function replaceNat(dir: string, eip: string | undefined): Promise<void> {
+  const pids = readPids(dir)
+  if (!pids || !running(pids.moto)) {
+    throw new Error(`The local cloud does not run from ${dir}. Start it: node test/local-cloud/cli.ts start --dir ${dir}`)
+  }
+  const r = await replaceNatGateway(ec2Client(pids.moto.endpoint, pids.region), {eip})
+  process.stdout.write(`NAT gateway replaced: ${r.oldNatGatewayId} ${r.oldIp} -> ${r.newNatGatewayId} ${r.newIp}\n`)
+}
+
+async function main(argv: string[]): Promise<void> {
+  const {positionals, values} = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {dir: {type: 'string', default: '.local-cloud'}, region: {type: 'string'}, eip: {type: 'string'}},
+  })
+  const dir = resolve(values.dir)
+  const command = positionals[0]
+  if (command === 'start') return start(dir, values.region ?? DEFAULT_REGION)
+  if (command === 'stop') return stop(dir)
+  if (command === 'replace-nat') return replaceNat(dir, values.eip)
+  throw new Error(usage)
+}
+
+try {
+  await main(process.argv.slice(2))
+} catch (error) {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`)
+  process.exitCode = 1
+}

@@ -1,0 +1,233 @@
+// One local world for tests: moto (AWS) seeded with the seed's setup, the emulated Google
+// in-process, the CLI's environment, and the CLI run as a real child process.
+import {spawn} from 'node:child_process'
+import {mkdirSync, mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import type {EC2Client} from '@aws-sdk/client-ec2'
+import {
+  DEFAULT_REGION,
+  ec2Client,
+  replaceNatGateway,
+  seedAws,
+  type AwsSeedIds,
+  type NatReplacement,
+} from './aws-seed.ts'
+import {worldEnv} from './env.ts'
+import {startGoogleCloud} from './google/server.ts'
+import type {LoggedRequest} from './google/request-log.ts'
+import {SEED_EIP} from './google/seed.ts'
+import {resetMoto, startMoto} from './moto.ts'
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url))
+
+/** EIPs of the extra regions' NAT gateways: regions[1] gets .21, regions[2] .22, ... */
+export function regionEip(index: number): string {
+  return `203.0.113.${20 + index}`
+}
+
+export interface WorldOptions {
+  /** How many polls the emulated Google answers `done: false` before an operation is done. */
+  operationPolls?: number
+  /** regions[0] (default us-east-1) gets the seed (EIP 203.0.113.10) and is AWS_REGION; the others get their own NAT. */
+  regions?: string[]
+}
+
+/** Admin API bodies are JSON objects; their fields are documented in google/admin.ts and google/controls.ts. */
+export type AdminSpec = object
+
+/** A stored policy, level or perimeter, exactly as the emulated Google holds it. */
+export interface StoredResource {
+  name: string
+  [field: string]: unknown
+}
+
+/** GET /__admin/state (google/seed.ts CloudState). */
+export interface AdminState {
+  policies: StoredResource[]
+  levels: StoredResource[]
+  perimeters: StoredResource[]
+}
+
+/** Thin wrappers over the emulated Google's /__admin/ API (see google/admin.ts). */
+export interface Admin {
+  requests(): Promise<LoggedRequest[]>
+  clearRequests(): Promise<void>
+  fault(spec: AdminSpec): Promise<void>
+  operationError(spec: AdminSpec): Promise<void>
+  foreignEdit(spec: AdminSpec): Promise<void>
+  config(spec: AdminSpec): Promise<unknown>
+  state(): Promise<AdminState>
+  putResource(name: string, value: AdminSpec): Promise<void>
+  deleteResource(name: string): Promise<void>
+  reset(): Promise<void>
+}
+
+export interface World {
+  dir: string
+  env: Record<string, string>
+  googleUrl: string
+  awsEndpoint: string
+  /** moto's process id (tests check that stop() leaves nothing behind). */
+  motoPid: number
+  admin: Admin
+  aws: {
+    ec2(region?: string): EC2Client
+    /** The seed's ids in the first region (current: updated by replaceNatGateway and reset). */
+    readonly ids: AwsSeedIds
+    /** The ids of every seeded region. */
+    readonly regions: Record<string, AwsSeedIds>
+    replaceNatGateway(opts?: {eip?: string; region?: string}): Promise<NatReplacement>
+    seedRegion(region: string, opts: {eip: string}): Promise<AwsSeedIds>
+  }
+  reset(): Promise<void>
+  stop(): Promise<void>
+}
+
+function adminClient(googleUrl: string): Admin {
+  const call = async (method: string, path: string, body?: unknown): Promise<unknown> => {
+    const res = await fetch(`${googleUrl}/__admin/${path}`, {
+      method,
+      headers: body === undefined ? {} : {'content-type': 'application/json'},
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    const text = await res.text()
+    if (!res.ok) throw new Error(`admin ${method} /__admin/${path}: HTTP ${res.status} ${text}`)
+    return text ? JSON.parse(text) : undefined
+  }
+  const action = (method: string, path: string) => async (body?: unknown) => void (await call(method, path, body))
+  return {
+    requests: async () => (await call('GET', 'requests')) as LoggedRequest[],
+    clearRequests: action('DELETE', 'requests'),
+    fault: action('POST', 'faults'),
+    operationError: action('POST', 'operation-errors'),
+    foreignEdit: action('POST', 'foreign-edits'),
+    config: (spec) => call('POST', 'config', spec),
+    state: async () => (await call('GET', 'state')) as AdminState,
+    putResource: (name, value) => action('PUT', 'resource')({name, value}),
+    deleteResource: (name) => action('DELETE', `resource?name=${encodeURIComponent(name)}`)(),
+    reset: action('POST', 'reset'),
+  }
+}
+
+export async function startWorld(opts: WorldOptions = {}): Promise<World> {
+  const regions = opts.regions?.length ? opts.regions : [DEFAULT_REGION]
+  const primary = regions[0] as string
+  const dir = mkdtempSync(join(tmpdir(), 'vpcsc-world-'))
+  const cleanup: Array<() => Promise<void>> = []
+  const stop = async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn()
+  }
+  try {
+    cleanup.push(async () => rmSync(dir, {recursive: true, force: true}))
+    const moto = await startMoto({logFile: join(dir, 'moto.log')})
+    cleanup.push(moto.stop)
+    const google = await startGoogleCloud({
+      host: '127.0.0.1',
+      port: 0,
+      stateDir: join(dir, 'google'),
+      operationPolls: opts.operationPolls,
+    })
+    cleanup.push(() => google.close())
+
+    const ec2 = (region = primary) => ec2Client(moto.endpoint, region)
+    let seeded: Record<string, AwsSeedIds> = {}
+    const seedAll = async () => {
+      seeded = {}
+      for (const [i, region] of regions.entries()) {
+        seeded[region] = await seedAws(ec2(region), {eip: i === 0 ? SEED_EIP : regionEip(i)})
+      }
+    }
+    await seedAll()
+    mkdirSync(join(dir, 'work'), {recursive: true})
+
+    const admin = adminClient(google.url)
+    return {
+      dir,
+      env: worldEnv(
+        {dir, googleUrl: google.url, credentialFile: google.credentialFile, awsEndpoint: moto.endpoint, region: primary},
+        {isolated: true},
+      ),
+      googleUrl: google.url,
+      awsEndpoint: moto.endpoint,
+      motoPid: moto.pid,
+      admin,
+      aws: {
+        ec2,
+        get ids() {
+          return seeded[primary] as AwsSeedIds
+        },
+        get regions() {
+          return seeded
+        },
+        async replaceNatGateway({region = primary, eip}: {eip?: string; region?: string} = {}) {
+          const result = await replaceNatGateway(ec2(region), {eip})
+          const ids = seeded[region]
+          if (ids) seeded[region] = {...ids, natGatewayId: result.newNatGatewayId, publicIp: result.newIp}
+          return result
+        },
+        async seedRegion(region, {eip}) {
+          seeded[region] = await seedAws(ec2(region), {eip})
+          return seeded[region]
+        },
+      },
+      async reset() {
+        await admin.reset()
+        await resetMoto(moto.endpoint)
+        await seedAll()
+      },
+      stop,
+    }
+  } catch (error) {
+    await stop()
+    throw error
+  }
+}
+
+export interface CliResult {
+  /** null when the process was ended by a signal (see `signal`). */
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+}
+
+/**
+ * Runs the built CLI (bin/run.js) as users run it. Its environment is the world's and
+ * PATH, nothing else of this process; its working directory is empty, so no stray
+ * vpcsc.config.json is picked up.
+ */
+export function runCli(
+  world: World,
+  args: string[],
+  opts: {input?: string; env?: Record<string, string>; timeoutMs?: number; cwd?: string} = {},
+): Promise<CliResult> {
+  const timeoutMs = opts.timeoutMs ?? 60_000
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(REPO, 'bin', 'run.js'), ...args], {
+      cwd: opts.cwd ?? join(world.dir, 'work'),
+      env: {PATH: process.env.PATH ?? '', ...world.env, ...opts.env},
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`vpcsc ${args.join(' ')} did not finish in ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`))
+    }, timeoutMs)
+    child.once('error', (error) => {
+      clearTimeout(timer)
+      reject(error)
+    })
+    child.once('close', (code, signal) => {
+      clearTimeout(timer)
+      resolve({code, signal, stdout, stderr})
+    })
+    // The CLI may exit without reading stdin; that EPIPE is not an error here.
+    child.stdin.on('error', () => {})
+    child.stdin.end(opts.input ?? '')
+  })
+}

@@ -1,0 +1,368 @@
+import assert from 'node:assert/strict'
+import {mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {after, before, describe, it} from 'node:test'
+
+import {CONFIG_FILE_NAME, DEFAULT_ACM_ENDPOINT, ENV, loadConfigFile, requireSetting, resolveSettings, type ConfigFile, type FlagValues, type LoadedConfig} from '../../src/lib/config.ts'
+import {ExitCode, VpcscError} from '../../src/lib/errors.ts'
+
+const fileConfig = (values: ConfigFile, file = '/tmp/vpcsc.config.json'): LoadedConfig => ({file, values})
+const noFile: LoadedConfig = {values: {}}
+const resolve = (flags: FlagValues = {}, env: NodeJS.ProcessEnv = {}, config: LoadedConfig = noFile) => resolveSettings(flags, env, config)
+
+function usage(message?: RegExp, hint?: RegExp) {
+  return (error: unknown) => {
+    assert.ok(error instanceof VpcscError, `expected a VpcscError, got ${String(error)}`)
+    assert.equal(error.exitCode, ExitCode.usage)
+    assert.equal(error.exitCode, 2)
+    if (message) assert.match(error.message, message)
+    if (hint) assert.match(error.hint ?? '', hint)
+    return true
+  }
+}
+
+describe('resolveSettings: precedence flag > env > file > default', () => {
+  const file = fileConfig({
+    policy: '300',
+    projectNumber: '333',
+    regions: ['eu-west-3'],
+    natGateways: ['nat-0f0f'],
+    natTags: ['from=file'],
+    vpcs: ['vpc-0f0f'],
+    keep: ['203.0.113.0/24'],
+    condition: 3,
+    profile: 'file-profile',
+    allRegions: true,
+    impersonateServiceAccount: 'file@p.iam.gserviceaccount.com',
+  })
+  const env: NodeJS.ProcessEnv = {
+    [ENV.policy]: '200',
+    [ENV.projectNumber]: '222',
+    [ENV.regions]: 'eu-west-2, us-east-1 ,',
+    [ENV.natGateways]: 'nat-0e0e,nat-0e1e',
+    [ENV.natTags]: 'from=env,team=net',
+    [ENV.vpcs]: 'vpc-0e0e',
+    [ENV.keep]: '198.51.100.0/24, 2001:db8::/32',
+    [ENV.condition]: '2',
+    [ENV.profile]: 'env-profile',
+    [ENV.allRegions]: 'false',
+    [ENV.impersonateServiceAccount]: 'env@p.iam.gserviceaccount.com',
+  }
+  const flags: FlagValues = {
+    policy: '100',
+    'project-number': '111',
+    region: ['eu-west-1'],
+    'nat-gateway': ['nat-0a0a'],
+    'nat-tag': ['from=flag'],
+    vpc: ['vpc-0a0a'],
+    keep: ['8.8.8.8'],
+    condition: 1,
+    profile: 'flag-profile',
+    'impersonate-service-account': 'flag@p.iam.gserviceaccount.com',
+  }
+
+  it('defaults when nothing is given', () => {
+    const s = resolve()
+    assert.equal(s.policy, undefined)
+    assert.equal(s.level, undefined)
+    assert.equal(s.perimeter, undefined)
+    assert.deepEqual(s.regions, [])
+    assert.equal(s.allRegions, false)
+    assert.deepEqual(s.natGatewayIds, [])
+    assert.deepEqual(s.natTags, [])
+    assert.deepEqual(s.vpcIds, [])
+    assert.deepEqual(s.keep, [])
+    assert.equal(s.condition, undefined)
+    assert.equal(s.endpoints.acm, DEFAULT_ACM_ENDPOINT)
+    assert.equal(s.configFile, undefined)
+  })
+
+  it('the file wins over the default', () => {
+    const s = resolve({}, {}, file)
+    assert.equal(s.policy, 'accessPolicies/300')
+    assert.equal(s.projectNumber, '333')
+    assert.deepEqual(s.regions, ['eu-west-3'])
+    assert.deepEqual(s.natGatewayIds, ['nat-0f0f'])
+    assert.deepEqual(s.natTags, [{key: 'from', value: 'file'}])
+    assert.deepEqual(s.vpcIds, ['vpc-0f0f'])
+    assert.deepEqual(s.keep.map((c) => c.text), ['203.0.113.0/24'])
+    assert.equal(s.condition, 3)
+    assert.equal(s.profile, 'file-profile')
+    assert.equal(s.allRegions, true)
+    assert.equal(s.impersonateServiceAccount, 'file@p.iam.gserviceaccount.com')
+    assert.equal(s.configFile, '/tmp/vpcsc.config.json')
+  })
+
+  it('the environment wins over the file (lists are comma-separated and trimmed)', () => {
+    const s = resolve({}, env, file)
+    assert.equal(s.policy, 'accessPolicies/200')
+    assert.equal(s.projectNumber, '222')
+    assert.deepEqual(s.regions, ['eu-west-2', 'us-east-1'])
+    assert.deepEqual(s.natGatewayIds, ['nat-0e0e', 'nat-0e1e'])
+    assert.deepEqual(s.natTags, [{key: 'from', value: 'env'}, {key: 'team', value: 'net'}])
+    assert.deepEqual(s.vpcIds, ['vpc-0e0e'])
+    assert.deepEqual(s.keep.map((c) => c.text), ['198.51.100.0/24', '2001:db8::/32'])
+    assert.equal(s.condition, 2)
+    assert.equal(s.profile, 'env-profile')
+    assert.equal(s.allRegions, false, 'VPCSC_ALL_REGIONS=false overrides the file')
+    assert.equal(s.impersonateServiceAccount, 'env@p.iam.gserviceaccount.com')
+  })
+
+  it('flags win over the environment and the file', () => {
+    const s = resolve(flags, env, file)
+    assert.equal(s.policy, 'accessPolicies/100')
+    assert.equal(s.projectNumber, '111')
+    assert.deepEqual(s.regions, ['eu-west-1'])
+    assert.deepEqual(s.natGatewayIds, ['nat-0a0a'])
+    assert.deepEqual(s.natTags, [{key: 'from', value: 'flag'}])
+    assert.deepEqual(s.vpcIds, ['vpc-0a0a'])
+    assert.deepEqual(s.keep.map((c) => c.text), ['8.8.8.8/32'])
+    assert.equal(s.condition, 1)
+    assert.equal(s.profile, 'flag-profile')
+    assert.equal(s.impersonateServiceAccount, 'flag@p.iam.gserviceaccount.com')
+  })
+
+  it('--all-regions wins over VPCSC_ALL_REGIONS=false', () => {
+    assert.equal(resolve({'all-regions': true}, {[ENV.allRegions]: 'false'}).allRegions, true)
+  })
+
+  it('VPCSC_ALL_REGIONS accepts 1/yes/true and refuses anything else', () => {
+    assert.equal(resolve({}, {[ENV.allRegions]: 'YES'}).allRegions, true)
+    assert.equal(resolve({}, {[ENV.allRegions]: '1'}).allRegions, true)
+    assert.throws(() => resolve({}, {[ENV.allRegions]: 'maybe'}), usage(/VPCSC_ALL_REGIONS="maybe" is not a boolean/))
+  })
+
+  it('an empty flag list does not hide the environment or the file', () => {
+    const s = resolve({region: [], keep: [], 'nat-gateway': [], 'nat-tag': [], vpc: []}, {[ENV.regions]: 'eu-west-2'}, file)
+    assert.deepEqual(s.regions, ['eu-west-2'])
+    assert.deepEqual(s.keep.map((c) => c.text), ['203.0.113.0/24'])
+    assert.deepEqual(s.natGatewayIds, ['nat-0f0f'])
+  })
+
+  it('an empty or blank environment variable does not hide the file', () => {
+    const s = resolve({}, {[ENV.regions]: '  ', [ENV.policy]: '', [ENV.keep]: ' , '}, file)
+    assert.deepEqual(s.regions, ['eu-west-3'])
+    assert.equal(s.policy, 'accessPolicies/300')
+    assert.deepEqual(s.keep.map((c) => c.text), [])
+  })
+
+  it('VPCSC_ACM_ENDPOINT replaces the default endpoint, without trailing slashes', () => {
+    assert.equal(resolve({}, {[ENV.acmEndpoint]: 'http://127.0.0.1:8085//'}).endpoints.acm, 'http://127.0.0.1:8085')
+  })
+
+  it('VPCSC_CONDITION must be a non-negative integer', () => {
+    assert.throws(() => resolve({}, {[ENV.condition]: 'one'}), usage(/VPCSC_CONDITION="one" is not a condition index/))
+    assert.throws(() => resolve({}, {[ENV.condition]: '-1'}), usage(/VPCSC_CONDITION/))
+    assert.throws(() => resolve({}, {[ENV.condition]: '1.5'}), usage(/VPCSC_CONDITION/))
+    assert.equal(resolve({}, {[ENV.condition]: '0'}).condition, 0)
+  })
+})
+
+describe('resolveSettings: policy, level and perimeter names', () => {
+  it('normalises a policy number to accessPolicies/N', () => {
+    assert.equal(resolve({policy: '123'}).policy, 'accessPolicies/123')
+    assert.equal(resolve({policy: 'accessPolicies/123'}).policy, 'accessPolicies/123')
+  })
+
+  it('refuses a policy that is neither', () => {
+    assert.throws(() => resolve({policy: 'organizations/1'}), usage(/Access policy "organizations\/1" is not a policy number/))
+    assert.throws(() => resolve({policy: 'accessPolicies/abc'}), usage(/not a policy number/))
+  })
+
+  it('turns a level short id plus the policy into the full name', () => {
+    assert.equal(resolve({policy: '123', level: 'test_allow_ec2_ip'}).level, 'accessPolicies/123/accessLevels/test_allow_ec2_ip')
+    assert.equal(resolve({}, {[ENV.policy]: '123', [ENV.level]: 'lvl'}).level, 'accessPolicies/123/accessLevels/lvl')
+  })
+
+  it('turns a perimeter short id plus the policy into the full name', () => {
+    assert.equal(resolve({policy: '123', perimeter: 'test_vertex_ai_perimeter'}).perimeter, 'accessPolicies/123/servicePerimeters/test_vertex_ai_perimeter')
+  })
+
+  it('a full level name implies the policy (for the settings and for a short perimeter id)', () => {
+    const s = resolve({level: 'accessPolicies/456/accessLevels/lvl', perimeter: 'per'})
+    assert.equal(s.policy, 'accessPolicies/456')
+    assert.equal(s.level, 'accessPolicies/456/accessLevels/lvl')
+    assert.equal(s.perimeter, 'accessPolicies/456/servicePerimeters/per')
+  })
+
+  it('a full perimeter name implies the policy', () => {
+    assert.equal(resolve({perimeter: 'accessPolicies/789/servicePerimeters/per'}).policy, 'accessPolicies/789')
+  })
+
+  it('a full name in the matching policy is fine', () => {
+    assert.equal(resolve({policy: '456', level: 'accessPolicies/456/accessLevels/lvl'}).level, 'accessPolicies/456/accessLevels/lvl')
+  })
+
+  it('a full level name in another policy than --policy: usage error', () => {
+    assert.throws(() => resolve({policy: '123', level: 'accessPolicies/456/accessLevels/lvl'}), usage(/accessPolicies\/456\/accessLevels\/lvl is not in the policy accessPolicies\/123/))
+  })
+
+  it('a full perimeter name in another policy than the level: usage error', () => {
+    assert.throws(
+      () => resolve({level: 'accessPolicies/456/accessLevels/lvl', perimeter: 'accessPolicies/789/servicePerimeters/per'}),
+      usage(/not in the policy accessPolicies\/456/),
+    )
+  })
+
+  it('a short level id without a policy: usage error naming --policy', () => {
+    assert.throws(() => resolve({level: 'lvl'}), usage(/"lvl" is a short id, so the access policy is needed/, /--policy/))
+    assert.throws(() => resolve({perimeter: 'per'}), usage(/"per" is a short id/, /--policy.*VPCSC_POLICY/))
+  })
+
+  for (const bad of ['1level', 'my-level', 'a'.repeat(51), 'level with space', 'accessPolicies/123/accessLevels/bad-id', 'accessPolicies/x/accessLevels/lvl', '']) {
+    it(`refuses the invalid level id ${JSON.stringify(bad.length > 20 ? `${bad.slice(0, 10)}...` : bad)}`, () => {
+      assert.throws(() => resolve({policy: '123', level: bad}), usage(/is not a valid level id or resource name/, /start with a letter/))
+    })
+  }
+
+  it('accepts a 50-character id', () => {
+    const id = `a${'b'.repeat(49)}`
+    assert.equal(resolve({policy: '1', level: id}).level, `accessPolicies/1/accessLevels/${id}`)
+  })
+
+  it('refuses an invalid perimeter id', () => {
+    assert.throws(() => resolve({policy: '1', perimeter: 'per-imeter'}), usage(/perimeter "per-imeter" is not a valid perimeter id/))
+  })
+})
+
+describe('resolveSettings: tags and kept CIDRs', () => {
+  it('splits a tag at the first =', () => {
+    assert.deepEqual(resolve({'nat-tag': ['vpcsc=egress', 'k=a=b', 'empty=']}).natTags, [
+      {key: 'vpcsc', value: 'egress'},
+      {key: 'k', value: 'a=b'},
+      {key: 'empty', value: ''},
+    ])
+  })
+
+  for (const bad of ['novalue', '=value']) {
+    it(`refuses the tag ${JSON.stringify(bad)}`, () => {
+      assert.throws(() => resolve({'nat-tag': [bad]}), usage(new RegExp(`NAT tag "${bad}" is not KEY=VALUE`), /--nat-tag KEY=VALUE/))
+      assert.throws(() => resolve({}, {[ENV.natTags]: bad}), usage(/is not KEY=VALUE/))
+    })
+  }
+
+  it('canonicalises kept CIDRs', () => {
+    assert.deepEqual(resolve({keep: ['2001:DB8::/32', ' 8.8.8.8 ']}).keep.map((c) => c.text), ['2001:db8::/32', '8.8.8.8/32'])
+  })
+
+  it('a bad --keep CIDR: usage error with the reason', () => {
+    assert.throws(() => resolve({keep: ['10.0.0.0/8']}), usage(/Kept CIDR "10\.0\.0\.0\/8" is in or overlaps the private \(RFC 1918\) range/, /public CIDRs/))
+    assert.throws(() => resolve({keep: ['192.0.2.1/24']}), usage(/host bits set; the range is 192\.0\.2\.0\/24/))
+    assert.throws(() => resolve({keep: ['nonsense']}), usage(/"nonsense" is not an IPv4 or IPv6 address/))
+    assert.throws(() => resolve({}, {[ENV.keep]: '203.0.113.10,127.0.0.1'}), usage(/"127\.0\.0\.1" is in or overlaps the loopback range/))
+  })
+})
+
+describe('requireSetting', () => {
+  it('returns a given value and names flag, env and key when missing', () => {
+    assert.equal(requireSetting('x', 'level', ENV.level, 'level'), 'x')
+    assert.throws(() => requireSetting(undefined, 'level', ENV.level, 'level'), usage(/Missing --level/, /VPCSC_LEVEL.*"level" in vpcsc\.config\.json/))
+  })
+})
+
+describe('loadConfigFile', () => {
+  let dir = ''
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'vpcsc-config-test-'))
+  })
+  after(async () => {
+    await rm(dir, {recursive: true, force: true})
+  })
+
+  async function write(name: string, text: string): Promise<string> {
+    const file = path.join(dir, name)
+    await writeFile(file, text)
+    return file
+  }
+
+  async function rejects(explicit: string | undefined, cwd: string, message: RegExp): Promise<VpcscError> {
+    let caught: unknown
+    await assert.rejects(loadConfigFile(explicit, cwd), (error: unknown) => {
+      caught = error
+      return usage(message)(error)
+    })
+    const error = caught as VpcscError
+    assert.doesNotMatch(error.message, /\n/, 'one line')
+    return error
+  }
+
+  it('a missing default file is fine', async () => {
+    const empty = await mkdtemp(path.join(dir, 'empty-'))
+    assert.deepEqual(await loadConfigFile(undefined, empty), {values: {}})
+  })
+
+  it('reads the default file from the working directory', async () => {
+    const sub = await mkdtemp(path.join(dir, 'cwd-'))
+    await writeFile(path.join(sub, CONFIG_FILE_NAME), JSON.stringify({policy: '123', level: 'lvl', keep: ['198.51.100.0/24'], condition: 0}))
+    const loaded = await loadConfigFile(undefined, sub)
+    assert.equal(loaded.file, path.join(sub, CONFIG_FILE_NAME))
+    assert.deepEqual(loaded.values, {policy: '123', level: 'lvl', keep: ['198.51.100.0/24'], condition: 0})
+  })
+
+  it('reads --config relative to the working directory, and accepts $schema', async () => {
+    await write('good.json', JSON.stringify({$schema: './schema.json', regions: ['eu-west-1'], natTags: ['vpcsc=egress'], natGateways: ['nat-0abc123'], vpcs: ['vpc-0abc']}))
+    const loaded = await loadConfigFile('good.json', dir)
+    assert.equal(loaded.file, path.join(dir, 'good.json'))
+    assert.deepEqual(loaded.values.regions, ['eu-west-1'])
+    assert.deepEqual(loaded.values.natGateways, ['nat-0abc123'])
+  })
+
+  it('a missing --config file: usage error naming the file', async () => {
+    const missing = path.join(dir, 'nope.json')
+    const error = await rejects(missing, dir, /Cannot read config file .*nope\.json: ENOENT/)
+    assert.ok(error.message.includes(missing))
+    assert.match(error.hint ?? '', /--config/)
+  })
+
+  it('invalid JSON: usage error naming the file', async () => {
+    const file = await write('broken.json', '{"policy": "123",}')
+    const error = await rejects(file, dir, /not valid JSON/)
+    assert.ok(error.message.startsWith(`${file}:`), error.message)
+  })
+
+  it('an unknown key: the message names it and lists the valid ones', async () => {
+    const file = await write('typo.json', JSON.stringify({policy: '123', levle: 'lvl'}))
+    const error = await rejects(file, dir, /unknown field "levle"/)
+    assert.ok(error.message.includes(file))
+    assert.match(error.message, /expected one of: policy, level, perimeter, projectNumber, regions/)
+    assert.match(error.message, /keep/)
+    assert.doesNotMatch(error.message, /\$schema/)
+  })
+
+  it('a wrong type in a nested array: the message names keep[1] and the file', async () => {
+    const file = await write('type.json', JSON.stringify({keep: ['198.51.100.0/24', 42]}))
+    const error = await rejects(file, dir, /field "keep\[1\]": expected string, received number/)
+    assert.ok(error.message.includes(file))
+  })
+
+  it('a wrong type at the top level names the field', async () => {
+    const file = await write('type2.json', JSON.stringify({regions: 'eu-west-1'}))
+    await rejects(file, dir, /field "regions": expected array/)
+  })
+
+  it('a bad value names the field and what is expected', async () => {
+    const file = await write('region.json', JSON.stringify({regions: ['eu-west-1', 'Europe']}))
+    await rejects(file, dir, /field "regions\[1\]": expected an AWS region such as eu-west-1/)
+    const file2 = await write('nat.json', JSON.stringify({natGateways: ['gw-1']}))
+    await rejects(file2, dir, /field "natGateways\[0\]": expected a NAT gateway id/)
+    const file3 = await write('cond.json', JSON.stringify({condition: 40}))
+    await rejects(file3, dir, /field "condition"/)
+  })
+
+  it('a private CIDR in keep: the message says why', async () => {
+    const file = await write('private.json', JSON.stringify({keep: ['203.0.113.10/32', '10.0.0.0/8']}))
+    const error = await rejects(file, dir, /field "keep\[1\]": "10\.0\.0\.0\/8" is in or overlaps the private \(RFC 1918\) range/)
+    assert.ok(error.message.includes(file))
+  })
+
+  it('counts the further problems', async () => {
+    const file = await write('many.json', JSON.stringify({keep: ['10.0.0.0/8'], regions: ['x'], natGateways: ['y']}))
+    await rejects(file, dir, /and 2 more problems/)
+  })
+
+  it('JSON that is not an object is refused', async () => {
+    const file = await write('array.json', '[1, 2]')
+    await rejects(file, dir, /expected object/)
+  })
+})
