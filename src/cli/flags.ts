@@ -8,7 +8,7 @@ import {ENV} from '../lib/config.ts'
  */
 
 export const configFlag = {
-  config: Flags.string({description: `Config file (default ./vpcsc.config.json). Env: ${ENV.config}.`, env: ENV.config, helpGroup: 'CONFIG'}),
+  config: Flags.string({description: 'Config file (default ./vpcsc.config.json).', env: ENV.config, helpGroup: 'CONFIG'}),
 }
 
 export const googleFlags = {

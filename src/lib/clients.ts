@@ -7,6 +7,7 @@ import type {Settings} from './config.ts'
  * credential load and token exchange at once, so it overlaps with the AWS reads.
  */
 export interface Clients {
+  google: GoogleRestClient
   acm: AccessContextManager
 }
 
@@ -16,5 +17,5 @@ export function createClients(settings: Settings): Clients {
     iamCredentialsEndpoint: process.env.VPCSC_IAMCREDENTIALS_ENDPOINT,
   })
   google.warmUp()
-  return {acm: new AccessContextManager(google, settings.endpoints.acm)}
+  return {google, acm: new AccessContextManager(google, settings.endpoints.acm)}
 }

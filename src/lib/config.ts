@@ -1,9 +1,11 @@
 import {readFile} from 'node:fs/promises'
 import path from 'node:path'
+import ms from 'ms'
 import {z} from 'zod'
 
 import {CidrError, parseCidr, type Cidr} from './cidr.ts'
 import {usageError} from './errors.ts'
+import {defaultStateDir} from './journal.ts'
 
 /**
  * Settings come from four places, in this order of precedence:
@@ -42,6 +44,16 @@ export const configFileSchema = z.strictObject({
   keep: z.array(cidrString).optional(),
   condition: z.number().int().min(0).max(39).optional(),
   impersonateServiceAccount: z.string().email('expected a service account email').optional(),
+  stateDir: z.string().min(1).optional(),
+  instanceId: z.string().regex(/^(i|mi)-[0-9a-f]+$/, 'expected an EC2 instance id such as i-0abc123').optional(),
+  probe: z.enum(['ssm', 'local']).optional(),
+  probeCommand: z.string().min(1).optional(),
+  probeTimeout: z.string().min(1).optional(),
+  location: z.string().regex(/^[a-z]+(-[a-z0-9]+)+$|^global$/, 'expected a Vertex AI location such as us-central1').optional(),
+  project: z.string().min(1).optional(),
+  credentialFile: z.string().min(1).optional(),
+  denyCidr: z.string().optional(),
+  timeout: z.string().min(1).optional(),
 })
 export type ConfigFile = z.infer<typeof configFileSchema>
 
@@ -99,6 +111,16 @@ export interface FlagValues {
   keep?: string[]
   condition?: number
   'impersonate-service-account'?: string
+  'state-dir'?: string
+  'instance-id'?: string
+  probe?: string
+  'probe-command'?: string
+  'probe-timeout'?: string
+  location?: string
+  project?: string
+  'credential-file'?: string
+  'deny-cidr'?: string
+  timeout?: string
 }
 
 export interface Settings {
@@ -115,12 +137,35 @@ export interface Settings {
   keep: Cidr[]
   condition?: number
   impersonateServiceAccount?: string
-  endpoints: {acm: string}
-  /** Where each setting came from, for error messages. */
+  endpoints: {acm: string; vertex?: string; logging: string}
+  stateDir: string
+  probe: ProbeSettings
+  /** The deny test's swap address (validated by the deny test: TEST-NET only). */
+  denyCidr?: string
+  /** The deny test's wait bound, for the denial and again for the recovery. */
+  timeoutMs?: number
+  /** The config file read, if any. */
   configFile?: string
 }
 
+export interface ProbeSettings {
+  instanceId?: string
+  kind: 'ssm' | 'local'
+  command?: string
+  /** Bound on one probe, delivery included. */
+  timeoutMs: number
+  location: string
+  /** The Vertex AI project (id or number); defaults to the project number. */
+  project?: string
+  /** The instance's Workload Identity Federation credential file, as a path on the instance. */
+  credentialFile: string
+}
+
 export const DEFAULT_ACM_ENDPOINT = 'https://accesscontextmanager.googleapis.com'
+export const DEFAULT_LOGGING_ENDPOINT = 'https://logging.googleapis.com'
+/** Where the seed's instance keeps its credential configuration (its temp folder). */
+export const DEFAULT_CREDENTIAL_FILE = '/tmp/gcp_credential_config.json'
+export const DEFAULT_LOCATION = 'us-central1'
 
 /** Environment variable of every setting (documented in the README and in help). */
 export const ENV = {
@@ -138,7 +183,19 @@ export const ENV = {
   condition: 'VPCSC_CONDITION',
   impersonateServiceAccount: 'VPCSC_IMPERSONATE_SERVICE_ACCOUNT',
   acmEndpoint: 'VPCSC_ACM_ENDPOINT',
+  vertexEndpoint: 'VPCSC_VERTEX_ENDPOINT',
+  loggingEndpoint: 'VPCSC_LOGGING_ENDPOINT',
   config: 'VPCSC_CONFIG',
+  stateDir: 'VPCSC_STATE_DIR',
+  instanceId: 'VPCSC_INSTANCE_ID',
+  probe: 'VPCSC_PROBE',
+  probeCommand: 'VPCSC_PROBE_COMMAND',
+  probeTimeout: 'VPCSC_PROBE_TIMEOUT',
+  location: 'VPCSC_LOCATION',
+  project: 'VPCSC_PROJECT',
+  credentialFile: 'VPCSC_PROBE_CRED_FILE',
+  denyCidr: 'VPCSC_DENY_CIDR',
+  timeout: 'VPCSC_TIMEOUT',
 } as const
 
 function envList(env: NodeJS.ProcessEnv, name: string): string[] | undefined {
@@ -193,9 +250,45 @@ export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, confi
     keep: keepTexts.map((text) => parseKeep(text)),
     condition,
     impersonateServiceAccount: pick(flags['impersonate-service-account'], envString(env, ENV.impersonateServiceAccount), file.impersonateServiceAccount),
-    endpoints: {acm: (envString(env, ENV.acmEndpoint) ?? DEFAULT_ACM_ENDPOINT).replace(/\/+$/, '')},
+    endpoints: {
+      acm: (envString(env, ENV.acmEndpoint) ?? DEFAULT_ACM_ENDPOINT).replace(/\/+$/, ''),
+      vertex: envString(env, ENV.vertexEndpoint)?.replace(/\/+$/, ''),
+      logging: (envString(env, ENV.loggingEndpoint) ?? DEFAULT_LOGGING_ENDPOINT).replace(/\/+$/, ''),
+    },
+    stateDir: path.resolve(pick(flags['state-dir'], envString(env, ENV.stateDir), file.stateDir) ?? defaultStateDir(env)),
+    probe: resolveProbe(flags, env, file),
+    denyCidr: pick(flags['deny-cidr'], envString(env, ENV.denyCidr), file.denyCidr),
+    timeoutMs: ((text) => (text === undefined ? undefined : parseDuration(text, 'timeout')))(pick(flags.timeout, envString(env, ENV.timeout), file.timeout)),
     configFile: config.file,
   }
+}
+
+function resolveProbe(flags: FlagValues, env: NodeJS.ProcessEnv, file: ConfigFile): ProbeSettings {
+  const instanceId = flags['instance-id'] ?? envString(env, ENV.instanceId) ?? file.instanceId
+  if (instanceId !== undefined && !/^(i|mi)-[0-9a-f]+$/.test(instanceId)) {
+    throw usageError(`Instance id "${instanceId}" is not an EC2 instance id.`, 'Give --instance-id i-0123456789abcdef0 (or VPCSC_INSTANCE_ID).')
+  }
+  const kind = flags.probe ?? envString(env, ENV.probe) ?? file.probe ?? (instanceId ? 'ssm' : 'local')
+  if (kind !== 'ssm' && kind !== 'local') throw usageError(`Probe "${kind}" is not ssm or local.`, 'Use --probe ssm (through SSM on the instance) or --probe local (from this machine).')
+  return {
+    instanceId,
+    kind,
+    command: flags['probe-command'] ?? envString(env, ENV.probeCommand) ?? file.probeCommand,
+    timeoutMs: parseDuration(flags['probe-timeout'] ?? envString(env, ENV.probeTimeout) ?? file.probeTimeout ?? '2m', 'probe timeout'),
+    location: flags.location ?? envString(env, ENV.location) ?? file.location ?? DEFAULT_LOCATION,
+    project: flags.project ?? envString(env, ENV.project) ?? file.project,
+    credentialFile: flags['credential-file'] ?? envString(env, ENV.credentialFile) ?? file.credentialFile ?? DEFAULT_CREDENTIAL_FILE,
+  }
+}
+
+/** "90s", "30m", "1.5h", "7d", or a number of seconds. */
+export function parseDuration(text: string, what: string): number {
+  const trimmed = text.trim()
+  const value = /^[0-9]+(\.[0-9]+)?$/.test(trimmed) ? Number(trimmed) * 1000 : ms(trimmed as ms.StringValue)
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw usageError(`The ${what} "${text}" is not a duration.`, 'Use e.g. 90s, 30m, 2h or 7d.')
+  }
+  return value
 }
 
 function parseConditionEnv(value: string | undefined): number | undefined {

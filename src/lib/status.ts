@@ -4,6 +4,7 @@ import type {Clients} from './clients.ts'
 import {requireSetting, ENV, type Settings} from './config.ts'
 import {computeDrift, type Drift} from './drift.ts'
 import type {VpcscError} from './errors.ts'
+import {findJournal, journalPath, writerAlive} from './journal.ts'
 import type {AccessLevel, AccessPolicy, Condition, ServicePerimeter} from './gcp/types.ts'
 import {levelUse, perimeterMode, type PerimeterMode} from './perimeter.ts'
 
@@ -44,6 +45,8 @@ export interface StatusReport {
   nat: NatDiscovery
   keep: string[]
   drift: Drift
+  /** A deny test's journal for this level: one is running, or one was interrupted. */
+  denyTest?: {running: boolean; pid: number; host: string; startedAt: string; denyCidr: string; journal: string}
   timingsMs: {total: number}
 }
 
@@ -51,11 +54,12 @@ export async function gatherStatus(settings: Settings, clients: Clients): Promis
   const started = Date.now()
   const policyName = requireSetting(settings.policy, 'policy', ENV.policy, 'policy')
   const levelName = requireSetting(settings.level, 'level', ENV.level, 'level')
-  const [policy, level, perimeter, nat] = await Promise.all([
+  const [policy, level, perimeter, nat, journal] = await Promise.all([
     clients.acm.getPolicy(policyName),
     clients.acm.getLevel(levelName),
     settings.perimeter ? clients.acm.getPerimeter(settings.perimeter) : Promise.resolve(undefined),
     discoverNatEgress(settings),
+    findJournal(settings.stateDir, levelName),
   ])
   const levelReport = describeLevel(level, settings.condition)
   return {
@@ -65,6 +69,14 @@ export async function gatherStatus(settings: Settings, clients: Clients): Promis
     nat,
     keep: settings.keep.map((c) => c.text),
     drift: computeDrift(levelReport.managedCidrs, nat.egressIps.map((e) => e.ip), settings.keep),
+    denyTest: journal && {
+      running: writerAlive(journal),
+      pid: journal.pid,
+      host: journal.host,
+      startedAt: journal.startedAt,
+      denyCidr: journal.denyCidr,
+      journal: journalPath(settings.stateDir, levelName),
+    },
     timingsMs: {total: Date.now() - started},
   }
 }

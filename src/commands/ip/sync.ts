@@ -51,7 +51,7 @@ ${EXIT_CODES_HELP}`
     for (const warning of prepared.nat.warnings) this.note(`! ${warning}`)
 
     const result: SyncResult = {
-      level: prepared.level.name,
+      level: prepared.snapshot.level.name,
       condition: prepared.condition,
       outcome: 'in-sync',
       plan,
@@ -62,20 +62,20 @@ ${EXIT_CODES_HELP}`
     const finish = (outcome: SyncResult['outcome']): SyncResult => ({...result, outcome, timingsMs: {...result.timingsMs, total: Date.now() - started}})
 
     if (!plan.changed) {
-      if (!this.jsonEnabled()) process.stdout.write(`${prepared.level.name} is in sync: ${plan.result.join(', ')}. Nothing to write.\n`)
+      if (!this.jsonEnabled()) process.stdout.write(`${prepared.snapshot.level.name} is in sync: ${plan.result.join(', ')}. Nothing to write.\n`)
       return finish('in-sync')
     }
-    if (!this.jsonEnabled()) process.stdout.write(renderPlan(prepared.level.name, prepared.condition, plan, prepared.nat, settings.keep.map((c) => c.text)))
+    if (!this.jsonEnabled()) process.stdout.write(renderPlan(prepared.snapshot.level.name, prepared.condition, plan, prepared.nat, settings.keep.map((c) => c.text)))
     if (flags.plan) {
       process.exitCode = ExitCode.drift
       return finish('planned')
     }
-    if (!flags.yes && !(await confirmWrite(`Write this list to ${prepared.level.name}?`))) {
+    if (!flags.yes && !(await confirmWrite(`Write this list to ${prepared.snapshot.level.name}?`))) {
       if (!this.jsonEnabled()) process.stdout.write('Nothing was written.\n')
       return finish('declined')
     }
     const write = await this.step('Writing the access level', () => applySync(prepared, clients))
-    if (!this.jsonEnabled()) process.stdout.write(renderWritten(prepared.level.name, plan, write))
+    if (!this.jsonEnabled()) process.stdout.write(renderWritten(prepared.snapshot.level.name, plan, write))
     return {...finish('written'), write}
   }
 }

@@ -71,6 +71,27 @@ export class GoogleRestClient {
     this.client.then((c) => c.getAccessToken()).catch(() => undefined)
   }
 
+  /** GET without retries or error mapping; any HTTP status is an answer. */
+  async raw(url: string, signal?: AbortSignal): Promise<RawAnswer> {
+    let client: AuthClient
+    try {
+      client = await this.client
+    } catch (error) {
+      return {kind: 'token', body: (error as Error).message}
+    }
+    try {
+      const answer = await client.request<string>({url, method: 'GET', responseType: 'text', validateStatus: () => true, retry: false, signal} as AuthRequestOptions)
+      return {kind: 'http', status: answer.status, body: typeof answer.data === 'string' ? answer.data : JSON.stringify(answer.data)}
+    } catch (error) {
+      const e = error as HttpError
+      if (e.response) {
+        const data = e.response.data
+        return {kind: 'token', status: e.response.status, body: typeof data === 'string' ? data : JSON.stringify(data ?? '')}
+      }
+      return {kind: 'network', body: `no answer from ${new URL(url).host}: ${e.code ?? e.message}`}
+    }
+  }
+
   async request<T>(context: CallContext, options: RequestOptions): Promise<T> {
     const client = await this.client
     let attempts = 0
@@ -98,6 +119,13 @@ export class GoogleRestClient {
     }
   }
 }
+
+/** An answer taken as it is, for probes: the status is the finding, not a failure. */
+export type RawAnswer =
+  | {kind: 'http'; status: number; body: string}
+  /** Getting a token failed: the token endpoint's answer, when there was one. */
+  | {kind: 'token'; status?: number; body: string}
+  | {kind: 'network'; body: string}
 
 function mapError(context: CallContext, error: unknown, attempts: number): Error {
   const e = error as HttpError

@@ -51,6 +51,15 @@ export function renderStatus(report: StatusReport): string {
   }
   for (const warning of nat.warnings) lines.push(`  ${mark.warn()} ${warning}`)
 
+  if (report.denyTest) {
+    const t = report.denyTest
+    lines.push(heading('Deny test'))
+    lines.push(
+      t.running
+        ? `  ${mark.warn()} A deny test is running on this level (pid ${t.pid} on ${t.host}, since ${t.startedAt}): the level holds ${t.denyCidr} until it restores.`
+        : `  ${mark.bad()} A deny test was interrupted (pid ${t.pid} on ${t.host}, ${t.startedAt}) and left the level swapped to ${t.denyCidr}. ${chalk.bold('→ vpcsc restore')}`,
+    )
+  }
   lines.push(heading('Drift'))
   if (drift.inSync) {
     lines.push(`  ${mark.ok()} In sync: every NAT egress IP is admitted and the level holds nothing else${report.keep.length ? ' (besides kept CIDRs)' : ''}.`)

@@ -1,0 +1,86 @@
+import {Flags} from '@oclif/core'
+
+import {VpcscCommand} from '../cli/base-command.ts'
+import {probeFlags, stateDirFlag} from '../cli/deny-test-flags.ts'
+import {awsFlags, googleFlags, levelConditionFlag} from '../cli/flags.ts'
+import {createClients} from '../lib/clients.ts'
+import {ENV} from '../lib/config.ts'
+import {DEFAULT_DENY_CIDR, DEFAULT_TIMEOUT_MS, parseDenyCidr, runDenyTest, type DenyTestResult} from '../lib/deny-test.ts'
+import {EXIT_CODES_HELP, ExitCode} from '../lib/errors.ts'
+import {createProbe} from '../lib/probe/create.ts'
+import {renderDenyTest, renderProgress} from '../lib/render/deny-test.ts'
+
+const SIGNAL_EXIT: Record<string, number> = {SIGINT: 130, SIGTERM: 143}
+
+export default class DenyTest extends VpcscCommand {
+  static override summary = 'Prove the perimeter denies: swap the access level to a TEST-NET address and watch Vertex AI refuse.'
+  static override description = `1. Preflight: the perimeter is enforced, restricts aiplatform.googleapis.com and uses the level; no other deny test runs on the level.
+2. Baseline: the probe must be allowed now.
+3. A journal is written, then the level's IP list is swapped to --deny-cidr (only that list changes).
+4. Probes, with backoff, until Vertex AI answers with a VPC Service Controls denial (or --timeout).
+5. Restores the level, always: on success, failure, error, Ctrl-C and SIGTERM. If someone changed the level meanwhile, it is not overwritten (exit 6).
+6. Probes until the call is allowed again (unless --no-recovery-wait), then removes the journal.
+After a crash (kill -9, power loss), vpcsc restore puts the level back from the journal.
+Probe: on the instance through SSM Run Command, getting a token there from its own credential file (no token ever travels in the command), or --probe local from this machine.
+
+${EXIT_CODES_HELP}
+  130/143 interrupted (Ctrl-C / SIGTERM), after restoring`
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> --instance-id i-0123456789abcdef0',
+    '<%= config.bin %> <%= command.id %> --probe-command "cd /home/ec2-user && .venv/bin/python vertex_ai_client.py"',
+    '<%= config.bin %> <%= command.id %> --probe local --timeout 45m --json',
+  ]
+  static override flags = {
+    ...googleFlags,
+    ...levelConditionFlag,
+    region: awsFlags.region,
+    profile: awsFlags.profile,
+    ...probeFlags,
+    ...stateDirFlag,
+    'deny-cidr': Flags.string({description: `The address the level is swapped to; RFC 5737 TEST-NET only (default ${DEFAULT_DENY_CIDR}). Env: ${ENV.denyCidr}.`}),
+    timeout: Flags.string({description: `How long to wait for the denial, and again for the recovery (default 30m: the documented propagation bound). Env: ${ENV.timeout}.`}),
+    'recovery-wait': Flags.boolean({description: 'After restoring, wait until the call is allowed again.', default: true, allowNo: true}),
+  }
+
+  async run(): Promise<DenyTestResult> {
+    const {flags} = await this.parse(DenyTest)
+    const settings = await this.settingsFrom(flags)
+    const denyCidr = parseDenyCidr(settings.denyCidr ?? DEFAULT_DENY_CIDR)
+    const timeoutMs = settings.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    const clients = createClients(settings)
+    const probe = createProbe(settings, clients)
+
+    const controller = new AbortController()
+    let received: string | undefined
+    const onSignal = (signal: string) => {
+      if (received) {
+        this.note('! Still restoring the access level; vpcsc exits as soon as it is back.')
+        return
+      }
+      received = signal
+      this.note(`! ${signal}: stopping the test and restoring the access level first.`)
+      controller.abort()
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+    try {
+      const result = await runDenyTest(settings, clients, probe, {
+        denyCidr,
+        timeoutMs,
+        recoveryWait: flags['recovery-wait'],
+        signal: controller.signal,
+        onProgress: (event) => {
+          const line = renderProgress(event).trimEnd()
+          if (line) this.note(line)
+        },
+      })
+      if (!this.jsonEnabled()) process.stdout.write(renderDenyTest(result))
+      process.exitCode = result.outcome === 'pass' ? ExitCode.ok : result.outcome === 'interrupted' ? (SIGNAL_EXIT[received ?? 'SIGINT'] ?? 130) : ExitCode.testFailed
+      return result
+    } finally {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+      if ('close' in probe && typeof probe.close === 'function') probe.close()
+    }
+  }
+}

@@ -1,0 +1,267 @@
+import {ipCondition, withIpSubnetworks} from './access-level.ts'
+import type {Cidr} from './cidr.ts'
+import {isDocumentationRange, parseCidr, CidrError, canonicalCidrText} from './cidr.ts'
+import type {Clients} from './clients.ts'
+import {ENV, requireSetting, type Settings} from './config.ts'
+import {ExitCode, refusedError, runtimeError, usageError, VpcscError} from './errors.ts'
+import {createJournal, findJournal, newJournal, writerAlive, type Journal} from './journal.ts'
+import {LevelConflict, readForWrite, writeLevel} from './level-write.ts'
+import {levelUse, perimeterMode} from './perimeter.ts'
+import {VERTEX_SERVICE, type ProbeOutcome} from './probe/classify.ts'
+import type {Probe} from './probe/probe.ts'
+import {sleep} from './probe/ssm-probe.ts'
+import {restoreFromJournal, type RestoreResult} from './restore.ts'
+
+/**
+ * `vpcsc deny-test`: proves the perimeter denies. Probe (must be allowed), journal, swap
+ * the level's IP list to a TEST-NET address, probe until Vertex AI answers with a VPC-SC
+ * denial, restore, probe until allowed again. Whatever happens after the swap (success,
+ * failure, error, Ctrl-C, SIGTERM, timeout) the level is restored; a crash leaves the
+ * journal for `vpcsc restore`.
+ */
+
+export const DEFAULT_DENY_CIDR = '192.0.2.1/32'
+export const DEFAULT_TIMEOUT_MS = 30 * 60_000
+
+export type Phase = 'preflight' | 'baseline' | 'swap' | 'deny-wait' | 'restore' | 'recovery-wait'
+
+export interface ProgressEvent {
+  phase: Phase
+  attempt?: number
+  elapsedMs?: number
+  last?: ProbeOutcome
+  message?: string
+}
+
+export interface Polling {
+  firstIntervalMs: number
+  maxIntervalMs: number
+  /** How many probe errors in a row end the wait. */
+  maxConsecutiveErrors: number
+}
+
+export const DEFAULT_POLLING: Polling = {firstIntervalMs: 3_000, maxIntervalMs: 30_000, maxConsecutiveErrors: 3}
+
+export interface DenyTestOptions {
+  denyCidr: Cidr
+  timeoutMs: number
+  recoveryWait: boolean
+  polling?: Polling
+  /** Aborted on Ctrl-C / SIGTERM: waits stop and the restore runs. */
+  signal: AbortSignal
+  onProgress?: (event: ProgressEvent) => void
+}
+
+export interface WaitResult {
+  reached: boolean
+  attempts: number
+  elapsedMs: number
+  last: ProbeOutcome
+}
+
+export type DenyTestOutcome = 'pass' | 'not-denied' | 'denied-otherwise' | 'not-recovered' | 'interrupted'
+
+export interface DenyTestResult {
+  outcome: DenyTestOutcome
+  level: string
+  perimeter: string
+  denyCidr: string
+  probe: string
+  baseline: ProbeOutcome
+  denial?: WaitResult
+  restore?: RestoreResult
+  recovery?: WaitResult | {skipped: true}
+  /** The vpcServiceControlsUniqueIdentifier of the denial: look it up in the audit logs. */
+  evidence?: string
+  timingsMs: {total: number; toDeny?: number; toRecover?: number}
+}
+
+/** Only RFC 5737 documentation ranges: they match no real caller, so the swap admits nobody. */
+export function parseDenyCidr(text: string): Cidr {
+  let cidr: Cidr
+  try {
+    cidr = parseCidr(text)
+  } catch (error) {
+    if (error instanceof CidrError) throw usageError(`--deny-cidr ${error.message}.`, `Use a TEST-NET range (RFC 5737), e.g. ${DEFAULT_DENY_CIDR}.`)
+    throw error
+  }
+  if (cidr.version !== 4 || !isDocumentationRange(cidr)) {
+    throw usageError(`--deny-cidr ${text} is not in a TEST-NET range (RFC 5737): it could admit a real caller.`, `Use ${DEFAULT_DENY_CIDR}, or another address in 192.0.2.0/24, 198.51.100.0/24 or 203.0.113.0/24.`)
+  }
+  return cidr
+}
+
+/** Checks that a deny test can mean something, and that none is under way. */
+async function preflight(settings: Settings, clients: Clients, denyCidr: Cidr) {
+  const perimeterName = requireSetting(settings.perimeter, 'perimeter', ENV.perimeter, 'perimeter')
+  const levelName = requireSetting(settings.level, 'level', ENV.level, 'level')
+  requireSetting(settings.policy, 'policy', ENV.policy, 'policy')
+
+  const journal = await findJournal(settings.stateDir, levelName)
+  if (journal) throw journalInTheWay(journal)
+
+  const [perimeter, level] = await Promise.all([clients.acm.getPerimeter(perimeterName), clients.acm.getLevel(levelName)])
+  const mode = perimeterMode(perimeter)
+  if (mode === 'dry-run' || mode === 'empty') {
+    throw refusedError(
+      'NOT_ENFORCED',
+      `${perimeterName} is ${mode === 'dry-run' ? 'in dry-run mode only' : 'empty'}: a perimeter that is not enforced never denies, so a deny test cannot pass.`,
+      'Check its dry-run violations (vpcsc violations), enforce it (vpcsc promote), then run the deny test.',
+    )
+  }
+  if (!perimeter.status?.restrictedServices?.includes(VERTEX_SERVICE)) {
+    throw refusedError('NOT_RESTRICTED', `${perimeterName} does not restrict ${VERTEX_SERVICE}: Vertex AI calls are never denied by it.`, `Add ${VERTEX_SERVICE} to its restricted services.`)
+  }
+  const use = levelUse(perimeter.status, levelName)
+  if (!use.accessLevels && !use.ingressSources) {
+    throw refusedError('LEVEL_UNUSED', `${perimeterName} does not use ${levelName} (neither in its access levels nor in an ingress source): swapping the level would prove nothing.`, 'Check --level and --perimeter (vpcsc status shows both).')
+  }
+  const managed = ipCondition(level, settings.condition)
+  const current = managed.ipSubnetworks.map(canonicalCidrText)
+  if (current.length > 0 && current.every((c) => c === denyCidr.text)) {
+    throw refusedError('ALREADY_SWAPPED', `${levelName} already holds only ${denyCidr.text}: another deny test is running, or one was interrupted elsewhere.`, 'Check vpcsc status; if nothing runs, put the NAT IPs back with vpcsc ip sync.')
+  }
+  return {perimeterName, levelName}
+}
+
+function journalInTheWay(journal: Journal): VpcscError {
+  const who = `pid ${journal.pid} on ${journal.host}, started ${journal.startedAt}`
+  if (writerAlive(journal)) {
+    return refusedError('TEST_RUNNING', `A deny test is already running on ${journal.level} (${who}).`, 'Wait for it to finish; two tests at once would restore each other\'s swap.', {journal})
+  }
+  return new VpcscError(`An interrupted deny test (${who}) left ${journal.level} swapped to ${journal.denyCidr}.`, {
+    exitCode: ExitCode.restoreNeeded,
+    code: 'RESTORE_NEEDED',
+    hint: 'Run vpcsc restore to put the original IP list back.',
+    details: {journal},
+  })
+}
+
+/** Probes until `want`, or until `stop`, the timeout, too many errors in a row, or an abort. */
+export async function probeUntil(
+  probe: Probe,
+  phase: Phase,
+  want: (o: ProbeOutcome) => boolean,
+  stop: (o: ProbeOutcome) => boolean,
+  options: {timeoutMs: number; polling: Polling; signal: AbortSignal; onProgress?: (e: ProgressEvent) => void},
+): Promise<WaitResult> {
+  const started = Date.now()
+  let interval = options.polling.firstIntervalMs
+  let attempts = 0
+  let errorsInARow = 0
+  for (;;) {
+    attempts++
+    const last = await probe.run(options.signal)
+    const elapsedMs = Date.now() - started
+    options.onProgress?.({phase, attempt: attempts, elapsedMs, last})
+    if (options.signal.aborted) return {reached: false, attempts, elapsedMs, last}
+    if (want(last)) return {reached: true, attempts, elapsedMs, last}
+    if (stop(last)) return {reached: false, attempts, elapsedMs, last}
+    errorsInARow = last.verdict === 'ERROR' ? errorsInARow + 1 : 0
+    if (errorsInARow >= options.polling.maxConsecutiveErrors) {
+      throw runtimeError('PROBE_FAILING', `The probe failed ${errorsInARow} times in a row: ${last.detail}.`, 'Check the instance, its SSM agent and its credential file (or --probe-command), then run again.')
+    }
+    if (elapsedMs + interval > options.timeoutMs) return {reached: false, attempts, elapsedMs, last}
+    await sleep(interval, options.signal)
+    if (options.signal.aborted) return {reached: false, attempts, elapsedMs: Date.now() - started, last}
+    interval = Math.min(Math.round(interval * 1.5), options.polling.maxIntervalMs)
+  }
+}
+
+export async function runDenyTest(settings: Settings, clients: Clients, probe: Probe, options: DenyTestOptions): Promise<DenyTestResult> {
+  const started = Date.now()
+  const polling = options.polling ?? DEFAULT_POLLING
+  const progress = options.onProgress ?? (() => undefined)
+  const denyCidr = options.denyCidr
+  progress({phase: 'preflight', message: 'Checking the perimeter and the level'})
+  const {perimeterName, levelName} = await preflight(settings, clients, denyCidr)
+
+  progress({phase: 'baseline', message: `Probing from ${probe.description}: the call must be allowed first`})
+  const baseline = await probe.run(options.signal)
+  progress({phase: 'baseline', attempt: 1, last: baseline})
+  const base = {level: levelName, perimeter: perimeterName, denyCidr: denyCidr.text, probe: probe.description, baseline}
+  if (options.signal.aborted) return {...base, outcome: 'interrupted', timingsMs: {total: Date.now() - started}}
+  if (baseline.verdict === 'ERROR') {
+    throw runtimeError('BASELINE_ERROR', `The baseline probe failed before anything was changed: ${baseline.detail}.`, 'Check the instance, its SSM agent and its credential file (or --probe-command), then run again.')
+  }
+  if (baseline.verdict !== 'ALLOWED') {
+    throw new VpcscError(`The baseline probe was not allowed (${baseline.verdict}: ${baseline.detail}); nothing was changed. A test that starts from a failing call proves nothing.`, {
+      exitCode: ExitCode.testFailed,
+      code: 'BASELINE_NOT_ALLOWED',
+      hint: 'Make the call work first: vpcsc status shows whether the level admits the NAT IPs (vpcsc ip sync fixes that).',
+      details: {baseline},
+    })
+  }
+
+  // Journal first, then the swap: from here on, a crash leaves what restore needs.
+  const snapshot = await readForWrite(clients, settings.policy!, levelName)
+  const managed = ipCondition(snapshot.level, settings.condition)
+  const swapped = withIpSubnetworks(snapshot.level, managed.index, [denyCidr.text])
+  const journal = newJournal({level: levelName, policy: snapshot.policy, condition: managed.index, original: snapshot.level, swapped, denyCidr: denyCidr.text})
+  try {
+    await createJournal(settings.stateDir, journal)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+      const other = await findJournal(settings.stateDir, levelName)
+      if (other) throw journalInTheWay(other)
+    }
+    throw error
+  }
+
+  let denial: WaitResult | undefined
+  let failure: unknown
+  progress({phase: 'swap', message: `Swapping ${levelName} to ${denyCidr.text}`})
+  try {
+    await writeLevel(clients, snapshot, swapped, `swap access level ${levelName} to ${denyCidr.text}`)
+    if (!options.signal.aborted) {
+      denial = await probeUntil(
+        probe,
+        'deny-wait',
+        (o) => o.verdict === 'DENIED_VPCSC',
+        (o) => o.verdict === 'DENIED_VPCSC_OTHER_SERVICE' || o.verdict === 'DENIED_OTHER',
+        {timeoutMs: options.timeoutMs, polling, signal: options.signal, onProgress: progress},
+      )
+    }
+  } catch (error) {
+    failure = error instanceof LevelConflict ? runtimeError('CONFLICT', `${levelName} was changed by someone else before the swap; the deny test did not start.`, 'Run vpcsc status, then run the deny test again.') : error
+  }
+
+  // Restore, always. The restore rule (restore.ts) also covers a swap that may or may not
+  // have landed: a level still at its original is left alone.
+  progress({phase: 'restore', message: `Restoring ${levelName}`})
+  let restore: RestoreResult
+  try {
+    restore = await restoreFromJournal(clients, journal, settings.stateDir)
+  } catch (error) {
+    if (failure && error instanceof VpcscError) {
+      throw new VpcscError(`${error.message} (The test itself had failed: ${(failure as Error).message})`, {exitCode: error.exitCode, code: error.code, hint: error.hint, details: error.details})
+    }
+    throw error
+  }
+  if (failure) throw failure
+  const total = () => Date.now() - started
+
+  if (options.signal.aborted || !denial) {
+    return {...base, outcome: 'interrupted', denial, restore, timingsMs: {total: total()}}
+  }
+  if (!denial.reached) {
+    const outcome = denial.last.verdict === 'DENIED_VPCSC_OTHER_SERVICE' || denial.last.verdict === 'DENIED_OTHER' ? 'denied-otherwise' : 'not-denied'
+    return {...base, outcome, denial, restore, timingsMs: {total: total()}}
+  }
+
+  let recovery: WaitResult | {skipped: true} = {skipped: true}
+  if (options.recoveryWait) {
+    recovery = await probeUntil(probe, 'recovery-wait', (o) => o.verdict === 'ALLOWED', () => false, {timeoutMs: options.timeoutMs, polling, signal: options.signal, onProgress: progress})
+    if (options.signal.aborted) return {...base, outcome: 'interrupted', denial, restore, recovery, evidence: denial.last.uid, timingsMs: {total: total(), toDeny: denial.elapsedMs}}
+  }
+  const recovered = 'skipped' in recovery || recovery.reached
+  return {
+    ...base,
+    outcome: recovered ? 'pass' : 'not-recovered',
+    denial,
+    restore,
+    recovery,
+    evidence: denial.last.uid,
+    timingsMs: {total: total(), toDeny: denial.elapsedMs, toRecover: 'skipped' in recovery ? undefined : recovery.elapsedMs},
+  }
+}

@@ -1,0 +1,139 @@
+import {randomBytes} from 'node:crypto'
+import {link, mkdir, open, readdir, readFile, unlink} from 'node:fs/promises'
+import {hostname} from 'node:os'
+import path from 'node:path'
+
+import type {AccessLevel} from './gcp/types.ts'
+
+/**
+ * The deny test's journal: written (atomically) BEFORE the access level is swapped, so
+ * that whatever happens next (kill -9, power loss) `vpcsc restore` knows exactly what to
+ * put back. One file per level; while it exists, `ip sync` will not write that level.
+ */
+
+export interface Journal {
+  version: 1
+  level: string
+  policy: string
+  /** The managed condition's index. */
+  condition: number
+  /** The whole level as it was before the swap: what restore puts back. */
+  original: AccessLevel
+  /** The whole level as the swap wrote it: restore writes only if it still finds this. */
+  swapped: AccessLevel
+  denyCidr: string
+  pid: number
+  host: string
+  startedAt: string
+}
+
+/** The user's state directory: $XDG_STATE_HOME/vpcsc, else ~/.local/state/vpcsc. */
+export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_STATE_HOME || path.join(env.HOME || process.env.HOME || '.', '.local', 'state')
+  return path.join(base, 'vpcsc')
+}
+
+export function journalPath(stateDir: string, level: string): string {
+  return path.join(stateDir, `deny-test-${level.replace(/[^A-Za-z0-9_]+/g, '_')}.json`)
+}
+
+/**
+ * Creates the journal, failing with EEXIST when one is already there: the content goes
+ * to a temp file (fsynced), which is then hard-linked to the final name, an atomic
+ * create-if-absent with the full content.
+ */
+export async function createJournal(stateDir: string, journal: Journal): Promise<string> {
+  await mkdir(stateDir, {recursive: true, mode: 0o700})
+  const file = journalPath(stateDir, journal.level)
+  const temp = await writeTemp(stateDir, journal)
+  try {
+    await link(temp, file)
+  } finally {
+    await unlink(temp).catch(() => undefined)
+  }
+  await syncDir(stateDir)
+  return file
+}
+
+export async function readJournal(file: string): Promise<Journal> {
+  return JSON.parse(await readFile(file, 'utf8')) as Journal
+}
+
+/** Every journal in the state dir (an unreadable one is reported by its path). */
+export async function listJournals(stateDir: string): Promise<{file: string; journal?: Journal; problem?: string}[]> {
+  let names: string[]
+  try {
+    names = await readdir(stateDir)
+  } catch {
+    return []
+  }
+  return Promise.all(
+    names
+      .filter((n) => n.startsWith('deny-test-') && n.endsWith('.json'))
+      .map(async (n) => {
+        const file = path.join(stateDir, n)
+        try {
+          return {file, journal: await readJournal(file)}
+        } catch (error) {
+          return {file, problem: (error as Error).message}
+        }
+      }),
+  )
+}
+
+export async function findJournal(stateDir: string, level: string): Promise<Journal | undefined> {
+  try {
+    return await readJournal(journalPath(stateDir, level))
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw error
+  }
+}
+
+export async function removeJournal(stateDir: string, level: string): Promise<void> {
+  await unlink(journalPath(stateDir, level)).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error
+  })
+  await syncDir(stateDir)
+}
+
+/** Whether the journal's writer is still running (same host and its pid alive). */
+export function writerAlive(journal: Journal): boolean {
+  if (journal.host !== hostname()) return false
+  try {
+    process.kill(journal.pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+export function newJournal(fields: Omit<Journal, 'version' | 'pid' | 'host' | 'startedAt'>): Journal {
+  return {version: 1, ...fields, pid: process.pid, host: hostname(), startedAt: new Date().toISOString()}
+}
+
+async function writeTemp(dir: string, journal: Journal): Promise<string> {
+  const temp = path.join(dir, `.journal-${randomBytes(6).toString('hex')}.tmp`)
+  const handle = await open(temp, 'wx', 0o600)
+  try {
+    await handle.writeFile(`${JSON.stringify(journal, null, 2)}\n`)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+  return temp
+}
+
+async function syncDir(dir: string): Promise<void> {
+  // fsync of the directory makes the link/unlink itself durable across a power loss.
+  const handle = await open(dir, 'r').catch(() => undefined)
+  if (!handle) return
+  try {
+    await handle.sync()
+  } catch {
+    // not supported on every file system; the data itself was synced
+  } finally {
+    await handle.close()
+  }
+}
+
