@@ -5,7 +5,7 @@ import {probeFlags, stateDirFlag} from '../cli/deny-test-flags.ts'
 import {awsFlags, googleFlags, levelConditionFlag} from '../cli/flags.ts'
 import {createClients} from '../lib/clients.ts'
 import {ENV} from '../lib/config.ts'
-import {DEFAULT_DENY_CIDR, DEFAULT_TIMEOUT_MS, parseDenyCidr, runDenyTest, type DenyTestResult} from '../lib/deny-test.ts'
+import {DEFAULT_DENY_CIDR, DEFAULT_POLLING, DEFAULT_TIMEOUT_MS, parseDenyCidr, runDenyTest, type DenyTestResult} from '../lib/deny-test.ts'
 import {EXIT_CODES_HELP, ExitCode} from '../lib/errors.ts'
 import {createProbe} from '../lib/probe/create.ts'
 import {renderDenyTest, renderProgress} from '../lib/render/deny-test.ts'
@@ -68,6 +68,7 @@ ${EXIT_CODES_HELP}
         denyCidr,
         timeoutMs,
         recoveryWait: flags['recovery-wait'],
+        polling: {...DEFAULT_POLLING, firstIntervalMs: settings.probe.intervalMs},
         signal: controller.signal,
         onProgress: (event) => {
           const line = renderProgress(event).trimEnd()

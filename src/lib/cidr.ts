@@ -131,8 +131,9 @@ export function hostCidr(ip: string): Cidr {
   return parseCidr(ipaddr.process(ip).toString())
 }
 
+/** Whether the whole CIDR lies inside a documentation range (a wider one holds real addresses too). */
 export function isDocumentationRange(cidr: Cidr): boolean {
-  return DOCUMENTATION_RANGES.some(([address, prefix]) => overlaps([cidr.address, cidr.prefix], [address, prefix]))
+  return DOCUMENTATION_RANGES.some(([address, prefix]) => cidr.prefix >= prefix && contains([address, prefix], cidr.address))
 }
 
 /**

@@ -49,6 +49,7 @@ export const configFileSchema = z.strictObject({
   probe: z.enum(['ssm', 'local']).optional(),
   probeCommand: z.string().min(1).optional(),
   probeTimeout: z.string().min(1).optional(),
+  probeInterval: z.string().min(1).optional(),
   location: z.string().regex(/^[a-z]+(-[a-z0-9]+)+$|^global$/, 'expected a Vertex AI location such as us-central1').optional(),
   project: z.string().min(1).optional(),
   credentialFile: z.string().min(1).optional(),
@@ -116,6 +117,7 @@ export interface FlagValues {
   probe?: string
   'probe-command'?: string
   'probe-timeout'?: string
+  'probe-interval'?: string
   location?: string
   project?: string
   'credential-file'?: string
@@ -154,6 +156,8 @@ export interface ProbeSettings {
   command?: string
   /** Bound on one probe, delivery included. */
   timeoutMs: number
+  /** The first pause between probes; it grows by half each time, up to 30 s. */
+  intervalMs: number
   location: string
   /** The Vertex AI project (id or number); defaults to the project number. */
   project?: string
@@ -191,6 +195,7 @@ export const ENV = {
   probe: 'VPCSC_PROBE',
   probeCommand: 'VPCSC_PROBE_COMMAND',
   probeTimeout: 'VPCSC_PROBE_TIMEOUT',
+  probeInterval: 'VPCSC_PROBE_INTERVAL',
   location: 'VPCSC_LOCATION',
   project: 'VPCSC_PROJECT',
   credentialFile: 'VPCSC_PROBE_CRED_FILE',
@@ -275,6 +280,7 @@ function resolveProbe(flags: FlagValues, env: NodeJS.ProcessEnv, file: ConfigFil
     kind,
     command: flags['probe-command'] ?? envString(env, ENV.probeCommand) ?? file.probeCommand,
     timeoutMs: parseDuration(flags['probe-timeout'] ?? envString(env, ENV.probeTimeout) ?? file.probeTimeout ?? '2m', 'probe timeout'),
+    intervalMs: parseDuration(flags['probe-interval'] ?? envString(env, ENV.probeInterval) ?? file.probeInterval ?? '3s', 'probe interval'),
     location: flags.location ?? envString(env, ENV.location) ?? file.location ?? DEFAULT_LOCATION,
     project: flags.project ?? envString(env, ENV.project) ?? file.project,
     credentialFile: flags['credential-file'] ?? envString(env, ENV.credentialFile) ?? file.credentialFile ?? DEFAULT_CREDENTIAL_FILE,
@@ -284,7 +290,7 @@ function resolveProbe(flags: FlagValues, env: NodeJS.ProcessEnv, file: ConfigFil
 /** "90s", "30m", "1.5h", "7d", or a number of seconds. */
 export function parseDuration(text: string, what: string): number {
   const trimmed = text.trim()
-  const value = /^[0-9]+(\.[0-9]+)?$/.test(trimmed) ? Number(trimmed) * 1000 : ms(trimmed as ms.StringValue)
+  const value = trimmed === '' ? undefined : /^[0-9]+(\.[0-9]+)?$/.test(trimmed) ? Number(trimmed) * 1000 : ms(trimmed as ms.StringValue)
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     throw usageError(`The ${what} "${text}" is not a duration.`, 'Use e.g. 90s, 30m, 2h or 7d.')
   }

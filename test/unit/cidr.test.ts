@@ -226,8 +226,9 @@ describe('isDocumentationRange', () => {
     })
   }
 
-  it('a range wider than TEST-NET that covers it counts (it overlaps)', () => {
-    assert.equal(isDocumentationRange(parseCidr('192.0.0.0/16')), true)
+  it('a range wider than TEST-NET that covers it does not count: it holds real addresses too', () => {
+    assert.equal(isDocumentationRange(parseCidr('192.0.0.0/16')), false)
+    assert.equal(isDocumentationRange(parseCidr('203.0.113.128/25')), true)
   })
 })
 

@@ -36,6 +36,8 @@ const PROHIBITED = /Request is prohibited by organization'?s policy/i
 const UID_IN_TEXT = /vpcServiceControlsUniqueIdentifier[:=]?\s*["']?([A-Za-z0-9_-]+)/
 const SERVICE_IN_TEXT = /["']service["']\s*:\s*["']([a-z0-9.-]+\.googleapis\.com)["']/
 const TOKEN_SERVICES = /\b(sts|iamcredentials)\.googleapis\.com\b/
+/** OAuth-style errors come only from the token exchange, which names no service. */
+const TOKEN_EXCHANGE = /OAuthError|RefreshError|Error code access_denied|["']error["']\s*:\s*["']access_denied["']|error_description/
 
 /** An HTTP answer of the Vertex AI call (or of the token exchange). */
 export function classifyHttp(status: number, body: string, stage: ProbeStage = 'vertex'): ProbeOutcome {
@@ -81,7 +83,7 @@ export function classifyText(text: string, context: {stage?: ProbeStage; exitCod
   const detail = lastMeaningfulLine(text) || (context.exitCode !== undefined ? `exit ${context.exitCode}` : 'no output')
   const vpcsc = /SECURITY_POLICY_VIOLATED|VPC_SERVICE_CONTROLS/.test(oneLine) || PROHIBITED.test(oneLine) || UID_IN_TEXT.test(oneLine)
   if (vpcsc) {
-    const service = oneLine.match(SERVICE_IN_TEXT)?.[1] ?? oneLine.match(TOKEN_SERVICES)?.[0]
+    const service = oneLine.match(SERVICE_IN_TEXT)?.[1] ?? oneLine.match(TOKEN_SERVICES)?.[0] ?? (TOKEN_EXCHANGE.test(oneLine) ? 'sts.googleapis.com' : undefined)
     return vpcscOutcome(service, stage, oneLine.match(UID_IN_TEXT)?.[1] ?? oneLine.match(/["']uid["']\s*:\s*["']([A-Za-z0-9_-]+)["']/)?.[1], context.httpStatus ?? 403, detail)
   }
   if (/\b403\b.*PERMISSION_DENIED|PERMISSION_DENIED.*\b403\b|\bPermission '[^']+' denied|IAM_PERMISSION_DENIED|\b401\b|UNAUTHENTICATED|invalid_grant|access_denied/i.test(oneLine)) {

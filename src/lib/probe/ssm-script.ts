@@ -64,7 +64,9 @@ export function commandProbeScript(command: string): string {
 
 /** Reads the result line back from what SSM returned and classifies it. */
 export function parseProbeOutput(stdout: string, stderr: string): ProbeOutcome {
-  const line = lastMarker(stdout) ?? lastMarker(stderr)
+  // stderr first: it carries nothing but the result line, while stdout may have been cut
+  // by SSM in the middle of it (the agent then appends "---Output truncated---").
+  const line = lastMarker(stderr) ?? lastMarker(stdout, {untruncated: true})
   if (!line) {
     const truncated = stdout.length >= SSM_STDOUT_LIMIT
     return {
@@ -97,9 +99,12 @@ export function parseProbeOutput(stdout: string, stderr: string): ProbeOutcome {
   }
 }
 
-function lastMarker(text: string): string | undefined {
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(`${RESULT_MARKER} `))
-    .at(-1)
+function lastMarker(text: string, options: {untruncated?: boolean} = {}): string | undefined {
+  const lines = text.split('\n')
+  const index = lines.findLastIndex((l) => l.startsWith(`${RESULT_MARKER} `))
+  if (index < 0) return undefined
+  // A line that ends the text, or that SSM's truncation notice follows, may be cut short.
+  const cut = /Output truncated/.test(lines[index + 1] ?? '') || (index === lines.length - 1 && text.length >= SSM_STDOUT_LIMIT)
+  if (options.untruncated && cut) return undefined
+  return lines[index]
 }

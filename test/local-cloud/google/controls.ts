@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js'
 import {invalidArgument} from './google-errors.ts'
 import {isObject} from './json.ts'
 import type {Json, JsonObject} from './json.ts'
@@ -54,23 +55,47 @@ function regex(source: Json | undefined, key: string): RegExp | undefined {
   }
 }
 
+/** The caller IP of requests that carry no x-vpcsc-egress-ip header: the operator's own machine (TEST-NET-2). */
+export const DEFAULT_OPERATOR_IP = '198.51.100.250'
+
+/** Settings of POST /__admin/config; reset puts the defaults given at start back. */
+export interface Settings {
+  operationPolls: number
+  propagationDelayMs: number
+  operatorIp: string
+}
+
 export class Controls {
   faults: Fault[] = []
   operationErrors: OperationErrorSpec[] = []
   foreignEdits: ForeignEdit[] = []
   operationPolls: number
-  readonly #defaultPolls: number
+  propagationDelayMs: number
+  operatorIp: string
+  readonly #defaults: Settings
 
-  constructor(operationPolls: number) {
-    this.operationPolls = operationPolls
-    this.#defaultPolls = operationPolls
+  constructor(operationPolls: number, defaults: Partial<Omit<Settings, 'operationPolls'>> = {}) {
+    this.#defaults = {
+      operationPolls,
+      propagationDelayMs: defaults.propagationDelayMs ?? 0,
+      operatorIp: defaults.operatorIp ?? DEFAULT_OPERATOR_IP,
+    }
+    this.operationPolls = this.#defaults.operationPolls
+    this.propagationDelayMs = this.#defaults.propagationDelayMs
+    this.operatorIp = this.#defaults.operatorIp
   }
 
   reset(): void {
     this.faults = []
     this.operationErrors = []
     this.foreignEdits = []
-    this.operationPolls = this.#defaultPolls
+    this.operationPolls = this.#defaults.operationPolls
+    this.propagationDelayMs = this.#defaults.propagationDelayMs
+    this.operatorIp = this.#defaults.operatorIp
+  }
+
+  settings(): Settings {
+    return {operationPolls: this.operationPolls, propagationDelayMs: this.propagationDelayMs, operatorIp: this.operatorIp}
   }
 
   addFault(spec: JsonObject): void {
@@ -151,7 +176,17 @@ export class Controls {
   }
 
   configure(spec: JsonObject): void {
+    const known = ['operationPolls', 'propagationDelayMs', 'operatorIp']
+    const unknown = Object.keys(spec).filter((key) => !known.includes(key))
+    if (unknown.length > 0) throw invalidArgument(`Unknown config setting(s) ${unknown.join(', ')}; known: ${known.join(', ')}.`)
     const polls = optionalNumber(spec, 'operationPolls', 0)
+    const delay = optionalNumber(spec, 'propagationDelayMs', 0)
+    const ip = spec.operatorIp
+    if (ip !== undefined && ip !== null && (typeof ip !== 'string' || !ipaddr.isValid(ip))) {
+      throw invalidArgument(`operatorIp must be an IPv4 or IPv6 address, got ${JSON.stringify(ip)}.`)
+    }
     if (polls !== undefined) this.operationPolls = polls
+    if (delay !== undefined) this.propagationDelayMs = delay
+    if (typeof ip === 'string') this.operatorIp = ipaddr.process(ip).toString()
   }
 }

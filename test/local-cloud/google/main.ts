@@ -3,8 +3,8 @@ import {startGoogleCloud} from './server.ts'
 
 /**
  * Standalone entry: `node test/local-cloud/google/main.ts --port N --state-dir DIR
- * [--operation-polls N] [--host H]`. Prints one JSON line {url, port, credentialFile}
- * once listening (the world script reads it), then serves until SIGTERM or SIGINT.
+ * [--operation-polls N] [--propagation-delay-ms N] [--operator-ip IP] [--host H]`.
+ * Prints one JSON line {url, port, credentialFile} once listening (the world script reads it), then serves until SIGTERM or SIGINT.
  */
 
 function fail(message: string): never {
@@ -25,6 +25,8 @@ try {
       port: {type: 'string'},
       'state-dir': {type: 'string'},
       'operation-polls': {type: 'string'},
+      'propagation-delay-ms': {type: 'string'},
+      'operator-ip': {type: 'string'},
       host: {type: 'string'},
     },
   }))
@@ -39,6 +41,8 @@ const cloud = await startGoogleCloud({
   port: integer(values.port, '--port', 0) ?? 0,
   stateDir,
   operationPolls: integer(values['operation-polls'], '--operation-polls', undefined) ?? 1,
+  propagationDelayMs: integer(values['propagation-delay-ms'], '--propagation-delay-ms', undefined) ?? 0,
+  ...(values['operator-ip'] ? {operatorIp: values['operator-ip']} : {}),
 })
 process.stdout.write(`${JSON.stringify({url: cloud.url, port: cloud.port, credentialFile: cloud.credentialFile})}\n`)
 

@@ -1,6 +1,6 @@
 import type {Json} from './json.ts'
 
-export type Api = 'acm' | 'sts' | 'operations'
+export type Api = 'acm' | 'sts' | 'operations' | 'vertex' | 'logging' | 'iamcredentials'
 
 /** One non-admin request, as tests see it through GET /__admin/requests. */
 export interface LoggedRequest {
@@ -15,6 +15,8 @@ export interface LoggedRequest {
   /** True for every non-GET ACM call: "read-only commands made no write" is `!log.some(r => r.write)`. */
   write: boolean
   api: Api
+  /** The caller's IP as the emulated Google saw it: x-vpcsc-egress-ip (the NAT egress), else the operator IP. */
+  callerIp: string
   at: string
   /** Set when an injected fault changed this request: 'status', 'drop' or 'delay'. */
   fault?: 'status' | 'drop' | 'delay'

@@ -2,25 +2,37 @@ import {createServer} from 'node:http'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {setTimeout as sleep} from 'node:timers/promises'
+import ipaddr from 'ipaddr.js'
 import {handleAcm} from './acm.ts'
 import {handleAdmin} from './admin.ts'
+import {AuditLog} from './audit-log.ts'
 import {Auth} from './auth.ts'
-import type {CloudContext} from './context.ts'
+import {Clock} from './clock.ts'
+import type {CallerInfo, CloudContext, ServiceRequest} from './context.ts'
 import {Controls} from './controls.ts'
 import type {Fault} from './controls.ts'
-import {ApiError, googleError} from './google-errors.ts'
+import {Enforcement} from './enforcement.ts'
+import {ApiError, googleError, invalidArgument} from './google-errors.ts'
 import {queryObject, readBody, send} from './http-util.ts'
 import type {Reply} from './http-util.ts'
+import {handleIamCredentials} from './iam-credentials.ts'
+import {handleLogging} from './logging.ts'
 import {Operations} from './operations.ts'
 import {bodyForLog, RequestLog} from './request-log.ts'
 import type {Api, LoggedRequest} from './request-log.ts'
 import {seedState} from './seed.ts'
 import {Store} from './store.ts'
+import {handleSts} from './sts.ts'
+import {handleVertex} from './vertex.ts'
 
 /**
- * The emulated Google Cloud: Access Context Manager v1, its operations, the STS token
- * endpoint, and the /__admin/ API for tests, on one local HTTP port.
+ * The emulated Google Cloud on one local HTTP port: Access Context Manager v1 and its
+ * operations, the STS token endpoint, IAM Credentials (impersonation), Vertex AI and
+ * Cloud Logging behind VPC Service Controls, and the /__admin/ API for tests.
  */
+
+/** Set by the emulated NAT egress proxies: the public address the request leaves AWS from. */
+export const EGRESS_IP_HEADER = 'x-vpcsc-egress-ip'
 
 export interface GoogleCloudOptions {
   /** Default 127.0.0.1: the local cloud never listens beyond the machine. */
@@ -31,6 +43,10 @@ export interface GoogleCloudOptions {
   stateDir: string
   /** How many GETs of an operation answer done:false before it is done. Default 1. */
   operationPolls?: number
+  /** How long ACM changes take to be enforced by VPC-SC. Default 0. */
+  propagationDelayMs?: number
+  /** The caller IP of requests without the x-vpcsc-egress-ip header. Default 198.51.100.250. */
+  operatorIp?: string
 }
 
 export interface GoogleCloud {
@@ -44,7 +60,25 @@ export interface GoogleCloud {
 function apiOf(path: string): Api {
   if (path === '/v1/token') return 'sts'
   if (path.startsWith('/v1/operations/')) return 'operations'
+  if (/^\/v1\/projects\/[^/]+\/serviceAccounts\//.test(path)) return 'iamcredentials'
+  if (/^\/v1(beta1)?\/projects\//.test(path)) return 'vertex'
+  if (path.startsWith('/v2/')) return 'logging'
   return 'acm'
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name]
+  return Array.isArray(value) ? value[0] : value
+}
+
+/** Who the front end sees: the NAT egress address when the request came through one, else the operator. */
+function callerOf(ctx: CloudContext, req: IncomingMessage): CallerInfo {
+  const egress = header(req, EGRESS_IP_HEADER)
+  const userAgent = header(req, 'user-agent')
+  let ip = egress === undefined ? ctx.controls.operatorIp : egress.trim()
+  // IPv4-mapped IPv6 counts as IPv4; an invalid value is kept as sent and refused by dispatch.
+  if (ipaddr.isValid(ip)) ip = ipaddr.process(ip).toString()
+  return userAgent ? {ip, userAgent} : {ip}
 }
 
 function replyFor(error: unknown): Reply {
@@ -54,15 +88,27 @@ function replyFor(error: unknown): Reply {
   return {status: 500, body: googleError(500, `local Google Cloud internal error: ${message}`).toBody()}
 }
 
-/** Authenticate and route one non-admin request. Synchronous: state changes are atomic. */
-function dispatch(ctx: CloudContext, api: Api, req: IncomingMessage, method: string, path: string, query: Record<string, string>, raw: string): Reply {
+/** Route one non-admin request; each API authenticates it. Synchronous: state changes are atomic. */
+function dispatch(ctx: CloudContext, api: Api, req: ServiceRequest): Reply {
   try {
-    if (api === 'sts') {
-      if (method !== 'POST') throw new ApiError(405, 'UNIMPLEMENTED', 'The token endpoint only accepts POST.')
-      return ctx.auth.exchange(raw, req.headers['content-type'])
+    if (!ipaddr.isValid(req.caller.ip)) {
+      throw invalidArgument(`The ${EGRESS_IP_HEADER} header '${req.caller.ip}' is not an IP address (the emulated NAT egress must set the EIP).`)
     }
-    ctx.auth.checkBearer(req.headers.authorization, query.access_token)
-    return handleAcm(ctx, {method, path, query, rawBody: raw})
+    switch (api) {
+      case 'sts':
+        return handleSts(ctx, req)
+      case 'vertex':
+        return handleVertex(ctx, req)
+      case 'logging':
+        return handleLogging(ctx, req)
+      case 'iamcredentials':
+        return handleIamCredentials(ctx, req)
+      default: {
+        const authorization = req.headers.authorization
+        ctx.auth.checkBearer(typeof authorization === 'string' ? authorization : undefined, req.query.access_token)
+        return handleAcm(ctx, {method: req.method, path: req.path, query: req.query, rawBody: req.rawBody})
+      }
+    }
   } catch (error) {
     return replyFor(error)
   }
@@ -104,6 +150,7 @@ async function handle(ctx: CloudContext, req: IncomingMessage, res: ServerRespon
   }
 
   const api = apiOf(path)
+  const caller = callerOf(ctx, req)
   const entry = ctx.log.start({
     method,
     path,
@@ -111,6 +158,7 @@ async function handle(ctx: CloudContext, req: IncomingMessage, res: ServerRespon
     body: bodyForLog(raw, req.headers['content-type']),
     write: api === 'acm' && method !== 'GET',
     api,
+    callerIp: caller.ip,
   })
   const fault = ctx.controls.takeFault(method, path)
   const breaks = fault !== undefined && (fault.drop || fault.status !== undefined)
@@ -123,7 +171,7 @@ async function handle(ctx: CloudContext, req: IncomingMessage, res: ServerRespon
     deliverFault(res, entry, fault)
     return
   }
-  const reply = dispatch(ctx, api, req, method, path, query, raw)
+  const reply = dispatch(ctx, api, {method, path, query, rawBody: raw, headers: req.headers, caller})
   if (fault && breaks && fault.phase === 'after') {
     deliverFault(res, entry, fault)
     return
@@ -133,14 +181,23 @@ async function handle(ctx: CloudContext, req: IncomingMessage, res: ServerRespon
 }
 
 export async function startGoogleCloud(opts: GoogleCloudOptions): Promise<GoogleCloud> {
+  if (opts.operatorIp !== undefined && !ipaddr.isValid(opts.operatorIp)) throw new Error(`operatorIp '${opts.operatorIp}' is not an IP address`)
   const ctx: CloudContext = {
     store: new Store(),
-    controls: new Controls(opts.operationPolls ?? 1),
+    controls: new Controls(opts.operationPolls ?? 1, {
+      ...(opts.propagationDelayMs !== undefined ? {propagationDelayMs: opts.propagationDelayMs} : {}),
+      ...(opts.operatorIp !== undefined ? {operatorIp: opts.operatorIp} : {}),
+    }),
     operations: new Operations(),
     auth: new Auth(),
     log: new RequestLog(),
+    clock: new Clock(),
+    enforcement: new Enforcement(),
+    auditLog: new AuditLog(),
   }
   ctx.store.load(seedState())
+  ctx.enforcement.reset(ctx.store.acmState(), ctx.clock.now())
+  ctx.store.onChange = () => ctx.enforcement.record(ctx.store.acmState(), ctx.clock.now())
   const closing = new AbortController()
   const server = createServer((req, res) => {
     handle(ctx, req, res, closing.signal).catch((error: unknown) => send(res, replyFor(error)))

@@ -1,0 +1,105 @@
+// The benchmark: against one local cloud, in one run, times vpcsc's commands and a
+// baseline (one `aws ec2 describe-nat-gateways`, Debian's awscli v2, against the same moto),
+// prints medians, peak memory and ratios, and counts the API calls each command makes.
+//   node bench/run.ts [--runs 7]     (after npm run build)
+import {spawn} from 'node:child_process'
+import {existsSync} from 'node:fs'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {parseArgs} from 'node:util'
+
+import {startWorld, type World} from '../test/local-cloud/world.ts'
+
+const REPO = fileURLToPath(new URL('../', import.meta.url))
+const {values} = parseArgs({options: {runs: {type: 'string', default: '7'}}})
+const RUNS = Number(values.runs)
+
+interface Sample {
+  seconds: number
+  maxRssKb: number
+  code: number | null
+}
+
+/** One run under GNU time: wall-clock seconds and peak resident memory of the process tree's largest member. */
+// Asynchronous on purpose: the emulated Google runs in this process and must keep answering.
+async function measure(world: World, command: string[], env: Record<string, string> = {}): Promise<Sample> {
+  const child = spawn('/usr/bin/time', ['-f', 'BENCH %e %M', ...command], {
+    cwd: join(world.dir, 'work'),
+    env: {PATH: process.env.PATH ?? '', ...world.env, ...env},
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve))
+  const line = stderr.trim().split('\n').filter((l) => l.startsWith('BENCH ')).at(-1)
+  if (!line) throw new Error(`no timing for ${command.join(' ')}: ${stderr}`)
+  const [, seconds, rss] = line.split(' ')
+  return {seconds: Number(seconds), maxRssKb: Number(rss), code}
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)]!
+}
+
+interface Series {
+  median: number
+  min: number
+  rssMb: number
+  codes: Set<number | null>
+}
+
+async function series(world: World, command: string[], env?: Record<string, string>): Promise<Series> {
+  await measure(world, command, env) // warm-up: fills Node's compile cache and the OS page cache
+  const samples: Sample[] = []
+  for (let i = 0; i < RUNS; i++) samples.push(await measure(world, command, env))
+  return {
+    median: median(samples.map((s) => s.seconds)),
+    min: Math.min(...samples.map((s) => s.seconds)),
+    rssMb: median(samples.map((s) => s.maxRssKb)) / 1024,
+    codes: new Set(samples.map((s) => s.code)),
+  }
+}
+
+async function callsOf(world: World, args: string[]): Promise<Record<string, number>> {
+  await world.admin.clearRequests()
+  await measure(world, [process.execPath, join(REPO, 'bin', 'run.js'), ...args])
+  const counts: Record<string, number> = {}
+  for (const request of await world.admin.requests()) {
+    const key = `${request.api} ${request.method}${request.write ? ' (write)' : ''}`
+    counts[key] = (counts[key] ?? 0) + 1
+  }
+  return counts
+}
+
+const world = await startWorld()
+try {
+  const vpcsc = (...args: string[]) => [process.execPath, join(REPO, 'bin', 'run.js'), ...args]
+  const rows: [string, Series][] = []
+  const aws = '/usr/bin/aws'
+  // awscli 2.9 (Debian 12) predates AWS_ENDPOINT_URL: give the endpoint explicitly.
+  const baseline = existsSync(aws) ? await series(world, [aws, 'ec2', 'describe-nat-gateways', '--output', 'json', '--endpoint-url', world.awsEndpoint]) : undefined
+  if (baseline) rows.push(['aws ec2 describe-nat-gateways (awscli v2, baseline)', baseline])
+  rows.push(['vpcsc --version', await series(world, vpcsc('--version'))])
+  rows.push(['vpcsc status --json', await series(world, vpcsc('status', '--json'))])
+  rows.push(['vpcsc ip sync --plan (in sync)', await series(world, vpcsc('ip', 'sync', '--plan'))])
+
+  console.log(`Node ${process.version}, ${RUNS} runs each after one warm-up; wall-clock seconds (median, min), peak RSS (median).\n`)
+  console.log('| command | median s | min s | peak RSS MB | vs baseline | exit codes |')
+  console.log('| --- | --- | --- | --- | --- | --- |')
+  for (const [name, s] of rows) {
+    if ([...s.codes].some((c) => c !== 0)) throw new Error(`${name} exited ${[...s.codes].join(',')}: the timing would be of a failure`)
+    const ratio = baseline ? `${(s.median / baseline.median).toFixed(2)}x` : 'n/a'
+    console.log(`| ${name} | ${s.median.toFixed(3)} | ${s.min.toFixed(3)} | ${s.rssMb.toFixed(0)} | ${ratio} | ${[...s.codes].join(',')} |`)
+  }
+  if (!baseline) console.log(`\n(no ${aws}: install Debian's awscli for the baseline)`)
+
+  console.log('\nAPI calls per command (from the emulated Google request log):\n')
+  for (const args of [['status'], ['ip', 'sync', '--plan']]) {
+    console.log(`- vpcsc ${args.join(' ')}: ${JSON.stringify(await callsOf(world, args))}`)
+  }
+  await world.aws.replaceNatGateway()
+  console.log(`- vpcsc ip sync --yes (one change): ${JSON.stringify(await callsOf(world, ['ip', 'sync', '--yes']))}`)
+} finally {
+  await world.stop()
+}
