@@ -2,7 +2,8 @@
 # The demo: installs what it needs, starts the local cloud (moto for AWS, the emulated
 # Google), and runs the everyday job: the NAT gateway is replaced (its Elastic IP
 # changes), `vpcsc status` shows the drift, `vpcsc ip sync` plans and writes the fix,
-# and `vpcsc status` is in sync again. Stops what it started, whatever happens.
+# `vpcsc status` is in sync again, and `vpcsc deny-test` proves the perimeter denies (and
+# fails clearly once the level no longer admits the NAT). Stops what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/node-env.sh
@@ -18,7 +19,8 @@ npm run --silent build
 dir=.local-cloud
 node test/local-cloud/cli.ts stop --dir "$dir" >/dev/null 2>&1 || true
 trap 'node test/local-cloud/cli.ts stop --dir "$dir" >/dev/null' EXIT
-node test/local-cloud/cli.ts start --dir "$dir" >/dev/null
+# Access-level changes take effect after 2 s here (up to 30 minutes in Google Cloud).
+node test/local-cloud/cli.ts start --dir "$dir" --propagation-delay-ms 2000 >/dev/null
 # shellcheck disable=SC1091
 source "$dir/env.sh"
 
@@ -47,4 +49,10 @@ expect 3 status --check
 expect 3 ip sync --plan
 expect 0 ip sync --yes
 expect 0 status --check
-step "Demo finished: the access level follows the NAT gateway again."
+step "Wait for the new list to take effect, then prove the perimeter denies"
+sleep 2
+expect 0 deny-test --probe-interval 1s
+step "The NAT gateway is replaced again and nobody syncs: the level no longer admits it"
+node test/local-cloud/cli.ts replace-nat --dir "$dir" --eip 203.0.113.88
+expect 4 deny-test --probe-interval 1s
+step "Demo finished: the access level follows the NAT gateway, and the perimeter is proven to deny."

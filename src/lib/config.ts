@@ -361,3 +361,13 @@ export function requireSetting<T>(value: T | undefined, flag: string, env: strin
   }
   return value
 }
+
+/** A point in time given as a duration back from now ("24h", "7d") or an RFC 3339 timestamp. */
+export function parseSince(text: string, now = Date.now()): Date {
+  if (/^\d{4}-\d{2}-\d{2}(T|$)/.test(text.trim())) {
+    const at = new Date(text.trim())
+    if (Number.isNaN(at.getTime())) throw usageError(`"${text}" is not a valid timestamp.`, 'Use RFC 3339, e.g. 2026-11-01T00:00:00Z, or a duration such as 24h or 7d.')
+    return at
+  }
+  return new Date(now - parseDuration(text, 'time span'))
+}

@@ -6,7 +6,9 @@ import {computeDrift, type Drift} from './drift.ts'
 import type {VpcscError} from './errors.ts'
 import {findJournal, journalPath, writerAlive} from './journal.ts'
 import type {AccessLevel, AccessPolicy, Condition, ServicePerimeter} from './gcp/types.ts'
+import {diffConfigs, summariseChanges} from './perimeter-diff.ts'
 import {levelUse, perimeterMode, type PerimeterMode} from './perimeter.ts'
+import {readViolations} from './violations.ts'
 
 /**
  * `vpcsc status`: everything on one screen, read-only. The Google reads and the AWS reads
@@ -35,7 +37,17 @@ export interface PerimeterReport {
   restrictedServices: string[]
   levelInAccessLevels: boolean
   levelInIngressSources: boolean
-  dryRun?: {resources: string[]; restrictedServices: string[]; levelInAccessLevels: boolean; levelInIngressSources: boolean}
+  dryRun?: {
+    resources: string[]
+    restrictedServices: string[]
+    levelInAccessLevels: boolean
+    levelInIngressSources: boolean
+    /** How the dry-run spec differs from the enforced status, in one line. */
+    differs: string
+    /** Dry-run violations over the last 24 hours (undefined when the logs could not be read). */
+    violations24h?: number
+    violationsProblem?: string
+  }
 }
 
 export interface StatusReport {
@@ -57,7 +69,7 @@ export async function gatherStatus(settings: Settings, clients: Clients): Promis
   const [policy, level, perimeter, nat, journal] = await Promise.all([
     clients.acm.getPolicy(policyName),
     clients.acm.getLevel(levelName),
-    settings.perimeter ? clients.acm.getPerimeter(settings.perimeter) : Promise.resolve(undefined),
+    settings.perimeter ? clients.acm.getPerimeter(settings.perimeter).then((p) => withDryRunViolations(settings, clients, p)) : Promise.resolve(undefined),
     discoverNatEgress(settings),
     findJournal(settings.stateDir, levelName),
   ])
@@ -65,7 +77,7 @@ export async function gatherStatus(settings: Settings, clients: Clients): Promis
   return {
     policy: describePolicy(policy),
     level: levelReport,
-    perimeter: perimeter ? describePerimeter(perimeter, levelName) : undefined,
+    perimeter: perimeter ? describePerimeter(perimeter.perimeter, levelName, perimeter.violations) : undefined,
     nat,
     keep: settings.keep.map((c) => c.text),
     drift: computeDrift(levelReport.managedCidrs, nat.egressIps.map((e) => e.ip), settings.keep),
@@ -105,7 +117,21 @@ function describeLevel(level: AccessLevel, condition: number | undefined): Level
   return report
 }
 
-function describePerimeter(perimeter: ServicePerimeter, level: string): PerimeterReport {
+/** For a perimeter with a dry-run spec: how many calls the spec would have denied in 24 h. */
+async function withDryRunViolations(settings: Settings, clients: Clients, perimeter: ServicePerimeter) {
+  if (!perimeter.useExplicitDryRunSpec || !perimeter.spec) return {perimeter}
+  try {
+    const report = await readViolations(settings, clients, {since: new Date(Date.now() - DAY_MS), limit: 1000, perimeter, level: undefined, kinds: ['dryRun']})
+    return {perimeter, violations: {count: report.dryRun.entries.length}}
+  } catch (error) {
+    // The logs are one more permission; status still shows everything else.
+    return {perimeter, violations: {problem: (error as Error).message}}
+  }
+}
+
+const DAY_MS = 24 * 3600_000
+
+function describePerimeter(perimeter: ServicePerimeter, level: string, violations?: {count?: number; problem?: string}): PerimeterReport {
   const enforcedUse = levelUse(perimeter.status, level)
   const report: PerimeterReport = {
     name: perimeter.name,
@@ -124,6 +150,9 @@ function describePerimeter(perimeter: ServicePerimeter, level: string): Perimete
       restrictedServices: perimeter.spec.restrictedServices ?? [],
       levelInAccessLevels: dryUse.accessLevels,
       levelInIngressSources: dryUse.ingressSources,
+      differs: summariseChanges(diffConfigs(perimeter.status, perimeter.spec)),
+      violations24h: violations?.count,
+      violationsProblem: violations?.problem,
     }
   }
   return report

@@ -1,11 +1,17 @@
 // Shared by the end-to-end tests: one world per test file, reset before each test, and
 // small readers of the emulated Google's state and request log.
+import {spawn, type ChildProcess} from 'node:child_process'
+import {readFileSync} from 'node:fs'
+import {join} from 'node:path'
 import {after, before, beforeEach} from 'node:test'
+import {fileURLToPath} from 'node:url'
 
 import {LEVEL, OTHER_LEVEL, PERIMETER} from '../local-cloud/google/seed.ts'
 import {runCli, startWorld, type CliResult, type World, type WorldOptions} from '../local-cloud/world.ts'
 
 export {LEVEL, OTHER_LEVEL, PERIMETER}
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url))
 
 export interface StoredLevel {
   name: string
@@ -38,17 +44,108 @@ export function vpcsc(world: World, args: string[], opts?: Parameters<typeof run
 }
 
 export async function storedLevel(world: World, name = LEVEL): Promise<StoredLevel> {
-  const state = (await world.admin.state()) as {levels: StoredLevel[]}
+  const state = (await world.admin.state()) as unknown as {levels: StoredLevel[]}
   const level = state.levels.find((l) => l.name === name)
   if (!level) throw new Error(`no level ${name} in the emulator`)
   return level
 }
 
-export async function writes(world: World): Promise<{method: string; path: string}[]> {
-  return (await world.admin.requests()).filter((r) => r.write === true)
+export interface LoggedWrite {
+  method: string
+  path: string
+  query: Record<string, string>
+  body: Record<string, unknown>
+}
+
+export async function writes(world: World): Promise<LoggedWrite[]> {
+  return (await world.admin.requests()).filter((r) => r.write === true) as unknown as LoggedWrite[]
 }
 
 /** A result's output, for assertion messages. */
 export function show(result: CliResult): string {
   return `exit ${result.code}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`
+}
+
+export interface RunningCli {
+  child: ChildProcess
+  /** Resolves when stderr (or stdout) has matched the pattern; rejects when the process ends first. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>
+  result: Promise<CliResult>
+}
+
+/** The built CLI as a child process that a test can watch and signal while it runs. */
+export function spawnCli(world: World, args: string[], opts: {env?: Record<string, string>} = {}): RunningCli {
+  const child = spawn(process.execPath, [join(REPO, 'bin', 'run.js'), ...args], {
+    cwd: join(world.dir, 'work'),
+    env: {PATH: process.env.PATH ?? '', ...world.env, ...opts.env},
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  const watchers = new Set<() => void>()
+  const notify = () => watchers.forEach((w) => w())
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => ((stdout += c), notify()))
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => ((stderr += c), notify()))
+  const result = new Promise<CliResult>((resolve) => child.once('close', (code, signal) => resolve({code, signal, stdout, stderr})))
+  return {
+    child,
+    result,
+    waitFor(pattern, timeoutMs = 60_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (pattern.test(stderr) || pattern.test(stdout)) {
+            cleanup()
+            resolve()
+          }
+        }
+        const timer = setTimeout(() => (cleanup(), reject(new Error(`no ${pattern} within ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`))), timeoutMs)
+        const ended = () => (cleanup(), reject(new Error(`vpcsc ended before ${pattern}\nstdout:\n${stdout}\nstderr:\n${stderr}`)))
+        const cleanup = () => {
+          clearTimeout(timer)
+          watchers.delete(check)
+          child.off('close', ended)
+        }
+        watchers.add(check)
+        child.once('close', ended)
+        check()
+      })
+    },
+  }
+}
+
+/** Admin calls the world's typed client does not wrap. */
+export async function googleAdmin(world: World, method: string, path: string, body?: unknown): Promise<unknown> {
+  const res = await fetch(`${world.googleUrl}/__admin/${path}`, {
+    method,
+    headers: body === undefined ? {} : {'content-type': 'application/json'},
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  const text = await res.text()
+  if (!res.ok) throw new Error(`admin ${method} ${path}: ${res.status} ${text}`)
+  return text ? JSON.parse(text) : undefined
+}
+
+/**
+ * One Vertex AI call as a workload makes it, from the given egress IP (the emulated NAT's
+ * header), with a token from the emulated STS. Returns the HTTP status.
+ */
+export async function vertexCall(world: World, egressIp?: string): Promise<number> {
+  const credentials = JSON.parse(readFileSync(world.env.GOOGLE_APPLICATION_CREDENTIALS!, 'utf8')) as {token_url: string; audience: string; subject_token_type: string; credential_source: {file: string}}
+  const headers: Record<string, string> = egressIp ? {'x-vpcsc-egress-ip': egressIp} : {}
+  const exchange = await fetch(credentials.token_url, {
+    method: 'POST',
+    headers: {...headers, 'content-type': 'application/x-www-form-urlencoded'},
+    body: new URLSearchParams({
+      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+      audience: credentials.audience,
+      scope: 'https://www.googleapis.com/auth/cloud-platform',
+      requested_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      subject_token_type: credentials.subject_token_type,
+      subject_token: readFileSync(credentials.credential_source.file, 'utf8').trim(),
+    }),
+  })
+  if (!exchange.ok) return exchange.status
+  const {access_token: token} = (await exchange.json()) as {access_token: string}
+  const answer = await fetch(`${world.googleUrl}/v1/projects/123456789012/locations/us-central1/models?pageSize=1`, {headers: {...headers, authorization: `Bearer ${token}`}})
+  return answer.status
 }

@@ -1,6 +1,6 @@
 // The environment the CLI needs to run against the local world: standard settings only
 // (endpoints, a credential file, AWS endpoint variables), so the CLI runs unchanged.
-import {mkdirSync, writeFileSync} from 'node:fs'
+import {chmodSync, copyFileSync, mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {LEVEL_ID, PERIMETER_ID, POLICY, PROJECT_NUMBER} from './google/seed.ts'
 
@@ -10,6 +10,12 @@ export interface WorldEndpoints {
   credentialFile: string
   awsEndpoint: string
   region: string
+  /** The SSM Run Command executor (AWS_ENDPOINT_URL_SSM). */
+  ssmUrl: string
+  /** The seeded instance in `region` (VPCSC_INSTANCE_ID). */
+  instanceId: string
+  /** The instance's Workload Identity Federation credential file (VPCSC_PROBE_CRED_FILE). */
+  probeCredFile: string
 }
 
 /**
@@ -32,6 +38,8 @@ export function worldEnv(w: WorldEndpoints, opts: {isolated: boolean}): Record<s
     VPCSC_VERTEX_ENDPOINT: w.googleUrl,
     VPCSC_LOGGING_ENDPOINT: w.googleUrl,
     AWS_ENDPOINT_URL: w.awsEndpoint,
+    // moto accepts SSM commands but never runs them: SSM goes to the local executor.
+    AWS_ENDPOINT_URL_SSM: w.ssmUrl,
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
     AWS_REGION: w.region,
@@ -41,6 +49,8 @@ export function worldEnv(w: WorldEndpoints, opts: {isolated: boolean}): Record<s
     VPCSC_LEVEL: LEVEL_ID,
     VPCSC_PERIMETER: PERIMETER_ID,
     VPCSC_PROJECT_NUMBER: PROJECT_NUMBER,
+    VPCSC_INSTANCE_ID: w.instanceId,
+    VPCSC_PROBE_CRED_FILE: w.probeCredFile,
   }
   if (!opts.isolated) return env
   for (const sub of ['home', 'state', 'config']) mkdirSync(join(w.dir, sub), {recursive: true})
@@ -51,6 +61,20 @@ export function worldEnv(w: WorldEndpoints, opts: {isolated: boolean}): Record<s
     XDG_CONFIG_HOME: join(w.dir, 'config'),
     NO_COLOR: '1',
   }
+}
+
+/**
+ * The instance's credential configuration, as the seed leaves it on the instance
+ * (`gcp_credential_config.json`): a copy of the emulated Google's external-account file,
+ * whose token_url points at the emulated Google. The stand-in gcloud logs in with it.
+ */
+export function writeProbeCredFile(dir: string, googleCredentialFile: string): string {
+  const instanceDir = join(dir, 'instance')
+  mkdirSync(instanceDir, {recursive: true})
+  const file = join(instanceDir, 'gcp_credential_config.json')
+  copyFileSync(googleCredentialFile, file)
+  chmodSync(file, 0o600)
+  return file
 }
 
 /** export lines for `source`; unsets what would otherwise override the local settings. */

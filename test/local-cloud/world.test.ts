@@ -36,6 +36,28 @@ async function instanceEgressNat(ec2: EC2Client, instanceId: string) {
   return {subnetId, natGatewayId: rts.RouteTables?.[0]?.Routes?.find((x) => x.DestinationCidrBlock === '0.0.0.0/0')?.NatGatewayId}
 }
 
+/** One raw SSM JSON call (the executor checks no signature). */
+async function ssmCall(world: World | {ssm: {url: string}}, op: string, body: object): Promise<{status: number; body: Record<string, unknown>}> {
+  const res = await fetch(world.ssm.url, {
+    method: 'POST',
+    headers: {'x-amz-target': `AmazonSSM.${op}`, 'content-type': 'application/x-amz-json-1.1'},
+    body: JSON.stringify(body),
+  })
+  return {status: res.status, body: (await res.json()) as Record<string, unknown>}
+}
+
+/** SendCommand, then GetCommandInvocation until the invocation ends. */
+async function runOnInstance(world: {ssm: {url: string}}, instanceId: string, commands: string[]) {
+  const sent = await ssmCall(world, 'SendCommand', {InstanceIds: [instanceId], DocumentName: 'AWS-RunShellScript', Parameters: {commands}})
+  assert.equal(sent.status, 200, JSON.stringify(sent.body))
+  const commandId = (sent.body.Command as {CommandId: string}).CommandId
+  for (const deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+    const got = await ssmCall(world, 'GetCommandInvocation', {CommandId: commandId, InstanceId: instanceId})
+    if (got.status === 200 && !['Pending', 'InProgress'].includes(got.body.Status as string)) return got.body
+  }
+  throw new Error(`command ${commandId} did not finish`)
+}
+
 async function refused(url: string): Promise<boolean> {
   try {
     await fetch(url, {signal: AbortSignal.timeout(2000)})
@@ -74,7 +96,7 @@ describe('local world', () => {
     assert.equal(egress.natGatewayId, ids.natGatewayId)
   })
 
-  it('gives the CLI an environment of its own', () => {
+  it('gives the CLI an environment of its own', async () => {
     const keys = Object.keys(world.env).sort()
     for (const k of ['GOOGLE_APPLICATION_CREDENTIALS', 'VPCSC_ACM_ENDPOINT', 'AWS_ENDPOINT_URL', 'AWS_REGION', 'HOME', 'NO_COLOR']) {
       assert.ok(keys.includes(k), k)
@@ -86,6 +108,17 @@ describe('local world', () => {
     }
     assert.equal(readFileSync(world.env.AWS_CONFIG_FILE as string, 'utf8'), '')
     assert.ok(existsSync(world.env.GOOGLE_APPLICATION_CREDENTIALS as string))
+
+    // SSM goes to the executor; the probe's instance and its credential file.
+    assert.equal(world.env.AWS_ENDPOINT_URL_SSM, world.ssm.url)
+    assert.match(world.ssm.url, /^http:\/\/127\.0\.0\.1:\d+$/)
+    assert.equal(world.env.VPCSC_INSTANCE_ID, world.aws.ids.instanceId)
+    const cred = JSON.parse(readFileSync(world.env.VPCSC_PROBE_CRED_FILE as string, 'utf8'))
+    assert.equal(cred.type, 'external_account')
+    assert.equal(cred.token_url, `${world.googleUrl}/v1/token`)
+    assert.ok(world.env.VPCSC_PROBE_CRED_FILE?.startsWith(world.dir))
+    assert.deepEqual(await world.ssm.admin.requests(), [])
+    assert.match(await world.egressProxyFor(SEED_EIP), /^http:\/\/127\.0\.0\.1:\d+$/)
   })
 
   it('replaceNatGateway swaps the NAT gateway and its EIP like pausing the environment', async () => {
@@ -109,7 +142,15 @@ describe('local world', () => {
 
   it('reset restores the seed', async () => {
     await world.admin.putResource(LEVEL, {name: LEVEL, title: 'changed', basic: {conditions: [{ipSubnetworks: ['198.51.100.7/32']}]}})
+    await world.ssm.admin.fault({kind: 'never-delivered', count: 5})
+    await ssmCall(world, 'ListCommands', {})
+    const instanceBefore = world.env.VPCSC_INSTANCE_ID
     await world.reset()
+    // moto's ids change with the reseed: the CLI's instance follows.
+    assert.notEqual(world.env.VPCSC_INSTANCE_ID, instanceBefore)
+    assert.equal(world.env.VPCSC_INSTANCE_ID, world.aws.ids.instanceId)
+    assert.deepEqual(await world.ssm.admin.requests(), [])
+    assert.deepEqual(await (await fetch(`${world.ssm.url}/__admin/faults`)).json(), {faults: []})
     const ec2 = world.aws.ec2()
     const found = await nats(ec2)
     assert.deepEqual(found.map((n) => [n.State, n.NatGatewayAddresses?.[0]?.PublicIp]), [['available', SEED_EIP]])
@@ -125,6 +166,8 @@ describe('a multi-region world', () => {
   it('seeds a NAT gateway with its own EIP in each region, and stop leaves nothing running', async () => {
     const world = await startWorld({regions: ['us-east-1', 'eu-west-1']})
     const {dir, motoPid, awsEndpoint, googleUrl} = world
+    const ssmUrl = world.ssm.url
+    const proxy = await world.egressProxyFor(SEED_EIP)
     try {
       const east = await nats(world.aws.ec2('us-east-1'))
       const west = await nats(world.aws.ec2('eu-west-1'))
@@ -139,6 +182,8 @@ describe('a multi-region world', () => {
     assert.equal(isAlive(motoPid), false)
     assert.ok(await refused(`${awsEndpoint}/moto-api/`), 'moto still answers')
     assert.ok(await refused(googleUrl), 'the emulated Google still answers')
+    assert.ok(await refused(ssmUrl), 'the SSM executor still answers')
+    assert.ok(await refused(proxy), 'a NAT egress proxy still answers')
     assert.equal(existsSync(dir), false)
   })
 })
@@ -156,9 +201,18 @@ describe('cli.ts (the demo local cloud)', () => {
     const started = run('start')
     assert.equal(started.status, 0, started.stderr)
     assert.match(started.stdout, /export AWS_ENDPOINT_URL='http:\/\/127\.0\.0\.1:\d+'/)
-    assert.equal(readFileSync(join(dir, 'env.sh'), 'utf8').includes('export VPCSC_ACM_ENDPOINT='), true)
+    const envSh = readFileSync(join(dir, 'env.sh'), 'utf8')
+    assert.equal(envSh.includes('export VPCSC_ACM_ENDPOINT='), true)
+    const exported = (name: string) => new RegExp(`^export ${name}='([^']*)'$`, 'm').exec(envSh)?.[1]
     const pids = JSON.parse(readFileSync(join(dir, 'pids.json'), 'utf8'))
-    assert.ok(isAlive(pids.moto.pid) && isAlive(pids.google.pid))
+    assert.ok(isAlive(pids.moto.pid) && isAlive(pids.google.pid) && isAlive(pids.ssm.pid))
+    assert.equal(exported('AWS_ENDPOINT_URL_SSM'), pids.ssm.url)
+    const instanceId = exported('VPCSC_INSTANCE_ID') as string
+    assert.match(instanceId, /^i-[0-9a-f]+$/)
+    assert.equal(JSON.parse(readFileSync(exported('VPCSC_PROBE_CRED_FILE') as string, 'utf8')).token_url, `${pids.google.url}/v1/token`)
+    // The detached executor runs scripts on the instance, through its NAT egress.
+    const ran = await runOnInstance({ssm: pids.ssm}, instanceId, [`curl -sS -o /dev/null -w '%{http_code}' ${pids.google.url}/__admin/state`])
+    assert.deepEqual([ran.Status, ran.StandardOutputContent], ['Success', '200'])
 
     const again = run('start')
     assert.equal(again.status, 1)
@@ -170,8 +224,10 @@ describe('cli.ts (the demo local cloud)', () => {
 
     const stopped = run('stop')
     assert.equal(stopped.status, 0, stopped.stderr)
+    assert.match(stopped.stdout, /Stopped the SSM executor/)
     assert.equal(isAlive(pids.moto.pid), false)
     assert.equal(isAlive(pids.google.pid), false)
+    assert.equal(isAlive(pids.ssm.pid), false)
     assert.equal(run('stop').status, 0)
   })
 })

@@ -1,5 +1,6 @@
-// One local world for tests: moto (AWS) seeded with the seed's setup, the emulated Google
-// in-process, the CLI's environment, and the CLI run as a real child process.
+// One local world for tests: moto (AWS) seeded with the seed's setup, the emulated Google,
+// the SSM Run Command executor and the NAT egress proxies in-process, the CLI's
+// environment, and the CLI run as a real child process.
 import {spawn} from 'node:child_process'
 import {mkdirSync, mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -14,11 +15,14 @@ import {
   type AwsSeedIds,
   type NatReplacement,
 } from './aws-seed.ts'
-import {worldEnv} from './env.ts'
+import {worldEnv, writeProbeCredFile} from './env.ts'
 import {startGoogleCloud} from './google/server.ts'
 import type {LoggedRequest} from './google/request-log.ts'
 import {SEED_EIP} from './google/seed.ts'
 import {resetMoto, startMoto} from './moto.ts'
+import {NatEgress} from './nat-egress.ts'
+import {ssmAdminClient, type SsmAdmin} from './ssm/admin-client.ts'
+import {startSsmExecutor} from './ssm/executor.ts'
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -72,6 +76,10 @@ export interface World {
   /** moto's process id (tests check that stop() leaves nothing behind). */
   motoPid: number
   admin: Admin
+  /** The SSM Run Command executor (AWS_ENDPOINT_URL_SSM) and its admin API (ssm/README.md). */
+  ssm: {url: string; admin: SsmAdmin}
+  /** The emulated NAT egress: the forward proxy (http://127.0.0.1:PORT) whose requests leave as `ip`. */
+  egressProxyFor(ip: string): Promise<string>
   aws: {
     ec2(region?: string): EC2Client
     /** The seed's ids in the first region (current: updated by replaceNatGateway and reset). */
@@ -81,6 +89,7 @@ export interface World {
     replaceNatGateway(opts?: {eip?: string; region?: string}): Promise<NatReplacement>
     seedRegion(region: string, opts: {eip: string}): Promise<AwsSeedIds>
   }
+  /** Google, SSM executor and moto back to the seed; env.VPCSC_INSTANCE_ID follows the new instance. */
   reset(): Promise<void>
   stop(): Promise<void>
 }
@@ -142,17 +151,40 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     await seedAll()
     mkdirSync(join(dir, 'work'), {recursive: true})
 
+    const egress = new NatEgress()
+    cleanup.push(() => egress.close())
+    const ssm = await startSsmExecutor({
+      motoEndpoint: moto.endpoint,
+      region: primary,
+      workDir: join(dir, 'ssm'),
+      egressProxyFor: egress.egressProxyFor,
+    })
+    cleanup.push(() => ssm.close())
+    const ssmAdmin = ssmAdminClient(ssm.url)
+
     const admin = adminClient(google.url)
+    const env = worldEnv(
+      {
+        dir,
+        googleUrl: google.url,
+        credentialFile: google.credentialFile,
+        awsEndpoint: moto.endpoint,
+        region: primary,
+        ssmUrl: ssm.url,
+        instanceId: (seeded[primary] as AwsSeedIds).instanceId,
+        probeCredFile: writeProbeCredFile(dir, google.credentialFile),
+      },
+      {isolated: true},
+    )
     return {
       dir,
-      env: worldEnv(
-        {dir, googleUrl: google.url, credentialFile: google.credentialFile, awsEndpoint: moto.endpoint, region: primary},
-        {isolated: true},
-      ),
+      env,
       googleUrl: google.url,
       awsEndpoint: moto.endpoint,
       motoPid: moto.pid,
       admin,
+      ssm: {url: ssm.url, admin: ssmAdmin},
+      egressProxyFor: egress.egressProxyFor,
       aws: {
         ec2,
         get ids() {
@@ -173,9 +205,12 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
         },
       },
       async reset() {
+        await ssmAdmin.reset()
         await admin.reset()
         await resetMoto(moto.endpoint)
         await seedAll()
+        // moto hands out new ids: the CLI's instance is the new seeded one.
+        env.VPCSC_INSTANCE_ID = (seeded[primary] as AwsSeedIds).instanceId
       },
       stop,
     }

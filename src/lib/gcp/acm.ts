@@ -119,6 +119,15 @@ export class AccessContextManager {
     })
   }
 
+  patchPerimeter(name: string, body: Record<string, unknown>, updateMask: string): Promise<Operation> {
+    return this.http.request(this.context(`update service perimeter ${name}`), {method: 'PATCH', url: this.url(name), params: {updateMask}, data: body})
+  }
+
+  /** Enforces the dry-run spec of EVERY perimeter of the policy at once; fails on a stale etag. */
+  commitPerimeters(policy: string, etag: string): Promise<Operation> {
+    return this.http.request(this.context(`commit the dry-run perimeters of ${policy}`), {method: 'POST', url: this.url(`${policy}/servicePerimeters:commit`), data: {etag}})
+  }
+
   /** Polls a long-running operation until done; a done operation's error is a failure. */
   async waitForOperation(operation: Operation, action: string, wait: OperationWait = DEFAULT_OPERATION_WAIT): Promise<Operation> {
     const deadline = Date.now() + wait.timeoutMs

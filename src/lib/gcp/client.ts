@@ -130,13 +130,23 @@ export type RawAnswer =
 function mapError(context: CallContext, error: unknown, attempts: number): Error {
   const e = error as HttpError
   debug('vpcsc:http', `failed: ${e.message} ${JSON.stringify(e.response?.data ?? null)}`)
-  // An error from the token endpoint (STS, OAuth, iamcredentials) is an auth problem,
-  // whatever its HTTP status.
+  // An error from getting a token (STS, OAuth, iamcredentials) is an auth problem, whatever
+  // its HTTP status: it comes from another URL than the call, or in OAuth's shape.
   const url = String(e.config?.url ?? '')
-  if (e.response && url && !url.startsWith(context.endpoint)) {
-    const data = e.response.data as {error?: string | {message?: string}; error_description?: string} | undefined
+  const data = e.response?.data as {error?: string | {message?: string}; error_description?: string} | undefined
+  const oauthShaped = typeof data?.error === 'string'
+  if (e.response && url && (oauthShaped || !url.startsWith(context.endpoint))) {
     const detail = data?.error_description ?? (typeof data?.error === 'object' ? data.error.message : data?.error) ?? e.message
-    return runtimeError('AUTHENTICATION', `Google authentication failed at ${new URL(url).host}: ${detail}.`, credentialsHint(), undefined, error)
+    const vpcsc = /prohibited by organization'?s policy/i.test(String(detail))
+    return runtimeError(
+      'AUTHENTICATION',
+      `Google authentication failed at ${new URL(url).host}: ${detail}.`,
+      vpcsc
+        ? 'VPC Service Controls denied the token exchange for this machine: run vpcsc from an address an access level admits, or allow it with an ingress rule.'
+        : credentialsHint(),
+      undefined,
+      error,
+    )
   }
   if (!e.response && /default credentials|Could not load|credential/i.test(e.message ?? '')) {
     return runtimeError('NO_CREDENTIALS', `No usable Google credentials: ${e.message}`, credentialsHint(), undefined, error)

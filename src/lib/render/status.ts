@@ -34,7 +34,16 @@ export function renderStatus(report: StatusReport): string {
     lines.push(`  uses the level       ${uses.length > 0 ? `in ${uses.join(' and ')}` : chalk.yellow('no: the level admits nobody through this perimeter')}`)
     if (perimeter.dryRun) {
       const dryUses = [perimeter.dryRun.levelInAccessLevels ? 'access levels' : '', perimeter.dryRun.levelInIngressSources ? 'ingress sources' : ''].filter(Boolean)
-      lines.push(`  dry-run spec         ${perimeter.dryRun.restrictedServices.join(', ') || dim('no services')}; level ${dryUses.length > 0 ? `in ${dryUses.join(' and ')}` : 'not used'}`)
+      const dry = perimeter.dryRun
+      lines.push(`  dry-run spec         ${dry.restrictedServices.join(', ') || dim('no services')}; level ${dryUses.length > 0 ? `in ${dryUses.join(' and ')}` : 'not used'}`)
+      lines.push(`  vs enforced          ${dry.differs}`)
+      lines.push(
+        `  dry-run violations   ${
+          dry.violations24h === undefined ? chalk.yellow(`unknown (${dry.violationsProblem ?? 'not read'})`)
+          : dry.violations24h === 0 ? `${mark.ok()} none in 24 h`
+          : `${mark.bad()} ${dry.violations24h} in 24 h ${dim('(vpcsc violations)')}`
+        }`,
+      )
     }
   } else {
     lines.push(`${heading('Perimeter')}  ${dim('not configured (set --perimeter or VPCSC_PERIMETER to see it)')}`)

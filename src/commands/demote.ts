@@ -1,0 +1,47 @@
+import {Flags} from '@oclif/core'
+
+import {VpcscCommand} from '../cli/base-command.ts'
+import {confirmWrite} from '../cli/confirm.ts'
+import {googleFlags} from '../cli/flags.ts'
+import {createClients} from '../lib/clients.ts'
+import {EXIT_CODES_HELP} from '../lib/errors.ts'
+import type {FieldChange} from '../lib/perimeter-diff.ts'
+import type {PerimeterWrite} from '../lib/perimeter-write.ts'
+import {applyDemote, prepareDemote} from '../lib/promote.ts'
+import {renderChanges} from '../lib/render/perimeter.ts'
+import {dim, mark, shortName} from '../lib/render/text.ts'
+
+export interface DemoteResult {
+  outcome: 'demoted' | 'declined'
+  perimeter: string
+  changes: FieldChange[]
+  write?: PerimeterWrite
+}
+
+export default class Demote extends VpcscCommand {
+  static override summary = 'Roll the perimeter back from enforced to dry-run, keeping its configuration for promote.'
+  static override description = `The enforced configuration becomes the dry-run spec (useExplicitDryRunSpec true) and nothing stays enforced, in one PATCH (updateMask=spec,status,useExplicitDryRunSpec) with the perimeter etag; the operation is waited for and the perimeter read back. vpcsc promote puts it back exactly. Refuses (exit 5) when the perimeter is already dry-run only, or has a different dry-run spec that this would overwrite.
+
+${EXIT_CODES_HELP}`
+  static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --yes --json']
+  static override flags = {
+    ...googleFlags,
+    yes: Flags.boolean({char: 'y', description: 'Write without asking.'}),
+  }
+
+  async run(): Promise<DemoteResult> {
+    const {flags} = await this.parse(Demote)
+    const settings = await this.settingsFrom(flags)
+    const clients = createClients(settings)
+    const plan = await this.step('Reading the perimeter', () => prepareDemote(settings, clients))
+    const result: DemoteResult = {outcome: 'declined', perimeter: plan.perimeter.name, changes: plan.changes}
+    if (!this.jsonEnabled()) process.stdout.write(renderChanges(`Demoting ${shortName(plan.perimeter.name)} stops enforcing:`, plan.changes))
+    if (!flags.yes && !(await confirmWrite(`Stop enforcing ${plan.perimeter.name} (it stays as a dry-run spec)?`))) return result
+    const write = await this.step('Demoting', () => applyDemote(plan, clients))
+    if (!this.jsonEnabled()) {
+      process.stdout.write(`${mark.ok()} ${shortName(plan.perimeter.name)} is dry-run only now (${write.operation}); vpcsc promote enforces it again.\n`)
+      process.stdout.write(`${dim('Changes can take up to 30 minutes to propagate.')}\n`)
+    }
+    return {...result, outcome: 'demoted', write}
+  }
+}

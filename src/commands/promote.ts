@@ -1,0 +1,84 @@
+import {Flags} from '@oclif/core'
+
+import {VpcscCommand} from '../cli/base-command.ts'
+import {confirmWrite} from '../cli/confirm.ts'
+import {googleFlags} from '../cli/flags.ts'
+import {logFlags} from '../cli/perimeter-flags.ts'
+import {createClients} from '../lib/clients.ts'
+import {parseDuration} from '../lib/config.ts'
+import {EXIT_CODES_HELP} from '../lib/errors.ts'
+import type {FieldChange} from '../lib/perimeter-diff.ts'
+import type {PerimeterWrite} from '../lib/perimeter-write.ts'
+import {applyPromote, applyPromoteAll, checkGate, preparePromote, preparePromoteAll, type Gate} from '../lib/promote.ts'
+import {renderChanges, renderGroups} from '../lib/render/perimeter.ts'
+import {dim, mark, plural, seconds, shortName} from '../lib/render/text.ts'
+
+export interface PromoteResult {
+  outcome: 'promoted' | 'declined'
+  perimeters: {name: string; changes: FieldChange[]; gate: Gate}[]
+  write?: PerimeterWrite | {operation: string}
+  timingsMs: {total: number}
+}
+
+export default class Promote extends VpcscCommand {
+  static override summary = 'Enforce the perimeter\'s dry-run spec, once the audit logs show it would deny nobody.'
+  static override description = `1. Reads the perimeter; refuses (exit 5) without an explicit dry-run spec.
+2. Shows what enforcing changes: the spec against the enforced status.
+3. Gate: counts the dry-run violations over --lookback; any found: refuses (exit 5) and shows them, unless --force.
+4. Asks (or --yes), then writes the move as one PATCH (updateMask=spec,status,useExplicitDryRunSpec) carrying the perimeter etag, waits for the operation and reads the perimeter back.
+Enforcement can take up to 30 minutes to propagate; then run vpcsc deny-test.
+--all promotes every dry-run perimeter of the policy at once (servicePerimeters:commit with the policy etag), listing each first.
+
+${EXIT_CODES_HELP}`
+  static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --lookback 14d --yes', '<%= config.bin %> <%= command.id %> --all']
+  static override flags = {
+    ...googleFlags,
+    lookback: Flags.string({description: 'How far back dry-run violations are counted.', default: '7d'}),
+    force: Flags.boolean({description: 'Promote even though dry-run violations were found (they are shown first).'}),
+    all: Flags.boolean({description: 'Promote EVERY perimeter of the policy that has a dry-run spec (servicePerimeters:commit).'}),
+    yes: Flags.boolean({char: 'y', description: 'Write without asking.'}),
+    ...logFlags,
+  }
+
+  async run(): Promise<PromoteResult> {
+    const started = Date.now()
+    const {flags} = await this.parse(Promote)
+    const settings = await this.settingsFrom(flags)
+    const clients = createClients(settings)
+    const lookbackMs = parseDuration(flags.lookback, 'lookback')
+    const human = !this.jsonEnabled()
+    const show = (name: string, changes: FieldChange[], gate: Gate) => {
+      if (!human) return
+      process.stdout.write(renderChanges(`Enforcing the dry-run spec of ${shortName(name)} changes:`, changes))
+      process.stdout.write(
+        gate.count === 0
+          ? `${mark.ok()} No dry-run violation since ${gate.since}.\n`
+          : `${mark.bad()} ${plural(gate.count, 'dry-run violation')}${gate.truncated ? '+' : ''} since ${gate.since}:\n${renderGroups(gate.groups)}`,
+      )
+    }
+
+    if (flags.all) {
+      const plan = await this.step('Reading the policy, its perimeters and the audit logs', () => preparePromoteAll(settings, clients, {lookbackMs, limit: flags.limit}))
+      for (const p of plan.perimeters) show(p.perimeter.name, p.changes, p.gate)
+      const perimeters = plan.perimeters.map((p) => ({name: p.perimeter.name, changes: p.changes, gate: p.gate}))
+      for (const p of plan.perimeters) checkGate(p, flags.force)
+      if (human) process.stdout.write(`servicePerimeters:commit promotes ${plural(plan.perimeters.length, 'perimeter')}: ${plan.perimeters.map((p) => shortName(p.perimeter.name)).join(', ')}.\n`)
+      if (!flags.yes && !(await confirmWrite(`Enforce all ${plan.perimeters.length} dry-run specs of ${plan.policy}?`))) return {outcome: 'declined', perimeters, timingsMs: {total: Date.now() - started}}
+      const write = await this.step('Committing', () => applyPromoteAll(plan, clients))
+      if (human) process.stdout.write(`${mark.ok()} Promoted ${plural(plan.perimeters.length, 'perimeter')} (${write.operation}).\n${dim('Enforcement can take up to 30 minutes to propagate; then run vpcsc deny-test.')}\n`)
+      return {outcome: 'promoted', perimeters, write, timingsMs: {total: Date.now() - started}}
+    }
+
+    const plan = await this.step('Reading the perimeter and the audit logs', () => preparePromote(settings, clients, {lookbackMs, limit: flags.limit}))
+    show(plan.perimeter.name, plan.changes, plan.gate)
+    checkGate(plan, flags.force)
+    const perimeters = [{name: plan.perimeter.name, changes: plan.changes, gate: plan.gate}]
+    if (!flags.yes && !(await confirmWrite(`Enforce the dry-run spec of ${plan.perimeter.name}?`))) return {outcome: 'declined', perimeters, timingsMs: {total: Date.now() - started}}
+    const write = await this.step('Promoting', () => applyPromote(plan, clients))
+    if (human) {
+      process.stdout.write(`${mark.ok()} ${shortName(plan.perimeter.name)} now enforces its former dry-run spec (${write.operation}, ${seconds(write.writeMs + write.operationMs)}).\n`)
+      process.stdout.write(`${dim('Enforcement can take up to 30 minutes to propagate; then run vpcsc deny-test to prove it denies.')}\n`)
+    }
+    return {outcome: 'promoted', perimeters, write, timingsMs: {total: Date.now() - started}}
+  }
+}

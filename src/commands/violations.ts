@@ -1,0 +1,32 @@
+import {Flags} from '@oclif/core'
+
+import {VpcscCommand} from '../cli/base-command.ts'
+import {googleFlags} from '../cli/flags.ts'
+import {logFlags} from '../cli/perimeter-flags.ts'
+import {createClients} from '../lib/clients.ts'
+import {parseSince} from '../lib/config.ts'
+import {EXIT_CODES_HELP} from '../lib/errors.ts'
+import {renderViolations} from '../lib/render/perimeter.ts'
+import {readViolations, type ViolationsReport} from '../lib/violations.ts'
+
+export default class Violations extends VpcscCommand {
+  static override summary = "Recent VPC Service Controls violations of the perimeter, dry-run and enforced, grouped."
+  static override description = `Reads the VPC-SC audit logs (Cloud Logging entries:list) of the perimeter's projects, pages to the end (bounded by --limit), and groups the entries by caller IP, principal, service, method and reason, with counts and first/last seen. Says which caller IPs the access level admits. Read-only. Needs roles/logging.privateLogViewer (or logging.viewer on the _Required bucket's policy logs) on the projects.
+
+${EXIT_CODES_HELP}`
+  static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --since 7d --json', '<%= config.bin %> <%= command.id %> --since 2026-11-01T00:00:00Z']
+  static override flags = {
+    ...googleFlags,
+    since: Flags.string({description: 'How far back: a duration (24h, 7d) or an RFC 3339 timestamp.', default: '24h'}),
+    ...logFlags,
+  }
+
+  async run(): Promise<ViolationsReport> {
+    const {flags} = await this.parse(Violations)
+    const settings = await this.settingsFrom(flags)
+    const since = parseSince(flags.since)
+    const report = await this.step('Reading the audit logs', () => readViolations(settings, createClients(settings), {since, limit: flags.limit}))
+    if (!this.jsonEnabled()) process.stdout.write(renderViolations(report))
+    return report
+  }
+}

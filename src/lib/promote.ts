@@ -1,0 +1,169 @@
+import {isDeepStrictEqual} from 'node:util'
+
+import type {Clients} from './clients.ts'
+import {ENV, requireSetting, type Settings} from './config.ts'
+import {refusedError, runtimeError} from './errors.ts'
+import type {ServicePerimeter} from './gcp/types.ts'
+import {diffConfigs, type FieldChange} from './perimeter-diff.ts'
+import {patchPerimeter, type PerimeterWrite} from './perimeter-write.ts'
+import {perimeterMode} from './perimeter.ts'
+import {readViolations, type ViolationGroup} from './violations.ts'
+
+/**
+ * `vpcsc promote` and `vpcsc demote`: a perimeter from dry-run to enforced and back, the
+ * way a careful operator does it. Promote checks that a dry-run spec exists and that the
+ * audit logs hold no dry-run violation before it moves spec to status; gcloud's
+ * `perimeters dry-run enforce` checks neither and sends no etag.
+ */
+
+/** The move is one PATCH of exactly these fields (API-FACTS.md). */
+export const MOVE_MASK = ['spec', 'status', 'useExplicitDryRunSpec']
+
+export interface Gate {
+  lookbackMs: number
+  since: string
+  count: number
+  groups: ViolationGroup[]
+  truncated: boolean
+}
+
+export interface PromotePlan {
+  perimeter: ServicePerimeter
+  changes: FieldChange[]
+  gate: Gate
+}
+
+export async function preparePromote(settings: Settings, clients: Clients, options: {lookbackMs: number; limit: number}): Promise<PromotePlan> {
+  const name = requireSetting(settings.perimeter, 'perimeter', ENV.perimeter, 'perimeter')
+  const perimeter = await clients.acm.getPerimeter(name)
+  if (!perimeter.useExplicitDryRunSpec || !perimeter.spec) {
+    throw refusedError(
+      'NO_DRY_RUN_SPEC',
+      `${name} has no explicit dry-run spec: there is nothing to promote${perimeterMode(perimeter) === 'enforced' ? ' (it is already enforced)' : ''}.`,
+      'Give it one first (Terraform: use_explicit_dry_run_spec = true with a spec block), watch vpcsc violations, then promote.',
+    )
+  }
+  const since = new Date(Date.now() - options.lookbackMs)
+  const violations = await readViolations(settings, clients, {since, limit: options.limit, perimeter, kinds: ['dryRun']})
+  return {
+    perimeter,
+    changes: diffConfigs(perimeter.status, perimeter.spec),
+    gate: {lookbackMs: options.lookbackMs, since: since.toISOString(), count: violations.dryRun.entries.length, groups: violations.dryRun.groups, truncated: violations.dryRun.truncated},
+  }
+}
+
+/** Refuses (exit 5) while the dry-run spec would have denied someone, unless forced. */
+export function checkGate(plan: PromotePlan, force: boolean): void {
+  if (plan.gate.count === 0 || force) return
+  throw refusedError(
+    'DRY_RUN_VIOLATIONS',
+    `Not promoted: the dry-run spec of ${plan.perimeter.name} would have denied ${plan.gate.count}${plan.gate.truncated ? '+' : ''} call${plan.gate.count === 1 ? '' : 's'} since ${plan.gate.since}.`,
+    'Enforcing it would deny them for real. Fix the spec (or the access level) and wait, or promote anyway with --force.',
+    {groups: plan.gate.groups},
+  )
+}
+
+export async function applyPromote(plan: PromotePlan, clients: Clients): Promise<PerimeterWrite> {
+  const spec = plan.perimeter.spec!
+  return patchPerimeter(
+    clients,
+    plan.perimeter,
+    // spec absent from the body while in the mask: cleared.
+    {status: spec, useExplicitDryRunSpec: false},
+    MOVE_MASK,
+    (after) =>
+      !isDeepStrictEqual(after.status, spec) ? 'the enforced status is not the spec that was promoted'
+      : after.spec ? 'a dry-run spec is still there'
+      : after.useExplicitDryRunSpec ? 'useExplicitDryRunSpec is still true'
+      : undefined,
+    `promote ${plan.perimeter.name}`,
+  )
+}
+
+export interface DemotePlan {
+  perimeter: ServicePerimeter
+  /** What stops being enforced. */
+  changes: FieldChange[]
+}
+
+export async function prepareDemote(settings: Settings, clients: Clients): Promise<DemotePlan> {
+  const name = requireSetting(settings.perimeter, 'perimeter', ENV.perimeter, 'perimeter')
+  const perimeter = await clients.acm.getPerimeter(name)
+  const mode = perimeterMode(perimeter)
+  if (mode === 'dry-run' || mode === 'empty') {
+    throw refusedError('NOT_ENFORCED', `${name} is ${mode === 'dry-run' ? 'already dry-run only' : 'empty'}: there is nothing to demote.`, 'vpcsc status shows its mode.')
+  }
+  if (mode === 'enforced+dry-run' && !isDeepStrictEqual(perimeter.spec, perimeter.status)) {
+    throw refusedError(
+      'PENDING_DRY_RUN_SPEC',
+      `${name} already has a dry-run spec that differs from what is enforced; demoting would overwrite it with the enforced configuration.`,
+      'Promote or drop that spec first (vpcsc promote shows how it differs).',
+    )
+  }
+  return {perimeter, changes: diffConfigs(perimeter.status, undefined)}
+}
+
+export async function applyDemote(plan: DemotePlan, clients: Clients): Promise<PerimeterWrite> {
+  const status = plan.perimeter.status!
+  return patchPerimeter(
+    clients,
+    plan.perimeter,
+    // status absent from the body while in the mask: cleared, so nothing is enforced.
+    {spec: status, useExplicitDryRunSpec: true},
+    MOVE_MASK,
+    (after) =>
+      !isDeepStrictEqual(after.spec, status) ? 'the dry-run spec is not the configuration that was enforced'
+      : perimeterMode(after) !== 'dry-run' ? 'the perimeter is still enforced'
+      : undefined,
+    `demote ${plan.perimeter.name}`,
+  )
+}
+
+export interface PromoteAllPlan {
+  policy: string
+  etag: string
+  perimeters: {perimeter: ServicePerimeter; changes: FieldChange[]; gate: Gate}[]
+}
+
+/** Every perimeter the policy-wide commit would promote, each with its diff and gate. */
+export async function preparePromoteAll(settings: Settings, clients: Clients, options: {lookbackMs: number; limit: number}): Promise<PromoteAllPlan> {
+  const policy = requireSetting(settings.policy, 'policy', ENV.policy, 'policy')
+  const policyResource = await clients.acm.getPolicy(policy)
+  if (!policyResource.etag) throw runtimeError('NO_ETAG', `The access policy ${policy} has no etag: the policy-wide commit cannot be made conflict-safe.`, 'Promote perimeters one at a time (without --all).')
+  const all = await clients.acm.listPerimeters(policy)
+  const since = new Date(Date.now() - options.lookbackMs)
+  const perimeters = await Promise.all(
+    all
+      .filter((p) => p.useExplicitDryRunSpec && p.spec)
+      .map(async (perimeter) => {
+        const violations = await readViolations({...settings, perimeter: perimeter.name}, clients, {since, limit: options.limit, perimeter, kinds: ['dryRun']})
+        return {
+          perimeter,
+          changes: diffConfigs(perimeter.status, perimeter.spec),
+          gate: {lookbackMs: options.lookbackMs, since: since.toISOString(), count: violations.dryRun.entries.length, groups: violations.dryRun.groups, truncated: violations.dryRun.truncated},
+        }
+      }),
+  )
+  if (perimeters.length === 0) throw refusedError('NO_DRY_RUN_SPEC', `No perimeter of ${policy} has an explicit dry-run spec: there is nothing to promote.`)
+  return {policy, etag: policyResource.etag, perimeters}
+}
+
+export async function applyPromoteAll(plan: PromoteAllPlan, clients: Clients): Promise<{operation: string}> {
+  let operation
+  try {
+    operation = await clients.acm.commitPerimeters(plan.policy, plan.etag)
+  } catch (error) {
+    if ((error as {code?: string}).code === 'CONFLICT') {
+      throw runtimeError('CONFLICT', `Not committed: the access policy ${plan.policy} changed after vpcsc read it.`, 'Nothing was promoted. Run vpcsc promote --all again to review the current state.')
+    }
+    throw error
+  }
+  const done = await clients.acm.waitForOperation(operation, `commit the dry-run perimeters of ${plan.policy}`)
+  for (const {perimeter} of plan.perimeters) {
+    const after = await clients.acm.getPerimeter(perimeter.name)
+    if (!isDeepStrictEqual(after.status, perimeter.spec) || after.spec) {
+      throw runtimeError('READ_BACK_MISMATCH', `The commit finished (operation ${done.name}) but ${perimeter.name} does not enforce its former spec.`, 'Run vpcsc status to see it as it is now.')
+    }
+  }
+  return {operation: done.name}
+}
