@@ -72,6 +72,35 @@ async function callsOf(world: World, args: string[]): Promise<Record<string, num
   return counts
 }
 
+/**
+ * Time-to-detect: with a propagation delay D injected, how long after D the deny test
+ * sees the denial. The bound is one poll interval (the pause before the probe that saw it).
+ */
+async function denyTestDetection(world: World): Promise<void> {
+  const firstIntervalMs = 1000
+  console.log(`\nvpcsc deny-test through SSM, --probe-interval ${firstIntervalMs / 1000}s, injected propagation delays:\n`)
+  console.log('| delay ms | time to deny ms | over the delay ms | poll interval before it ms | within one interval | attempts | time to recover ms |')
+  console.log('| --- | --- | --- | --- | --- | --- | --- |')
+  for (const delayMs of [2200, 3000, 3700, 5000]) {
+    await world.admin.config({propagationDelayMs: delayMs})
+    const child = spawn(process.execPath, [join(REPO, 'bin', 'run.js'), 'deny-test', '--json', '--probe-interval', '1s'], {
+      cwd: join(world.dir, 'work'),
+      env: {PATH: process.env.PATH ?? '', ...world.env},
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+    let stdout = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+    const code = await new Promise((resolve) => child.once('close', resolve))
+    const result = JSON.parse(stdout) as {outcome: string; denial: {attempts: number}; timingsMs: {toDeny: number; toRecover: number}}
+    if (code !== 0 || result.outcome !== 'pass') throw new Error(`deny-test did not pass: ${stdout}`)
+    // Pauses grow by half from the first one: the k-th probe waited first * 1.5^(k-2).
+    const interval = Math.round(firstIntervalMs * 1.5 ** Math.max(0, result.denial.attempts - 2))
+    const over = result.timingsMs.toDeny - delayMs
+    console.log(`| ${delayMs} | ${result.timingsMs.toDeny} | ${over} | ${interval} | ${over <= interval ? 'yes' : 'NO'} | ${result.denial.attempts} | ${result.timingsMs.toRecover} |`)
+  }
+  await world.admin.config({propagationDelayMs: 0})
+}
+
 const world = await startWorld()
 try {
   const vpcsc = (...args: string[]) => [process.execPath, join(REPO, 'bin', 'run.js'), ...args]
@@ -98,8 +127,11 @@ try {
   for (const args of [['status'], ['ip', 'sync', '--plan']]) {
     console.log(`- vpcsc ${args.join(' ')}: ${JSON.stringify(await callsOf(world, args))}`)
   }
+  console.log(`- vpcsc deny-test (pass, no propagation delay): ${JSON.stringify(await callsOf(world, ['deny-test', '--probe-interval', '1s']))}`)
   await world.aws.replaceNatGateway()
   console.log(`- vpcsc ip sync --yes (one change): ${JSON.stringify(await callsOf(world, ['ip', 'sync', '--yes']))}`)
+  await world.reset()
+  await denyTestDetection(world)
 } finally {
   await world.stop()
 }

@@ -6,6 +6,7 @@ import {ENV, requireSetting, type Settings} from './config.ts'
 import {ExitCode, refusedError, runtimeError, usageError, VpcscError} from './errors.ts'
 import {createJournal, findJournal, newJournal, writerAlive, type Journal} from './journal.ts'
 import {LevelConflict, readForWrite, writeLevel} from './level-write.ts'
+import {shortName} from './names.ts'
 import {levelUse, perimeterMode} from './perimeter.ts'
 import {VERTEX_SERVICE, type ProbeOutcome} from './probe/classify.ts'
 import type {Probe} from './probe/probe.ts'
@@ -151,6 +152,9 @@ export async function probeUntil(
   let errorsInARow = 0
   for (;;) {
     attempts++
+    // Intervals run start to start: a slow probe (SSM takes a second or two) does not
+    // stretch the cadence, so a change is seen at most one interval after it happens.
+    const probeStarted = Date.now()
     const last = await probe.run(options.signal)
     const elapsedMs = Date.now() - started
     options.onProgress?.({phase, attempt: attempts, elapsedMs, last})
@@ -161,8 +165,9 @@ export async function probeUntil(
     if (errorsInARow >= options.polling.maxConsecutiveErrors) {
       throw runtimeError('PROBE_FAILING', `The probe failed ${errorsInARow} times in a row: ${last.detail}.`, 'Check the instance, its SSM agent and its credential file (or --probe-command), then run again.')
     }
-    if (elapsedMs + interval > options.timeoutMs) return {reached: false, attempts, elapsedMs, last}
-    await sleep(interval, options.signal)
+    const pause = Math.max(0, probeStarted + interval - Date.now())
+    if (elapsedMs + pause > options.timeoutMs) return {reached: false, attempts, elapsedMs, last}
+    await sleep(pause, options.signal)
     if (options.signal.aborted) return {reached: false, attempts, elapsedMs: Date.now() - started, last}
     interval = Math.min(Math.round(interval * 1.5), options.polling.maxIntervalMs)
   }
@@ -210,7 +215,7 @@ export async function runDenyTest(settings: Settings, clients: Clients, probe: P
 
   let denial: WaitResult | undefined
   let failure: unknown
-  progress({phase: 'swap', message: `Swapping ${levelName} to ${denyCidr.text}`})
+  progress({phase: 'swap', message: `Swapping ${shortName(levelName)} to ${denyCidr.text}`})
   try {
     await writeLevel(clients, snapshot, swapped, `swap access level ${levelName} to ${denyCidr.text}`)
     if (!options.signal.aborted) {
@@ -228,7 +233,7 @@ export async function runDenyTest(settings: Settings, clients: Clients, probe: P
 
   // Restore, always. The restore rule (restore.ts) also covers a swap that may or may not
   // have landed: a level still at its original is left alone.
-  progress({phase: 'restore', message: `Restoring ${levelName}`})
+  progress({phase: 'restore', message: `Restoring ${shortName(levelName)}`})
   let restore: RestoreResult
   try {
     restore = await restoreFromJournal(clients, journal, settings.stateDir)

@@ -68,11 +68,11 @@ export class SsmProbe implements Probe {
     }
     this.commandIds.push(commandId)
 
-    let delay = 250
+    let delay = 200
     while (Date.now() < deadline) {
       await sleep(delay, signal)
       if (signal?.aborted) return {verdict: 'ERROR', detail: 'interrupted'}
-      delay = Math.min(delay * 2, 2000)
+      delay = Math.min(Math.round(delay * 1.5), 2000)
       let invocation
       try {
         invocation = await client.send(new sdk.GetCommandInvocationCommand({CommandId: commandId, InstanceId: this.options.instanceId}), {abortSignal: signal})

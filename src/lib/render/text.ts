@@ -20,9 +20,7 @@ export function dim(text: string): string {
   return chalk.dim(text)
 }
 
-export function shortName(name: string): string {
-  return name.split('/').pop() ?? name
-}
+export {shortName} from '../names.ts'
 
 export function plural(n: number, word: string, words = `${word}s`): string {
   return `${n} ${n === 1 ? word : words}`
