@@ -7,14 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/node-env.sh
-use_node "${VPCSC_NODE:-}"
-
-python3 -c 'import moto' 2>/dev/null || {
-  echo "The demo needs the moto AWS emulator: python3 -m pip install 'moto[server]'" >&2
-  exit 2
-}
-[ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund
-npm run --silent build
+prepare
 
 dir=.local-cloud
 node test/local-cloud/cli.ts stop --dir "$dir" >/dev/null 2>&1 || true

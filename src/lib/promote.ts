@@ -43,13 +43,14 @@ export async function preparePromote(settings: Settings, clients: Clients, optio
       'Give it one first (Terraform: use_explicit_dry_run_spec = true with a spec block), watch vpcsc violations, then promote.',
     )
   }
+  return {perimeter, changes: diffConfigs(perimeter.status, perimeter.spec), gate: await readGate(settings, clients, perimeter, options)}
+}
+
+/** The dry-run violations of one perimeter over the lookback: what the gate decides on. */
+async function readGate(settings: Settings, clients: Clients, perimeter: ServicePerimeter, options: {lookbackMs: number; limit: number}): Promise<Gate> {
   const since = new Date(Date.now() - options.lookbackMs)
-  const violations = await readViolations(settings, clients, {since, limit: options.limit, perimeter, kinds: ['dryRun']})
-  return {
-    perimeter,
-    changes: diffConfigs(perimeter.status, perimeter.spec),
-    gate: {lookbackMs: options.lookbackMs, since: since.toISOString(), count: violations.dryRun.entries.length, groups: violations.dryRun.groups, truncated: violations.dryRun.truncated},
-  }
+  const {dryRun} = await readViolations({...settings, perimeter: perimeter.name}, clients, {since, limit: options.limit, perimeter, kinds: ['dryRun']})
+  return {lookbackMs: options.lookbackMs, since: since.toISOString(), count: dryRun.entries.length, groups: dryRun.groups, truncated: dryRun.truncated}
 }
 
 /** Refuses (exit 5) while the dry-run spec would have denied someone, unless forced. */
@@ -131,18 +132,10 @@ export async function preparePromoteAll(settings: Settings, clients: Clients, op
   const policyResource = await clients.acm.getPolicy(policy)
   if (!policyResource.etag) throw runtimeError('NO_ETAG', `The access policy ${policy} has no etag: the policy-wide commit cannot be made conflict-safe.`, 'Promote perimeters one at a time (without --all).')
   const all = await clients.acm.listPerimeters(policy)
-  const since = new Date(Date.now() - options.lookbackMs)
   const perimeters = await Promise.all(
     all
       .filter((p) => p.useExplicitDryRunSpec && p.spec)
-      .map(async (perimeter) => {
-        const violations = await readViolations({...settings, perimeter: perimeter.name}, clients, {since, limit: options.limit, perimeter, kinds: ['dryRun']})
-        return {
-          perimeter,
-          changes: diffConfigs(perimeter.status, perimeter.spec),
-          gate: {lookbackMs: options.lookbackMs, since: since.toISOString(), count: violations.dryRun.entries.length, groups: violations.dryRun.groups, truncated: violations.dryRun.truncated},
-        }
-      }),
+      .map(async (perimeter) => ({perimeter, changes: diffConfigs(perimeter.status, perimeter.spec), gate: await readGate(settings, clients, perimeter, options)})),
   )
   if (perimeters.length === 0) throw refusedError('NO_DRY_RUN_SPEC', `No perimeter of ${policy} has an explicit dry-run spec: there is nothing to promote.`)
   return {policy, etag: policyResource.etag, perimeters}
