@@ -178,6 +178,32 @@ describe('vpcsc status', () => {
     assert.match(result.stderr, /set-quota-project/)
   })
 
+  it('--impersonate-service-account calls Google as that service account', async () => {
+    await ctx.world.admin.clearRequests()
+    const result = await vpcsc(ctx.world, ['status', '--json', '--impersonate-service-account', 'vpcsc-operator@vpcsc-demo.iam.gserviceaccount.com'], {
+      env: {VPCSC_IAMCREDENTIALS_ENDPOINT: ctx.world.googleUrl},
+    })
+    assert.equal(result.code, 0, show(result))
+    const requests = await ctx.world.admin.requests()
+    const impersonation = requests.filter((r) => r.api === 'iamcredentials')
+    assert.equal(impersonation.length, 1)
+    assert.match(impersonation[0]!.path, /serviceAccounts\/vpcsc-operator@vpcsc-demo\.iam\.gserviceaccount\.com:generateAccessToken$/)
+  })
+
+  it('honours AWS_ENDPOINT_URL_EC2 and --profile, as the AWS SDK does', async () => {
+    const {AWS_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: _id, AWS_SECRET_ACCESS_KEY: _secret, ...rest} = ctx.world.env
+    const credentials = join(ctx.world.dir, 'aws', 'credentials-with-profile')
+    writeFileSync(credentials, '[demo]\naws_access_key_id = test\naws_secret_access_key = test\n')
+    const env = {...rest, AWS_ENDPOINT_URL: '', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_ENDPOINT_URL_EC2: endpoint!, AWS_SHARED_CREDENTIALS_FILE: credentials}
+    const ok = await vpcsc(ctx.world, ['status', '--json', '--profile', 'demo'], {env})
+    assert.equal(ok.code, 0, show(ok))
+    assert.deepEqual(JSON.parse(ok.stdout).nat.egressIps.map((e: {ip: string}) => e.ip), ['203.0.113.10'])
+    const missing = await vpcsc(ctx.world, ['status', '--profile', 'nope'], {env})
+    assert.equal(missing.code, 1, show(missing))
+    assert.match(missing.stderr, /AWS credentials|profile/i)
+    assert.ok(missing.stderr.trim().split('\n').length <= 2, missing.stderr)
+  })
+
   it('5xx and 429 bursts on reads are retried', async () => {
     await ctx.world.admin.fault({match: {method: 'GET'}, status: 503, count: 2})
     await ctx.world.admin.fault({match: {method: 'GET'}, status: 429, count: 1})

@@ -66,14 +66,27 @@ export class GoogleRestClient {
     this.client.catch(() => undefined)
   }
 
+  private firstToken?: Promise<unknown>
+
   /** Starts the token exchange now, so it overlaps with other work. */
   warmUp(): void {
-    this.client.then((c) => c.getAccessToken()).catch(() => undefined)
+    void this.tokenOnce()
+  }
+
+  /**
+   * One token exchange shared by the first requests: they run in parallel, and not every
+   * client (impersonation) merges concurrent refreshes itself. A failure is left for the
+   * request to meet again and report in its own words.
+   */
+  private tokenOnce(): Promise<unknown> {
+    this.firstToken ??= this.client.then((c) => c.getAccessToken()).catch(() => undefined)
+    return this.firstToken
   }
 
   /** GET without retries or error mapping; any HTTP status is an answer. */
   async raw(url: string, signal?: AbortSignal): Promise<RawAnswer> {
     let client: AuthClient
+    await this.tokenOnce()
     try {
       client = await this.client
     } catch (error) {
@@ -93,6 +106,7 @@ export class GoogleRestClient {
   }
 
   async request<T>(context: CallContext, options: RequestOptions): Promise<T> {
+    await this.tokenOnce()
     const client = await this.client
     let attempts = 0
     const started = Date.now()
