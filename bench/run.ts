@@ -83,7 +83,7 @@ async function denyTestDetection(world: World): Promise<void> {
   console.log('| --- | --- | --- | --- | --- | --- | --- |')
   for (const delayMs of [2200, 3000, 3700, 5000]) {
     await world.admin.config({propagationDelayMs: delayMs})
-    const child = spawn(process.execPath, [join(REPO, 'bin', 'run.js'), 'deny-test', '--json', '--probe-interval', '1s'], {
+    const child = spawn(process.execPath, [join(REPO, 'bin', 'run.js'), 'deny-test', '--yes', '--json', '--probe-interval', '1s'], {
       cwd: join(world.dir, 'work'),
       env: {PATH: process.env.PATH ?? '', ...world.env},
       stdio: ['ignore', 'pipe', 'ignore'],
@@ -127,7 +127,7 @@ try {
   for (const args of [['status'], ['ip', 'sync', '--plan']]) {
     console.log(`- vpcsc ${args.join(' ')}: ${JSON.stringify(await callsOf(world, args))}`)
   }
-  console.log(`- vpcsc deny-test (pass, no propagation delay): ${JSON.stringify(await callsOf(world, ['deny-test', '--probe-interval', '1s']))}`)
+  console.log(`- vpcsc deny-test (pass, no propagation delay): ${JSON.stringify(await callsOf(world, ['deny-test', '--yes', '--probe-interval', '1s']))}`)
   await world.aws.replaceNatGateway()
   console.log(`- vpcsc ip sync --yes (one change): ${JSON.stringify(await callsOf(world, ['ip', 'sync', '--yes']))}`)
   await world.reset()

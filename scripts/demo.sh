@@ -44,8 +44,8 @@ expect 0 ip sync --yes
 expect 0 status --check
 step "Wait for the new list to take effect, then prove the perimeter denies"
 sleep 2
-expect 0 deny-test --probe-interval 1s
+expect 0 deny-test --probe-interval 1s --yes
 step "The NAT gateway is replaced again and nobody syncs: the level no longer admits it"
 node test/local-cloud/cli.ts replace-nat --dir "$dir" --eip 203.0.113.88
-expect 4 deny-test --probe-interval 1s
+expect 4 deny-test --probe-interval 1s --yes
 step "Demo finished: the access level follows the NAT gateway, and the perimeter is proven to deny."

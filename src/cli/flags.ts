@@ -35,3 +35,8 @@ export const awsFlags = {
 export const keepFlag = {
   keep: Flags.string({description: `CIDR always kept in the level, besides the NAT IPs (repeatable). Env: ${ENV.keep}.`, multiple: true}),
 }
+
+/** How many audit-log entries are read at most (violations, promote's gate). */
+export const logFlags = {
+  limit: Flags.integer({description: 'Read at most this many log entries per kind (dry-run, enforced).', default: 5000, min: 1, max: 100_000}),
+}

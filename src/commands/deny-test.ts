@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {VpcscCommand} from '../cli/base-command.ts'
+import {confirmWrite} from '../cli/confirm.ts'
 import {probeFlags, stateDirFlag} from '../cli/deny-test-flags.ts'
 import {awsFlags, googleFlags, levelConditionFlag} from '../cli/flags.ts'
 import {createClients} from '../lib/clients.ts'
@@ -10,7 +11,7 @@ import {EXIT_CODES_HELP, ExitCode} from '../lib/errors.ts'
 import {createProbe} from '../lib/probe/create.ts'
 import {renderDenyTest, renderProgress} from '../lib/render/deny-test.ts'
 
-const SIGNAL_EXIT: Record<string, number> = {SIGINT: 130, SIGTERM: 143}
+const SIGNAL_EXIT: Record<string, number> = {SIGINT: 130, SIGTERM: 143, SIGHUP: 129}
 
 export default class DenyTest extends VpcscCommand {
   static override summary = 'Prove the perimeter denies: swap the access level to a TEST-NET address and watch Vertex AI refuse.'
@@ -24,9 +25,9 @@ After a crash (kill -9, power loss), vpcsc restore puts the level back from the 
 Probe: on the instance through SSM Run Command, getting a token there from its own credential file (no token ever travels in the command), or --probe local from this machine.
 
 ${EXIT_CODES_HELP}
-  130/143 interrupted (Ctrl-C / SIGTERM), after restoring`
+  129/130/143 interrupted (SIGHUP / Ctrl-C / SIGTERM), after restoring`
   static override examples = [
-    '<%= config.bin %> <%= command.id %> --instance-id i-0123456789abcdef0',
+    '<%= config.bin %> <%= command.id %> --instance-id i-0123456789abcdef0 --yes',
     '<%= config.bin %> <%= command.id %> --probe-command "cd /home/ec2-user && .venv/bin/python vertex_ai_client.py"',
     '<%= config.bin %> <%= command.id %> --probe local --timeout 45m --json',
   ]
@@ -40,6 +41,7 @@ ${EXIT_CODES_HELP}
     'deny-cidr': Flags.string({description: `The address the level is swapped to; RFC 5737 TEST-NET only (default ${DEFAULT_DENY_CIDR}). Env: ${ENV.denyCidr}.`}),
     timeout: Flags.string({description: `How long to wait for the denial, and again for the recovery (default 30m: the documented propagation bound). Env: ${ENV.timeout}.`}),
     'recovery-wait': Flags.boolean({description: 'After restoring, wait until the call is allowed again.', default: true, allowNo: true}),
+    yes: Flags.boolean({char: 'y', description: 'Swap without asking (the baseline must still pass first).'}),
   }
 
   async run(): Promise<DenyTestResult> {
@@ -61,8 +63,15 @@ ${EXIT_CODES_HELP}
       this.note(`! ${signal}: stopping the test and restoring the access level first.`)
       controller.abort()
     }
-    process.on('SIGINT', onSignal)
-    process.on('SIGTERM', onSignal)
+    // A closed terminal (SIGHUP) or a reader of stderr that went away (EPIPE) must not kill
+    // the process between the swap and the restore.
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
+    for (const signal of signals) process.on(signal, onSignal)
+    const ignoreBrokenPipe = (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error
+    }
+    process.stderr.on('error', ignoreBrokenPipe)
+    process.stdout.on('error', ignoreBrokenPipe)
     try {
       const result = await runDenyTest(settings, clients, probe, {
         denyCidr,
@@ -70,17 +79,22 @@ ${EXIT_CODES_HELP}
         recoveryWait: flags['recovery-wait'],
         polling: {...DEFAULT_POLLING, firstIntervalMs: settings.probe.intervalMs},
         signal: controller.signal,
+        confirm: (question) => (flags.yes ? Promise.resolve(true) : confirmWrite(question)),
         onProgress: (event) => {
           const line = renderProgress(event).trimEnd()
           if (line) this.note(line)
         },
       })
       if (!this.jsonEnabled()) process.stdout.write(renderDenyTest(result))
-      process.exitCode = result.outcome === 'pass' ? ExitCode.ok : result.outcome === 'interrupted' ? (SIGNAL_EXIT[received ?? 'SIGINT'] ?? 130) : ExitCode.testFailed
+      process.exitCode =
+        result.outcome === 'pass' || result.outcome === 'declined' ? ExitCode.ok
+        : result.outcome === 'interrupted' ? (SIGNAL_EXIT[received ?? 'SIGINT'] ?? 130)
+        : ExitCode.testFailed
       return result
     } finally {
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
+      for (const signal of signals) process.off(signal, onSignal)
+      process.stderr.off('error', ignoreBrokenPipe)
+      process.stdout.off('error', ignoreBrokenPipe)
       if ('close' in probe && typeof probe.close === 'function') probe.close()
     }
   }

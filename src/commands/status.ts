@@ -23,7 +23,7 @@ ${EXIT_CODES_HELP}`
     ...levelConditionFlag,
     ...awsFlags,
     ...keepFlag,
-    check: Flags.boolean({description: 'Exit 3 when there is drift (for CI and monitoring).'}),
+    check: Flags.boolean({description: 'Exit 3 when there is drift, 6 when an interrupted deny test needs vpcsc restore (for CI and monitoring).'}),
   }
 
   async run(): Promise<StatusReport> {
@@ -31,7 +31,8 @@ ${EXIT_CODES_HELP}`
     const settings = await this.settingsFrom(flags)
     const report = await this.step('Reading Google Cloud and AWS', () => gatherStatus(settings, createClients(settings)))
     if (!this.jsonEnabled()) process.stdout.write(renderStatus(report))
-    if (flags.check && !report.drift.inSync) process.exitCode = ExitCode.drift
+    if (flags.check && report.denyTest && !report.denyTest.running) process.exitCode = ExitCode.restoreNeeded
+    else if (flags.check && !report.drift.inSync) process.exitCode = ExitCode.drift
     return report
   }
 }

@@ -1,8 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {VpcscCommand} from '../cli/base-command.ts'
-import {googleFlags} from '../cli/flags.ts'
-import {logFlags} from '../cli/perimeter-flags.ts'
+import {googleFlags, logFlags} from '../cli/flags.ts'
 import {createClients} from '../lib/clients.ts'
 import {parseSince} from '../lib/config.ts'
 import {EXIT_CODES_HELP} from '../lib/errors.ts'

@@ -14,7 +14,7 @@ export interface Clients {
 export function createClients(settings: Settings): Clients {
   const google = new GoogleRestClient({
     impersonateServiceAccount: settings.impersonateServiceAccount,
-    iamCredentialsEndpoint: process.env.VPCSC_IAMCREDENTIALS_ENDPOINT,
+    iamCredentialsEndpoint: settings.endpoints.iamCredentials,
   })
   google.warmUp()
   return {google, acm: new AccessContextManager(google, settings.endpoints.acm)}

@@ -139,7 +139,7 @@ export interface Settings {
   keep: Cidr[]
   condition?: number
   impersonateServiceAccount?: string
-  endpoints: {acm: string; vertex?: string; logging: string}
+  endpoints: {acm: string; vertex?: string; logging: string; iamCredentials?: string}
   stateDir: string
   probe: ProbeSettings
   /** The deny test's swap address (validated by the deny test: TEST-NET only). */
@@ -189,6 +189,7 @@ export const ENV = {
   acmEndpoint: 'VPCSC_ACM_ENDPOINT',
   vertexEndpoint: 'VPCSC_VERTEX_ENDPOINT',
   loggingEndpoint: 'VPCSC_LOGGING_ENDPOINT',
+  iamCredentialsEndpoint: 'VPCSC_IAMCREDENTIALS_ENDPOINT',
   config: 'VPCSC_CONFIG',
   stateDir: 'VPCSC_STATE_DIR',
   instanceId: 'VPCSC_INSTANCE_ID',
@@ -233,8 +234,14 @@ export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, confi
 
   const levelText = pick(flags.level, envString(env, ENV.level), file.level)
   const perimeterText = pick(flags.perimeter, envString(env, ENV.perimeter), file.perimeter)
-  // A full level or perimeter name carries its policy, which then serves the other's short id.
-  const policy = normalisePolicy(pick(flags.policy, envString(env, ENV.policy), file.policy)) ?? policyOf(levelText) ?? policyOf(perimeterText)
+  // A full level or perimeter name carries its policy, which then serves the other's short
+  // id. Precedence holds for the policy too: a full name given as a flag beats a policy
+  // from the environment or the file, and so on down.
+  const policyText =
+    flags.policy ?? policyOf(flags.level) ?? policyOf(flags.perimeter) ??
+    envString(env, ENV.policy) ?? policyOf(envString(env, ENV.level)) ?? policyOf(envString(env, ENV.perimeter)) ??
+    file.policy ?? policyOf(file.level) ?? policyOf(file.perimeter)
+  const policy = normalisePolicy(policyText)
   const level = normaliseChild('level', 'accessLevels', policy, levelText)
   const perimeter = normaliseChild('perimeter', 'servicePerimeters', policy, perimeterText)
   const condition = pick(flags.condition, parseConditionEnv(envString(env, ENV.condition)), file.condition)
@@ -259,6 +266,7 @@ export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, confi
       acm: (envString(env, ENV.acmEndpoint) ?? DEFAULT_ACM_ENDPOINT).replace(/\/+$/, ''),
       vertex: envString(env, ENV.vertexEndpoint)?.replace(/\/+$/, ''),
       logging: (envString(env, ENV.loggingEndpoint) ?? DEFAULT_LOGGING_ENDPOINT).replace(/\/+$/, ''),
+      iamCredentials: envString(env, ENV.iamCredentialsEndpoint)?.replace(/\/+$/, ''),
     },
     stateDir: path.resolve(pick(flags['state-dir'], envString(env, ENV.stateDir), file.stateDir) ?? defaultStateDir(env)),
     probe: resolveProbe(flags, env, file),
@@ -273,7 +281,8 @@ function resolveProbe(flags: FlagValues, env: NodeJS.ProcessEnv, file: ConfigFil
   if (instanceId !== undefined && !/^(i|mi)-[0-9a-f]+$/.test(instanceId)) {
     throw usageError(`Instance id "${instanceId}" is not an EC2 instance id.`, 'Give --instance-id i-0123456789abcdef0 (or VPCSC_INSTANCE_ID).')
   }
-  const kind = flags.probe ?? envString(env, ENV.probe) ?? file.probe ?? (instanceId ? 'ssm' : 'local')
+  // An instance id given on the command line means: probe there, whatever the file says.
+  const kind = flags.probe ?? (flags['instance-id'] ? 'ssm' : undefined) ?? envString(env, ENV.probe) ?? file.probe ?? (instanceId ? 'ssm' : 'local')
   if (kind !== 'ssm' && kind !== 'local') throw usageError(`Probe "${kind}" is not ssm or local.`, 'Use --probe ssm (through SSM on the instance) or --probe local (from this machine).')
   return {
     instanceId,

@@ -1,17 +1,21 @@
 import {ipCondition, withIpSubnetworks} from './access-level.ts'
 import type {Cidr} from './cidr.ts'
+import type {AccessLevel} from './gcp/types.ts'
 import {isDocumentationRange, parseCidr, CidrError, canonicalCidrText} from './cidr.ts'
 import type {Clients} from './clients.ts'
 import {ENV, requireSetting, type Settings} from './config.ts'
 import {ExitCode, refusedError, runtimeError, usageError, VpcscError} from './errors.ts'
-import {createJournal, findJournal, newJournal, writerAlive, type Journal} from './journal.ts'
+import {createJournal, findJournal, journalInTheWay, newJournal, removeJournal, updateJournal, type Journal} from './journal.ts'
+import {isDeepStrictEqual} from 'node:util'
+
 import {LevelConflict, readForWrite, writeLevel} from './level-write.ts'
+import {GoogleApiError} from './gcp/google-error.ts'
 import {shortName} from './names.ts'
 import {levelUse, perimeterMode} from './perimeter.ts'
 import {VERTEX_SERVICE, type ProbeOutcome} from './probe/classify.ts'
 import type {Probe} from './probe/probe.ts'
-import {sleep} from './probe/ssm-probe.ts'
 import {restoreFromJournal, type RestoreResult} from './restore.ts'
+import {sleep} from './sleep.ts'
 
 /**
  * `vpcsc deny-test`: proves the perimeter denies. Probe (must be allowed), journal, swap
@@ -50,6 +54,8 @@ export interface DenyTestOptions {
   polling?: Polling
   /** Aborted on Ctrl-C / SIGTERM: waits stop and the restore runs. */
   signal: AbortSignal
+  /** Asked once the baseline passed, right before the swap; false: nothing is changed. */
+  confirm: (question: string) => Promise<boolean>
   onProgress?: (event: ProgressEvent) => void
 }
 
@@ -60,7 +66,7 @@ export interface WaitResult {
   last: ProbeOutcome
 }
 
-export type DenyTestOutcome = 'pass' | 'not-denied' | 'denied-otherwise' | 'not-recovered' | 'interrupted'
+export type DenyTestOutcome = 'pass' | 'not-denied' | 'denied-otherwise' | 'not-recovered' | 'interrupted' | 'declined'
 
 export interface DenyTestResult {
   outcome: DenyTestOutcome
@@ -99,7 +105,7 @@ async function preflight(settings: Settings, clients: Clients, denyCidr: Cidr) {
   requireSetting(settings.policy, 'policy', ENV.policy, 'policy')
 
   const journal = await findJournal(settings.stateDir, levelName)
-  if (journal) throw journalInTheWay(journal)
+  if (journal) throw journalInTheWay(journal, 'not starting another')
 
   const [perimeter, level] = await Promise.all([clients.acm.getPerimeter(perimeterName), clients.acm.getLevel(levelName)])
   const mode = perimeterMode(perimeter)
@@ -117,25 +123,16 @@ async function preflight(settings: Settings, clients: Clients, denyCidr: Cidr) {
   if (!use.accessLevels && !use.ingressSources) {
     throw refusedError('LEVEL_UNUSED', `${perimeterName} does not use ${levelName} (neither in its access levels nor in an ingress source): swapping the level would prove nothing.`, 'Check --level and --perimeter (vpcsc status shows both).')
   }
-  const managed = ipCondition(level, settings.condition)
-  const current = managed.ipSubnetworks.map(canonicalCidrText)
-  if (current.length > 0 && current.every((c) => c === denyCidr.text)) {
-    throw refusedError('ALREADY_SWAPPED', `${levelName} already holds only ${denyCidr.text}: another deny test is running, or one was interrupted elsewhere.`, 'Check vpcsc status; if nothing runs, put the NAT IPs back with vpcsc ip sync.')
-  }
+  refuseIfSwapped(level, settings.condition, denyCidr)
   return {perimeterName, levelName}
 }
 
-function journalInTheWay(journal: Journal): VpcscError {
-  const who = `pid ${journal.pid} on ${journal.host}, started ${journal.startedAt}`
-  if (writerAlive(journal)) {
-    return refusedError('TEST_RUNNING', `A deny test is already running on ${journal.level} (${who}).`, 'Wait for it to finish; two tests at once would restore each other\'s swap.', {journal})
+/** A level that holds only the deny CIDR is being tested from elsewhere, or was left so. */
+function refuseIfSwapped(level: AccessLevel, condition: number | undefined, denyCidr: Cidr): void {
+  const current = ipCondition(level, condition).ipSubnetworks.map(canonicalCidrText)
+  if (current.length > 0 && current.every((c) => c === denyCidr.text)) {
+    throw refusedError('ALREADY_SWAPPED', `${level.name} already holds only ${denyCidr.text}: another deny test is running, or one was interrupted elsewhere.`, 'Check vpcsc status; if nothing runs, put the NAT IPs back with vpcsc ip sync.')
   }
-  return new VpcscError(`An interrupted deny test (${who}) left ${journal.level} swapped to ${journal.denyCidr}.`, {
-    exitCode: ExitCode.restoreNeeded,
-    code: 'RESTORE_NEEDED',
-    hint: 'Run vpcsc restore to put the original IP list back.',
-    details: {journal},
-  })
 }
 
 /** Probes until `want`, or until `stop`, the timeout, too many errors in a row, or an abort. */
@@ -198,8 +195,12 @@ export async function runDenyTest(settings: Settings, clients: Clients, probe: P
     })
   }
 
+  const question = `Swap ${shortName(levelName)} to ${denyCidr.text}? Callers it admits are denied until it is restored (up to ${Math.round(options.timeoutMs / 60_000)} min).`
+  if (!(await options.confirm(question))) return {...base, outcome: 'declined', timingsMs: {total: Date.now() - started}}
+
   // Journal first, then the swap: from here on, a crash leaves what restore needs.
   const snapshot = await readForWrite(clients, settings.policy!, levelName)
+  refuseIfSwapped(snapshot.level, settings.condition, denyCidr)
   const managed = ipCondition(snapshot.level, settings.condition)
   const swapped = withIpSubnetworks(snapshot.level, managed.index, [denyCidr.text])
   const journal = newJournal({level: levelName, policy: snapshot.policy, condition: managed.index, original: snapshot.level, swapped, denyCidr: denyCidr.text})
@@ -208,16 +209,28 @@ export async function runDenyTest(settings: Settings, clients: Clients, probe: P
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
       const other = await findJournal(settings.stateDir, levelName)
-      if (other) throw journalInTheWay(other)
+      if (other) throw journalInTheWay(other, 'not starting another')
     }
     throw error
+  }
+  if (options.signal.aborted) {
+    await removeJournal(settings.stateDir, levelName)
+    return {...base, outcome: 'interrupted', timingsMs: {total: Date.now() - started}}
   }
 
   let denial: WaitResult | undefined
   let failure: unknown
+  // Whether the swap may have reached the API: only an answer that refused it says no.
+  let swapUncertain = true
   progress({phase: 'swap', message: `Swapping ${shortName(levelName)} to ${denyCidr.text}`})
   try {
-    await writeLevel(clients, snapshot, swapped, `swap access level ${levelName} to ${denyCidr.text}`)
+    await writeLevel(clients, snapshot, swapped, `swap access level ${levelName} to ${denyCidr.text}`, {
+      onOperation: async (operation) => {
+        journal.operation = operation
+        await updateJournal(settings.stateDir, journal)
+      },
+    })
+    swapUncertain = false
     if (!options.signal.aborted) {
       denial = await probeUntil(
         probe,
@@ -228,21 +241,20 @@ export async function runDenyTest(settings: Settings, clients: Clients, probe: P
       )
     }
   } catch (error) {
-    failure = error instanceof LevelConflict ? runtimeError('CONFLICT', `${levelName} was changed by someone else before the swap; the deny test did not start.`, 'Run vpcsc status, then run the deny test again.') : error
+    failure = error
+    if (swapUncertain && !journal.operation) {
+      if (error instanceof LevelConflict && !isDeepStrictEqual(error.now, swapped)) {
+        swapUncertain = false
+        failure = runtimeError('CONFLICT', `${levelName} was changed by someone else before the swap; the deny test did not start.`, 'Run vpcsc status, then run the deny test again.')
+      } else if (error instanceof GoogleApiError && [400, 401, 403, 404].includes(error.httpStatus ?? 0)) {
+        swapUncertain = false // refused by the API: nothing was stored
+      }
+    }
   }
 
-  // Restore, always. The restore rule (restore.ts) also covers a swap that may or may not
-  // have landed: a level still at its original is left alone.
+  // Restore, always; retried, since a level left swapped denies every caller it admitted.
   progress({phase: 'restore', message: `Restoring ${shortName(levelName)}`})
-  let restore: RestoreResult
-  try {
-    restore = await restoreFromJournal(clients, journal, settings.stateDir)
-  } catch (error) {
-    if (failure && error instanceof VpcscError) {
-      throw new VpcscError(`${error.message} (The test itself had failed: ${(failure as Error).message})`, {exitCode: error.exitCode, code: error.code, hint: error.hint, details: error.details})
-    }
-    throw error
-  }
+  const restore = await restoreWithRetries(clients, journal, settings.stateDir, {swapUncertain: swapUncertain && !journal.operation, failure})
   if (failure) throw failure
   const total = () => Date.now() - started
 
@@ -256,7 +268,13 @@ export async function runDenyTest(settings: Settings, clients: Clients, probe: P
 
   let recovery: WaitResult | {skipped: true} = {skipped: true}
   if (options.recoveryWait) {
-    recovery = await probeUntil(probe, 'recovery-wait', (o) => o.verdict === 'ALLOWED', () => false, {timeoutMs: options.timeoutMs, polling, signal: options.signal, onProgress: progress})
+    try {
+      recovery = await probeUntil(probe, 'recovery-wait', (o) => o.verdict === 'ALLOWED', () => false, {timeoutMs: options.timeoutMs, polling, signal: options.signal, onProgress: progress})
+    } catch (error) {
+      // The denial is proven and the level restored: a failing probe now loses neither.
+      if (!(error instanceof VpcscError)) throw error
+      recovery = {reached: false, attempts: 0, elapsedMs: 0, last: {verdict: 'ERROR', detail: error.message}}
+    }
     if (options.signal.aborted) return {...base, outcome: 'interrupted', denial, restore, recovery, evidence: denial.last.uid, timingsMs: {total: total(), toDeny: denial.elapsedMs}}
   }
   const recovered = 'skipped' in recovery || recovery.reached
@@ -269,4 +287,31 @@ export async function runDenyTest(settings: Settings, clients: Clients, probe: P
     evidence: denial.last.uid,
     timingsMs: {total: total(), toDeny: denial.elapsedMs, toRecover: 'skipped' in recovery ? undefined : recovery.elapsedMs},
   }
+}
+
+/**
+ * The restore, retried with backoff on failures that may pass (network, 5xx, a timeout).
+ * A real conflict (someone changed the level) is final at once. Whatever fails, the error
+ * says the level may still be swapped and how to repair it: exit 6.
+ */
+async function restoreWithRetries(clients: Clients, journal: Journal, stateDir: string, context: {swapUncertain: boolean; failure: unknown}): Promise<RestoreResult> {
+  let lastError: unknown
+  for (let attempt = 1; attempt <= 4; attempt++) {
+    try {
+      return await restoreFromJournal(clients, journal, stateDir, {swapUncertain: context.swapUncertain})
+    } catch (error) {
+      lastError = error
+      if (error instanceof VpcscError && error.exitCode === ExitCode.restoreNeeded) break
+      if (attempt < 4) await sleep(2000 * 2 ** (attempt - 1))
+    }
+  }
+  const cause = context.failure ? ` (The test itself had failed: ${(context.failure as Error).message})` : ''
+  if (lastError instanceof VpcscError && lastError.exitCode === ExitCode.restoreNeeded) {
+    throw new VpcscError(`${lastError.message}${cause}`, {exitCode: lastError.exitCode, code: lastError.code, hint: lastError.hint, details: lastError.details})
+  }
+  throw new VpcscError(`${journal.level} may still be swapped to ${journal.denyCidr}: the restore failed: ${(lastError as Error).message}${cause}`, {
+    exitCode: ExitCode.restoreNeeded,
+    code: 'RESTORE_FAILED',
+    hint: 'The journal is kept: run vpcsc restore as soon as the cause is fixed.',
+  })
 }

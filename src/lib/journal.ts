@@ -1,8 +1,9 @@
 import {randomBytes} from 'node:crypto'
-import {link, mkdir, open, readdir, readFile, unlink} from 'node:fs/promises'
+import {link, mkdir, open, readdir, readFile, rename, unlink} from 'node:fs/promises'
 import {hostname} from 'node:os'
 import path from 'node:path'
 
+import {ExitCode, refusedError, runtimeError, VpcscError} from './errors.ts'
 import type {AccessLevel} from './gcp/types.ts'
 
 /**
@@ -22,6 +23,8 @@ export interface Journal {
   /** The whole level as the swap wrote it: restore writes only if it still finds this. */
   swapped: AccessLevel
   denyCidr: string
+  /** The swap's long-running operation, once the API accepted it: restore waits for it. */
+  operation?: string
   pid: number
   host: string
   startedAt: string
@@ -56,7 +59,42 @@ export async function createJournal(stateDir: string, journal: Journal): Promise
 }
 
 export async function readJournal(file: string): Promise<Journal> {
-  return JSON.parse(await readFile(file, 'utf8')) as Journal
+  const text = await readFile(file, 'utf8')
+  let journal: Partial<Journal>
+  try {
+    journal = JSON.parse(text) as Partial<Journal>
+  } catch (error) {
+    throw badJournal(file, (error as Error).message)
+  }
+  if (journal.version !== 1 || !journal.level || !journal.policy || !journal.original || !journal.swapped || typeof journal.condition !== 'number') {
+    throw badJournal(file, 'fields are missing')
+  }
+  return journal as Journal
+}
+
+function badJournal(file: string, why: string): Error {
+  return runtimeError('BAD_JOURNAL', `The deny-test journal ${file} cannot be read (${why}).`, 'Check the level with vpcsc status and put its IP list back by hand (or vpcsc ip sync), then delete the file.')
+}
+
+/** Replaces the journal's content atomically (temp file, fsync, rename). */
+export async function updateJournal(stateDir: string, journal: Journal): Promise<void> {
+  const temp = await writeTemp(stateDir, journal)
+  await rename(temp, journalPath(stateDir, journal.level))
+  await syncDir(stateDir)
+}
+
+/** The error for a journal that stands in the way: a test still running (5) or interrupted (6). */
+export function journalInTheWay(journal: Journal, doing: string): VpcscError {
+  const who = `pid ${journal.pid} on ${journal.host}, started ${journal.startedAt}`
+  if (writerAlive(journal)) {
+    return refusedError('TEST_RUNNING', `A deny test is running on ${journal.level} (${who}): ${doing}.`, 'Wait for it to finish (Ctrl-C on it restores the level before it exits).', {journal})
+  }
+  return new VpcscError(`An interrupted deny test (${who}) left ${journal.level} swapped to ${journal.denyCidr}: ${doing}.`, {
+    exitCode: ExitCode.restoreNeeded,
+    code: 'RESTORE_NEEDED',
+    hint: 'Run vpcsc restore to put the original IP list back.',
+    details: {journal},
+  })
 }
 
 /** Every journal in the state dir (an unreadable one is reported by its path). */

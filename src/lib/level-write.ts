@@ -1,7 +1,7 @@
 import {isDeepStrictEqual} from 'node:util'
 
 import type {Clients} from './clients.ts'
-import {runtimeError} from './errors.ts'
+import {refusedError, runtimeError} from './errors.ts'
 import type {AccessLevel, Operation} from './gcp/types.ts'
 
 /**
@@ -50,7 +50,17 @@ export class LevelConflict extends Error {
  * Writes `target` in place of `snapshot.level`. Throws LevelConflict (with the level as
  * it is now) when someone else wrote first; any other failure is thrown as it came.
  */
-export async function writeLevel(clients: Clients, snapshot: LevelSnapshot, target: AccessLevel, action: string): Promise<LevelWrite> {
+export async function writeLevel(
+  clients: Clients,
+  snapshot: LevelSnapshot,
+  target: AccessLevel,
+  action: string,
+  options: {onOperation?: (name: string) => Promise<void>} = {},
+): Promise<LevelWrite> {
+  // DESIGN.md rule 1, for every writer: an empty ipSubnetworks admits every address.
+  if (target.basic?.conditions.some((c) => c.ipSubnetworks !== undefined && c.ipSubnetworks.length === 0)) {
+    throw refusedError('EMPTY_LIST', `Refusing to write ${target.name} with an empty ipSubnetworks: an empty list admits every IP address.`)
+  }
   const writeStarted = Date.now()
   let operation: Operation
   let method: LevelWrite['method']
@@ -72,6 +82,7 @@ export async function writeLevel(clients: Clients, snapshot: LevelSnapshot, targ
     throw error
   }
   const writeMs = Date.now() - writeStarted
+  await options.onOperation?.(operation.name)
 
   const operationStarted = Date.now()
   const done = await clients.acm.waitForOperation(operation, action)

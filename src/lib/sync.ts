@@ -5,7 +5,7 @@ import {discoverNatEgress, type NatDiscovery} from './aws/nat.ts'
 import type {Clients} from './clients.ts'
 import {ENV, requireSetting, type Settings} from './config.ts'
 import {refusedError, runtimeError} from './errors.ts'
-import {findJournal, writerAlive} from './journal.ts'
+import {findJournal, journalInTheWay} from './journal.ts'
 import {describeChange, LevelConflict, readForWrite, writeLevel, type LevelSnapshot, type LevelWrite} from './level-write.ts'
 import {checkWritable, desiredSubnetworks, planSync, type SyncPlan} from './plan.ts'
 
@@ -34,13 +34,7 @@ export async function prepareSync(settings: Settings, clients: Clients, options:
   // DESIGN.md rule 3: while a deny test holds the level, a sync would "fix" the swap and
   // the test's restore would then refuse to overwrite it.
   const journal = await findJournal(settings.stateDir, levelName)
-  if (journal) {
-    throw refusedError(
-      'DENY_TEST_JOURNAL',
-      `A deny test journal exists for ${levelName} (pid ${journal.pid} on ${journal.host}, ${journal.startedAt}): not writing the level while it is swapped.`,
-      writerAlive(journal) ? 'Wait for the deny test to finish.' : 'The test was interrupted: run vpcsc restore first.',
-    )
-  }
+  if (journal) throw journalInTheWay(journal, 'not syncing the level while a deny test journal exists')
   const natPromise = discoverNatEgress(settings)
   natPromise.catch(() => undefined)
   const snapshot = await readForWrite(clients, policy, levelName)

@@ -7,7 +7,7 @@ import {LEVEL, OTHER_LEVEL, PERIMETER, show, spawnCli, storedLevel, useWorld, vp
 import type {World} from '../local-cloud/world.ts'
 
 /** Fast polling: the emulated propagation delay is seconds, not the real 30 minutes. */
-const FAST = ['--probe-interval', '1s', '--probe-timeout', '20s']
+const FAST = ['--probe-interval', '1s', '--probe-timeout', '20s', '--yes']
 
 function journalDir(world: World): string {
   return join(world.env.XDG_STATE_HOME!, 'vpcsc')
@@ -76,6 +76,16 @@ describe('vpcsc deny-test', () => {
       assert.doesNotMatch(text, /Bearer [A-Za-z0-9._-]{10,}/)
       assert.ok(!text.includes(subjectToken), 'the subject token travelled in the command')
     }
+  })
+
+  it('asks before the swap: with no terminal and no --yes, refuses after the baseline and changes nothing', async () => {
+    await ctx.world.admin.clearRequests()
+    const result = await vpcsc(ctx.world, ['deny-test', '--probe-interval', '1s'], {timeoutMs: 60_000})
+    assert.equal(result.code, 2, show(result))
+    assert.match(result.stderr, /baseline\s+#1.*ALLOWED/)
+    assert.match(result.stderr, /--yes/)
+    assert.deepEqual(await writes(ctx.world), [])
+    assert.deepEqual(journals(ctx.world), [])
   })
 
   it('a perimeter that never denies: exit 4, level restored', async () => {
@@ -177,6 +187,8 @@ describe('vpcsc deny-test', () => {
     await run.result
     assert.equal(journals(ctx.world).length, 1)
 
+    const check = await vpcsc(ctx.world, ['status', '--check'])
+    assert.equal(check.code, 6, `an interrupted deny test needs vpcsc restore\n${show(check)}`)
     const status = await vpcsc(ctx.world, ['status', '--json'])
     const report = JSON.parse(status.stdout)
     assert.equal(report.denyTest.running, false)
@@ -186,8 +198,9 @@ describe('vpcsc deny-test', () => {
     assert.match(human.stdout, /deny test was interrupted.*vpcsc restore/s)
 
     const sync = await vpcsc(ctx.world, ['ip', 'sync', '--yes'])
-    assert.equal(sync.code, 5, show(sync))
-    assert.match(sync.stderr, /deny test journal exists/)
+    assert.equal(sync.code, 6, show(sync))
+    assert.match(sync.stderr, /interrupted deny test.*not syncing/)
+    assert.match(sync.stderr, /vpcsc restore/)
 
     const again = await vpcsc(ctx.world, ['deny-test', ...FAST])
     assert.equal(again.code, 6, show(again))
@@ -233,7 +246,7 @@ describe('vpcsc deny-test', () => {
     await first.waitFor(/deny-wait\s+#1/)
     const second = await vpcsc(ctx.world, ['deny-test', ...FAST])
     assert.equal(second.code, 5, show(second))
-    assert.match(second.stderr, /already running/)
+    assert.match(second.stderr, /A deny test is running on .*not starting another/)
     const restore = await vpcsc(ctx.world, ['restore', '--yes'])
     assert.equal(restore.code, 5, show(restore))
     first.child.kill('SIGINT')
@@ -275,7 +288,7 @@ describe('vpcsc deny-test', () => {
       it(`${kind} at the baseline: a clear error, nothing written`, async () => {
         await ctx.world.ssm.admin.fault({kind, count: 1})
         await ctx.world.admin.clearRequests()
-        const result = await vpcsc(ctx.world, ['deny-test', '--probe-interval', '1s', '--probe-timeout', '3s'], {timeoutMs: 60_000})
+        const result = await vpcsc(ctx.world, ['deny-test', '--yes', '--probe-interval', '1s', '--probe-timeout', '3s'], {timeoutMs: 60_000})
         assert.equal(result.code, 1, show(result))
         assert.match(result.stderr, pattern)
         assert.deepEqual(await writes(ctx.world), [])
@@ -291,7 +304,7 @@ describe('vpcsc deny-test', () => {
     it('a probe that keeps failing during the wait: exit 1, level restored', async () => {
       await perimeterThatNeverDenies(ctx.world)
       const before = JSON.stringify(await storedLevel(ctx.world))
-      const run = spawnCli(ctx.world, ['deny-test', '--probe-interval', '1s', '--probe-timeout', '3s', '--timeout', '5m'])
+      const run = spawnCli(ctx.world, ['deny-test', '--yes', '--probe-interval', '1s', '--probe-timeout', '3s', '--timeout', '5m'])
       await run.waitFor(/deny-wait\s+#1/)
       await ctx.world.ssm.admin.fault({kind: 'failed', count: 10})
       const result = await run.result

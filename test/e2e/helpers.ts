@@ -1,7 +1,7 @@
 // Shared by the end-to-end tests: one world per test file, reset before each test, and
 // small readers of the emulated Google's state and request log.
 import {spawn, type ChildProcess} from 'node:child_process'
-import {readFileSync} from 'node:fs'
+import {readFileSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, beforeEach} from 'node:test'
 import {fileURLToPath} from 'node:url'
@@ -27,6 +27,8 @@ export function useWorld(options: WorldOptions = {}): {readonly world: World} {
   })
   beforeEach(async () => {
     await holder.world!.reset()
+    // Deny-test journals live in the CLI's state dir, outside the emulated clouds.
+    rmSync(join(holder.world!.env.XDG_STATE_HOME!, 'vpcsc'), {recursive: true, force: true})
   })
   after(async () => {
     await holder.world?.stop()

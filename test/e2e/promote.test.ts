@@ -244,7 +244,7 @@ describe('vpcsc promote and demote', () => {
     await new Promise((resolve) => setTimeout(resolve, 1700))
     assert.equal(await vertexCall(ctx.world, '198.51.100.250'), 403, 'enforced now')
     assert.equal(await vertexCall(ctx.world, '203.0.113.10'), 200, 'the NAT is still admitted')
-    const denyTest = await vpcsc(ctx.world, ['deny-test', '--probe-interval', '1s', '--probe-timeout', '20s'], {timeoutMs: 120_000})
+    const denyTest = await vpcsc(ctx.world, ['deny-test', '--yes', '--probe-interval', '1s', '--probe-timeout', '20s'], {timeoutMs: 120_000})
     assert.equal(denyTest.code, 0, show(denyTest))
   })
 })

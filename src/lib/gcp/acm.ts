@@ -22,8 +22,6 @@ export const DEFAULT_OPERATION_WAIT: OperationWait = {timeoutMs: 120_000, firstD
 export class AccessContextManager {
   private readonly http: GoogleRestClient
   private readonly endpoint: string
-  /** Polls of operations made by this client (for --json timings). */
-  operationPolls = 0
 
   constructor(http: GoogleRestClient, endpoint: string) {
     this.http = http
@@ -143,7 +141,6 @@ export class AccessContextManager {
       }
       await new Promise((resolve) => setTimeout(resolve, delay))
       delay = Math.min(delay * 2, wait.maxDelayMs)
-      this.operationPolls++
       current = await this.http.request<Operation>(this.context(`read operation ${operation.name}`), {method: 'GET', url: this.url(operation.name)})
     }
     if (current.error) throw operationFailed(this.context(action), current.name, current.error)

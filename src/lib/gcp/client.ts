@@ -50,10 +50,10 @@ const RETRY = {
     [429, 429],
     [500, 599],
   ],
-  // Writes are retried too: every write vpcsc makes either carries the policy etag or
-  // is followed by a read-back, so a write that landed before its answer was lost turns
-  // into a reported conflict, never a silent double write.
-  httpMethodsToRetry: ['GET', 'POST', 'PATCH'],
+  // POST writes (replaceAll, commit) carry the policy etag: a retry of one that landed
+  // before its answer was lost fails as a conflict, never a silent double write. A PATCH
+  // may carry no etag, and its retry could overwrite a change made in between: not retried.
+  httpMethodsToRetry: ['GET', 'POST'],
 }
 
 export class GoogleRestClient {

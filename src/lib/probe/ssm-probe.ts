@@ -1,6 +1,7 @@
 import type {SSMClient} from '@aws-sdk/client-ssm'
 
 import {awsError} from '../aws/nat.ts'
+import {sleep} from '../sleep.ts'
 import type {ProbeOutcome} from './classify.ts'
 import type {Probe} from './probe.ts'
 import {parseProbeOutput} from './ssm-script.ts'
@@ -26,8 +27,6 @@ export class SsmProbe implements Probe {
   readonly description: string
   private readonly options: SsmProbeOptions
   private client?: Promise<{client: SSMClient; sdk: typeof import('@aws-sdk/client-ssm')}>
-  /** Ids of the commands sent, for the record. */
-  readonly commandIds: string[] = []
 
   constructor(options: SsmProbeOptions) {
     this.options = options
@@ -66,7 +65,6 @@ export class SsmProbe implements Probe {
       }
       return {verdict: 'ERROR', detail: `SSM SendCommand failed: ${awsError(error, this.options.region).message}`}
     }
-    this.commandIds.push(commandId)
 
     let delay = 200
     while (Date.now() < deadline) {
@@ -103,18 +101,4 @@ export class SsmProbe implements Probe {
   close(): void {
     void this.client?.then(({client}) => client.destroy())
   }
-}
-
-/** A sleep that ends early when the signal aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve()
-    const timer = setTimeout(done, ms)
-    function done() {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }
-    signal?.addEventListener('abort', done, {once: true})
-  })
 }

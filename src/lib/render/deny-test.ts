@@ -46,6 +46,9 @@ export function renderDenyTest(result: DenyTestResult): string {
       lines.push(`${chalk.red.bold('FAIL')}  The perimeter denied, and ${level} is restored, but the call was not allowed again within the timeout.`)
       lines.push(dim('  Propagation can take up to 30 minutes; vpcsc status shows the level. Probe again later.'))
       break
+    case 'declined':
+      lines.push('Nothing was changed.')
+      break
     case 'interrupted':
       lines.push(`${chalk.yellow.bold('INTERRUPTED')}  ${result.restore ? `${level} is restored.` : 'Nothing was changed.'}`)
       break
