@@ -67,7 +67,12 @@ describe('createJournal / findJournal', () => {
     const dir = freshDir()
     await createJournal(dir, journalFor(LEVEL))
     await writeFile(journalPath(dir, LEVEL), '{"version": 1, "level": ')
-    await assert.rejects(findJournal(dir, LEVEL), SyntaxError)
+    await assert.rejects(findJournal(dir, LEVEL), (error: Error & {code?: string; hint?: string}) => {
+      assert.equal(error.code, 'BAD_JOURNAL')
+      assert.ok(error.message.includes(journalPath(dir, LEVEL)), 'names the file')
+      assert.match(error.hint ?? '', /delete the file/)
+      return true
+    })
   })
 
   it('a second createJournal for the same level fails with EEXIST and leaves the first intact', async () => {
