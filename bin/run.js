@@ -13,5 +13,6 @@ if (problem) {
 const {enableCompileCache} = await import('node:module')
 enableCompileCache?.()
 
-const {execute} = await import('@oclif/core')
+// dist/run.js is @oclif/core bundled by scripts/build.ts, the same copy the commands extend.
+const {execute} = await import('../dist/run.js')
 await execute({dir: import.meta.url})

@@ -1,7 +1,7 @@
 import {readFile} from 'node:fs/promises'
 import path from 'node:path'
 import ms from 'ms'
-import {z} from 'zod'
+import * as z from 'zod'
 
 import {CidrError, parseCidr, type Cidr} from './cidr.ts'
 import {usageError} from './errors.ts'

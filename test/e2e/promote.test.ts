@@ -233,17 +233,20 @@ describe('vpcsc promote and demote', () => {
   })
 
   it('after promote, non-admitted callers are denied once propagated, and deny-test passes', async () => {
-    await vpcsc(ctx.world, ['demote', '--yes'])
-    await googleAdmin(ctx.world, 'DELETE', 'audit-log')
+    // A long propagation delay, and the emulator's clock moved past it: no race with a busy machine.
+    await ctx.world.admin.config({propagationDelayMs: 60_000})
+    const demote = await vpcsc(ctx.world, ['demote', '--yes'])
+    assert.equal(demote.code, 0, show(demote))
+    await googleAdmin(ctx.world, 'POST', 'clock', {offsetMs: 61_000})
     assert.equal(await vertexCall(ctx.world, '198.51.100.250'), 200, 'dry-run: the operator IP is let through')
     await googleAdmin(ctx.world, 'DELETE', 'audit-log') // that call was a dry-run violation
-    await ctx.world.admin.config({propagationDelayMs: 1500})
     const promote = await vpcsc(ctx.world, ['promote', '--yes'])
     assert.equal(promote.code, 0, show(promote))
     assert.equal(await vertexCall(ctx.world, '198.51.100.250'), 200, 'not yet propagated')
-    await new Promise((resolve) => setTimeout(resolve, 1700))
+    await googleAdmin(ctx.world, 'POST', 'clock', {offsetMs: 122_000})
     assert.equal(await vertexCall(ctx.world, '198.51.100.250'), 403, 'enforced now')
     assert.equal(await vertexCall(ctx.world, '203.0.113.10'), 200, 'the NAT is still admitted')
+    await ctx.world.admin.config({propagationDelayMs: 0})
     const denyTest = await vpcsc(ctx.world, ['deny-test', '--yes', '--probe-interval', '1s', '--probe-timeout', '20s'], {timeoutMs: 120_000})
     assert.equal(denyTest.code, 0, show(denyTest))
   })

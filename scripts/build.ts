@@ -1,0 +1,126 @@
+// Builds dist/ with esbuild (npm run build runs this, then `oclif manifest`):
+//   dist/run.js            @oclif/core's execute(), for bin/run.js
+//   dist/commands/**.js    one ES module per command in src/commands (oclif finds them there)
+//   dist/chunks/*.js       code shared between those, and one lazy chunk per package that
+//                          src/ imports with `await import(...)` (AWS SDK clients,
+//                          google-auth-library, @inquirer/confirm), loaded only when called
+// Why: start-up was mostly Node finding, reading and compiling files (`vpcsc status` opened
+// ~490 of them, now ~30), the AWS SDK's above all; bundled, and without the parts of the SDK
+// vpcsc never calls, `status` takes about a third of the time and half the memory (README,
+// Development). Nothing here changes what the code does: tests and the local cloud still
+// run src/ directly.
+//   node scripts/build.ts
+import {existsSync, readdirSync, readFileSync, rmSync} from 'node:fs'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import {build, type Plugin} from 'esbuild'
+import ts from 'typescript'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const srcFiles = readdirSync(join(root, 'src'), {recursive: true, encoding: 'utf8'})
+  .filter((file) => file.endsWith('.ts'))
+  .sort()
+  .map((file) => join('src', file))
+const commands = srcFiles.filter((file) => file.startsWith(join('src', 'commands') + '/'))
+
+/** Every identifier in these files, in code only (not in comments or strings). */
+function identifiers(files: string[]): Set<string> {
+  const names = new Set<string>()
+  const visit = (node: ts.Node): void => {
+    if (ts.isIdentifier(node)) names.add(node.text)
+    ts.forEachChild(node, visit)
+  }
+  for (const file of files) visit(ts.createSourceFile(file, readFileSync(join(root, file), 'utf8'), ts.ScriptTarget.Latest))
+  return names
+}
+
+/** Whether Node loads a package's entry point (for `import`) as CommonJS. */
+function isCommonJs(specifier: string): boolean {
+  const file = fileURLToPath(import.meta.resolve(specifier))
+  if (file.endsWith('.cjs')) return true
+  if (file.endsWith('.mjs')) return false
+  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json')
+    if (existsSync(manifest)) return (JSON.parse(readFileSync(manifest, 'utf8')) as {type?: string}).type !== 'module'
+  }
+  return true
+}
+
+/**
+ * A package that src/ imports lazily (`await import('pkg')`) is bundled through a facade that
+ * re-exports only the names src/ uses, so that esbuild can drop the rest (most of an AWS SDK
+ * client), and so that a CommonJS package keeps its named exports (esbuild gives a lazily
+ * imported CommonJS chunk only a default export). The names are those Node itself exports
+ * for the package (cjs-module-lexer for CommonJS): the built CLI gets what `node src/...` gets.
+ */
+function lazyFacades(): Plugin {
+  const used = identifiers(srcFiles)
+  return {
+    name: 'lazy-facades',
+    setup(b) {
+      b.onResolve({filter: /^[^./]/}, (args) => {
+        if (args.kind !== 'dynamic-import' || args.path.startsWith('node:') || !args.importer.startsWith(join(root, 'src'))) return undefined
+        return {path: args.path, namespace: 'lazy-facade'}
+      })
+      b.onLoad({filter: /.*/, namespace: 'lazy-facade'}, async (args) => {
+        // A CommonJS package's default export is its module.exports in Node, which esbuild
+        // cannot give from the package's ES module build: src/ uses the names instead.
+        const exported = Object.keys(await import(args.path)).filter((name) => name !== 'default' || !isCommonJs(args.path))
+        const names = exported.filter((name) => used.has(name)).sort()
+        if (names.length === 0) throw new Error(`src/ imports ${args.path} lazily but uses none of its exports by name`)
+        return {contents: `export {${names.join(', ')}} from '${args.path}'\n`, resolveDir: root, loader: 'js'}
+      })
+    },
+  }
+}
+
+/**
+ * The AWS SDK clients keep every request and response shape in one module, as arrays keyed
+ * by constants (`{[_xN]: ...}`): esbuild cannot prove such computed keys free of side
+ * effects, so it keeps all of the ~3,400 shapes. Writing the constant's string in place of
+ * the key (the same object) lets it drop the shapes vpcsc never sends or reads. A file in
+ * another layout is left as it is.
+ */
+const awsSchemaKeys: Plugin = {
+  name: 'aws-schema-keys',
+  setup(b) {
+    b.onLoad({filter: /[\\/]@aws-sdk[\\/][^\\/]+[\\/]dist-es[\\/](.*[\\/])?schemas[\\/]schemas_\d+\.js$/}, (args) => {
+      const source = readFileSync(args.path, 'utf8')
+      const strings = new Map([...source.matchAll(/^const (_\w+) = ("[^"\\\n]*");$/gm)].map((m) => [m[1]!, m[2]!]))
+      return {contents: source.replace(/\[(_\w+)\]:/g, (key, name: string) => (strings.has(name) ? `${strings.get(name)}:` : key)), loader: 'js'}
+    })
+  },
+}
+
+/** dist/run.js: oclif's entry, bundled with the same oclif the commands extend. */
+const runEntry: Plugin = {
+  name: 'run-entry',
+  setup(b) {
+    b.onResolve({filter: /^vpcsc:run$/}, () => ({path: 'run', namespace: 'vpcsc'}))
+    b.onLoad({filter: /.*/, namespace: 'vpcsc'}, () => ({contents: "export {execute} from '@oclif/core'\n", resolveDir: root, loader: 'js'}))
+  },
+}
+
+rmSync(join(root, 'dist'), {recursive: true, force: true})
+await build({
+  absWorkingDir: root,
+  entryPoints: [...commands, {in: 'vpcsc:run', out: 'run'}],
+  outbase: 'src',
+  outdir: 'dist',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node22',
+  // The AWS SDK's ES module build (dist-es) can be tree-shaken; its CommonJS build cannot.
+  mainFields: ['module', 'main'],
+  chunkNames: 'chunks/[name]-[hash]',
+  // oclif's TypeScript support for development (NODE_ENV=development): optional, not shipped.
+  external: ['typescript', 'ts-node', 'tsx'],
+  plugins: [lazyFacades(), awsSchemaKeys, runEntry],
+  // The CommonJS packages inside the bundle call require() for Node's built-ins.
+  banner: {js: "import {createRequire as __vpcscCreateRequire} from 'node:module';const require = __vpcscCreateRequire(import.meta.url);"},
+  legalComments: 'none',
+  logLevel: 'warning',
+})
