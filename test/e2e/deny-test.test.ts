@@ -178,6 +178,23 @@ describe('vpcsc deny-test', () => {
     })
   }
 
+  it('a second Ctrl-C while restoring only warns; the level is still restored', async () => {
+    await perimeterThatNeverDenies(ctx.world)
+    const before = JSON.stringify(await storedLevel(ctx.world))
+    // A slow restore: the emulator delays the restore's writes, so the second signal lands during it.
+    const run = spawnCli(ctx.world, ['deny-test', ...FAST, '--timeout', '5m'])
+    await run.waitFor(/deny-wait\s+#1/)
+    await ctx.world.admin.fault({match: {method: 'POST', path: ':replaceAll'}, delayMs: 1500, count: 1})
+    run.child.kill('SIGINT')
+    await run.waitFor(/Restoring/)
+    run.child.kill('SIGINT')
+    const result = await run.result
+    assert.equal(result.code, 130, show(result))
+    assert.match(result.stderr, /Still restoring the access level/)
+    assert.equal(JSON.stringify(await storedLevel(ctx.world)), before)
+    assert.deepEqual(journals(ctx.world), [])
+  })
+
   it('SIGKILL during the wait: journal kept, status shows it, ip sync refuses, restore repairs it exactly', async () => {
     await perimeterThatNeverDenies(ctx.world)
     const before = JSON.stringify(await storedLevel(ctx.world))
