@@ -8,6 +8,7 @@ import {arrayAt, clone, isObject, objectAt} from './json.ts'
 import type {Json, JsonObject} from './json.ts'
 import {TYPE_PREFIX} from './operations.ts'
 import {schemaProperties, toProto3, validateBody, validateQuery} from './schema-validation.ts'
+import {parseJsonBody} from './service-util.ts'
 import {kindOf, policyOf} from './store.ts'
 
 /**
@@ -50,18 +51,6 @@ function isPerimeterMaskPath(path: string): boolean {
     schema = property.$ref
   }
   return false
-}
-
-function parseJsonBody(raw: string): JsonObject {
-  if (raw.trim() === '') return {}
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(raw)
-  } catch (error) {
-    throw invalidArgument(`Invalid JSON payload received. ${(error as Error).message}`)
-  }
-  if (!isObject(parsed)) throw invalidArgument('Invalid JSON payload received. Expected an object at the top level.')
-  return parsed
 }
 
 function requirePolicy(ctx: CloudContext, policy: string): JsonObject {

@@ -34,8 +34,8 @@ export function checkQuery(query: Record<string, string>, allowed: string[], int
   if (violations.length > 0) badRequest(violations)
 }
 
-/** The body as a JSON object ({} when empty); unknown top-level fields are rejected as the front end does. */
-export function jsonBody(raw: string, known: string[]): JsonObject {
+/** The body as a JSON object ({} when empty), as the API front end reads it. */
+export function parseJsonBody(raw: string): JsonObject {
   if (raw.trim() === '') return {}
   let parsed: unknown
   try {
@@ -44,6 +44,12 @@ export function jsonBody(raw: string, known: string[]): JsonObject {
     throw invalidArgument(`Invalid JSON payload received. ${(error as Error).message}`)
   }
   if (!isObject(parsed)) throw invalidArgument('Invalid JSON payload received. Expected an object at the top level.')
+  return parsed
+}
+
+/** parseJsonBody, and unknown top-level fields rejected as the front end does. */
+export function jsonBody(raw: string, known: string[]): JsonObject {
+  const parsed = parseJsonBody(raw)
   const unknown = Object.keys(parsed).filter((key) => !known.includes(key))
   if (unknown.length > 0) {
     badRequest(unknown.map((key) => ({field: '', description: `Invalid JSON payload received. Unknown name "${key}": Cannot find field.`})))
