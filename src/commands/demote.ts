@@ -36,7 +36,7 @@ ${EXIT_CODES_HELP}`
     const plan = await this.step('Reading the perimeter', () => prepareDemote(settings, clients))
     const result: DemoteResult = {outcome: 'declined', perimeter: plan.perimeter.name, changes: plan.changes}
     if (!this.jsonEnabled()) process.stdout.write(renderChanges(`Demoting ${shortName(plan.perimeter.name)} stops enforcing:`, plan.changes))
-    if (!flags.yes && !(await confirmWrite(`Stop enforcing ${plan.perimeter.name} (it stays as a dry-run spec)?`))) return result
+    if (!flags.yes && !(await confirmWrite(`Stop enforcing ${shortName(plan.perimeter.name)} (it stays as a dry-run spec)?`))) return result
     const write = await this.step('Demoting', () => applyDemote(plan, clients))
     if (!this.jsonEnabled()) {
       process.stdout.write(`${mark.ok()} ${shortName(plan.perimeter.name)} is dry-run only now (${write.operation}); vpcsc promote enforces it again.\n`)

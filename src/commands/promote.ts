@@ -72,7 +72,7 @@ ${EXIT_CODES_HELP}`
     show(plan.perimeter.name, plan.changes, plan.gate)
     checkGate(plan, flags.force)
     const perimeters = [{name: plan.perimeter.name, changes: plan.changes, gate: plan.gate}]
-    if (!flags.yes && !(await confirmWrite(`Enforce the dry-run spec of ${plan.perimeter.name}?`))) return {outcome: 'declined', perimeters, timingsMs: {total: Date.now() - started}}
+    if (!flags.yes && !(await confirmWrite(`Enforce the dry-run spec of ${shortName(plan.perimeter.name)}?`))) return {outcome: 'declined', perimeters, timingsMs: {total: Date.now() - started}}
     const write = await this.step('Promoting', () => applyPromote(plan, clients))
     if (human) {
       process.stdout.write(`${mark.ok()} ${shortName(plan.perimeter.name)} now enforces its former dry-run spec (${write.operation}, ${seconds(write.writeMs + write.operationMs)}).\n`)

@@ -7,6 +7,7 @@ import {createClients} from '../../lib/clients.ts'
 import {EXIT_CODES_HELP, ExitCode} from '../../lib/errors.ts'
 import type {SyncPlan} from '../../lib/plan.ts'
 import {renderPlan, renderWritten} from '../../lib/render/sync.ts'
+import {shortName} from '../../lib/names.ts'
 import {applySync, prepareSync, type SyncWrite} from '../../lib/sync.ts'
 
 export interface SyncResult {
@@ -70,7 +71,7 @@ ${EXIT_CODES_HELP}`
       process.exitCode = ExitCode.drift
       return finish('planned')
     }
-    if (!flags.yes && !(await confirmWrite(`Write this list to ${prepared.snapshot.level.name}?`))) {
+    if (!flags.yes && !(await confirmWrite(`Write this list to ${shortName(prepared.snapshot.level.name)}?`))) {
       if (!this.jsonEnabled()) process.stdout.write('Nothing was written.\n')
       return finish('declined')
     }
