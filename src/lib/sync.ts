@@ -21,20 +21,24 @@ export interface PreparedSync {
   plan: SyncPlan
   nat: NatDiscovery
   readMs: number
+  /** Besides the NAT's: what a plan-only run let pass (a deny test journal). */
+  warnings: string[]
 }
 
 export interface SyncWrite extends LevelWrite {
   written: string[]
 }
 
-export async function prepareSync(settings: Settings, clients: Clients, options: {addOnly: boolean}): Promise<PreparedSync> {
+export async function prepareSync(settings: Settings, clients: Clients, options: {addOnly: boolean; planOnly?: boolean}): Promise<PreparedSync> {
   const started = Date.now()
   const levelName = requireSetting(settings.level, 'level', ENV.level, 'level')
   const policy = requireSetting(settings.policy, 'policy', ENV.policy, 'policy')
   // DESIGN.md rule 3: while a deny test holds the level, a sync would "fix" the swap and
   // the test's restore would then refuse to overwrite it.
+  // A plan writes nothing: it may still be shown, with the journal as a warning.
   const journal = await findJournal(settings.stateDir, levelName)
-  if (journal) throw journalInTheWay(journal, 'not syncing the level while a deny test journal exists')
+  const inTheWay = journal && journalInTheWay(journal, 'not syncing the level while a deny test journal exists')
+  if (inTheWay && !options.planOnly) throw inTheWay
   const natPromise = discoverNatEgress(settings)
   natPromise.catch(() => undefined)
   const snapshot = await readForWrite(clients, policy, levelName)
@@ -51,7 +55,7 @@ export async function prepareSync(settings: Settings, clients: Clients, options:
   const desired = desiredSubnetworks(nat.egressIps, settings.keep)
   const plan = planSync(managed.ipSubnetworks, desired, options)
   checkWritable(plan, snapshot.level.name)
-  return {snapshot, condition: managed.index, plan, nat, readMs: Date.now() - started}
+  return {snapshot, condition: managed.index, plan, nat, readMs: Date.now() - started, warnings: inTheWay ? [`${inTheWay.message} ${inTheWay.hint ?? ''}`.trim()] : []}
 }
 
 /** Writes the plan, waits for the operation, reads the level back and checks it. */

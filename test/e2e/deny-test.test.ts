@@ -214,6 +214,10 @@ describe('vpcsc deny-test', () => {
     const human = await vpcsc(ctx.world, ['status'])
     assert.match(human.stdout, /deny test was interrupted.*vpcsc restore/s)
 
+    const plan = await vpcsc(ctx.world, ['ip', 'sync', '--plan'])
+    assert.equal(plan.code, 3, `a plan writes nothing: shown, with a warning\n${show(plan)}`)
+    assert.match(plan.stdout, /- 192\.0\.2\.1\/32/)
+    assert.match(plan.stderr, /! An interrupted deny test.*vpcsc restore/)
     const sync = await vpcsc(ctx.world, ['ip', 'sync', '--yes'])
     assert.equal(sync.code, 6, show(sync))
     assert.match(sync.stderr, /interrupted deny test.*not syncing/)

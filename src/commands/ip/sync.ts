@@ -47,9 +47,10 @@ ${EXIT_CODES_HELP}`
     const {flags} = await this.parse(IpSync)
     const settings = await this.settingsFrom(flags)
     const clients = createClients(settings)
-    const prepared = await this.step('Reading the access level and the NAT gateways', () => prepareSync(settings, clients, {addOnly: flags['add-only']}))
+    const prepared = await this.step('Reading the access level and the NAT gateways', () => prepareSync(settings, clients, {addOnly: flags['add-only'], planOnly: flags.plan}))
     const {plan} = prepared
-    for (const warning of prepared.nat.warnings) this.note(`! ${warning}`)
+    const warnings = [...prepared.nat.warnings, ...prepared.warnings]
+    for (const warning of warnings) this.note(`! ${warning}`)
 
     const result: SyncResult = {
       level: prepared.snapshot.level.name,
@@ -57,7 +58,7 @@ ${EXIT_CODES_HELP}`
       outcome: 'in-sync',
       plan,
       egressIps: prepared.nat.egressIps,
-      warnings: prepared.nat.warnings,
+      warnings,
       timingsMs: {read: prepared.readMs, total: 0},
     }
     const finish = (outcome: SyncResult['outcome']): SyncResult => ({...result, outcome, timingsMs: {...result.timingsMs, total: Date.now() - started}})
