@@ -4,13 +4,10 @@
 //   node bench/run.ts [--runs 7]     (after npm run build)
 import {spawn} from 'node:child_process'
 import {existsSync} from 'node:fs'
-import {join} from 'node:path'
-import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
 
-import {startWorld, type World} from '../test/local-cloud/world.ts'
+import {CLI_ENTRY, cliProcessOptions, startWorld, type World} from '../test/local-cloud/world.ts'
 
-const REPO = fileURLToPath(new URL('../', import.meta.url))
 const {values} = parseArgs({options: {runs: {type: 'string', default: '7'}}})
 const RUNS = Number(values.runs)
 
@@ -23,11 +20,7 @@ interface Sample {
 /** One run under GNU time: wall-clock seconds and peak resident memory of the process tree's largest member. */
 // Asynchronous on purpose: the emulated Google runs in this process and must keep answering.
 async function measure(world: World, command: string[], env: Record<string, string> = {}): Promise<Sample> {
-  const child = spawn('/usr/bin/time', ['-f', 'BENCH %e %M', ...command], {
-    cwd: join(world.dir, 'work'),
-    env: {PATH: process.env.PATH ?? '', ...world.env, ...env},
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
+  const child = spawn('/usr/bin/time', ['-f', 'BENCH %e %M', ...command], {...cliProcessOptions(world, env), stdio: ['ignore', 'ignore', 'pipe']})
   let stderr = ''
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve))
@@ -63,7 +56,7 @@ async function series(world: World, command: string[], env?: Record<string, stri
 
 async function callsOf(world: World, args: string[]): Promise<Record<string, number>> {
   await world.admin.clearRequests()
-  await measure(world, [process.execPath, join(REPO, 'bin', 'run.js'), ...args])
+  await measure(world, [process.execPath, CLI_ENTRY, ...args])
   const counts: Record<string, number> = {}
   for (const request of await world.admin.requests()) {
     const key = `${request.api} ${request.method}${request.write ? ' (write)' : ''}`
@@ -83,11 +76,7 @@ async function denyTestDetection(world: World): Promise<void> {
   console.log('| --- | --- | --- | --- | --- | --- | --- |')
   for (const delayMs of [2200, 3000, 3700, 5000]) {
     await world.admin.config({propagationDelayMs: delayMs})
-    const child = spawn(process.execPath, [join(REPO, 'bin', 'run.js'), 'deny-test', '--yes', '--json', '--probe-interval', '1s'], {
-      cwd: join(world.dir, 'work'),
-      env: {PATH: process.env.PATH ?? '', ...world.env},
-      stdio: ['ignore', 'pipe', 'ignore'],
-    })
+    const child = spawn(process.execPath, [CLI_ENTRY, 'deny-test', '--yes', '--json', '--probe-interval', '1s'], {...cliProcessOptions(world), stdio: ['ignore', 'pipe', 'ignore']})
     let stdout = ''
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
     const code = await new Promise((resolve) => child.once('close', resolve))
@@ -103,7 +92,7 @@ async function denyTestDetection(world: World): Promise<void> {
 
 const world = await startWorld()
 try {
-  const vpcsc = (...args: string[]) => [process.execPath, join(REPO, 'bin', 'run.js'), ...args]
+  const vpcsc = (...args: string[]) => [process.execPath, CLI_ENTRY, ...args]
   const rows: [string, Series][] = []
   const aws = '/usr/bin/aws'
   // awscli 2.9 (Debian 12) predates AWS_ENDPOINT_URL: give the endpoint explicitly.

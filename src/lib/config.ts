@@ -3,6 +3,7 @@ import path from 'node:path'
 import ms from 'ms'
 import * as z from 'zod'
 
+import type {NatSelection} from './aws/nat.ts'
 import {CidrError, parseCidr, type Cidr} from './cidr.ts'
 import {usageError} from './errors.ts'
 import {defaultStateDir} from './journal.ts'
@@ -125,17 +126,12 @@ export interface FlagValues {
   timeout?: string
 }
 
-export interface Settings {
+/** Everything a command may need, resolved; the AWS part is the NAT selection as is. */
+export interface Settings extends NatSelection {
   policy?: string
   level?: string
   perimeter?: string
   projectNumber?: string
-  regions: string[]
-  allRegions: boolean
-  profile?: string
-  natGatewayIds: string[]
-  natTags: {key: string; value: string}[]
-  vpcIds: string[]
   keep: Cidr[]
   condition?: number
   impersonateServiceAccount?: string

@@ -4,14 +4,12 @@ import {spawn, type ChildProcess} from 'node:child_process'
 import {readFileSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, beforeEach} from 'node:test'
-import {fileURLToPath} from 'node:url'
 
 import {LEVEL, OTHER_LEVEL, PERIMETER} from '../local-cloud/google/seed.ts'
-import {runCli, startWorld, type CliResult, type World, type WorldOptions} from '../local-cloud/world.ts'
+import {CLI_ENTRY, cliProcessOptions, runCli, startWorld, type CliResult, type World, type WorldOptions} from '../local-cloud/world.ts'
 
 export {LEVEL, OTHER_LEVEL, PERIMETER}
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url))
 
 export interface StoredLevel {
   name: string
@@ -77,11 +75,7 @@ export interface RunningCli {
 
 /** The built CLI as a child process that a test can watch and signal while it runs. */
 export function spawnCli(world: World, args: string[], opts: {env?: Record<string, string>} = {}): RunningCli {
-  const child = spawn(process.execPath, [join(REPO, 'bin', 'run.js'), ...args], {
-    cwd: join(world.dir, 'work'),
-    env: {PATH: process.env.PATH ?? '', ...world.env, ...opts.env},
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child = spawn(process.execPath, [CLI_ENTRY, ...args], {...cliProcessOptions(world, opts.env), stdio: ['ignore', 'pipe', 'pipe']})
   let stdout = ''
   let stderr = ''
   const watchers = new Set<() => void>()

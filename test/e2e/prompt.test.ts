@@ -1,19 +1,14 @@
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
-import {join} from 'node:path'
 import {describe, it} from 'node:test'
-import {fileURLToPath} from 'node:url'
 
-import type {World} from '../local-cloud/world.ts'
+import {CLI_ENTRY, cliProcessOptions, type World} from '../local-cloud/world.ts'
 import {storedLevel, useWorld, writes} from './helpers.ts'
-
-const RUN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
 
 /** Runs vpcsc in a pseudo-terminal (script(1)) and answers its confirmation once. */
 function answerPrompt(world: World, args: string[], answer: string): Promise<{code: number | null; output: string}> {
-  const child = spawn('script', ['-qec', [process.execPath, RUN, ...args].join(' '), '/dev/null'], {
-    cwd: join(world.dir, 'work'),
-    env: {PATH: process.env.PATH ?? '', ...world.env, TERM: 'dumb'},
+  const child = spawn('script', ['-qec', [process.execPath, CLI_ENTRY, ...args].join(' '), '/dev/null'], {
+    ...cliProcessOptions(world, {TERM: 'dumb'}),
     stdio: ['pipe', 'pipe', 'pipe'],
   })
   let output = ''

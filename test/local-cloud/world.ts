@@ -233,6 +233,17 @@ export interface CliResult {
  * PATH, nothing else of this process; its working directory is empty, so no stray
  * vpcsc.config.json is picked up.
  */
+/** The built CLI's entry point, as users run it. */
+export const CLI_ENTRY = join(REPO, 'bin', 'run.js')
+
+/**
+ * How the CLI is started against a world: the world's environment and PATH, nothing else
+ * of this process, and an empty working directory (no stray vpcsc.config.json).
+ */
+export function cliProcessOptions(world: World, env: Record<string, string> = {}, cwd?: string): {cwd: string; env: Record<string, string>} {
+  return {cwd: cwd ?? join(world.dir, 'work'), env: {PATH: process.env.PATH ?? '', ...world.env, ...env}}
+}
+
 export function runCli(
   world: World,
   args: string[],
@@ -240,11 +251,7 @@ export function runCli(
 ): Promise<CliResult> {
   const timeoutMs = opts.timeoutMs ?? 60_000
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(REPO, 'bin', 'run.js'), ...args], {
-      cwd: opts.cwd ?? join(world.dir, 'work'),
-      env: {PATH: process.env.PATH ?? '', ...world.env, ...opts.env},
-      stdio: ['pipe', 'pipe', 'pipe'],
-    })
+    const child = spawn(process.execPath, [CLI_ENTRY, ...args], {...cliProcessOptions(world, opts.env, opts.cwd), stdio: ['pipe', 'pipe', 'pipe']})
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
