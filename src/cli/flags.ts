@@ -9,6 +9,7 @@ import {ENV} from '../lib/config.ts'
 
 export const configFlag = {
   config: Flags.string({description: 'Config file (default ./vpcsc.config.json).', env: ENV.config, helpGroup: 'CONFIG'}),
+  'request-timeout': Flags.string({description: `Bound on one HTTP attempt to Google or AWS, e.g. 5s (default 30s). Env: ${ENV.requestTimeout}.`, helpGroup: 'CONFIG'}),
 }
 
 export const googleFlags = {

@@ -27,6 +27,7 @@ ${EXIT_CODES_HELP}`
   static override flags = {
     ...googleFlags,
     yes: Flags.boolean({char: 'y', description: 'Write without asking.'}),
+    force: Flags.boolean({description: 'Write even when the perimeter came without an etag (no compare-and-swap: it is re-read and compared right before the PATCH).'}),
   }
 
   async run(): Promise<DemoteResult> {
@@ -37,9 +38,9 @@ ${EXIT_CODES_HELP}`
     const result: DemoteResult = {outcome: 'declined', perimeter: plan.perimeter.name, changes: plan.changes}
     if (!this.jsonEnabled()) process.stdout.write(renderChanges(`Demoting ${shortName(plan.perimeter.name)} stops enforcing:`, plan.changes))
     if (!flags.yes && !(await confirmWrite(`Stop enforcing ${shortName(plan.perimeter.name)} (it stays as a dry-run spec)?`))) return result
-    const write = await this.step('Demoting', () => applyDemote(plan, clients))
+    const write = await this.step('Demoting', () => applyDemote(plan, clients, {force: flags.force}))
     if (!this.jsonEnabled()) {
-      process.stdout.write(`${mark.ok()} ${shortName(plan.perimeter.name)} is dry-run only now (${write.operation}); vpcsc promote enforces it again.\n`)
+      process.stdout.write(`${mark.ok()} ${shortName(plan.perimeter.name)} is dry-run only now (${write.operation ?? "the API's answer was lost; a read confirmed it"}); vpcsc promote enforces it again.\n`)
       process.stdout.write(`${dim('Changes can take up to 30 minutes to propagate.')}\n`)
     }
     return {...result, outcome: 'demoted', write}

@@ -53,15 +53,23 @@ ${EXIT_CODES_HELP}
     const probe = createProbe(settings, clients)
 
     const controller = new AbortController()
+    // The restore's own waits: stopped only when the user insists (a third signal); the
+    // restore then ends with exit 6 and every copy of the original kept.
+    const restoreController = new AbortController()
     let received: string | undefined
+    let signalCount = 0
     const onSignal = (signal: string) => {
-      if (received) {
-        this.note('! Still restoring the access level; vpcsc exits as soon as it is back.')
-        return
+      signalCount++
+      if (signalCount === 1) {
+        received = signal
+        this.note(`! ${signal}: stopping the test and restoring the access level first.`)
+        controller.abort()
+      } else if (signalCount === 2) {
+        this.note('! Still restoring the access level; vpcsc exits as soon as it is back. Once more stops waiting (the level may stay swapped: vpcsc restore).')
+      } else {
+        this.note('! Stopping the restore; vpcsc restore (from any host) finishes it.')
+        restoreController.abort()
       }
-      received = signal
-      this.note(`! ${signal}: stopping the test and restoring the access level first.`)
-      controller.abort()
     }
     // A closed terminal (SIGHUP) or a reader of stderr that went away (EPIPE) must not kill
     // the process between the swap and the restore.
@@ -79,6 +87,7 @@ ${EXIT_CODES_HELP}
         recoveryWait: flags['recovery-wait'],
         polling: {...DEFAULT_POLLING, firstIntervalMs: settings.probe.intervalMs},
         signal: controller.signal,
+        restoreSignal: restoreController.signal,
         confirm: (question) => (flags.yes ? Promise.resolve(true) : confirmWrite(question)),
         onProgress: (event) => {
           const line = renderProgress(event).trimEnd()

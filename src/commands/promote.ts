@@ -15,7 +15,7 @@ import {dim, mark, plural, seconds, shortName} from '../lib/render/text.ts'
 export interface PromoteResult {
   outcome: 'promoted' | 'declined'
   perimeters: {name: string; changes: FieldChange[]; gate: Gate}[]
-  write?: PerimeterWrite | {operation: string}
+  write?: PerimeterWrite | {operation?: string; answerLost: boolean}
   timingsMs: {total: number}
 }
 
@@ -33,7 +33,7 @@ ${EXIT_CODES_HELP}`
   static override flags = {
     ...googleFlags,
     lookback: Flags.string({description: 'How far back dry-run violations are counted.', default: '7d'}),
-    force: Flags.boolean({description: 'Promote even though dry-run violations were found (they are shown first).'}),
+    force: Flags.boolean({description: 'Promote even though dry-run violations were found (they are shown first), or the perimeter came without an etag.'}),
     all: Flags.boolean({description: 'Promote EVERY perimeter of the policy that has a dry-run spec (servicePerimeters:commit).'}),
     yes: Flags.boolean({char: 'y', description: 'Write without asking.'}),
     ...logFlags,
@@ -64,7 +64,7 @@ ${EXIT_CODES_HELP}`
       if (human) process.stdout.write(`servicePerimeters:commit promotes ${plural(plan.perimeters.length, 'perimeter')}: ${plan.perimeters.map((p) => shortName(p.perimeter.name)).join(', ')}.\n`)
       if (!flags.yes && !(await confirmWrite(`Enforce all ${plan.perimeters.length} dry-run specs of ${plan.policy}?`))) return {outcome: 'declined', perimeters, timingsMs: {total: Date.now() - started}}
       const write = await this.step('Committing', () => applyPromoteAll(plan, clients))
-      if (human) process.stdout.write(`${mark.ok()} Promoted ${plural(plan.perimeters.length, 'perimeter')} (${write.operation}).\n${dim('Enforcement can take up to 30 minutes to propagate; then run vpcsc deny-test.')}\n`)
+      if (human) process.stdout.write(`${mark.ok()} Promoted ${plural(plan.perimeters.length, 'perimeter')} (${write.operation ?? "the API's answer was lost; a read confirmed every perimeter"}).\n${dim('Enforcement can take up to 30 minutes to propagate; then run vpcsc deny-test.')}\n`)
       return {outcome: 'promoted', perimeters, write, timingsMs: {total: Date.now() - started}}
     }
 
@@ -73,9 +73,9 @@ ${EXIT_CODES_HELP}`
     checkGate(plan, flags.force)
     const perimeters = [{name: plan.perimeter.name, changes: plan.changes, gate: plan.gate}]
     if (!flags.yes && !(await confirmWrite(`Enforce the dry-run spec of ${shortName(plan.perimeter.name)}?`))) return {outcome: 'declined', perimeters, timingsMs: {total: Date.now() - started}}
-    const write = await this.step('Promoting', () => applyPromote(plan, clients))
+    const write = await this.step('Promoting', () => applyPromote(plan, clients, {force: flags.force}))
     if (human) {
-      process.stdout.write(`${mark.ok()} ${shortName(plan.perimeter.name)} now enforces its former dry-run spec (${write.operation}, ${seconds(write.writeMs + write.operationMs)}).\n`)
+      process.stdout.write(`${mark.ok()} ${shortName(plan.perimeter.name)} now enforces its former dry-run spec (${write.operation ?? "the API's answer was lost; a read confirmed it"}, ${seconds(write.writeMs)}).\n`)
       process.stdout.write(`${dim('Enforcement can take up to 30 minutes to propagate; then run vpcsc deny-test to prove it denies.')}\n`)
     }
     return {outcome: 'promoted', perimeters, write, timingsMs: {total: Date.now() - started}}

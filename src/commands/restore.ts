@@ -7,11 +7,11 @@ import {googleFlags} from '../cli/flags.ts'
 import {createClients} from '../lib/clients.ts'
 import {EXIT_CODES_HELP} from '../lib/errors.ts'
 import {renderRestore} from '../lib/render/deny-test.ts'
-import {planRestore, restoreJournals, type RestoreReport} from '../lib/restore-journals.ts'
+import {planRestore, restoreHolds, type RestoreReport} from '../lib/restore-journals.ts'
 
 export default class Restore extends VpcscCommand {
-  static override summary = 'Put back what an interrupted deny test left swapped, from its journal.'
-  static override description = `Reads the deny-test journal(s) in the state directory, shows what it will put back, and restores each level, but only while the level still holds exactly what the deny test wrote: a level someone changed since is not overwritten (exit 6, journal kept). A level already back to its original just loses its journal. Safe to run again.
+  static override summary = 'Put back what an interrupted deny test left swapped, from any host.'
+  static override description = `Finds the deny tests that hold a level: their markers in the access policy (visible from any host) and this machine's journals. Shows what it will put back, and restores each level in one conflict-safe write that also removes the marker, but only while the level still holds exactly what the deny test wrote: a level someone changed since is not overwritten (exit 6, marker and journal kept). A swap that was sent but never confirmed is ruled out first. Safe to run again.
 
 ${EXIT_CODES_HELP}`
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --level vpcsc_allow_ec2_ip --yes', '<%= config.bin %> <%= command.id %> --discard --level vpcsc_allow_ec2_ip']
@@ -20,27 +20,30 @@ ${EXIT_CODES_HELP}`
     ...stateDirFlag,
     yes: Flags.boolean({char: 'y', description: 'Restore without asking.'}),
     discard: Flags.boolean({description: 'Remove the journal without writing (after you fixed the level by hand).'}),
-    force: Flags.boolean({description: 'Restore even though the deny test that wrote the journal still seems to run.'}),
+    force: Flags.boolean({description: 'Restore even though the deny test still seems to run (its host is gone, or it hangs).'}),
   }
 
   async run(): Promise<RestoreReport> {
     const {flags} = await this.parse(Restore)
     const settings = await this.settingsFrom(flags)
-    const plan = await planRestore(settings, {force: flags.force})
-    if (plan.journals.length === 0) {
-      if (!this.jsonEnabled()) process.stdout.write(`Nothing to restore: no deny-test journal in ${settings.stateDir}${settings.level ? ` for ${settings.level}` : ''}.\n`)
+    const clients = createClients(settings)
+    const plan = await planRestore(settings, clients, {force: flags.force})
+    if (plan.holds.length === 0) {
+      if (!this.jsonEnabled()) process.stdout.write(`Nothing to restore: no deny-test marker in ${plan.policy} and no journal in ${settings.stateDir}${settings.level ? ` for ${settings.level}` : ''}.\n`)
       return {stateDir: settings.stateDir, results: []}
     }
     if (!this.jsonEnabled()) {
-      for (const journal of plan.journals) {
-        const original = journal.original.basic?.conditions[journal.condition]?.ipSubnetworks ?? []
-        process.stdout.write(`${journal.level}: swapped to ${journal.denyCidr} by pid ${journal.pid} on ${journal.host} at ${journal.startedAt}.\n  ${flags.discard ? 'Discard the journal (nothing is written).' : `Put back condition ${journal.condition}: ${original.join(', ')}`}\n`)
+      for (const hold of plan.holds) {
+        const original = hold.marker?.original.conditions[hold.marker.condition]?.ipSubnetworks ?? hold.journal?.original.basic?.conditions[hold.journal.condition]?.ipSubnetworks ?? []
+        const what = hold.marker ? `swapped to ${hold.denyCidr} by ${hold.who}` : `a swap to ${hold.denyCidr} was sent by ${hold.who}; its outcome is unknown (only the local journal knows of it)`
+        const action = flags.discard ? 'Discard the marker and the journal (the level is not written).' : hold.marker ? `Put back condition ${hold.marker.condition}: ${original.join(', ')}` : 'Make sure that swap can no longer land, then drop the journal.'
+        process.stdout.write(`${hold.level}: ${what}.\n  ${action}\n`)
       }
     }
-    if (!flags.yes && !(await confirmWrite(flags.discard ? 'Discard these journals?' : 'Restore these levels?'))) {
+    if (!flags.yes && !(await confirmWrite(flags.discard ? 'Discard these?' : 'Restore these levels?'))) {
       return {stateDir: settings.stateDir, results: []}
     }
-    const report = await restoreJournals(createClients(settings), settings.stateDir, plan.journals, {discard: flags.discard})
+    const report = await restoreHolds(clients, settings, plan, {discard: flags.discard})
     if (!this.jsonEnabled()) for (const result of report.results) process.stdout.write(renderRestore(result))
     return report
   }

@@ -13,6 +13,7 @@ export interface Clients {
 
 export function createClients(settings: Settings): Clients {
   const google = new GoogleRestClient({
+    requestTimeoutMs: settings.requestTimeoutMs,
     impersonateServiceAccount: settings.impersonateServiceAccount,
     iamCredentialsEndpoint: settings.endpoints.iamCredentials,
   })

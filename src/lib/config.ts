@@ -56,6 +56,7 @@ export const configFileSchema = z.strictObject({
   credentialFile: z.string().min(1).optional(),
   denyCidr: z.string().optional(),
   timeout: z.string().min(1).optional(),
+  requestTimeout: z.string().min(1).optional(),
 })
 export type ConfigFile = z.infer<typeof configFileSchema>
 
@@ -124,6 +125,7 @@ export interface FlagValues {
   'credential-file'?: string
   'deny-cidr'?: string
   timeout?: string
+  'request-timeout'?: string
 }
 
 /** Everything a command may need, resolved; the AWS part is the NAT selection as is. */
@@ -142,6 +144,8 @@ export interface Settings extends NatSelection {
   denyCidr?: string
   /** The deny test's wait bound, for the denial and again for the recovery. */
   timeoutMs?: number
+  /** Bound on one HTTP attempt to Google or AWS (default 30 s). */
+  requestTimeoutMs: number
   /** The config file read, if any. */
   configFile?: string
 }
@@ -198,6 +202,7 @@ export const ENV = {
   credentialFile: 'VPCSC_PROBE_CRED_FILE',
   denyCidr: 'VPCSC_DENY_CIDR',
   timeout: 'VPCSC_TIMEOUT',
+  requestTimeout: 'VPCSC_REQUEST_TIMEOUT',
 } as const
 
 function envList(env: NodeJS.ProcessEnv, name: string): string[] | undefined {
@@ -268,6 +273,7 @@ export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, confi
     probe: resolveProbe(flags, env, file),
     denyCidr: pick(flags['deny-cidr'], envString(env, ENV.denyCidr), file.denyCidr),
     timeoutMs: ((text) => (text === undefined ? undefined : parseDuration(text, 'timeout')))(pick(flags.timeout, envString(env, ENV.timeout), file.timeout)),
+    requestTimeoutMs: parseDuration(pick(flags['request-timeout'], envString(env, ENV.requestTimeout), file.requestTimeout) ?? '30s', 'request timeout'),
     configFile: config.file,
   }
 }

@@ -1,20 +1,22 @@
-import {ipCondition, withIpSubnetworks} from './access-level.ts'
-import type {Cidr} from './cidr.ts'
-import type {AccessLevel} from './gcp/types.ts'
-import {isDocumentationRange, parseCidr, CidrError, canonicalCidrText} from './cidr.ts'
-import type {Clients} from './clients.ts'
-import {ENV, requireSetting, type Settings} from './config.ts'
-import {ExitCode, refusedError, runtimeError, usageError, VpcscError} from './errors.ts'
-import {createJournal, findJournal, journalInTheWay, newJournal, removeJournal, updateJournal, type Journal} from './journal.ts'
+import {randomUUID} from 'node:crypto'
 import {isDeepStrictEqual} from 'node:util'
 
-import {LevelConflict, readForWrite, writeLevel} from './level-write.ts'
-import {GoogleApiError} from './gcp/google-error.ts'
+import {ipCondition, withIpSubnetworks} from './access-level.ts'
+import {canonicalCidrText, CidrError, isDocumentationRange, parseCidr, type Cidr} from './cidr.ts'
+import type {Clients} from './clients.ts'
+import {ENV, requireSetting, type Settings} from './config.ts'
+import {ForeignChange, NotWritten, WriteUnknown} from './confirmed-write.ts'
+import {describeOwner, findMarker, holdsSwap, levelsWithSwap, markerLevel, newMarkerInfo} from './deny-test-marker.ts'
+import {denyTestHold, holdInTheWay} from './deny-test-state.ts'
+import {ExitCode, refusedError, runtimeError, usageError, VpcscError} from './errors.ts'
+import type {AccessLevel} from './gcp/types.ts'
+import {createJournal, newJournal, removeJournal} from './journal.ts'
+import {readForWrite, readLevels, replaceLevels, writeFailure, type LevelSnapshot} from './level-write.ts'
 import {shortName} from './names.ts'
 import {levelUse, perimeterMode} from './perimeter.ts'
 import {VERTEX_SERVICE, type ProbeOutcome} from './probe/classify.ts'
 import type {Probe} from './probe/probe.ts'
-import {restoreFromJournal, type RestoreResult} from './restore.ts'
+import {restoreLevel, type RestoreResult, type RestoreTarget} from './restore.ts'
 import {sleep} from './sleep.ts'
 
 /**
@@ -22,7 +24,7 @@ import {sleep} from './sleep.ts'
  * the level's IP list to a TEST-NET address, probe until Vertex AI answers with a VPC-SC
  * denial, restore, probe until allowed again. Whatever happens after the swap (success,
  * failure, error, Ctrl-C, SIGTERM, timeout) the level is restored; a crash leaves the
- * journal for `vpcsc restore`.
+ * marker in the access policy and the local journal for `vpcsc restore`, from any host.
  */
 
 export const DEFAULT_DENY_CIDR = '192.0.2.1/32'
@@ -54,6 +56,8 @@ export interface DenyTestOptions {
   polling?: Polling
   /** Aborted on Ctrl-C / SIGTERM: waits stop and the restore runs. */
   signal: AbortSignal
+  /** Aborted when the user insists (a third signal): the restore's own waits stop too; exit 6. */
+  restoreSignal?: AbortSignal
   /** Asked once the baseline passed, right before the swap; false: nothing is changed. */
   confirm: (question: string) => Promise<boolean>
   onProgress?: (event: ProgressEvent) => void
@@ -98,16 +102,16 @@ export function parseDenyCidr(text: string): Cidr {
   return cidr
 }
 
-/** Checks that a deny test can mean something, and that none is under way. */
+/** Checks that a deny test can mean something, and that none is under way (marker or journal). */
 async function preflight(settings: Settings, clients: Clients, denyCidr: Cidr) {
   const perimeterName = requireSetting(settings.perimeter, 'perimeter', ENV.perimeter, 'perimeter')
   const levelName = requireSetting(settings.level, 'level', ENV.level, 'level')
-  requireSetting(settings.policy, 'policy', ENV.policy, 'policy')
+  const policy = requireSetting(settings.policy, 'policy', ENV.policy, 'policy')
 
-  const journal = await findJournal(settings.stateDir, levelName)
-  if (journal) throw journalInTheWay(journal, 'not starting another')
-
-  const [perimeter, level] = await Promise.all([clients.acm.getPerimeter(perimeterName), clients.acm.getLevel(levelName)])
+  const [perimeter, {levels}] = await Promise.all([clients.acm.getPerimeter(perimeterName), readLevels(clients, policy)])
+  const hold = await denyTestHold(settings.stateDir, levels, levelName)
+  if (hold) throw holdInTheWay(hold, 'not starting another')
+  const level = levels.find((l) => l.name === levelName) ?? (await clients.acm.getLevel(levelName))
   const mode = perimeterMode(perimeter)
   if (mode === 'dry-run' || mode === 'empty') {
     throw refusedError(
@@ -124,7 +128,7 @@ async function preflight(settings: Settings, clients: Clients, denyCidr: Cidr) {
     throw refusedError('LEVEL_UNUSED', `${perimeterName} does not use ${levelName} (neither in its access levels nor in an ingress source): swapping the level would prove nothing.`, 'Check --level and --perimeter (vpcsc status shows both).')
   }
   refuseIfSwapped(level, settings.condition, denyCidr)
-  return {perimeterName, levelName}
+  return {perimeterName, levelName, policy}
 }
 
 /** A level that holds only the deny CIDR is being tested from elsewhere, or was left so. */
@@ -176,7 +180,7 @@ export async function runDenyTest(settings: Settings, clients: Clients, probe: P
   const progress = options.onProgress ?? (() => undefined)
   const denyCidr = options.denyCidr
   progress({phase: 'preflight', message: 'Checking the perimeter and the level'})
-  const {perimeterName, levelName} = await preflight(settings, clients, denyCidr)
+  const {perimeterName, levelName, policy} = await preflight(settings, clients, denyCidr)
 
   progress({phase: 'baseline', message: `Probing from ${probe.description}: the call must be allowed first`})
   const baseline = await probe.run(options.signal)
@@ -198,18 +202,28 @@ export async function runDenyTest(settings: Settings, clients: Clients, probe: P
   const question = `Swap ${shortName(levelName)} to ${denyCidr.text}? Callers it admits are denied until it is restored (up to ${Math.round(options.timeoutMs / 60_000)} min).`
   if (!(await options.confirm(question))) return {...base, outcome: 'declined', timingsMs: {total: Date.now() - started}}
 
-  // Journal first, then the swap: from here on, a crash leaves what restore needs.
-  const snapshot = await readForWrite(clients, settings.policy!, levelName)
+  // Journal first, then the swap: from here on, a crash leaves what restore needs. The
+  // swap writes the marker in the same replaceAll (docs/safety.md, rule 9), so every host
+  // sees the test from the moment the level is swapped until the moment it is restored.
+  const snapshot = await readForWrite(clients, policy, levelName)
+  if (!snapshot.etag) {
+    throw refusedError('NO_ETAG', `The access policy ${policy} came without an etag: the swap and its marker cannot be written conflict-safely.`, 'A deny test needs the policy etag; check the API endpoint (VPCSC_ACM_ENDPOINT).')
+  }
+  const held = await denyTestHold(settings.stateDir, snapshot.levels, levelName)
+  if (held) throw holdInTheWay(held, 'not starting another')
   refuseIfSwapped(snapshot.level, settings.condition, denyCidr)
   const managed = ipCondition(snapshot.level, settings.condition)
   const swapped = withIpSubnetworks(snapshot.level, managed.index, [denyCidr.text])
-  const journal = newJournal({level: levelName, policy: snapshot.policy, condition: managed.index, original: snapshot.level, swapped, denyCidr: denyCidr.text})
+  const testId = randomUUID()
+  const info = newMarkerInfo({testId, level: levelName, condition: managed.index, denyCidr: denyCidr.text, lifetimeMs: 2 * options.timeoutMs + RESTORE_MARGIN_MS})
+  const marker = markerLevel(snapshot.level, info)
+  const journal = newJournal({testId, etagBefore: snapshot.etag, level: levelName, policy, condition: managed.index, original: snapshot.level, swapped, denyCidr: denyCidr.text})
   try {
     await createJournal(settings.stateDir, journal)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-      const other = await findJournal(settings.stateDir, levelName)
-      if (other) throw journalInTheWay(other, 'not starting another')
+      const other = await denyTestHold(settings.stateDir, snapshot.levels, levelName)
+      if (other) throw holdInTheWay(other, 'not starting another')
     }
     throw error
   }
@@ -218,20 +232,13 @@ export async function runDenyTest(settings: Settings, clients: Clients, probe: P
     return {...base, outcome: 'interrupted', timingsMs: {total: Date.now() - started}}
   }
 
-  let denial: WaitResult | undefined
-  let failure: unknown
-  // Whether the swap may have reached the API: only an answer that refused it says no.
-  let swapUncertain = true
   progress({phase: 'swap', message: `Swapping ${shortName(levelName)} to ${denyCidr.text}`})
-  try {
-    await writeLevel(clients, snapshot, swapped, `swap access level ${levelName} to ${denyCidr.text}`, {
-      onOperation: async (operation) => {
-        journal.operation = operation
-        await updateJournal(settings.stateDir, journal)
-      },
-    })
-    swapUncertain = false
-    if (!options.signal.aborted) {
+  const swap = await swapLevel(clients, snapshot, {swapped, marker, testId, original: snapshot.level}, settings.stateDir, options.signal)
+
+  let denial: WaitResult | undefined
+  let failure: unknown = swap.failure
+  if (!failure && !options.signal.aborted) {
+    try {
       denial = await probeUntil(
         probe,
         'deny-wait',
@@ -239,22 +246,14 @@ export async function runDenyTest(settings: Settings, clients: Clients, probe: P
         (o) => o.verdict === 'DENIED_VPCSC_OTHER_SERVICE' || o.verdict === 'DENIED_OTHER',
         {timeoutMs: options.timeoutMs, polling, signal: options.signal, onProgress: progress},
       )
-    }
-  } catch (error) {
-    failure = error
-    if (swapUncertain && !journal.operation) {
-      if (error instanceof LevelConflict && !isDeepStrictEqual(error.now, swapped)) {
-        swapUncertain = false
-        failure = runtimeError('CONFLICT', `${levelName} was changed by someone else before the swap; the deny test did not start.`, 'Run vpcsc status, then run the deny test again.')
-      } else if (error instanceof GoogleApiError && [400, 401, 403, 404].includes(error.httpStatus ?? 0)) {
-        swapUncertain = false // refused by the API: nothing was stored
-      }
+    } catch (error) {
+      failure = error
     }
   }
 
   // Restore, always; retried, since a level left swapped denies every caller it admitted.
   progress({phase: 'restore', message: `Restoring ${shortName(levelName)}`})
-  const restore = await restoreWithRetries(clients, journal, settings.stateDir, {swapUncertain: swapUncertain && !journal.operation, failure})
+  const restore = await restoreWithRetries(clients, {policy, level: levelName, testId, stateDir: settings.stateDir}, {failure, interrupted: options.signal.aborted, restoreSignal: options.restoreSignal})
   if (failure) throw failure
   const total = () => Date.now() - started
 
@@ -289,29 +288,88 @@ export async function runDenyTest(settings: Settings, clients: Clients, probe: P
   }
 }
 
+/** What the swap came to. A failure here means the swap did not land, or may have: the restore settles which. */
+async function swapLevel(
+  clients: Clients,
+  snapshot: LevelSnapshot,
+  swap: {swapped: AccessLevel; marker: AccessLevel; testId: string; original: AccessLevel},
+  stateDir: string,
+  signal: AbortSignal,
+): Promise<{failure?: unknown}> {
+  const levelName = swap.swapped.name
+  try {
+    await replaceLevels(
+      clients,
+      snapshot as LevelSnapshot & {etag: string},
+      {
+        what: `access level ${levelName}`,
+        action: `swap access level ${levelName}`,
+        build: (levels) => levelsWithSwap(levels, swap.swapped, swap.marker),
+        classify: (levels) => {
+          const level = levels.find((l) => l.name === levelName)
+          const marker = findMarker(levels, levelName)
+          if (marker?.testId === swap.testId && holdsSwap(level, marker)) return 'target'
+          return !marker && isDeepStrictEqual(level, swap.original) ? 'before' : 'other'
+        },
+      },
+      {signal},
+    )
+    return {}
+  } catch (error) {
+    if (error instanceof ForeignChange) {
+      const now = error.now as AccessLevel[]
+      const marker = findMarker(now, levelName)
+      // Ours landed and the level moved since: the restore finds that and says so (exit 6).
+      if (marker?.testId === swap.testId) return {failure: runtimeError('CHANGED_DURING_SWAP', `${levelName} was changed by someone else right after the swap.`, 'See the restore message below.')}
+      await removeJournal(stateDir, levelName)
+      if (marker) {
+        throw refusedError('TEST_RUNNING', `Another deny test (${describeOwner(marker)}) swapped ${levelName} at the same moment; this one wrote nothing and restores nothing.`, 'Let that test finish (vpcsc status shows it), then run this one again.')
+      }
+      throw runtimeError('CONFLICT', `${levelName} was changed by someone else before the swap; the deny test did not start and wrote nothing.`, 'Run vpcsc status, then run the deny test again.', {before: swap.original, now: now.find((l) => l.name === levelName)})
+    }
+    if (error instanceof NotWritten) {
+      await removeJournal(stateDir, levelName)
+      throw writeFailure(error, `the swap of ${levelName}`, 'Nothing changed; run the deny test again.')
+    }
+    // WriteUnknown and anything unexpected: the swap may land; the restore settles it.
+    return {failure: error instanceof WriteUnknown ? writeFailure(error, `the swap of ${levelName}`, '') : error}
+  }
+}
+
+/** How long after its timeouts a test's marker still counts as a live test on another host. */
+const RESTORE_MARGIN_MS = 10 * 60_000
+/** The restore after an interrupt gets its own short deadline (docs/safety.md, rule 8). */
+const INTERRUPTED_RESTORE_MS = 60_000
+
 /**
  * The restore, retried with backoff on failures that may pass (network, 5xx, a timeout).
  * A real conflict (someone changed the level) is final at once. Whatever fails, the error
  * says the level may still be swapped and how to repair it: exit 6.
  */
-async function restoreWithRetries(clients: Clients, journal: Journal, stateDir: string, context: {swapUncertain: boolean; failure: unknown}): Promise<RestoreResult> {
+async function restoreWithRetries(
+  clients: Clients,
+  target: RestoreTarget & {testId: string},
+  context: {failure: unknown; interrupted: boolean; restoreSignal?: AbortSignal},
+): Promise<RestoreResult> {
+  const deadline = Date.now() + (context.interrupted ? INTERRUPTED_RESTORE_MS : 4 * 60_000)
   let lastError: unknown
-  for (let attempt = 1; attempt <= 4; attempt++) {
+  for (let attempt = 1; attempt <= 4 && Date.now() < deadline && !context.restoreSignal?.aborted; attempt++) {
     try {
-      return await restoreFromJournal(clients, journal, stateDir, {swapUncertain: context.swapUncertain})
+      return await restoreLevel(clients, target, {signal: context.restoreSignal, deadlineMs: Math.max(1_000, deadline - Date.now())})
     } catch (error) {
       lastError = error
-      if (error instanceof VpcscError && error.exitCode === ExitCode.restoreNeeded) break
-      if (attempt < 4) await sleep(2000 * 2 ** (attempt - 1))
+      if (error instanceof VpcscError && (error.code === 'RESTORE_CONFLICT' || error.code === 'TEST_RUNNING')) break
+      if (attempt < 4) await sleep(Math.min(2000 * 2 ** (attempt - 1), Math.max(0, deadline - Date.now())), context.restoreSignal)
     }
   }
   const cause = context.failure ? ` (The test itself had failed: ${(context.failure as Error).message})` : ''
   if (lastError instanceof VpcscError && lastError.exitCode === ExitCode.restoreNeeded) {
     throw new VpcscError(`${lastError.message}${cause}`, {exitCode: lastError.exitCode, code: lastError.code, hint: lastError.hint, details: lastError.details})
   }
-  throw new VpcscError(`${journal.level} may still be swapped to ${journal.denyCidr}: the restore failed: ${(lastError as Error).message}${cause}`, {
+  const why = lastError ? `the restore failed: ${(lastError as Error).message}` : 'the restore was stopped before it could finish'
+  throw new VpcscError(`${target.level} may still be swapped: ${why}${cause}`, {
     exitCode: ExitCode.restoreNeeded,
     code: 'RESTORE_FAILED',
-    hint: 'The journal is kept: run vpcsc restore as soon as the cause is fixed.',
+    hint: 'The marker in the access policy and the journal are kept: run vpcsc restore (from any host) as soon as the cause is fixed.',
   })
 }

@@ -3,17 +3,23 @@ import {link, mkdir, open, readdir, readFile, rename, unlink} from 'node:fs/prom
 import {hostname} from 'node:os'
 import path from 'node:path'
 
-import {ExitCode, refusedError, runtimeError, VpcscError} from './errors.ts'
+import {runtimeError} from './errors.ts'
 import type {AccessLevel} from './gcp/types.ts'
 
 /**
- * The deny test's journal: written (atomically) BEFORE the access level is swapped, so
- * that whatever happens next (kill -9, power loss) `vpcsc restore` knows exactly what to
- * put back. One file per level; while it exists, `ip sync` will not write that level.
+ * The deny test's local journal: written (atomically) BEFORE the access level is swapped.
+ * The marker in the access policy (deny-test-marker.ts) is what every host sees; the
+ * journal is this machine's second copy, and the only record of a swap that was sent but
+ * whose outcome is not known yet: it holds the etag the swap carried, which lets a
+ * restore rule out (fence) a swap still in flight (docs/safety.md, rule 9).
  */
 
 export interface Journal {
-  version: 1
+  version: 2
+  /** The test's id, as in its marker. */
+  testId: string
+  /** The policy etag the swap carried: the swap can land only while the policy still has it. */
+  etagBefore: string
   level: string
   policy: string
   /** The managed condition's index. */
@@ -66,7 +72,8 @@ export async function readJournal(file: string): Promise<Journal> {
   } catch (error) {
     throw badJournal(file, (error as Error).message)
   }
-  if (journal.version !== 1 || !journal.level || !journal.policy || !journal.original || !journal.swapped || typeof journal.condition !== 'number') {
+  if (journal.version !== 2) throw badJournal(file, `version ${String(journal.version)}, written by another vpcsc version`)
+  if (!journal.testId || !journal.etagBefore || !journal.level || !journal.policy || !journal.original || !journal.swapped || typeof journal.condition !== 'number') {
     throw badJournal(file, 'fields are missing')
   }
   return journal as Journal
@@ -81,20 +88,6 @@ export async function updateJournal(stateDir: string, journal: Journal): Promise
   const temp = await writeTemp(stateDir, journal)
   await rename(temp, journalPath(stateDir, journal.level))
   await syncDir(stateDir)
-}
-
-/** The error for a journal that stands in the way: a test still running (5) or interrupted (6). */
-export function journalInTheWay(journal: Journal, doing: string): VpcscError {
-  const who = `pid ${journal.pid} on ${journal.host}, started ${journal.startedAt}`
-  if (writerAlive(journal)) {
-    return refusedError('TEST_RUNNING', `A deny test is running on ${journal.level} (${who}): ${doing}.`, 'Wait for it to finish (Ctrl-C on it restores the level before it exits).', {journal})
-  }
-  return new VpcscError(`An interrupted deny test (${who}) left ${journal.level} swapped to ${journal.denyCidr}: ${doing}.`, {
-    exitCode: ExitCode.restoreNeeded,
-    code: 'RESTORE_NEEDED',
-    hint: 'Run vpcsc restore to put the original IP list back.',
-    details: {journal},
-  })
 }
 
 /** Every journal in the state dir (an unreadable one is reported by its path). */
@@ -147,7 +140,7 @@ export function writerAlive(journal: Journal): boolean {
 }
 
 export function newJournal(fields: Omit<Journal, 'version' | 'pid' | 'host' | 'startedAt'>): Journal {
-  return {version: 1, ...fields, pid: process.pid, host: hostname(), startedAt: new Date().toISOString()}
+  return {version: 2, ...fields, pid: process.pid, host: hostname(), startedAt: new Date().toISOString()}
 }
 
 async function writeTemp(dir: string, journal: Journal): Promise<string> {

@@ -1,22 +1,26 @@
 import {isDeepStrictEqual} from 'node:util'
 
 import type {Clients} from './clients.ts'
-import {runtimeError} from './errors.ts'
+import {confirmedWrite, ForeignChange} from './confirmed-write.ts'
+import {refusedError, runtimeError} from './errors.ts'
 import type {ServicePerimeter} from './gcp/types.ts'
+import {writeFailure} from './level-write.ts'
 
 /**
- * The one way vpcsc writes a perimeter: a single PATCH, conflict-safe. With the etag the
- * live API gives, the write carries it and the API refuses a stale one; without it, the
- * perimeter is re-read right before the PATCH and must not have moved. Then the operation
- * is waited for and the perimeter read back and checked.
+ * The one way vpcsc writes a perimeter: a single PATCH carrying the etag the API gives
+ * (generated at policy level, so any write in the policy makes a stale one fail), its
+ * outcome confirmed by reading (confirmed-write.ts; docs/safety.md, rules 2 and 7).
+ * Without an etag there is no compare-and-swap: vpcsc refuses unless forced, and then
+ * re-reads and compares right before the PATCH.
  */
 
 export interface PerimeterWrite {
-  operation: string
+  operation?: string
   body: Record<string, unknown>
   updateMask: string
+  /** The API's answer was lost; reading the perimeter confirmed the write. */
+  answerLost: boolean
   writeMs: number
-  operationMs: number
 }
 
 export async function patchPerimeter(
@@ -26,38 +30,49 @@ export async function patchPerimeter(
   updateMask: string[],
   verify: (after: ServicePerimeter) => string | undefined,
   action: string,
+  options: {force?: boolean; signal?: AbortSignal} = {},
 ): Promise<PerimeterWrite> {
   const started = Date.now()
-  const sent: Record<string, unknown> = {name: asRead.name, ...body}
-  if (asRead.etag) {
-    sent.etag = asRead.etag
-  } else {
-    const now = await clients.acm.getPerimeter(asRead.name)
+  const mask = updateMask.join(',')
+  const sent = (etag?: string): Record<string, unknown> => ({name: asRead.name, ...body, ...(etag ? {etag} : {})})
+  if (!asRead.etag) {
+    if (!options.force) {
+      throw refusedError(
+        'NO_ETAG',
+        `${asRead.name} came without an etag: vpcsc cannot write it conflict-safely (a change made by someone else between its read and its write would be overwritten).`,
+        'Run again with --force to write anyway (the perimeter is re-read and compared right before the PATCH).',
+      )
+    }
+    const now = await clients.acm.getPerimeter(asRead.name, options.signal)
     if (!isDeepStrictEqual(now, asRead)) throw perimeterConflict(asRead.name)
   }
-  let operation
+  const withoutEtag = ({etag: _etag, ...rest}: ServicePerimeter) => rest
   try {
-    operation = await clients.acm.patchPerimeter(asRead.name, sent, updateMask.join(','))
+    const result = await confirmedWrite<ServicePerimeter>(
+      {
+        what: asRead.name,
+        action,
+        read: async (signal) => {
+          const now = await clients.acm.getPerimeter(asRead.name, signal)
+          return {etag: now.etag ?? '', state: now}
+        },
+        send: (basis, signal) => clients.acm.patchPerimeter(asRead.name, sent(basis.state.etag), mask, signal),
+        classify: (now) => (verify(now) === undefined ? 'target' : isDeepStrictEqual(withoutEtag(now), withoutEtag(asRead)) ? 'before' : 'other'),
+      },
+      {etag: asRead.etag ?? '', state: asRead},
+      {acm: clients.acm, signal: options.signal},
+    )
+    return {operation: result.operation, body: sent(asRead.etag), updateMask: mask, answerLost: result.answerLost, writeMs: Date.now() - started}
   } catch (error) {
-    if ((error as {code?: string}).code === 'CONFLICT') throw perimeterConflict(asRead.name)
-    throw error
+    if (error instanceof ForeignChange) throw perimeterConflict(asRead.name, verify(error.now as ServicePerimeter))
+    throw writeFailure(error, asRead.name, 'Nothing changed. Run the command again.')
   }
-  const writeMs = Date.now() - started
-  const operationStarted = Date.now()
-  const done = await clients.acm.waitForOperation(operation, action)
-  const operationMs = Date.now() - operationStarted
-  const after = await clients.acm.getPerimeter(asRead.name)
-  const problem = verify(after)
-  if (problem) {
-    throw runtimeError('READ_BACK_MISMATCH', `The write to ${asRead.name} finished (operation ${done.name}) but the perimeter read back is not as written: ${problem}.`, 'Run vpcsc status to see it as it is now.')
-  }
-  return {operation: done.name, body: sent, updateMask: updateMask.join(','), writeMs, operationMs}
 }
 
-function perimeterConflict(name: string): Error {
+function perimeterConflict(name: string, problem?: string): Error {
   return runtimeError(
     'CONFLICT',
-    `Not written: ${name} (or its access policy) was changed by someone else after vpcsc read it.`,
+    `Not written: ${name} (or its access policy) was changed by someone else after vpcsc read it${problem ? ` (now ${problem})` : ''}.`,
     'Nothing was overwritten. Run the command again to see and confirm the change against the current state.',
   )
 }

@@ -2,7 +2,9 @@ import {isDeepStrictEqual} from 'node:util'
 
 import type {Clients} from './clients.ts'
 import {ENV, requireSetting, type Settings} from './config.ts'
+import {confirmedWrite, ForeignChange} from './confirmed-write.ts'
 import {refusedError, runtimeError} from './errors.ts'
+import {writeFailure} from './level-write.ts'
 import type {ServicePerimeter} from './gcp/types.ts'
 import {diffConfigs, type FieldChange} from './perimeter-diff.ts'
 import {patchPerimeter, type PerimeterWrite} from './perimeter-write.ts'
@@ -64,7 +66,7 @@ export function checkGate(plan: PromotePlan, force: boolean): void {
   )
 }
 
-export async function applyPromote(plan: PromotePlan, clients: Clients): Promise<PerimeterWrite> {
+export async function applyPromote(plan: PromotePlan, clients: Clients, options: {force?: boolean} = {}): Promise<PerimeterWrite> {
   const spec = plan.perimeter.spec!
   return patchPerimeter(
     clients,
@@ -78,6 +80,7 @@ export async function applyPromote(plan: PromotePlan, clients: Clients): Promise
       : after.useExplicitDryRunSpec ? 'useExplicitDryRunSpec is still true'
       : undefined,
     `promote ${plan.perimeter.name}`,
+    options,
   )
 }
 
@@ -104,7 +107,7 @@ export async function prepareDemote(settings: Settings, clients: Clients): Promi
   return {perimeter, changes: diffConfigs(perimeter.status, undefined)}
 }
 
-export async function applyDemote(plan: DemotePlan, clients: Clients): Promise<PerimeterWrite> {
+export async function applyDemote(plan: DemotePlan, clients: Clients, options: {force?: boolean} = {}): Promise<PerimeterWrite> {
   const status = plan.perimeter.status!
   return patchPerimeter(
     clients,
@@ -117,6 +120,7 @@ export async function applyDemote(plan: DemotePlan, clients: Clients): Promise<P
       : perimeterMode(after) !== 'dry-run' ? 'the perimeter is still enforced'
       : undefined,
     `demote ${plan.perimeter.name}`,
+    options,
   )
 }
 
@@ -141,22 +145,41 @@ export async function preparePromoteAll(settings: Settings, clients: Clients, op
   return {policy, etag: policyResource.etag, perimeters}
 }
 
-export async function applyPromoteAll(plan: PromoteAllPlan, clients: Clients): Promise<{operation: string}> {
-  let operation
+/**
+ * The policy-wide commit, carrying the policy etag, confirmed by reading every perimeter
+ * it promotes (docs/safety.md, rule 7): a lost answer is never reported as "not committed".
+ */
+export async function applyPromoteAll(plan: PromoteAllPlan, clients: Clients, options: {signal?: AbortSignal} = {}): Promise<{operation?: string; answerLost: boolean}> {
+  const promoted = (p: ServicePerimeter | undefined, spec: ServicePerimeter['spec']) => p !== undefined && isDeepStrictEqual(p.status, spec) && !p.spec && !p.useExplicitDryRunSpec
+  const withoutEtag = ({etag: _etag, ...rest}: ServicePerimeter) => rest
   try {
-    operation = await clients.acm.commitPerimeters(plan.policy, plan.etag)
+    const result = await confirmedWrite<ServicePerimeter[]>(
+      {
+        what: `the dry-run perimeters of ${plan.policy}`,
+        action: `commit the dry-run perimeters of ${plan.policy}`,
+        read: async (signal) => {
+          const policy = await clients.acm.getPolicy(plan.policy, signal)
+          return {etag: policy.etag ?? '', state: await clients.acm.listPerimeters(plan.policy, signal)}
+        },
+        send: (basis, signal) => clients.acm.commitPerimeters(plan.policy, basis.etag, signal),
+        classify: (now) => {
+          const find = (name: string) => now.find((p) => p.name === name)
+          if (plan.perimeters.every(({perimeter}) => promoted(find(perimeter.name), perimeter.spec))) return 'target'
+          const untouched = plan.perimeters.every(({perimeter}) => {
+            const p = find(perimeter.name)
+            return p !== undefined && isDeepStrictEqual(withoutEtag(p), withoutEtag(perimeter))
+          })
+          return untouched ? 'before' : 'other'
+        },
+      },
+      {etag: plan.etag, state: plan.perimeters.map((p) => p.perimeter)},
+      {acm: clients.acm, signal: options.signal},
+    )
+    return {operation: result.operation, answerLost: result.answerLost}
   } catch (error) {
-    if ((error as {code?: string}).code === 'CONFLICT') {
-      throw runtimeError('CONFLICT', `Not committed: the access policy ${plan.policy} changed after vpcsc read it.`, 'Nothing was promoted. Run vpcsc promote --all again to review the current state.')
+    if (error instanceof ForeignChange) {
+      throw runtimeError('CONFLICT', `Not committed: the dry-run perimeters of ${plan.policy} were changed by someone else after vpcsc read them.`, 'Nothing was promoted by vpcsc. Run vpcsc promote --all again to review the current state.')
     }
-    throw error
+    throw writeFailure(error, `the commit of ${plan.policy}`, 'Run vpcsc promote --all again.')
   }
-  const done = await clients.acm.waitForOperation(operation, `commit the dry-run perimeters of ${plan.policy}`)
-  for (const {perimeter} of plan.perimeters) {
-    const after = await clients.acm.getPerimeter(perimeter.name)
-    if (!isDeepStrictEqual(after.status, perimeter.spec) || after.spec) {
-      throw runtimeError('READ_BACK_MISMATCH', `The commit finished (operation ${done.name}) but ${perimeter.name} does not enforce its former spec.`, 'Run vpcsc status to see it as it is now.')
-    }
-  }
-  return {operation: done.name}
 }

@@ -4,7 +4,8 @@ import type {Clients} from './clients.ts'
 import {requireSetting, ENV, type Settings} from './config.ts'
 import {computeDrift, type Drift} from './drift.ts'
 import type {VpcscError} from './errors.ts'
-import {findJournal, journalPath, writerAlive} from './journal.ts'
+import {denyTestHold} from './deny-test-state.ts'
+import {journalPath} from './journal.ts'
 import type {AccessLevel, AccessPolicy, Condition, ServicePerimeter} from './gcp/types.ts'
 import {diffConfigs, summariseChanges} from './perimeter-diff.ts'
 import {levelUse, perimeterMode, type PerimeterMode} from './perimeter.ts'
@@ -57,8 +58,19 @@ export interface StatusReport {
   nat: NatDiscovery
   keep: string[]
   drift: Drift
-  /** A deny test's journal for this level: one is running, or one was interrupted. */
-  denyTest?: {running: boolean; pid: number; host: string; startedAt: string; denyCidr: string; journal: string}
+  /** A deny test holding this level (its marker in the policy, or a journal here): running, or interrupted. */
+  denyTest?: {
+    running: boolean
+    /** running-here, running-elsewhere (another host, within its time) or gone. */
+    owner: string
+    who: string
+    startedAt: string
+    denyCidr: string
+    /** The marker level in the access policy; absent while only the local journal knows of the swap. */
+    marker?: string
+    /** This machine's journal, if any. */
+    journal?: string
+  }
   timingsMs: {total: number}
 }
 
@@ -66,13 +78,16 @@ export async function gatherStatus(settings: Settings, clients: Clients): Promis
   const started = Date.now()
   const policyName = requireSetting(settings.policy, 'policy', ENV.policy, 'policy')
   const levelName = requireSetting(settings.level, 'level', ENV.level, 'level')
-  const [policy, level, perimeter, nat, journal] = await Promise.all([
+  // The level is read with the policy's other levels (one call either way): a deny test's
+  // marker is one of them (docs/safety.md, rule 9).
+  const [policy, levels, perimeter, nat] = await Promise.all([
     clients.acm.getPolicy(policyName),
-    clients.acm.getLevel(levelName),
+    clients.acm.listLevels(policyName),
     settings.perimeter ? clients.acm.getPerimeter(settings.perimeter).then((p) => withDryRunViolations(settings, clients, p)) : Promise.resolve(undefined),
     discoverNatEgress(settings),
-    findJournal(settings.stateDir, levelName),
   ])
+  const level = levels.find((l) => l.name === levelName) ?? (await clients.acm.getLevel(levelName))
+  const hold = await denyTestHold(settings.stateDir, levels, levelName)
   const levelReport = describeLevel(level, settings.condition)
   return {
     policy: describePolicy(policy),
@@ -81,13 +96,14 @@ export async function gatherStatus(settings: Settings, clients: Clients): Promis
     nat,
     keep: settings.keep.map((c) => c.text),
     drift: computeDrift(levelReport.managedCidrs, nat.egressIps.map((e) => e.ip), settings.keep),
-    denyTest: journal && {
-      running: writerAlive(journal),
-      pid: journal.pid,
-      host: journal.host,
-      startedAt: journal.startedAt,
-      denyCidr: journal.denyCidr,
-      journal: journalPath(settings.stateDir, levelName),
+    denyTest: hold && {
+      running: hold.state === 'running',
+      owner: hold.owner,
+      who: hold.who,
+      startedAt: hold.startedAt,
+      denyCidr: hold.denyCidr,
+      marker: hold.marker?.name,
+      journal: hold.journal ? journalPath(settings.stateDir, levelName) : undefined,
     },
     timingsMs: {total: Date.now() - started},
   }

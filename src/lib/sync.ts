@@ -1,12 +1,12 @@
-import {isDeepStrictEqual} from 'node:util'
-
 import {assertSafeSubnetworks, ipCondition, withIpSubnetworks} from './access-level.ts'
 import {discoverNatEgress, type NatDiscovery} from './aws/nat.ts'
 import type {Clients} from './clients.ts'
 import {ENV, requireSetting, type Settings} from './config.ts'
 import {refusedError, runtimeError} from './errors.ts'
-import {findJournal, journalInTheWay} from './journal.ts'
-import {describeChange, LevelConflict, readForWrite, writeLevel, type LevelSnapshot, type LevelWrite} from './level-write.ts'
+import {denyTestHold, holdInTheWay} from './deny-test-state.ts'
+import {ForeignChange} from './confirmed-write.ts'
+import type {AccessLevel} from './gcp/types.ts'
+import {describeChange, readForWrite, writeFailure, writeLevel, type LevelSnapshot, type LevelWrite} from './level-write.ts'
 import {checkWritable, desiredSubnetworks, planSync, type SyncPlan} from './plan.ts'
 
 /**
@@ -33,15 +33,16 @@ export async function prepareSync(settings: Settings, clients: Clients, options:
   const started = Date.now()
   const levelName = requireSetting(settings.level, 'level', ENV.level, 'level')
   const policy = requireSetting(settings.policy, 'policy', ENV.policy, 'policy')
-  // DESIGN.md rule 3: while a deny test holds the level, a sync would "fix" the swap and
-  // the test's restore would then refuse to overwrite it.
-  // A plan writes nothing: it may still be shown, with the journal as a warning.
-  const journal = await findJournal(settings.stateDir, levelName)
-  const inTheWay = journal && journalInTheWay(journal, 'not syncing the level while a deny test journal exists')
-  if (inTheWay && !options.planOnly) throw inTheWay
   const natPromise = discoverNatEgress(settings)
   natPromise.catch(() => undefined)
   const snapshot = await readForWrite(clients, policy, levelName)
+  // docs/safety.md rules 3 and 9: while a deny test holds the level (its marker in the
+  // policy, from any host, or a journal here), a sync would "fix" the swap and the test's
+  // restore would then refuse to overwrite it. A plan writes nothing: it may still be
+  // shown, with the test as a warning.
+  const hold = await denyTestHold(settings.stateDir, snapshot.levels, levelName)
+  const inTheWay = hold && holdInTheWay(hold, 'not syncing the level while a deny test holds it')
+  if (inTheWay && !options.planOnly) throw inTheWay
   const nat = await natPromise
 
   if (nat.missingGatewayIds.length > 0) {
@@ -58,26 +59,28 @@ export async function prepareSync(settings: Settings, clients: Clients, options:
   return {snapshot, condition: managed.index, plan, nat, readMs: Date.now() - started, warnings: inTheWay ? [`${inTheWay.message} ${inTheWay.hint ?? ''}`.trim()] : []}
 }
 
-/** Writes the plan, waits for the operation, reads the level back and checks it. */
-export async function applySync(prepared: PreparedSync, clients: Clients): Promise<SyncWrite> {
+/**
+ * Writes the plan, waits for the operation and confirms what the level holds. A lost
+ * answer is confirmed by reading (docs/safety.md, rule 7): written, not written, or
+ * changed by someone else, each said as such.
+ */
+export async function applySync(prepared: PreparedSync, clients: Clients, options: {force?: boolean; signal?: AbortSignal} = {}): Promise<SyncWrite> {
   const {snapshot, condition, plan} = prepared
   const target = withIpSubnetworks(snapshot.level, condition, plan.result)
   assertSafeSubnetworks(target, condition)
   try {
-    const write = await writeLevel(clients, snapshot, target, `update access level ${target.name}`)
+    const write = await writeLevel(clients, snapshot, target, `update access level ${target.name}`, options)
     return {...write, written: plan.result}
   } catch (error) {
-    if (!(error instanceof LevelConflict)) throw error
-    // Our own write may have landed while its answer was lost; the retry then met the new
-    // etag. The level is exactly what we meant: say so rather than cry conflict.
-    if (isDeepStrictEqual(error.now, target)) {
-      throw runtimeError('CONFLICT_ALREADY_APPLIED', `${target.name} already holds exactly the planned list, but the policy changed after the plan was made.`, 'Run vpcsc status to review the policy, then sync again if needed.')
+    if (error instanceof ForeignChange) {
+      const now = error.now as AccessLevel | undefined
+      throw runtimeError(
+        'CONFLICT',
+        `Not written: ${snapshot.level.name} was changed by someone else after vpcsc read it: ${describeChange(snapshot.level, now, condition)}.`,
+        'Nothing was overwritten. Review the change (vpcsc status), then run vpcsc ip sync again to plan against it.',
+        {before: snapshot.level, now},
+      )
     }
-    throw runtimeError(
-      'CONFLICT',
-      `Not written: ${snapshot.level.name} was changed by someone else after vpcsc read it: ${describeChange(snapshot.level, error.now, condition)}.`,
-      'Nothing was overwritten. Review the change (vpcsc status), then run vpcsc ip sync again to plan against it.',
-      {before: snapshot.level, now: error.now},
-    )
+    throw writeFailure(error, snapshot.level.name, 'Nothing changed. Run vpcsc ip sync again.')
   }
 }

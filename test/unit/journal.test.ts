@@ -18,6 +18,8 @@ function level(name: string, cidrs: string[]): AccessLevel {
 
 function journalFor(levelName: string, denyCidr = '192.0.2.1/32'): Journal {
   return newJournal({
+    testId: 'test-id-1',
+    etagBefore: 'etag-before',
     level: levelName,
     policy: POLICY,
     condition: 0,
@@ -48,9 +50,9 @@ describe('createJournal / findJournal', () => {
     assert.deepEqual(await readJournal(file), journal)
   })
 
-  it('newJournal stamps version 1, this pid, this host and an ISO start time', () => {
+  it('newJournal stamps version 2, this pid, this host and an ISO start time', () => {
     const journal = journalFor(LEVEL)
-    assert.equal(journal.version, 1)
+    assert.equal(journal.version, 2)
     assert.equal(journal.pid, process.pid)
     assert.equal(journal.host, hostname())
     assert.equal(new Date(journal.startedAt).toISOString(), journal.startedAt)

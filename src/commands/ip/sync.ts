@@ -40,6 +40,7 @@ ${EXIT_CODES_HELP}`
     plan: Flags.boolean({description: 'Print the plan and write nothing: exit 3 when changes are pending, 0 when in sync.', exclusive: ['yes']}),
     yes: Flags.boolean({char: 'y', description: 'Write without asking.'}),
     'add-only': Flags.boolean({description: 'Never remove a CIDR; only add missing NAT IPs.'}),
+    force: Flags.boolean({description: 'Write even when the access policy has no etag (no compare-and-swap: the level is re-read and compared right before a PATCH).'}),
   }
 
   async run(): Promise<SyncResult> {
@@ -76,7 +77,7 @@ ${EXIT_CODES_HELP}`
       if (!this.jsonEnabled()) process.stdout.write('Nothing was written.\n')
       return finish('declined')
     }
-    const write = await this.step('Writing the access level', () => applySync(prepared, clients))
+    const write = await this.step('Writing the access level', () => applySync(prepared, clients, {force: flags.force}))
     if (!this.jsonEnabled()) process.stdout.write(renderWritten(prepared.snapshot.level.name, plan, write))
     return {...finish('written'), write}
   }

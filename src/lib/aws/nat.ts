@@ -8,7 +8,18 @@ import {runtimeError, usageError} from '../errors.ts'
  * not pay for it.
  */
 
+/**
+ * Every AWS call is bounded (docs/safety.md, rule 8): a stalled endpoint fails the attempt
+ * after the request timeout, and the SDK's retries treat it like a dropped connection.
+ */
+export function awsRequestBounds(requestTimeoutMs: number | undefined): {requestTimeout: number; connectionTimeout: number} {
+  const bound = requestTimeoutMs ?? 30_000
+  return {requestTimeout: bound, connectionTimeout: Math.min(bound, 10_000)}
+}
+
 export interface NatSelection {
+  /** Bound on one AWS HTTP attempt (VPCSC_REQUEST_TIMEOUT). */
+  requestTimeoutMs?: number
   /** Regions to search; empty means the SDK's default region (AWS_REGION, profile). */
   regions: string[]
   allRegions: boolean
@@ -135,7 +146,7 @@ function toInfo(gateway: NatGateway, region: string): NatGatewayInfo {
 export async function discoverNatEgress(selection: NatSelection): Promise<NatDiscovery> {
   const sdk = await import('@aws-sdk/client-ec2')
   const clientFor = (region: string | undefined): EC2Client =>
-    new sdk.EC2Client({region, profile: selection.profile, maxAttempts: 4})
+    new sdk.EC2Client({region, profile: selection.profile, maxAttempts: 4, requestHandler: awsRequestBounds(selection.requestTimeoutMs)})
 
   const regions = selection.allRegions ? await listRegions(clientFor, sdk, selection.regions[0]) : selection.regions
   const targets: (string | undefined)[] = regions.length > 0 ? regions : [undefined]

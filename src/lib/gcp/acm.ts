@@ -1,4 +1,5 @@
 import {runtimeError} from '../errors.ts'
+import {sleep} from '../sleep.ts'
 import type {GoogleRestClient} from './client.ts'
 import {GoogleApiError, operationFailed, type CallContext} from './google-error.ts'
 import type {AccessLevel, AccessPolicy, Operation, ServicePerimeter} from './types.ts'
@@ -11,13 +12,16 @@ import type {AccessLevel, AccessPolicy, Operation, ServicePerimeter} from './typ
 const SERVICE = 'Access Context Manager'
 
 export interface OperationWait {
-  /** Overall bound on polling. */
-  timeoutMs: number
-  firstDelayMs: number
-  maxDelayMs: number
+  /** Aborts the wait (Ctrl-C, SIGTERM). */
+  signal?: AbortSignal
+  /** Wall-clock time (ms since epoch) after which waiting stops; default 2 min from now. */
+  deadline?: number
 }
 
-export const DEFAULT_OPERATION_WAIT: OperationWait = {timeoutMs: 120_000, firstDelayMs: 200, maxDelayMs: 5_000}
+/** The floor between polls (docs/safety.md, rule 8): no loop may spin on an operation. */
+export const MIN_POLL_MS = 250
+const MAX_POLL_MS = 5_000
+const DEFAULT_OPERATION_TIMEOUT_MS = 120_000
 
 export class AccessContextManager {
   private readonly http: GoogleRestClient
@@ -36,16 +40,17 @@ export class AccessContextManager {
     return `${this.endpoint}/v1/${name}`
   }
 
-  getPolicy(name: string): Promise<AccessPolicy> {
-    return this.http.request(this.context(`read access policy ${name}`), {method: 'GET', url: this.url(name)})
+  getPolicy(name: string, signal?: AbortSignal): Promise<AccessPolicy> {
+    return this.http.request(this.context(`read access policy ${name}`), {method: 'GET', url: this.url(name), signal})
   }
 
-  async getLevel(name: string): Promise<AccessLevel> {
+  async getLevel(name: string, signal?: AbortSignal): Promise<AccessLevel> {
     try {
       return await this.http.request<AccessLevel>(this.context(`read access level ${name}`), {
         method: 'GET',
         url: this.url(name),
         params: {accessLevelFormat: 'AS_DEFINED'},
+        signal,
       })
     } catch (error) {
       throw await this.explainMissingLevel(error, name)
@@ -53,7 +58,7 @@ export class AccessContextManager {
   }
 
   /** Every level of the policy, all pages. */
-  async listLevels(policy: string): Promise<AccessLevel[]> {
+  async listLevels(policy: string, signal?: AbortSignal): Promise<AccessLevel[]> {
     const levels: AccessLevel[] = []
     let pageToken: string | undefined
     do {
@@ -61,6 +66,7 @@ export class AccessContextManager {
         method: 'GET',
         url: this.url(`${policy}/accessLevels`),
         params: {accessLevelFormat: 'AS_DEFINED', pageSize: 100, pageToken},
+        signal,
       })
       levels.push(...(page.accessLevels ?? []))
       pageToken = page.nextPageToken || undefined
@@ -68,9 +74,9 @@ export class AccessContextManager {
     return levels
   }
 
-  async getPerimeter(name: string): Promise<ServicePerimeter> {
+  async getPerimeter(name: string, signal?: AbortSignal): Promise<ServicePerimeter> {
     try {
-      return await this.http.request<ServicePerimeter>(this.context(`read service perimeter ${name}`), {method: 'GET', url: this.url(name)})
+      return await this.http.request<ServicePerimeter>(this.context(`read service perimeter ${name}`), {method: 'GET', url: this.url(name), signal})
     } catch (error) {
       throw await this.explainMissing(error, name, 'service perimeter', async (policy) =>
         (await this.listPerimeters(policy)).map((p) => p.name.split('/').pop() ?? p.name),
@@ -78,13 +84,13 @@ export class AccessContextManager {
     }
   }
 
-  async listPerimeters(policy: string): Promise<ServicePerimeter[]> {
+  async listPerimeters(policy: string, signal?: AbortSignal): Promise<ServicePerimeter[]> {
     const perimeters: ServicePerimeter[] = []
     let pageToken: string | undefined
     do {
       const page = await this.http.request<{servicePerimeters?: ServicePerimeter[]; nextPageToken?: string}>(
         this.context(`list the service perimeters of ${policy}`),
-        {method: 'GET', url: this.url(`${policy}/servicePerimeters`), params: {pageSize: 100, pageToken}},
+        {method: 'GET', url: this.url(`${policy}/servicePerimeters`), params: {pageSize: 100, pageToken}, signal},
       )
       perimeters.push(...(page.servicePerimeters ?? []))
       pageToken = page.nextPageToken || undefined
@@ -96,11 +102,12 @@ export class AccessContextManager {
    * The one true compare-and-swap the API offers for levels: replaces every level of the
    * policy, and fails when the policy's etag is no longer `etag`.
    */
-  replaceAllLevels(policy: string, accessLevels: AccessLevel[], etag: string): Promise<Operation> {
+  replaceAllLevels(policy: string, accessLevels: AccessLevel[], etag: string, signal?: AbortSignal): Promise<Operation> {
     return this.http.request(this.context(`replace the access levels of ${policy}`), {
       method: 'POST',
       url: this.url(`${policy}/accessLevels:replaceAll`),
       data: {accessLevels, etag},
+      signal,
     })
   }
 
@@ -117,31 +124,38 @@ export class AccessContextManager {
     })
   }
 
-  patchPerimeter(name: string, body: Record<string, unknown>, updateMask: string): Promise<Operation> {
-    return this.http.request(this.context(`update service perimeter ${name}`), {method: 'PATCH', url: this.url(name), params: {updateMask}, data: body})
+  patchPerimeter(name: string, body: Record<string, unknown>, updateMask: string, signal?: AbortSignal): Promise<Operation> {
+    return this.http.request(this.context(`update service perimeter ${name}`), {method: 'PATCH', url: this.url(name), params: {updateMask}, data: body, signal})
   }
 
   /** Enforces the dry-run spec of EVERY perimeter of the policy at once; fails on a stale etag. */
-  commitPerimeters(policy: string, etag: string): Promise<Operation> {
-    return this.http.request(this.context(`commit the dry-run perimeters of ${policy}`), {method: 'POST', url: this.url(`${policy}/servicePerimeters:commit`), data: {etag}})
+  commitPerimeters(policy: string, etag: string, signal?: AbortSignal): Promise<Operation> {
+    return this.http.request(this.context(`commit the dry-run perimeters of ${policy}`), {method: 'POST', url: this.url(`${policy}/servicePerimeters:commit`), data: {etag}, signal})
   }
 
-  /** Polls a long-running operation until done; a done operation's error is a failure. */
-  async waitForOperation(operation: Operation, action: string, wait: OperationWait = DEFAULT_OPERATION_WAIT): Promise<Operation> {
-    const deadline = Date.now() + wait.timeoutMs
-    let delay = wait.firstDelayMs
+  /**
+   * Polls a long-running operation until done; a done operation's error is a failure.
+   * Polls are paced (never closer than MIN_POLL_MS), bounded by the deadline, and end at
+   * once when the signal aborts.
+   */
+  async waitForOperation(operation: Operation, action: string, wait: OperationWait = {}): Promise<Operation> {
+    const deadline = wait.deadline ?? Date.now() + DEFAULT_OPERATION_TIMEOUT_MS
+    let delay = MIN_POLL_MS
     let current = operation
+    const started = Date.now()
     while (!current.done) {
+      if (wait.signal?.aborted) throw new GoogleApiError(`Could not ${action}: interrupted while operation ${operation.name} was still running.`, {code: 'INTERRUPTED'})
       if (Date.now() + delay > deadline) {
         throw runtimeError(
           'OPERATION_TIMEOUT',
-          `Could not ${action}: operation ${operation.name} was not done after ${Math.round(wait.timeoutMs / 1000)} s.`,
+          `Could not ${action}: operation ${operation.name} was not done after ${Math.round((Date.now() - started) / 1000)} s.`,
           `It may still finish: check it with \`gcloud access-context-manager operations describe ${operation.name.split('/').pop()}\`, then run vpcsc status.`,
         )
       }
-      await new Promise((resolve) => setTimeout(resolve, delay))
-      delay = Math.min(delay * 2, wait.maxDelayMs)
-      current = await this.http.request<Operation>(this.context(`read operation ${operation.name}`), {method: 'GET', url: this.url(operation.name)})
+      await sleep(delay, wait.signal)
+      if (wait.signal?.aborted) continue
+      delay = Math.min(delay * 2, MAX_POLL_MS)
+      current = await this.http.request<Operation>(this.context(`read operation ${operation.name}`), {method: 'GET', url: this.url(operation.name), signal: wait.signal})
     }
     if (current.error) throw operationFailed(this.context(action), current.name, current.error)
     return current

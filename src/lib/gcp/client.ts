@@ -27,6 +27,8 @@ type AuthRequestOptions = Parameters<AuthClient['request']>[0]
 const CLOUD_PLATFORM = 'https://www.googleapis.com/auth/cloud-platform'
 
 export interface GoogleClientOptions {
+  /** Bound on one HTTP attempt, token exchanges included (DESIGN rule 8; docs/safety.md). */
+  requestTimeoutMs?: number
   impersonateServiceAccount?: string
   /** iamcredentials endpoint, for impersonation through a proxy or PSC endpoint. */
   iamCredentialsEndpoint?: string
@@ -37,12 +39,20 @@ export interface RequestOptions {
   url: string
   params?: Record<string, string | number | undefined>
   data?: unknown
+  /** Aborts the call (Ctrl-C, SIGTERM): an aborted call is never retried. */
+  signal?: AbortSignal
 }
 
-/** Retries: 429 and 5xx, and dropped connections, with exponential backoff. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
+
+/**
+ * Retries of reads: 429 and 5xx, dropped connections and timed-out attempts, with
+ * exponential backoff. Writes are never retried here: a write whose answer was lost may
+ * have landed, and only reading the resource tells (confirmed-write.ts, docs/safety.md).
+ */
 const RETRY = {
   retry: 4,
-  noResponseRetries: 3,
+  noResponseRetries: 2,
   retryDelay: 250,
   retryDelayMultiplier: 2,
   maxRetryDelay: 4000,
@@ -50,17 +60,16 @@ const RETRY = {
     [429, 429],
     [500, 599],
   ],
-  // POST writes (replaceAll, commit) carry the policy etag: a retry of one that landed
-  // before its answer was lost fails as a conflict, never a silent double write. A PATCH
-  // may carry no etag, and its retry could overwrite a change made in between: not retried.
-  httpMethodsToRetry: ['GET', 'POST'],
+  httpMethodsToRetry: ['GET'],
 }
 
 export class GoogleRestClient {
   private readonly client: Promise<AuthClient>
+  readonly timeoutMs: number
 
   constructor(options: GoogleClientOptions = {}) {
-    this.client = createAuthClient(options)
+    this.timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
+    this.client = createAuthClient({...options, requestTimeoutMs: this.timeoutMs})
     // The promise may be awaited only later; keep an early failure from being reported
     // as unhandled before then.
     this.client.catch(() => undefined)
@@ -93,7 +102,7 @@ export class GoogleRestClient {
       return {kind: 'token', body: (error as Error).message}
     }
     try {
-      const answer = await client.request<string>({url, method: 'GET', responseType: 'text', validateStatus: () => true, retry: false, signal} as AuthRequestOptions)
+      const answer = await client.request<string>({url, method: 'GET', responseType: 'text', validateStatus: () => true, retry: false, timeout: this.timeoutMs, signal} as AuthRequestOptions)
       return {kind: 'http', status: answer.status, body: typeof answer.data === 'string' ? answer.data : JSON.stringify(answer.data)}
     } catch (error) {
       const e = error as HttpError
@@ -118,6 +127,8 @@ export class GoogleRestClient {
         data: options.data,
         headers: {'x-goog-api-client': 'vpcsc'},
         responseType: 'json',
+        timeout: this.timeoutMs,
+        signal: options.signal,
         retryConfig: {
           ...RETRY,
           onRetryAttempt: (error: HttpError) => {
@@ -129,7 +140,7 @@ export class GoogleRestClient {
       debug('vpcsc:http', `${options.method} ${options.url} ${answer.status} ${Date.now() - started}ms`)
       return answer.data
     } catch (error) {
-      throw mapError(context, error, attempts)
+      throw mapError(context, error, attempts, this.timeoutMs)
     }
   }
 }
@@ -141,7 +152,7 @@ export type RawAnswer =
   | {kind: 'token'; status?: number; body: string}
   | {kind: 'network'; body: string}
 
-function mapError(context: CallContext, error: unknown, attempts: number): Error {
+function mapError(context: CallContext, error: unknown, attempts: number, timeoutMs: number): Error {
   const e = error as HttpError
   debug('vpcsc:http', `failed: ${e.message} ${JSON.stringify(e.response?.data ?? null)}`)
   // An error from getting a token (STS, OAuth, iamcredentials) is an auth problem, whatever
@@ -165,7 +176,7 @@ function mapError(context: CallContext, error: unknown, attempts: number): Error
   if (!e.response && /default credentials|Could not load|credential/i.test(e.message ?? '')) {
     return runtimeError('NO_CREDENTIALS', `No usable Google credentials: ${e.message}`, credentialsHint(), undefined, error)
   }
-  return toGoogleApiError(context, {status: e.response?.status, data: e.response?.data, networkCode: e.code, networkMessage: e.message, attempts}, error)
+  return toGoogleApiError(context, {status: e.response?.status, data: e.response?.data, networkCode: e.code, networkMessage: e.message, attempts, timeoutMs}, error)
 }
 
 function credentialsHint(): string {
@@ -179,7 +190,12 @@ async function createAuthClient(options: GoogleClientOptions): Promise<AuthClien
     // A projectId given up front stops google-auth-library from looking one up while it
     // loads ADC: that lookup spawns gcloud, probes the metadata server, or (for Workload
     // Identity Federation) calls Cloud Resource Manager. None of vpcsc's calls needs it.
-    source = await new GoogleAuth({scopes: [CLOUD_PLATFORM], projectId: 'vpcsc-needs-no-project-id'}).getClient()
+    // The transporter's timeout bounds the token exchanges too (STS, OAuth, metadata).
+    source = await new GoogleAuth({
+      scopes: [CLOUD_PLATFORM],
+      projectId: 'vpcsc-needs-no-project-id',
+      clientOptions: {transporterOptions: {timeout: options.requestTimeoutMs}},
+    }).getClient()
   } catch (error) {
     throw runtimeError('NO_CREDENTIALS', `No usable Google credentials: ${(error as Error).message.split('\n')[0]}`, credentialsHint(), undefined, error)
   }
@@ -189,6 +205,7 @@ async function createAuthClient(options: GoogleClientOptions): Promise<AuthClien
     targetPrincipal: options.impersonateServiceAccount,
     targetScopes: [CLOUD_PLATFORM],
     lifetime: 3600,
+    transporterOptions: {timeout: options.requestTimeoutMs},
     ...(options.iamCredentialsEndpoint ? {endpoint: options.iamCredentialsEndpoint} : {}),
   })
 }

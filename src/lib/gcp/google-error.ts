@@ -56,10 +56,22 @@ export class GoogleApiError extends VpcscError {
 /** Maps an HTTP answer (or its absence) to a GoogleApiError. */
 export function toGoogleApiError(
   context: CallContext,
-  answer: {status?: number; data?: unknown; networkCode?: string; networkMessage?: string; attempts?: number},
+  answer: {status?: number; data?: unknown; networkCode?: string; networkMessage?: string; attempts?: number; timeoutMs?: number},
   cause?: unknown,
 ): GoogleApiError {
   const {status} = answer
+  if (status === undefined && (answer.networkCode === 'TimeoutError' || /aborted due to timeout/i.test(answer.networkMessage ?? ''))) {
+    const host = hostOf(context.endpoint)
+    const tries = (answer.attempts ?? 0) + 1
+    return new GoogleApiError(`Could not ${context.action}: no answer from ${host} within ${formatSeconds(answer.timeoutMs)}${tries > 1 ? ` (${tries} attempts)` : ''}.`, {
+      code: 'TIMEOUT',
+      hint: `Check the network, proxy or endpoint variable for ${host}; VPCSC_REQUEST_TIMEOUT (or --request-timeout) sets the bound on one attempt.`,
+      cause,
+    })
+  }
+  if (status === undefined && (answer.networkCode === 'ABORT_ERR' || answer.networkCode === 'AbortError' || /operation was aborted/i.test(answer.networkMessage ?? ''))) {
+    return new GoogleApiError(`Could not ${context.action}: interrupted.`, {code: 'INTERRUPTED', cause})
+  }
   if (status === undefined) {
     return new GoogleApiError(`Could not ${context.action}: no answer from ${context.service} at ${context.endpoint} (${answer.networkCode ?? answer.networkMessage ?? 'network error'}).`, {
       code: 'NETWORK',
@@ -99,6 +111,18 @@ export function toGoogleApiError(
   if (status >= 500) return make('SERVER_ERROR', `${context.service} kept failing after retries; try again in a few minutes.`)
   if (status === 400) return make('INVALID_ARGUMENT', 'The API refused the request as shown; fix what it names and run again.', ExitCode.runtime)
   return make('GOOGLE_API', 'Run again with DEBUG=vpcsc* for details.')
+}
+
+function hostOf(endpoint: string): string {
+  try {
+    return new URL(endpoint).host
+  } catch {
+    return endpoint
+  }
+}
+
+function formatSeconds(ms: number | undefined): string {
+  return ms === undefined ? 'the request timeout' : `${Math.round(ms / 100) / 10}s`
 }
 
 /** A finished operation that carries an error. */

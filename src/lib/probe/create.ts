@@ -27,5 +27,6 @@ export function createProbe(settings: Settings, clients: Clients): Probe {
     profile: settings.profile,
     script: probe.command ? commandProbeScript(probe.command) : vertexProbeScript({credentialFile: probe.credentialFile, url: url()}),
     timeoutMs: probe.timeoutMs,
+    requestTimeoutMs: settings.requestTimeoutMs,
   })
 }

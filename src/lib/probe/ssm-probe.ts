@@ -1,6 +1,6 @@
 import type {SSMClient} from '@aws-sdk/client-ssm'
 
-import {awsError} from '../aws/nat.ts'
+import {awsError, awsRequestBounds} from '../aws/nat.ts'
 import {sleep} from '../sleep.ts'
 import type {ProbeOutcome} from './classify.ts'
 import type {Probe} from './probe.ts'
@@ -19,6 +19,8 @@ export interface SsmProbeOptions {
   script: string
   /** Bound on one probe, delivery included (a command nobody picks up stays Pending). */
   timeoutMs: number
+  /** Bound on one SSM HTTP attempt. */
+  requestTimeoutMs?: number
 }
 
 const WAITING = new Set(['Pending', 'InProgress', 'Delayed', 'Cancelling'])
@@ -36,7 +38,7 @@ export class SsmProbe implements Probe {
   private sdk() {
     this.client ??= import('@aws-sdk/client-ssm').then((sdk) => ({
       sdk,
-      client: new sdk.SSMClient({region: this.options.region, profile: this.options.profile, maxAttempts: 4}),
+      client: new sdk.SSMClient({region: this.options.region, profile: this.options.profile, maxAttempts: 4, requestHandler: awsRequestBounds(this.options.requestTimeoutMs)}),
     }))
     return this.client
   }

@@ -20,10 +20,17 @@ export function renderProgress(event: ProgressEvent): string {
 }
 
 export function renderRestore(result: RestoreResult): string {
-  if (result.outcome === 'discarded') return `${mark.ok()} The journal of ${shortName(result.level)} is discarded; nothing was written.\n`
-  return result.outcome === 'already'
-    ? `${mark.ok()} ${shortName(result.level)} already held its original IP list; the journal is removed.\n`
-    : `${mark.ok()} ${shortName(result.level)} restored (${result.operation}, ${seconds(result.ms)}); the journal is removed.\n`
+  const level = shortName(result.level)
+  switch (result.outcome) {
+    case 'discarded':
+      return `${mark.ok()} The deny-test marker and journal of ${level} are discarded; the level was not written.\n`
+    case 'already':
+      return `${mark.ok()} ${level} holds its original IP list (the swap never landed, or was undone); the journal is removed.\n`
+    case 'nothing':
+      return `${mark.ok()} ${level}: no deny test holds it; nothing to do.\n`
+    case 'restored':
+      return `${mark.ok()} ${level} restored and its marker removed (${result.operation ?? 'confirmed by reading'}, ${seconds(result.ms)})${result.answerLost ? "; the API's answer was lost, a read confirmed it" : ''}.\n`
+  }
 }
 
 export function renderDenyTest(result: DenyTestResult): string {

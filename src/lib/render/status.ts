@@ -65,8 +65,10 @@ export function renderStatus(report: StatusReport): string {
     lines.push(heading('Deny test'))
     lines.push(
       t.running
-        ? `  ${mark.warn()} A deny test is running on this level (pid ${t.pid} on ${t.host}, since ${t.startedAt}): the level holds ${t.denyCidr} until it restores.`
-        : `  ${mark.bad()} A deny test was interrupted (pid ${t.pid} on ${t.host}, ${t.startedAt}) and left the level swapped to ${t.denyCidr}. ${chalk.bold('→ vpcsc restore')}`,
+        ? `  ${mark.warn()} A deny test is running on this level (${t.who}${t.owner === 'running-elsewhere' ? ', on another host' : ''}): the level holds ${t.denyCidr} until it restores.`
+        : t.marker
+          ? `  ${mark.bad()} A deny test was interrupted (${t.who}) and left the level swapped to ${t.denyCidr}. ${chalk.bold('→ vpcsc restore')}`
+          : `  ${mark.bad()} A deny test was interrupted (${t.who}) after sending a swap to ${t.denyCidr} that never showed up; its journal remains. ${chalk.bold('→ vpcsc restore')}`,
     )
   }
   lines.push(heading('Drift'))

@@ -31,7 +31,9 @@ export function renderPlan(level: string, condition: number, plan: SyncPlan, nat
 export function renderWritten(level: string, plan: SyncPlan, write: SyncWrite): string {
   return (
     `${mark.ok()} ${shortName(level)} now holds ${plural(write.written.length, 'CIDR')}: ${plan.add.length} added, ${plan.remove.length} removed ` +
-    `${dim(`(${write.method}, ${write.operation}, write ${seconds(write.writeMs)}, operation ${seconds(write.operationMs)})`)}.\n` +
+    `${dim(`(${write.method}${write.operation ? `, ${write.operation}` : ''}, ${seconds(write.writeMs)})`)}.\n` +
+    (write.answerLost ? `${dim("The API's answer was lost; vpcsc read the level back and it holds exactly this list.")}\n` : '') +
+    (write.retriedWithFreshEtag ? `${dim('Another change elsewhere in the access policy came first; vpcsc wrote again against it.')}\n` : '') +
     `${dim('Access level changes can take up to 30 minutes to take effect everywhere.')}\n`
   )
 }
