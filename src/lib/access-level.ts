@@ -52,7 +52,7 @@ export function withIpSubnetworks(level: AccessLevel, index: number, ipSubnetwor
 }
 
 /**
- * The last line of defence before any write (DESIGN.md rule 1): an empty ipSubnetworks
+ * The last line of defence before any write (docs/safety.md, rule 1): an empty ipSubnetworks
  * admits every address, so no code path may send one.
  */
 export function assertSafeSubnetworks(level: AccessLevel, index: number): void {

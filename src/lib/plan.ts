@@ -47,7 +47,7 @@ export function planSync(current: string[], desired: string[], options: {addOnly
   return {current, desired, add, remove, unchanged, result: [...unchanged, ...add], changed: add.length > 0 || remove.length > 0}
 }
 
-/** Checks that the planned list can be written: never empty (DESIGN.md rule 1), within the API limit. */
+/** Checks that the planned list can be written: never empty (docs/safety.md, rule 1), within the API limit. */
 export function checkWritable(plan: SyncPlan, levelName: string): void {
   if (plan.desired.length === 0 || plan.result.length === 0) {
     throw refusedError(

@@ -18,7 +18,7 @@ import {readViolations, type ViolationGroup} from './violations.ts'
  * `perimeters dry-run enforce` checks neither and sends no etag.
  */
 
-/** The move is one PATCH of exactly these fields (API-FACTS.md). */
+/** The move is one PATCH of exactly these fields (docs/api-facts.md). */
 export const MOVE_MASK = ['spec', 'status', 'useExplicitDryRunSpec']
 
 export interface Gate {

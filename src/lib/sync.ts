@@ -11,7 +11,7 @@ import {checkWritable, desiredSubnetworks, planSync, type SyncPlan} from './plan
 
 /**
  * `vpcsc ip sync`: plan the access level's IP list from the NAT gateways, then write it
- * conflict-safely (level-write.ts). Only the managed condition changes (DESIGN.md rule 6)
+ * conflict-safely (level-write.ts). Only the managed condition changes (docs/safety.md, rule 6)
  * and an empty list is never sent (rule 1).
  */
 

@@ -3,7 +3,7 @@ import {describe, it} from 'node:test'
 
 import {classifyHttp, classifyText, VERTEX_SERVICE, type ProbeOutcome} from '../../src/lib/probe/classify.ts'
 
-/** The VPC-SC denial body of reference/API-FACTS.md, with the service and uid filled in. */
+/** The VPC-SC denial body of docs/api-facts.md, with the service and uid filled in. */
 function vpcscBody(service: string, uid: string): string {
   return JSON.stringify({
     error: {
@@ -57,7 +57,7 @@ describe('classifyHttp: answers of the Vertex AI call', () => {
     assert.equal(classifyHttp(204, '').verdict, 'ALLOWED')
   })
 
-  it('the VPC-SC 403 of API-FACTS.md for aiplatform.googleapis.com is DENIED_VPCSC, uid from ErrorInfo.metadata.uid', () => {
+  it('the VPC-SC 403 of docs/api-facts.md for aiplatform.googleapis.com is DENIED_VPCSC, uid from ErrorInfo.metadata.uid', () => {
     const body = vpcscBody('aiplatform.googleapis.com', 'Uid_From-ErrorInfo')
     // Make the three places that carry a uid disagree, to see which one is read.
     const parsed = JSON.parse(body) as {error: {message: string; details: {violations?: {description: string}[]}[]}}

@@ -12,9 +12,9 @@ import {runtimeError, usageError} from '../errors.ts'
  * Every AWS call is bounded (docs/safety.md, rule 8): a stalled endpoint fails the attempt
  * after the request timeout, and the SDK's retries treat it like a dropped connection.
  */
-export function awsRequestBounds(requestTimeoutMs: number | undefined): {requestTimeout: number; connectionTimeout: number} {
+export function awsRequestBounds(requestTimeoutMs: number | undefined): {requestTimeout: number; connectionTimeout: number; throwOnRequestTimeout: true} {
   const bound = requestTimeoutMs ?? 30_000
-  return {requestTimeout: bound, connectionTimeout: Math.min(bound, 10_000)}
+  return {requestTimeout: bound, connectionTimeout: Math.min(bound, 10_000), throwOnRequestTimeout: true}
 }
 
 export interface NatSelection {

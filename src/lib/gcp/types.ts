@@ -1,6 +1,6 @@
 /**
  * The Access Context Manager v1 resources vpcsc reads and writes, typed from the
- * discovery document (reference/accesscontextmanager-v1.json). Fields vpcsc never looks
+ * discovery document (test/local-cloud/google/accesscontextmanager-v1.json; docs/api-facts.md). Fields vpcsc never looks
  * into are kept as `unknown` so they travel back to the API untouched.
  */
 

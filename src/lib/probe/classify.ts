@@ -1,6 +1,6 @@
 /**
  * What a probe's answer means. Pure: unit-tested on the real shapes Google, gcloud and
- * google-genai produce (reference/API-FACTS.md, "A VPC Service Controls denial").
+ * google-genai produce (docs/api-facts.md, "A VPC Service Controls denial").
  *
  * Only a VPC-SC denial OF aiplatform.googleapis.com proves the perimeter works. A denial of
  * the token exchange (sts, iamcredentials) is VPC-SC too, but of another service; an IAM

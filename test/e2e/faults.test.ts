@@ -1,0 +1,334 @@
+// The fault matrix (docs/fault-matrix.md): every write command through the faults the
+// local cloud injects, asserting the exit code, the message, the policy afterwards, and
+// that no landed write was repeated with a different value. The table in the doc is
+// checked against MATRIX at the end, so the promise users read is the one tested.
+import assert from 'node:assert/strict'
+import {once} from 'node:events'
+import {readFileSync} from 'node:fs'
+import {createServer, type Server, type Socket} from 'node:net'
+import {join} from 'node:path'
+import {after, before, describe, it} from 'node:test'
+
+import {POLICY} from '../local-cloud/google/seed.ts'
+import type {World} from '../local-cloud/world.ts'
+import {LEVEL, PERIMETER, show, spawnCli, storedLevel, useWorld, vpcsc, writes, type LoggedWrite} from './helpers.ts'
+
+interface Row {
+  fault: string
+  command: string
+  outcome: string
+}
+
+/** Filled by the cases below as they are declared; the doc must list exactly these rows. */
+const MATRIX: Row[] = []
+function row(fault: string, command: string, outcome: string): string {
+  MATRIX.push({fault, command, outcome})
+  return `${command}: ${fault} -> ${outcome}`
+}
+
+const FAST = ['--probe-interval', '1s', '--probe-timeout', '20s', '--yes']
+
+/** Levels and perimeters as the emulator stores them, without the policy etag. */
+async function policyContent(world: World): Promise<string> {
+  const state = await world.admin.state()
+  return JSON.stringify({levels: state.levels, perimeters: state.perimeters})
+}
+
+function replaceAlls(all: LoggedWrite[]): LoggedWrite[] {
+  return all.filter((w) => w.path.endsWith(':replaceAll'))
+}
+
+/** No two writes of the same kind carried different bodies with the same etag: nothing landed twice with another value. */
+function assertNoConflictingResend(all: LoggedWrite[]): void {
+  const byEtag = new Map<string, string>()
+  for (const w of all) {
+    const etag = (w.body as {etag?: string}).etag
+    if (!etag) continue
+    const key = `${w.path} ${etag}`
+    const body = JSON.stringify(w.body)
+    if (byEtag.has(key)) assert.equal(byEtag.get(key), body, `two different bodies were sent to ${w.path} with etag ${etag}`)
+    byEtag.set(key, body)
+  }
+}
+
+function otherStateDir(world: World, name: string): Record<string, string> {
+  return {XDG_STATE_HOME: join(world.dir, `state-${name}`)}
+}
+
+async function waitForMarker(world: World, present: boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const state = await world.admin.state()
+    if (state.levels.some((l) => l.name.includes('/accessLevels/vpcsc_deny_test_')) === present) return
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`the deny-test marker did not ${present ? 'appear' : 'go'} within ${timeoutMs} ms`)
+}
+
+describe('faults: every write confirmed, every wait bounded', () => {
+  const ctx = useWorld()
+
+  describe('ip sync', () => {
+    it(row('replaceAll lands, its answer is dropped', 'ip sync', 'exit 0, "answer was lost", written once'), async () => {
+      await ctx.world.aws.replaceNatGateway()
+      await ctx.world.admin.fault({match: {method: 'POST', path: ':replaceAll'}, drop: true, phase: 'after'})
+      const result = await vpcsc(ctx.world, ['ip', 'sync', '--yes'])
+      assert.equal(result.code, 0, show(result))
+      assert.match(result.stdout, /answer was lost/)
+      assert.deepEqual((await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks, ['203.0.113.77/32'])
+      assertNoConflictingResend(await writes(ctx.world))
+    })
+
+    it(row('replaceAll lands, then a 503 replaces its answer', 'ip sync', 'exit 0, written once'), async () => {
+      await ctx.world.aws.replaceNatGateway()
+      await ctx.world.admin.fault({match: {method: 'POST', path: ':replaceAll'}, status: 503, phase: 'after'})
+      const result = await vpcsc(ctx.world, ['ip', 'sync', '--yes'])
+      assert.equal(result.code, 0, show(result))
+      assert.equal((await vpcsc(ctx.world, ['status', '--check'])).code, 0)
+      assertNoConflictingResend(await writes(ctx.world))
+    })
+
+    it(row('another level of the policy changes between read and write', 'ip sync', 'exit 0, written against the fresh etag, the other change kept'), async () => {
+      await ctx.world.aws.replaceNatGateway()
+      const other = `${POLICY}/accessLevels/vpcsc_office`
+      await ctx.world.admin.foreignEdit({trigger: 'before-next-write', name: other, set: {title: 'office (edited elsewhere)'}})
+      const result = await vpcsc(ctx.world, ['ip', 'sync', '--yes'])
+      assert.equal(result.code, 0, show(result))
+      assert.match(result.stdout, /wrote again/)
+      assert.equal((await storedLevel(ctx.world, other)).title, 'office (edited elsewhere)')
+      assert.deepEqual((await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks, ['203.0.113.77/32'])
+    })
+
+    it(row('the level itself changes between read and write', 'ip sync', 'exit 1 CONFLICT, both values shown, nothing overwritten'), async () => {
+      await ctx.world.aws.replaceNatGateway()
+      const level = await storedLevel(ctx.world)
+      const foreign = structuredClone(level)
+      foreign.basic!.conditions[0]!.ipSubnetworks = ['203.0.113.10/32', '198.51.100.7/32']
+      await ctx.world.admin.foreignEdit({trigger: 'before-next-write', name: LEVEL, set: {basic: foreign.basic}})
+      const result = await vpcsc(ctx.world, ['ip', 'sync', '--yes', '--json'])
+      assert.equal(result.code, 1, show(result))
+      const error = JSON.parse(result.stdout).error
+      assert.equal(error.code, 'CONFLICT')
+      assert.match(error.message, /198\.51\.100\.7\/32/)
+      assert.deepEqual((await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks, ['203.0.113.10/32', '198.51.100.7/32'])
+    })
+
+    it(row('the policy has no etag', 'ip sync', 'exit 5 NO_ETAG; --force writes through a compared PATCH'), async () => {
+      await ctx.world.aws.replaceNatGateway()
+      const policy = (await ctx.world.admin.state()).policies.find((p) => p.name === POLICY)!
+      await ctx.world.admin.putResource(POLICY, {...policy, etag: ''})
+      const refused = await vpcsc(ctx.world, ['ip', 'sync', '--yes'])
+      assert.equal(refused.code, 5, show(refused))
+      assert.match(refused.stderr, /without an etag/)
+      assert.match(refused.stderr, /--force/)
+      assert.equal((await writes(ctx.world)).length, 0)
+      const forced = await vpcsc(ctx.world, ['ip', 'sync', '--yes', '--force'])
+      assert.equal(forced.code, 0, show(forced))
+      assert.deepEqual((await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks, ['203.0.113.77/32'])
+    })
+  })
+
+  describe('promote and demote', () => {
+    it(row('the PATCH lands, its answer is dropped', 'demote', 'exit 0, confirmed by reading'), async () => {
+      await ctx.world.admin.fault({match: {method: 'PATCH', path: 'servicePerimeters'}, drop: true, phase: 'after'})
+      const result = await vpcsc(ctx.world, ['demote', '--yes'])
+      assert.equal(result.code, 0, show(result))
+      assert.match(result.stdout, /answer was lost/)
+      const perimeter = (await ctx.world.admin.state()).perimeters.find((p) => p.name === PERIMETER)!
+      assert.equal(perimeter.status, undefined)
+      assert.equal(perimeter.useExplicitDryRunSpec, true)
+    })
+
+    it(row('a 503 before the PATCH is handled', 'promote', 'exit 0, sent again with the same etag'), async () => {
+      assert.equal((await vpcsc(ctx.world, ['demote', '--yes'])).code, 0)
+      await ctx.world.admin.clearRequests()
+      await ctx.world.admin.fault({match: {method: 'PATCH', path: 'servicePerimeters'}, status: 503})
+      const result = await vpcsc(ctx.world, ['promote', '--yes', '--force'])
+      assert.equal(result.code, 0, show(result))
+      const patches = (await writes(ctx.world)).filter((w) => w.method === 'PATCH')
+      assert.equal(patches.length, 2)
+      assertNoConflictingResend(patches)
+    })
+
+    it(row('commit lands, its answer is dropped', 'promote --all', 'exit 0 "promoted", not "not committed"'), async () => {
+      assert.equal((await vpcsc(ctx.world, ['demote', '--yes'])).code, 0)
+      await ctx.world.admin.fault({match: {method: 'POST', path: ':commit'}, drop: true, phase: 'after'})
+      const result = await vpcsc(ctx.world, ['promote', '--all', '--yes', '--force'])
+      assert.equal(result.code, 0, show(result))
+      assert.match(result.stdout, /Promoted 1 perimeter/)
+      assert.doesNotMatch(result.stdout + result.stderr, /Not committed/)
+    })
+  })
+
+  describe('every wait is bounded', () => {
+    let blackhole: Server
+    let url: string
+    const sockets: Socket[] = []
+    before(async () => {
+      blackhole = createServer((socket) => void sockets.push(socket)) // accepts, never answers
+      blackhole.listen(0, '127.0.0.1')
+      await once(blackhole, 'listening')
+      url = `http://127.0.0.1:${(blackhole.address() as {port: number}).port}`
+    })
+    after(() => {
+      for (const s of sockets) s.destroy()
+      blackhole.close()
+    })
+
+    it(row('Access Context Manager accepts connections and never answers', 'status', 'exit 1 "no answer from HOST within 1s", bounded'), async () => {
+      const result = await vpcsc(ctx.world, ['status', '--request-timeout', '1s'], {env: {VPCSC_ACM_ENDPOINT: url}, timeoutMs: 30_000})
+      assert.equal(result.code, 1, show(result))
+      assert.match(result.stderr, new RegExp(`no answer from 127\\.0\\.0\\.1:\\d+ within 1s`))
+    })
+
+    it(row('Access Context Manager never answers a write', 'ip sync', 'exit 1 WRITE_UNKNOWN or TIMEOUT, bounded'), async () => {
+      await ctx.world.aws.replaceNatGateway()
+      await ctx.world.admin.fault({match: {method: 'POST', path: ':replaceAll'}, delayMs: 60_000, count: 10})
+      const result = await vpcsc(ctx.world, ['ip', 'sync', '--yes', '--request-timeout', '1s', '--json'], {timeoutMs: 45_000})
+      assert.equal(result.code, 1, show(result))
+      assert.match(JSON.parse(result.stdout).error.code, /WRITE_UNKNOWN|NOT_WRITTEN/)
+    })
+
+    it(row('the EC2 endpoint accepts connections and never answers', 'status', 'exit 1, bounded'), async () => {
+      const result = await vpcsc(ctx.world, ['status', '--request-timeout', '1s'], {env: {AWS_ENDPOINT_URL_EC2: url, AWS_MAX_ATTEMPTS: '1'}, timeoutMs: 30_000})
+      assert.equal(result.code, 1, show(result))
+    })
+
+    it(row('an operation never finishes, then SIGTERM', 'ip sync', 'ends promptly, exit 143 or 1'), async () => {
+      await ctx.world.aws.replaceNatGateway()
+      await ctx.world.admin.config({operationPolls: 1_000_000})
+      const cli = spawnCli(ctx.world, ['ip', 'sync', '--yes'])
+      await new Promise((r) => setTimeout(r, 2500))
+      const polls = (await ctx.world.admin.requests()).filter((r) => /\/operations\//.test(r.path)).length
+      assert.ok(polls <= 10, `${polls} operation polls in 2.5 s: the floor between polls is missing`)
+      const killedAt = Date.now()
+      cli.child.kill('SIGTERM')
+      const result = await cli.result
+      assert.ok(Date.now() - killedAt < 5_000, 'SIGTERM ends the wait promptly')
+      assert.notEqual(result.code, 0)
+    })
+  })
+
+  describe('the deny test, from any host', () => {
+    it(row('deny-test is SIGKILLed after the swap; restore from another state dir', 'restore', 'exit 0, the policy byte for byte as before'), async () => {
+      const before = await policyContent(ctx.world)
+      const cli = spawnCli(ctx.world, ['deny-test', ...FAST, '--timeout', '2m'])
+      await waitForMarker(ctx.world, true)
+      cli.child.kill('SIGKILL')
+      await cli.result
+      const elsewhere = otherStateDir(ctx.world, 'b')
+      const status = await vpcsc(ctx.world, ['status', '--check'], {env: elsewhere})
+      assert.equal(status.code, 6, show(status))
+      assert.match(status.stdout, /interrupted/)
+      const sync = await vpcsc(ctx.world, ['ip', 'sync', '--yes'], {env: elsewhere})
+      assert.equal(sync.code, 6, show(sync))
+      const again = await vpcsc(ctx.world, ['deny-test', ...FAST], {env: elsewhere})
+      assert.equal(again.code, 6, show(again))
+      const restore = await vpcsc(ctx.world, ['restore', '--yes'], {env: elsewhere})
+      assert.equal(restore.code, 0, show(restore))
+      assert.equal(await policyContent(ctx.world), before)
+    })
+
+    it(row('a deny test runs on another host', 'ip sync, deny-test', 'exit 5, nothing written'), async () => {
+      await ctx.world.admin.config({propagationDelayMs: 600_000}) // never denied: the test keeps running
+      const cli = spawnCli(ctx.world, ['deny-test', ...FAST, '--timeout', '2m'])
+      try {
+        await waitForMarker(ctx.world, true)
+        const elsewhere = otherStateDir(ctx.world, 'c')
+        await ctx.world.admin.clearRequests()
+        const sync = await vpcsc(ctx.world, ['ip', 'sync', '--yes'], {env: elsewhere})
+        assert.equal(sync.code, 5, show(sync))
+        assert.match(sync.stderr, /A deny test is running/)
+        const second = await vpcsc(ctx.world, ['deny-test', ...FAST], {env: elsewhere})
+        assert.equal(second.code, 5, show(second))
+        const restore = await vpcsc(ctx.world, ['restore', '--yes'], {env: elsewhere})
+        assert.equal(restore.code, 5, show(restore))
+        assert.equal((await writes(ctx.world)).length, 0)
+      } finally {
+        cli.child.kill('SIGINT')
+        await cli.result
+      }
+      await waitForMarker(ctx.world, false)
+    })
+
+    it(row('two deny tests start at the same instant from two state dirs', 'deny-test', 'one swaps; the other exits 5 and restores nothing'), async () => {
+      const before = await policyContent(ctx.world)
+      // Hold both swaps a moment so that both read the same etag before either lands.
+      await ctx.world.admin.fault({match: {method: 'POST', path: ':replaceAll'}, delayMs: 1500, count: 2})
+      const [a, b] = await Promise.all([
+        vpcsc(ctx.world, ['deny-test', ...FAST, '--no-recovery-wait'], {env: otherStateDir(ctx.world, 'd'), timeoutMs: 120_000}),
+        vpcsc(ctx.world, ['deny-test', ...FAST, '--no-recovery-wait'], {env: otherStateDir(ctx.world, 'e'), timeoutMs: 120_000}),
+      ])
+      const codes = [a.code, b.code].sort()
+      assert.deepEqual(codes, [0, 5], `${show(a)}\n${show(b)}`)
+      const loser = a.code === 5 ? a : b
+      assert.match(loser.stderr, /Another deny test|A deny test is running/)
+      assert.equal(await policyContent(ctx.world), before)
+      // The winner's swap and restore, and the loser's refused swap: the loser restored nothing.
+      assert.equal(replaceAlls(await writes(ctx.world)).length, 3)
+    })
+
+    it(row('restore runs while the swap is still in flight (same state dir)', 'restore', 'the swap is fenced off; exit 0; the policy as before'), async () => {
+      const before = await policyContent(ctx.world)
+      await ctx.world.admin.fault({match: {method: 'POST', path: ':replaceAll'}, delayMs: 4000})
+      const cli = spawnCli(ctx.world, ['deny-test', ...FAST])
+      await cli.waitFor(/Swapping/)
+      await new Promise((r) => setTimeout(r, 300))
+      cli.child.kill('SIGKILL')
+      await cli.result
+      const restore = await vpcsc(ctx.world, ['restore', '--yes'], {timeoutMs: 60_000})
+      assert.equal(restore.code, 0, show(restore))
+      await new Promise((r) => setTimeout(r, 4500)) // the held swap arrives now, with a stale etag
+      assert.equal(await policyContent(ctx.world), before)
+      assert.equal((await vpcsc(ctx.world, ['status', '--check'])).code, 0)
+    })
+
+    it(row("the swap lands, its answer is dropped", 'deny-test', 'the test goes on and passes'), async () => {
+      const before = await policyContent(ctx.world)
+      await ctx.world.admin.fault({match: {method: 'POST', path: ':replaceAll'}, drop: true, phase: 'after'})
+      const result = await vpcsc(ctx.world, ['deny-test', ...FAST, '--json'], {timeoutMs: 120_000})
+      assert.equal(result.code, 0, show(result))
+      assert.equal(JSON.parse(result.stdout).outcome, 'pass')
+      assert.equal(await policyContent(ctx.world), before)
+    })
+
+    it(row("the restore lands, its answer is dropped", 'restore', 'exit 0 "restored"'), async () => {
+      const before = await policyContent(ctx.world)
+      const cli = spawnCli(ctx.world, ['deny-test', ...FAST, '--timeout', '2m'])
+      await waitForMarker(ctx.world, true)
+      cli.child.kill('SIGKILL')
+      await cli.result
+      await ctx.world.admin.fault({match: {method: 'POST', path: ':replaceAll'}, drop: true, phase: 'after'})
+      const restore = await vpcsc(ctx.world, ['restore', '--yes'])
+      assert.equal(restore.code, 0, show(restore))
+      assert.match(restore.stdout, /restored/)
+      assert.equal(await policyContent(ctx.world), before)
+    })
+
+    it(row('the level is changed by hand during the test', 'restore', 'exit 6 RESTORE_CONFLICT, nothing overwritten, marker kept'), async () => {
+      const cli = spawnCli(ctx.world, ['deny-test', ...FAST, '--timeout', '2m'])
+      await waitForMarker(ctx.world, true)
+      cli.child.kill('SIGKILL')
+      await cli.result
+      const level = await storedLevel(ctx.world)
+      level.basic!.conditions[0]!.ipSubnetworks = ['198.51.100.9/32']
+      await ctx.world.admin.putResource(LEVEL, level)
+      const restore = await vpcsc(ctx.world, ['restore', '--yes'])
+      assert.equal(restore.code, 6, show(restore))
+      assert.match(restore.stderr, /changed by someone else/)
+      assert.deepEqual((await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks, ['198.51.100.9/32'])
+      await waitForMarker(ctx.world, true, 1000)
+    })
+  })
+
+  it('docs/fault-matrix.md lists exactly the cases tested here', () => {
+    const doc = readFileSync(new URL('../../docs/fault-matrix.md', import.meta.url), 'utf8')
+    const rows = doc
+      .split('\n')
+      .filter((line) => line.startsWith('| ') && !line.startsWith('| fault') && !line.startsWith('| ---'))
+      .map((line) => line.split('|').slice(1, -1).map((cell) => cell.trim().replace(/\\\|/g, '|')))
+      .map(([fault, command, outcome]) => ({fault, command: command!.replace(/`/g, ''), outcome}))
+    const table = MATRIX.map((r) => `| ${r.fault} | \`${r.command}\` | ${r.outcome} |`).join('\n')
+    assert.deepEqual(rows, MATRIX, `docs/fault-matrix.md must list these rows, in this order:\n${table}`)
+  })
+})
