@@ -233,12 +233,16 @@ export async function runDenyTest(settings: Settings, clients: Clients, probe: P
   }
 
   progress({phase: 'swap', message: `Swapping ${shortName(levelName)} to ${denyCidr.text}`})
-  const swap = await swapLevel(clients, snapshot, {swapped, marker, testId, original: snapshot.level}, settings.stateDir, options.signal)
+  // An interrupt does not stop the swap's own confirmation (short and bounded): the restore
+  // must know what landed. Only the user insisting (restoreSignal) cuts it short.
+  const swapSentAt = Date.now()
+  const swap = await swapLevel(clients, snapshot, {swapped, marker, testId, original: snapshot.level}, settings.stateDir, options.restoreSignal)
 
   let denial: WaitResult | undefined
   let failure: unknown = swap.failure
   if (!failure && !options.signal.aborted) {
     try {
+      const waitStartedAt = Date.now()
       denial = await probeUntil(
         probe,
         'deny-wait',
@@ -246,6 +250,9 @@ export async function runDenyTest(settings: Settings, clients: Clients, probe: P
         (o) => o.verdict === 'DENIED_VPCSC_OTHER_SERVICE' || o.verdict === 'DENIED_OTHER',
         {timeoutMs: options.timeoutMs, polling, signal: options.signal, onProgress: progress},
       )
+      // Time to deny counts from the swap's write, not from its confirmation: propagation
+      // starts when the write lands.
+      denial = {...denial, elapsedMs: denial.elapsedMs + (waitStartedAt - swapSentAt)}
     } catch (error) {
       failure = error
     }
@@ -294,7 +301,7 @@ async function swapLevel(
   snapshot: LevelSnapshot,
   swap: {swapped: AccessLevel; marker: AccessLevel; testId: string; original: AccessLevel},
   stateDir: string,
-  signal: AbortSignal,
+  signal: AbortSignal | undefined,
 ): Promise<{failure?: unknown}> {
   const levelName = swap.swapped.name
   try {

@@ -51,6 +51,11 @@ function assertNoConflictingResend(all: LoggedWrite[]): void {
   }
 }
 
+async function googleAdminDelete(world: World, path: string): Promise<void> {
+  const res = await fetch(`${world.googleUrl}/__admin/${path}`, {method: 'DELETE'})
+  assert.ok(res.ok, `DELETE /__admin/${path}: ${res.status}`)
+}
+
 function otherStateDir(world: World, name: string): Record<string, string> {
   return {XDG_STATE_HOME: join(world.dir, `state-${name}`)}
 }
@@ -318,6 +323,70 @@ describe('faults: every write confirmed, every wait bounded', () => {
       assert.match(restore.stderr, /changed by someone else/)
       assert.deepEqual((await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks, ['198.51.100.9/32'])
       await waitForMarker(ctx.world, true, 1000)
+    })
+  })
+
+  describe('the deny test under signals and a failing API', () => {
+    it(row('the restore meets 503s twice', 'deny-test', 'retried, restored, exit 0'), async () => {
+      const before = await policyContent(ctx.world)
+      const cli = spawnCli(ctx.world, ['deny-test', ...FAST, '--no-recovery-wait'])
+      await waitForMarker(ctx.world, true)
+      await ctx.world.admin.fault({match: {method: 'POST', path: ':replaceAll'}, status: 503, count: 2})
+      const result = await cli.result
+      assert.equal(result.code, 0, show(result))
+      assert.equal(await policyContent(ctx.world), before)
+    })
+
+    it(row('another level changes while the test runs', 'deny-test', 'the restore writes against the fresh etag; exit 0; the other change kept'), async () => {
+      const other = `${POLICY}/accessLevels/vpcsc_office`
+      const cli = spawnCli(ctx.world, ['deny-test', ...FAST, '--no-recovery-wait'])
+      await waitForMarker(ctx.world, true)
+      await ctx.world.admin.foreignEdit({trigger: 'before-next-write', name: other, set: {title: 'office (edited during the test)'}})
+      const result = await cli.result
+      assert.equal(result.code, 0, show(result))
+      assert.equal((await storedLevel(ctx.world, other)).title, 'office (edited during the test)')
+      await waitForMarker(ctx.world, false, 1000)
+    })
+
+    it(row('the API stops answering right after the swap; Ctrl-C three times', 'deny-test', 'exit 6 within seconds, marker and journal kept; restore later: exit 0'), async () => {
+      const before = await policyContent(ctx.world)
+      const cli = spawnCli(ctx.world, ['deny-test', ...FAST, '--request-timeout', '2s'])
+      await waitForMarker(ctx.world, true)
+      await ctx.world.admin.fault({match: {path: 'accessPolicies|operations'}, status: 503, count: 100_000})
+      for (let i = 0; i < 3; i++) {
+        cli.child.kill('SIGINT')
+        await new Promise((r) => setTimeout(r, 300))
+      }
+      const stoppedAt = Date.now()
+      const result = await cli.result
+      assert.ok(Date.now() - stoppedAt < 10_000, 'the third Ctrl-C ends the restore promptly')
+      assert.equal(result.code, 6, show(result))
+      assert.match(result.stderr, /vpcsc restore/)
+      await googleAdminDelete(ctx.world, 'faults')
+      const restore = await vpcsc(ctx.world, ['restore', '--yes'])
+      assert.equal(restore.code, 0, show(restore))
+      assert.equal(await policyContent(ctx.world), before)
+    })
+
+    it(row('SIGHUP during the wait', 'deny-test', 'restored, exit 129'), async () => {
+      const before = await policyContent(ctx.world)
+      await ctx.world.admin.config({propagationDelayMs: 600_000})
+      const cli = spawnCli(ctx.world, ['deny-test', ...FAST])
+      await waitForMarker(ctx.world, true)
+      cli.child.kill('SIGHUP')
+      const result = await cli.result
+      assert.equal(result.code, 129, show(result))
+      assert.equal(await policyContent(ctx.world), before)
+    })
+
+    it(row('the reader of stderr goes away during the test', 'deny-test', 'the test goes on, restores, exit 0'), async () => {
+      const before = await policyContent(ctx.world)
+      const cli = spawnCli(ctx.world, ['deny-test', ...FAST, '--no-recovery-wait'])
+      await waitForMarker(ctx.world, true)
+      cli.child.stderr!.destroy()
+      const result = await cli.result
+      assert.equal(result.code, 0, show(result))
+      assert.equal(await policyContent(ctx.world), before)
     })
   })
 
