@@ -234,6 +234,29 @@ describe('faults: every write confirmed, every wait bounded', () => {
       assert.equal(await policyContent(ctx.world), before)
     })
 
+    for (const step of ['the swap is in flight', 'the restore is in flight'] as const) {
+      it(row(`deny-test is SIGKILLed while ${step}; restore from another state dir`, 'restore', 'exit 0, the policy byte for byte as before'), async () => {
+        const before = await policyContent(ctx.world)
+        const held = {match: {method: 'POST', path: ':replaceAll'}, delayMs: 3000}
+        if (step === 'the swap is in flight') await ctx.world.admin.fault(held)
+        const cli = spawnCli(ctx.world, ['deny-test', ...FAST, '--no-recovery-wait'])
+        if (step === 'the restore is in flight') {
+          await waitForMarker(ctx.world, true)
+          await ctx.world.admin.fault(held)
+          await cli.waitFor(/Restoring/)
+        } else {
+          await cli.waitFor(/Swapping/)
+        }
+        await new Promise((r) => setTimeout(r, 300))
+        cli.child.kill('SIGKILL')
+        await cli.result
+        await new Promise((r) => setTimeout(r, 3500)) // the held write lands now, its answer lost
+        const restore = await vpcsc(ctx.world, ['restore', '--yes'], {env: otherStateDir(ctx.world, step.length.toString())})
+        assert.equal(restore.code, 0, show(restore))
+        assert.equal(await policyContent(ctx.world), before)
+      })
+    }
+
     it(row('a deny test runs on another host', 'ip sync, deny-test', 'exit 5, nothing written'), async () => {
       await ctx.world.admin.config({propagationDelayMs: 600_000}) // never denied: the test keeps running
       const cli = spawnCli(ctx.world, ['deny-test', ...FAST, '--timeout', '2m'])
