@@ -1,3 +1,7 @@
+import type {ErrorCode} from './error-codes.ts'
+
+export type {ErrorCode} from './error-codes.ts'
+
 /**
  * Exit codes are part of vpcsc's interface: scripts and CI branch on them, so they are
  * data here and documented in the README and in every command's help.
@@ -36,11 +40,11 @@ export class VpcscError extends Error {
   readonly exitCode: ExitCode
   readonly hint?: string
   /** A stable machine-readable name, for --json error output. */
-  readonly code: string
+  readonly code: ErrorCode
   /** Structured details for --json (never secrets). */
   readonly details?: unknown
 
-  constructor(message: string, opts: {exitCode: ExitCode; code: string; hint?: string; details?: unknown; cause?: unknown}) {
+  constructor(message: string, opts: {exitCode: ExitCode; code: ErrorCode; hint?: string; details?: unknown; cause?: unknown}) {
     super(message, {cause: opts.cause})
     this.name = 'VpcscError'
     this.exitCode = opts.exitCode
@@ -54,10 +58,10 @@ export function usageError(message: string, hint?: string, details?: unknown): V
   return new VpcscError(message, {exitCode: ExitCode.usage, code: 'USAGE', hint, details})
 }
 
-export function refusedError(code: string, message: string, hint?: string, details?: unknown): VpcscError {
+export function refusedError(code: ErrorCode, message: string, hint?: string, details?: unknown): VpcscError {
   return new VpcscError(message, {exitCode: ExitCode.refused, code, hint, details})
 }
 
-export function runtimeError(code: string, message: string, hint?: string, details?: unknown, cause?: unknown): VpcscError {
+export function runtimeError(code: ErrorCode, message: string, hint?: string, details?: unknown, cause?: unknown): VpcscError {
   return new VpcscError(message, {exitCode: ExitCode.runtime, code, hint, details, cause})
 }

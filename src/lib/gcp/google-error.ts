@@ -1,4 +1,4 @@
-import {ExitCode, VpcscError} from '../errors.ts'
+import {ExitCode, VpcscError, type ErrorCode} from '../errors.ts'
 
 /**
  * Google API errors as errors a user can act on. Google answers
@@ -45,7 +45,7 @@ export function isConflict(status: number | undefined, body: GoogleErrorBody | u
 export class GoogleApiError extends VpcscError {
   readonly httpStatus?: number
   readonly googleStatus?: string
-  constructor(message: string, opts: {code: string; hint?: string; httpStatus?: number; googleStatus?: string; exitCode?: ExitCode; cause?: unknown}) {
+  constructor(message: string, opts: {code: ErrorCode; hint?: string; httpStatus?: number; googleStatus?: string; exitCode?: ExitCode; cause?: unknown}) {
     super(message, {exitCode: opts.exitCode ?? ExitCode.runtime, code: opts.code, hint: opts.hint, cause: opts.cause, details: {httpStatus: opts.httpStatus, status: opts.googleStatus}})
     this.name = 'GoogleApiError'
     this.httpStatus = opts.httpStatus
@@ -87,7 +87,7 @@ export function toGoogleApiError(
   const apiMessage = (body?.message ?? text).replace(/\s+/g, ' ').trim()
   const info = body ? errorInfo(body) : undefined
   const base = `Could not ${context.action}: ${google}${apiMessage ? `: ${apiMessage}` : ''}`
-  const make = (code: string, hint: string, exitCode?: ExitCode) =>
+  const make = (code: ErrorCode, hint: string, exitCode?: ExitCode) =>
     new GoogleApiError(base.endsWith('.') ? base : `${base}.`, {code, hint, httpStatus: status, googleStatus: body?.status, exitCode, cause})
 
   if (status === 401) {
