@@ -2,7 +2,7 @@ import {Command, ux, type Interfaces} from '@oclif/core'
 
 import {loadConfigFile, resolveSettings, type FlagValues, type Settings} from '../lib/config.ts'
 import {debugEnabled} from '../lib/debug.ts'
-import {ExitCode, VpcscError} from '../lib/errors.ts'
+import {ExitCode, jsonError, VpcscError} from '../lib/errors.ts'
 import {renderError} from '../lib/render/text.ts'
 import {configFlag} from './flags.ts'
 
@@ -53,7 +53,7 @@ export abstract class VpcscCommand extends Command {
     process.exitCode = known.exitCode
     if (debugEnabled() && known.stack) process.stderr.write(`${known.stack}\n`)
     if (this.jsonEnabled()) {
-      this.logJson({error: {code: known.code, message: known.message, hint: known.hint, exitCode: known.exitCode, details: known.details}})
+      this.logJson(jsonError(known))
     } else {
       process.stderr.write(renderError(known.message, known.hint))
     }

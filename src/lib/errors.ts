@@ -65,3 +65,19 @@ export function refusedError(code: ErrorCode, message: string, hint?: string, de
 export function runtimeError(code: ErrorCode, message: string, hint?: string, details?: unknown, cause?: unknown): VpcscError {
   return new VpcscError(message, {exitCode: ExitCode.runtime, code, hint, details, cause})
 }
+
+/** What `--json` prints on stdout when a command fails (schemas/error.json). */
+export interface JsonErrorOutput {
+  error: {
+    code: ErrorCode
+    message: string
+    hint?: string
+    exitCode: ExitCode
+    /** Structured context (never secrets): the values a conflict found, the test holding a level, ... */
+    details?: unknown
+  }
+}
+
+export function jsonError(error: VpcscError): JsonErrorOutput {
+  return {error: {code: error.code, message: error.message, hint: error.hint, exitCode: error.exitCode, details: error.details}}
+}

@@ -6,6 +6,7 @@ import {join} from 'node:path'
 import {after, before, beforeEach} from 'node:test'
 
 import {LEVEL, OTHER_LEVEL, PERIMETER} from '../local-cloud/google/seed.ts'
+import {assertJsonContract} from './json-contract.ts'
 import {CLI_ENTRY, cliProcessOptions, runCli, startWorld, type CliResult, type World, type WorldOptions} from '../local-cloud/world.ts'
 
 export {LEVEL, OTHER_LEVEL, PERIMETER}
@@ -39,8 +40,11 @@ export function useWorld(options: WorldOptions = {}): {readonly world: World} {
   }
 }
 
-export function vpcsc(world: World, args: string[], opts?: Parameters<typeof runCli>[2]): Promise<CliResult> {
-  return runCli(world, args, opts)
+/** The built CLI, run once; any `--json` output is checked against its command's schema. */
+export async function vpcsc(world: World, args: string[], opts?: Parameters<typeof runCli>[2]): Promise<CliResult> {
+  const result = await runCli(world, args, opts)
+  assertJsonContract(args, result.stdout)
+  return result
 }
 
 export async function storedLevel(world: World, name = LEVEL): Promise<StoredLevel> {

@@ -2,20 +2,24 @@ import type {GoogleRestClient} from './client.ts'
 
 /** Cloud Logging v2 `entries:list`, only what vpcsc reads: VPC-SC audit entries. */
 
+/** An entry as Cloud Logging returned it: the fields vpcsc reads, typed; the others passed through. */
 export interface VpcscAuditEntry {
+  [field: string]: unknown
   insertId?: string
   timestamp: string
   logName?: string
   protoPayload?: {
+    [field: string]: unknown
     serviceName?: string
     methodName?: string
     authenticationInfo?: {principalEmail?: string}
     requestMetadata?: {callerIp?: string}
     metadata?: {
+      [field: string]: unknown
       violationReason?: string
       dryRun?: boolean
       vpcServiceControlsUniqueId?: string
-      securityPolicyInfo?: {servicePerimeterName?: string}
+      securityPolicyInfo?: {[field: string]: unknown; servicePerimeterName?: string}
     }
   }
 }
