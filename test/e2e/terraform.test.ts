@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {describe, it} from 'node:test'
 
 import type {World} from '../local-cloud/world.ts'
-import {OTHER_LEVEL, PERIMETER, show, spawnCli, storedLevel, useWorld, vpcsc, writes} from './helpers.ts'
+import {perimeterThatNeverDenies, show, spawnCli, storedLevel, useWorld, vpcsc, writes} from './helpers.ts'
 
 /** A fresh folder for one test's tfvars file. */
 function tfDir(world: World, name: string): string {
@@ -134,7 +134,7 @@ describe('Terraform: ip sync --tfvars, --tfvars-only, status --tfvars', () => {
     const check = await vpcsc(ctx.world, ['status', '--check', '--tfvars', file])
     assert.equal(check.code, 3, show(check))
     assert.match(check.stdout, /Terraform would revert the level/)
-    assert.match(check.stdout, /remove 203\.0\.113\.10\/32 and put back 198\.51\.100\.7\/32/)
+    assert.match(check.stdout, /remove 203\.0\.113\.10\/32 and add 198\.51\.100\.7\/32/)
     assert.match(check.stdout, /In sync: every NAT egress IP is admitted/, 'the NAT side is still in sync')
 
     const json = JSON.parse((await vpcsc(ctx.world, ['status', '--json', '--tfvars', file])).stdout)
@@ -211,15 +211,7 @@ describe('Terraform: ip sync --tfvars, --tfvars-only, status --tfvars', () => {
   })
 
   it('a running deny test never touches the file, and --tfvars-only refuses while it holds the level', async () => {
-    // Another level in the perimeter admits the NAT: the swap denies nothing, so the test waits.
-    const state = await ctx.world.admin.state()
-    const other = structuredClone(state.levels.find((l) => l.name === OTHER_LEVEL)!) as {basic: {conditions: {ipSubnetworks?: string[]}[]}}
-    other.basic.conditions[0]!.ipSubnetworks = ['203.0.113.0/24']
-    await ctx.world.admin.putResource(OTHER_LEVEL, other)
-    const perimeter = structuredClone(state.perimeters.find((p) => p.name === PERIMETER)!) as {status: {accessLevels?: string[]}}
-    perimeter.status.accessLevels = [OTHER_LEVEL]
-    await ctx.world.admin.putResource(PERIMETER, perimeter)
-
+    await perimeterThatNeverDenies(ctx.world)
     const file = join(tfDir(ctx.world, 'deny'), 'vpcsc.auto.tfvars.json')
     writeFileSync(file, '{"allowed_cidrs": ["203.0.113.10/32"]}')
     const mtime = statSync(file).mtimeMs

@@ -85,10 +85,10 @@ export function renderStatus(report: StatusReport): string {
   }
   const terraform = drift.terraform
   if (terraform?.reverts) {
-    const changes = [terraform.wouldRemove.length ? `remove ${terraform.wouldRemove.join(', ')}` : '', terraform.wouldAdd.length ? `put back ${terraform.wouldAdd.join(', ')}` : ''].filter(Boolean).join(' and ')
+    const changes = [terraform.wouldRemove.length ? `remove ${terraform.wouldRemove.join(', ')}` : '', terraform.wouldAdd.length ? `add ${terraform.wouldAdd.join(', ')}` : ''].filter(Boolean).join(' and ')
     const why = terraform.problem ? `${terraform.problem}` : `terraform apply would ${changes || 'reorder the list'}`
     lines.push(`  ${mark.bad()} Terraform would revert the level: ${terraform.file} ("${terraform.variable}") does not hold its list; ${why}.`)
-    lines.push(`  ${dim(`→ vpcsc ip sync --tfvars ${terraform.file} --tfvars-only writes the level's list into the file.`)}`)
+    lines.push(`  ${dim(`→ vpcsc ip sync --tfvars ${terraform.file} puts the level's list in the file (or terraform apply, when the file is the one that is right).`)}`)
   } else if (terraform) {
     lines.push(`  ${mark.ok()} ${terraform.file} ("${terraform.variable}") holds the level's list: terraform apply keeps it.`)
   }
