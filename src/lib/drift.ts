@@ -23,7 +23,8 @@ export interface Drift {
   inSync: boolean
 }
 
-function tryCidr(text: string): Cidr | undefined {
+/** A CIDR as the level holds it, parsed without vpcsc's own refusals (undefined: unparsable). */
+export function tryCidr(text: string): Cidr | undefined {
   try {
     const [address, prefix] = ipaddr.parseCIDR(canonicalCidrText(text))
     return {text, address, prefix, version: address.kind() === 'ipv4' ? 4 : 6}
