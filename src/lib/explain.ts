@@ -144,8 +144,14 @@ export async function explain(settings: Settings, clients: Clients, text: string
       )
     }
   }
+  const warnings: string[] = []
   const perimeterName = denial?.perimeter ?? settings.perimeter
-  const perimeter = perimeterName === undefined ? undefined : perimeterName === settings.perimeter && configured ? await configured : await clients.acm.getPerimeter(perimeterName)
+  let perimeter: ServicePerimeter | undefined
+  if (perimeterName !== undefined && perimeterName === settings.perimeter && configured) perimeter = await configured
+  else if (perimeterName !== undefined) {
+    // The denial names another perimeter, which may be gone since: explain the rest anyway.
+    perimeter = await clients.acm.getPerimeter(perimeterName).catch((error: Error) => void warnings.push(`The perimeter ${perimeterName} of the denial cannot be read now: ${error.message}`))
+  }
   const [level, nat] = await Promise.all([levelPromise, natPromise])
   const callerIp = input.kind === 'ip' ? input.ip : denial?.callerIp
   const address = callerIp !== undefined && ipaddr.isValid(callerIp) ? ipaddr.process(callerIp).toString() : undefined
@@ -169,7 +175,7 @@ export async function explain(settings: Settings, clients: Clients, text: string
     levelInIngressSources: use.ingressSources,
     ingressAdmitsPrincipal: denial?.principal ? ingressAdmits(config, level.name, denial.principal, denial.service) : undefined,
   }
-  const warnings = [...nat.warnings]
+  warnings.push(...nat.warnings)
   if (admission?.admits && admission.combiningFunction === 'AND' && (level.basic?.conditions.length ?? 0) > 1) {
     warnings.push(`${shortName(level.name)} combines its conditions with AND: the IP alone does not admit a caller, the other conditions must hold too.`)
   }

@@ -22,7 +22,7 @@ async function deniedCall(world: World, ip: string): Promise<string> {
 }
 
 /** An audit entry as Cloud Logging holds it, written straight into the emulated log. */
-async function logEntry(world: World, opts: {id: string; callerIp: string; dryRun?: boolean; at?: string}): Promise<void> {
+async function logEntry(world: World, opts: {id: string; callerIp: string; dryRun?: boolean; at?: string; perimeter?: string}): Promise<void> {
   await googleAdmin(world, 'POST', 'log-entries', {
     entries: [
       {
@@ -36,7 +36,7 @@ async function logEntry(world: World, opts: {id: string; callerIp: string; dryRu
           metadata: {
             '@type': 'type.googleapis.com/google.cloud.audit.VpcServiceControlAuditMetadata',
             violationReason: 'NO_MATCHING_ACCESS_LEVEL',
-            securityPolicyInfo: {servicePerimeterName: PERIMETER, organizationId: '987654321098'},
+            securityPolicyInfo: {servicePerimeterName: opts.perimeter ?? PERIMETER, organizationId: '987654321098'},
             vpcServiceControlsUniqueId: opts.id,
             ...(opts.dryRun ? {dryRun: true} : {}),
           },
@@ -161,6 +161,16 @@ describe('vpcsc explain', () => {
     assert.equal(out.perimeter.call, 'dry-run')
     const human = await vpcsc(ctx.world, ['explain', 'DRYRUN00000000000000000000000001'])
     assert.match(human.stdout, /DRY-RUN: logged as a violation, not blocked/)
+  })
+
+  it('a denial by a perimeter that is gone since: the rest is still explained, with a warning', async () => {
+    await logEntry(ctx.world, {id: 'GONEPERIMETER0000000000000000001', callerIp: '203.0.113.10', perimeter: 'accessPolicies/555000111222/servicePerimeters/gone'})
+    const result = await vpcsc(ctx.world, ['explain', 'GONEPERIMETER0000000000000000001', '--json'])
+    assert.equal(result.code, 0, show(result))
+    const out = JSON.parse(result.stdout)
+    assert.equal(out.perimeter, undefined)
+    assert.equal(out.admission.admits, true)
+    assert.match(out.warnings.join('\n'), /servicePerimeters\/gone of the denial cannot be read now/)
   })
 
   it('a principal question: the IP is admitted, but no ingress rule admits the caller: an ingress rule', async () => {
