@@ -121,6 +121,17 @@ export async function openTfvars(settings: Settings, options: {tfvarsOnly: boole
   return readTfvars(settings.tfvars, {forWrite: !options.planOnly})
 }
 
+/**
+ * Writes the list into the file when it differs. The file is read again first: a level
+ * write takes seconds, and someone may have changed its other variables meanwhile.
+ */
+export async function updateTfvars(setting: TfvarsSetting, list: string[]): Promise<TfvarsChange & {written: boolean}> {
+  const current = await readTfvars(setting, {forWrite: true})
+  const change = planTfvars(current, list)
+  if (change.changed) await writeTfvars(current, list)
+  return {...change, written: change.changed}
+}
+
 /** The file write that follows a level write: a failure says the level is already written. */
 export async function afterLevelWrite<T>(level: string, writeFile: () => Promise<T>): Promise<T> {
   try {

@@ -63,6 +63,21 @@ describe('Terraform: ip sync --tfvars, --tfvars-only, status --tfvars', () => {
     assert.equal(statSync(file).mode & 0o777, 0o640)
   })
 
+  it('the file is read again before it is written: a variable changed during the level write is kept', async () => {
+    const replaced = await ctx.world.aws.replaceNatGateway()
+    const file = join(tfDir(ctx.world, 'reread'), 'vpcsc.auto.tfvars.json')
+    writeFileSync(file, '{"allowed_cidrs": ["203.0.113.10/32"], "owner": "alice"}')
+    await ctx.world.admin.fault({match: {method: 'POST', path: ':replaceAll'}, delayMs: 1500, count: 1})
+    await ctx.world.admin.clearRequests()
+    const run = spawnCli(ctx.world, ['ip', 'sync', '--yes', '--tfvars', file])
+    // While the level write is held by the emulator, someone edits the file.
+    while (!(await ctx.world.admin.requests()).some((r) => r.path.endsWith(':replaceAll'))) await new Promise((resolve) => setTimeout(resolve, 50))
+    writeFileSync(file, '{"allowed_cidrs": ["203.0.113.10/32"], "owner": "bob"}')
+    const result = await run.result
+    assert.equal(result.code, 0, show(result))
+    assert.deepEqual(JSON.parse(read(file)), {allowed_cidrs: [`${replaced.newIp}/32`], owner: 'bob'})
+  })
+
   it('in sync: the level is not written, a stale file is brought in step; --tfvars-var and VPCSC_TFVARS', async () => {
     const file = join(tfDir(ctx.world, 'insync'), 'vpcsc.auto.tfvars.json')
     writeFileSync(file, '{"nat_cidrs": ["198.51.100.7/32"], "other": 1}\n')

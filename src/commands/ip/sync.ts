@@ -9,7 +9,7 @@ import type {SyncPlan} from '../../lib/plan.ts'
 import {renderPlan, renderTfvarsChange, renderWritten} from '../../lib/render/sync.ts'
 import {shortName} from '../../lib/names.ts'
 import {applySync, prepareSync, type SyncWrite} from '../../lib/sync.ts'
-import {afterLevelWrite, openTfvars, planTfvars, writeTfvars, type TfvarsChange} from '../../lib/tfvars.ts'
+import {afterLevelWrite, openTfvars, planTfvars, updateTfvars, type TfvarsChange} from '../../lib/tfvars.ts'
 
 export interface SyncResult {
   level: string
@@ -85,10 +85,10 @@ ${EXIT_CODES_HELP}`
     }
     const finish = (outcome: SyncResult['outcome'], extra: Partial<SyncResult> = {}): SyncResult => ({...result, ...extra, outcome, timingsMs: {...result.timingsMs, total: Date.now() - started}})
     const updateFile = async (): Promise<Partial<SyncResult>> => {
-      if (!tfvars || !fileChange) return {}
-      if (fileChange.changed) await writeTfvars(tfvars, fileChange.after)
-      say(renderTfvarsChange(fileChange, 'written'))
-      return {tfvars: {...fileChange, written: fileChange.changed}}
+      if (!settings.tfvars) return {}
+      const done = await updateTfvars(settings.tfvars, plan.result)
+      say(renderTfvarsChange(done, 'written'))
+      return {tfvars: done}
     }
 
     if (plan.changed) say(renderPlan(prepared.snapshot.level.name, prepared.condition, plan, prepared.nat, settings.keep.map((c) => c.text)))
