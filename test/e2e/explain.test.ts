@@ -99,6 +99,21 @@ describe('vpcsc explain', () => {
     assert.equal(after.fixes[0].kind, 'none')
   })
 
+  it("deny-test's evidence: the NAT IP is admitted again, the denial was the test's swap", async () => {
+    const test = await vpcsc(ctx.world, ['deny-test', '--yes', '--probe-interval', '1s', '--probe-timeout', '20s', '--json'], {timeoutMs: 120_000})
+    assert.equal(test.code, 0, show(test))
+    const evidence = JSON.parse(test.stdout).evidence as string
+    const out = JSON.parse((await vpcsc(ctx.world, ['explain', evidence, '--json'])).stdout)
+    assert.equal(out.denial.uniqueId, evidence)
+    assert.equal(out.denial.callerIp, '203.0.113.10')
+    assert.equal(out.gateway.natGatewayId, ctx.world.aws.ids.natGatewayId)
+    assert.equal(out.admission.admits, true)
+    // The local journal is gone once the test finished, so the denial is not tied to it (denyTestAt's limit today).
+    assert.equal(out.denyTest.inProgress, false)
+    assert.equal(out.fixes[0].kind, 'none')
+    assert.match(out.fixes[0].text, /Nothing to fix now/)
+  })
+
   it('an IP of no gateway: no audit entry needed, the fix is a --keep; a NAT IP is admitted through its condition', async () => {
     await ctx.world.admin.clearRequests()
     const result = await vpcsc(ctx.world, ['explain', '198.51.100.99', '--json'])
