@@ -8,7 +8,7 @@ import {tryCidr} from './drift.ts'
 import {runtimeError, usageError} from './errors.ts'
 import {listEntries, type VpcscAuditEntry} from './gcp/logging.ts'
 import type {AccessLevel, ServicePerimeter, ServicePerimeterConfig} from './gcp/types.ts'
-import {findJournal} from './journal.ts'
+import {denyTestHold} from './deny-test-state.ts'
 import {shortName} from './names.ts'
 import {levelUse, perimeterMode, type PerimeterMode} from './perimeter.ts'
 import {AUDIT_METADATA_TYPE, perimeterProjects} from './violations.ts'
@@ -82,11 +82,12 @@ export interface Fix {
 
 export interface DenyTestAtTime {
   inProgress: boolean
-  /** Where this was read: a deny-test journal on this machine. */
-  basis: 'local journal'
+  /** Where a test holding the level was read: its marker in the access policy, or only this machine's journal. */
+  basis?: 'policy marker' | 'local journal'
+  /** Still running, or interrupted (a restore is owed). */
+  state?: 'running' | 'gone'
   startedAt?: string
-  pid?: number
-  host?: string
+  who?: string
   denyCidr?: string
 }
 
@@ -124,12 +125,14 @@ export interface ExplainOptions {
 export async function explain(settings: Settings, clients: Clients, text: string, options: ExplainOptions): Promise<Explanation> {
   const input = parseExplainInput(text)
   const levelName = requireSetting(settings.level, 'level', ENV.level, 'level')
+  const policyName = requireSetting(settings.policy, 'policy', ENV.policy, 'policy')
   const now = options.now ?? new Date()
   const configured = settings.perimeter ? clients.acm.getPerimeter(settings.perimeter) : undefined
   const natPromise = discoverNatEgress(settings)
-  const levelPromise = clients.acm.getLevel(levelName)
+  // Every level of the policy: a deny test's marker is one of them (one call either way).
+  const levelsPromise = clients.acm.listLevels(policyName)
   // Settled rejections are read below; these stop Node from calling them unhandled meanwhile.
-  for (const p of [configured, natPromise, levelPromise]) p?.catch(() => undefined)
+  for (const p of [configured, natPromise, levelsPromise]) p?.catch(() => undefined)
 
   let denial: Denial | undefined
   if (input.kind === 'id') {
@@ -152,7 +155,8 @@ export async function explain(settings: Settings, clients: Clients, text: string
     // The denial names another perimeter, which may be gone since: explain the rest anyway.
     perimeter = await clients.acm.getPerimeter(perimeterName).catch((error: Error) => void warnings.push(`The perimeter ${perimeterName} of the denial cannot be read now: ${error.message}`))
   }
-  const [level, nat] = await Promise.all([levelPromise, natPromise])
+  const [levels, nat] = await Promise.all([levelsPromise, natPromise])
+  const level = levels.find((l) => l.name === levelName) ?? (await clients.acm.getLevel(levelName))
   const callerIp = input.kind === 'ip' ? input.ip : denial?.callerIp
   const address = callerIp !== undefined && ipaddr.isValid(callerIp) ? ipaddr.process(callerIp).toString() : undefined
   const at = denial ? new Date(denial.timestamp) : now
@@ -160,7 +164,7 @@ export async function explain(settings: Settings, clients: Clients, text: string
   const owner = address ? findOwner(nat, address) : undefined
   const [account, denyTest] = await Promise.all([
     owner?.vpcId ? vpcOwner(settings, owner.region, owner.vpcId) : Promise.resolve(undefined),
-    denyTestAt(settings, level.name, at),
+    denyTestAt(settings, levels, level.name, at),
   ])
   const gateway = owner && {...owner, account}
   const admission = address ? admissionOf(level, address) : undefined
@@ -219,15 +223,14 @@ function toDenial(entry: VpcscAuditEntry, id: string): Denial {
 }
 
 /**
- * Whether a deny test held the level at `at`. Today the only record is the deny test's
- * journal on this machine, present while a test runs or after one was interrupted; a
- * finished test leaves none. Kept to this one function so the source can change (a
- * marker in the access policy, readable from any host) without touching the rest.
+ * Whether a deny test held the level at `at`: its marker in the access policy (seen from
+ * any host) or this machine's journal, with a start no later than `at`. Both go when the
+ * test restores, so a denial by a test that has finished is not tied to it.
  */
-export async function denyTestAt(settings: Pick<Settings, 'stateDir'>, level: string, at: Date): Promise<DenyTestAtTime> {
-  const journal = await findJournal(settings.stateDir, level)
-  if (!journal || new Date(journal.startedAt).getTime() > at.getTime()) return {inProgress: false, basis: 'local journal'}
-  return {inProgress: true, basis: 'local journal', startedAt: journal.startedAt, pid: journal.pid, host: journal.host, denyCidr: journal.denyCidr}
+export async function denyTestAt(settings: Pick<Settings, 'stateDir'>, levels: AccessLevel[], level: string, at: Date): Promise<DenyTestAtTime> {
+  const hold = await denyTestHold(settings.stateDir, levels, level)
+  if (!hold || Date.parse(hold.startedAt) > at.getTime()) return {inProgress: false}
+  return {inProgress: true, basis: hold.marker ? 'policy marker' : 'local journal', state: hold.state, startedAt: hold.startedAt, who: hold.who, denyCidr: hold.denyCidr}
 }
 
 /** Pure: the selected gateway holding the address, usable or not. */
@@ -290,7 +293,10 @@ export function decideFixes(facts: {
     return [
       {
         kind: 'deny-test',
-        text: `A deny test held the level (swapped to ${denyTest.denyCidr}, since ${denyTest.startedAt}, pid ${denyTest.pid} on ${denyTest.host}): denying is its purpose; it restores the level when it ends (vpcsc restore if it was interrupted).`,
+        text:
+          denyTest.state === 'gone'
+            ? `An interrupted deny test (${denyTest.who}) left the level swapped to ${denyTest.denyCidr}: vpcsc restore puts the original list back.`
+            : `A deny test held the level (swapped to ${denyTest.denyCidr}; ${denyTest.who}): denying is its purpose; it restores the level when it ends.`,
       },
     ]
   }

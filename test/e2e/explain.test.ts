@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import {join} from 'node:path'
 import {describe, it} from 'node:test'
 
 import type {World} from '../local-cloud/world.ts'
@@ -108,7 +109,7 @@ describe('vpcsc explain', () => {
     assert.equal(out.denial.callerIp, '203.0.113.10')
     assert.equal(out.gateway.natGatewayId, ctx.world.aws.ids.natGatewayId)
     assert.equal(out.admission.admits, true)
-    // The local journal is gone once the test finished, so the denial is not tied to it (denyTestAt's limit today).
+    // The test's marker and journal go with its restore, so a finished test is not tied to the denial.
     assert.equal(out.denyTest.inProgress, false)
     assert.equal(out.fixes[0].kind, 'none')
     assert.match(out.fixes[0].text, /Nothing to fix now/)
@@ -208,12 +209,15 @@ describe('vpcsc explain', () => {
     try {
       await run.waitFor(/deny-wait\s+#1/)
       await logEntry(ctx.world, {id: 'DURINGTEST0000000000000000000001', callerIp: '203.0.113.10'})
-      for (const target of ['203.0.113.10', 'DURINGTEST0000000000000000000001']) {
-        const result = await vpcsc(ctx.world, ['explain', target, '--json'])
+      // The second run has a state dir of its own, as another host would: it sees the marker.
+      for (const [target, env] of [['203.0.113.10', {}], ['DURINGTEST0000000000000000000001', {VPCSC_STATE_DIR: join(ctx.world.dir, 'elsewhere')}]] as const) {
+        const result = await vpcsc(ctx.world, ['explain', target, '--json'], {env})
         assert.equal(result.code, 0, show(result))
         const out = JSON.parse(result.stdout)
         assert.equal(out.denyTest.inProgress, true)
         assert.equal(out.denyTest.denyCidr, '192.0.2.1/32')
+        assert.equal(out.denyTest.basis, 'policy marker', 'read from the access policy, as any host would')
+        assert.equal(out.denyTest.state, 'running')
         assert.equal(out.admission.admits, false, 'the level holds the deny CIDR')
         assert.deepEqual(out.fixes.map((f: {kind: string}) => f.kind), ['deny-test'])
       }
@@ -222,6 +226,6 @@ describe('vpcsc explain', () => {
       assert.equal((await run.result).code, 130)
     }
     const before = await vpcsc(ctx.world, ['explain', 'DURINGTEST0000000000000000000001', '--json'])
-    assert.equal(JSON.parse(before.stdout).denyTest.inProgress, false, 'the test is over and left no journal')
+    assert.equal(JSON.parse(before.stdout).denyTest.inProgress, false, 'the test is over: no marker, no journal')
   })
 })

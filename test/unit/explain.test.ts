@@ -72,7 +72,7 @@ describe('decideFixes', () => {
   const notAdmitted: Admission = {level: LEVEL, admits: false, combiningFunction: 'OR'}
   const admitted: Admission = {level: LEVEL, admits: true, condition: 0, cidr: '203.0.113.77/32', combiningFunction: 'OR'}
   const gateway: GatewayOwner = {natGatewayId: 'nat-new', region: 'us-east-1', state: 'available', egress: true}
-  const none = {inProgress: false, basis: 'local journal' as const}
+  const none = {inProgress: false}
   const base = {address: '203.0.113.77', denyTest: none, keep: [], keepCovers: false}
   const kinds = (facts: Parameters<typeof decideFixes>[0]) => decideFixes(facts).map((f) => f.kind)
   const perimeter = {name: 'accessPolicies/1/servicePerimeters/p', mode: 'enforced' as const, call: 'enforced' as const, levelInAccessLevels: false, levelInIngressSources: true}
@@ -90,7 +90,9 @@ describe('decideFixes', () => {
     assert.deepEqual(kinds({...base, admission: admitted, denial, perimeter: {...perimeter, ingressAdmitsPrincipal: true}}), ['none'])
   })
   it('a deny test in progress is the only answer: no sync while it holds the level', () => {
-    assert.deepEqual(kinds({...base, gateway, admission: notAdmitted, denyTest: {...none, inProgress: true, denyCidr: '192.0.2.1/32'}}), ['deny-test'])
+    assert.deepEqual(kinds({...base, gateway, admission: notAdmitted, denyTest: {inProgress: true, state: 'running', denyCidr: '192.0.2.1/32'}}), ['deny-test'])
+    const interrupted = decideFixes({...base, gateway, admission: notAdmitted, denyTest: {inProgress: true, state: 'gone', denyCidr: '192.0.2.1/32'}})
+    assert.match(interrupted[0]!.text, /interrupted deny test .* vpcsc restore/)
   })
   it('a caller IP that is not an address: an ingress rule', () => {
     assert.deepEqual(kinds({...base, address: undefined}), ['ingress-rule'])

@@ -38,7 +38,13 @@ export function renderExplanation(e: Explanation): string {
     )
   }
   const t = e.denyTest
-  lines.push(`  deny test     ${t.inProgress ? chalk.yellow(`in progress ${d ? 'at that time' : 'now'} (since ${t.startedAt}, pid ${t.pid} on ${t.host}, level swapped to ${t.denyCidr})`) : `none in progress ${d ? 'at that time' : 'now'} ${dim(`(${t.basis})`)}`}`)
+  const when = d ? 'at that time' : 'now'
+  lines.push(
+    `  deny test     ${
+      t.inProgress ? chalk.yellow(`${t.state === 'gone' ? 'interrupted, still holding the level' : 'in progress'} ${when} (${t.who}, level swapped to ${t.denyCidr}; ${t.basis})`)
+      : `none holding the level ${when} ${dim('(no marker in the policy, no journal here)')}`
+    }`,
+  )
   for (const warning of e.warnings) lines.push(`  ${mark.warn()} ${warning}`)
   lines.push(heading('Fix'))
   for (const fix of e.fixes) lines.push(`  ${fix.command ? `${chalk.bold(`→ ${fix.command}`)}  ` : ''}${fix.text}`)
