@@ -41,3 +41,9 @@ export const keepFlag = {
 export const logFlags = {
   limit: Flags.integer({description: 'Read at most this many log entries per kind (dry-run, enforced).', default: 5000, min: 1, max: 100_000}),
 }
+
+/** The Terraform variables file kept in step with the level (ip sync, status). */
+export const tfvarsFlags = {
+  tfvars: Flags.string({description: `Terraform JSON variables file (*.auto.tfvars.json) holding the level's IP list. Env: ${ENV.tfvars}.`, helpGroup: 'TERRAFORM'}),
+  'tfvars-var': Flags.string({description: `The variable in that file (default allowed_cidrs). Env: ${ENV.tfvarsVar}.`, helpGroup: 'TERRAFORM'}),
+}

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {VpcscCommand} from '../cli/base-command.ts'
-import {awsFlags, googleFlags, keepFlag, levelConditionFlag} from '../cli/flags.ts'
+import {awsFlags, googleFlags, keepFlag, levelConditionFlag, tfvarsFlags} from '../cli/flags.ts'
 import {createClients} from '../lib/clients.ts'
 import {EXIT_CODES_HELP, ExitCode} from '../lib/errors.ts'
 import {renderStatus} from '../lib/render/status.ts'
@@ -11,11 +11,13 @@ export default class Status extends VpcscCommand {
   static override summary = 'Show the perimeter, the access level, the NAT egress IPs and the drift between them.'
   static override description = `Read-only: reads Access Context Manager and AWS concurrently and never writes.
 Drift is a NAT egress IP the level does not admit, or a CIDR in the level that matches no NAT gateway and is not kept with --keep (TEST-NET ranges there usually mean an interrupted deny test).
+With --tfvars FILE, a FILE whose list differs from the level's is drift too ("Terraform would revert the level"): the next terraform apply would write that list back.
 
 ${EXIT_CODES_HELP}`
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --check',
+    '<%= config.bin %> <%= command.id %> --check --tfvars infra/vpcsc.auto.tfvars.json',
     '<%= config.bin %> <%= command.id %> --policy 555000111222 --level vpcsc_allow_ec2_ip --region eu-west-1 --json',
   ]
   static override flags = {
@@ -23,6 +25,7 @@ ${EXIT_CODES_HELP}`
     ...levelConditionFlag,
     ...awsFlags,
     ...keepFlag,
+    ...tfvarsFlags,
     check: Flags.boolean({description: 'Exit 3 when there is drift, 6 when an interrupted deny test needs vpcsc restore (for CI and monitoring).'}),
   }
 

@@ -18,6 +18,10 @@ export const CONFIG_FILE_NAME = 'vpcsc.config.json'
 
 const RESOURCE_ID = /^[A-Za-z][A-Za-z0-9_]{0,49}$/
 const POLICY_NAME = /^accessPolicies\/[0-9]+$/
+/** A Terraform identifier: a letter or underscore, then letters, digits, underscores and dashes. */
+const TF_VARIABLE = /^[A-Za-z_][A-Za-z0-9_-]*$/
+/** The reference module's variable for the level's IP list. */
+export const DEFAULT_TFVARS_VARIABLE = 'allowed_cidrs'
 
 const cidrString = z.string().superRefine((value, ctx) => {
   try {
@@ -57,6 +61,8 @@ export const configFileSchema = z.strictObject({
   denyCidr: z.string().optional(),
   timeout: z.string().min(1).optional(),
   requestTimeout: z.string().min(1).optional(),
+  tfvars: z.string().min(1).optional(),
+  tfvarsVar: z.string().regex(TF_VARIABLE, 'expected a Terraform variable name such as allowed_cidrs').optional(),
 })
 export type ConfigFile = z.infer<typeof configFileSchema>
 
@@ -126,6 +132,8 @@ export interface FlagValues {
   'deny-cidr'?: string
   timeout?: string
   'request-timeout'?: string
+  tfvars?: string
+  'tfvars-var'?: string
 }
 
 /** Everything a command may need, resolved; the AWS part is the NAT selection as is. */
@@ -146,8 +154,17 @@ export interface Settings extends NatSelection {
   timeoutMs?: number
   /** Bound on one HTTP attempt to Google or AWS (default 30 s). */
   requestTimeoutMs: number
+  /** The Terraform variables file kept in step with the level (`--tfvars`), if any. */
+  tfvars?: TfvarsSetting
   /** The config file read, if any. */
   configFile?: string
+}
+
+export interface TfvarsSetting {
+  /** Absolute path of the `*.auto.tfvars.json` file. */
+  file: string
+  /** The variable holding the level's IP list. */
+  variable: string
 }
 
 export interface ProbeSettings {
@@ -203,6 +220,8 @@ export const ENV = {
   denyCidr: 'VPCSC_DENY_CIDR',
   timeout: 'VPCSC_TIMEOUT',
   requestTimeout: 'VPCSC_REQUEST_TIMEOUT',
+  tfvars: 'VPCSC_TFVARS',
+  tfvarsVar: 'VPCSC_TFVARS_VAR',
 } as const
 
 function envList(env: NodeJS.ProcessEnv, name: string): string[] | undefined {
@@ -274,8 +293,18 @@ export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, confi
     denyCidr: pick(flags['deny-cidr'], envString(env, ENV.denyCidr), file.denyCidr),
     timeoutMs: ((text) => (text === undefined ? undefined : parseDuration(text, 'timeout')))(pick(flags.timeout, envString(env, ENV.timeout), file.timeout)),
     requestTimeoutMs: parseDuration(pick(flags['request-timeout'], envString(env, ENV.requestTimeout), file.requestTimeout) ?? '30s', 'request timeout'),
+    tfvars: resolveTfvars(flags, env, file),
     configFile: config.file,
   }
+}
+
+function resolveTfvars(flags: FlagValues, env: NodeJS.ProcessEnv, file: ConfigFile): TfvarsSetting | undefined {
+  const where = flags.tfvars ?? envString(env, ENV.tfvars) ?? file.tfvars
+  const variable = flags['tfvars-var'] ?? envString(env, ENV.tfvarsVar) ?? file.tfvarsVar ?? DEFAULT_TFVARS_VARIABLE
+  if (!TF_VARIABLE.test(variable)) {
+    throw usageError(`The Terraform variable name "${variable}" is not a valid identifier.`, 'Give --tfvars-var NAME (letters, digits, _ and -, starting with a letter or _), e.g. allowed_cidrs.')
+  }
+  return where === undefined ? undefined : {file: path.resolve(where), variable}
 }
 
 function resolveProbe(flags: FlagValues, env: NodeJS.ProcessEnv, file: ConfigFile): ProbeSettings {

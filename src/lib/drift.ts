@@ -1,6 +1,7 @@
 import ipaddr from 'ipaddr.js'
 
 import {canonicalCidrText, cidrContains, isDocumentationRange, type Cidr} from './cidr.ts'
+import type {TerraformDrift} from './tfvars.ts'
 
 /**
  * Drift between the access level and the NAT gateways: what `status` reports and
@@ -17,10 +18,13 @@ export interface Drift {
    * so in a real setup this is the mark of an interrupted deny test (its deny CIDR is one).
    */
   testNet: string[]
+  /** With --tfvars: whether terraform apply would put another list into the level. */
+  terraform?: TerraformDrift
   inSync: boolean
 }
 
-function tryCidr(text: string): Cidr | undefined {
+/** A CIDR as the level holds it, parsed without vpcsc's own refusals (undefined: unparsable). */
+export function tryCidr(text: string): Cidr | undefined {
   try {
     const [address, prefix] = ipaddr.parseCIDR(canonicalCidrText(text))
     return {text, address, prefix, version: address.kind() === 'ipv4' ? 4 : 6}

@@ -10,6 +10,7 @@ import type {AccessLevel, AccessPolicy, Condition, ServicePerimeter} from './gcp
 import {diffConfigs, summariseChanges} from './perimeter-diff.ts'
 import {levelUse, perimeterMode, type PerimeterMode} from './perimeter.ts'
 import {readViolations} from './violations.ts'
+import {readTfvars, terraformDrift} from './tfvars.ts'
 
 /**
  * `vpcsc status`: everything on one screen, read-only. The Google reads and the AWS reads
@@ -78,6 +79,8 @@ export async function gatherStatus(settings: Settings, clients: Clients): Promis
   const started = Date.now()
   const policyName = requireSetting(settings.policy, 'policy', ENV.policy, 'policy')
   const levelName = requireSetting(settings.level, 'level', ENV.level, 'level')
+  // The tfvars file first: a malformed one is a usage error, before any remote read.
+  const tfvars = settings.tfvars && (await readTfvars(settings.tfvars, {forWrite: false}))
   // The level is read with the policy's other levels (one call either way): a deny test's
   // marker is one of them (docs/safety.md, rule 9).
   const [policy, levels, perimeter, nat] = await Promise.all([
@@ -89,13 +92,18 @@ export async function gatherStatus(settings: Settings, clients: Clients): Promis
   const level = levels.find((l) => l.name === levelName) ?? (await clients.acm.getLevel(levelName))
   const hold = await denyTestHold(settings.stateDir, levels, levelName)
   const levelReport = describeLevel(level, settings.condition)
+  const drift: Drift = computeDrift(levelReport.managedCidrs, nat.egressIps.map((e) => e.ip), settings.keep)
+  if (tfvars && levelReport.managedCondition !== undefined) {
+    drift.terraform = terraformDrift(tfvars, levelReport.managedCidrs)
+    drift.inSync &&= !drift.terraform.reverts
+  }
   return {
     policy: describePolicy(policy),
     level: levelReport,
     perimeter: perimeter ? describePerimeter(perimeter.perimeter, levelName, perimeter.violations) : undefined,
     nat,
     keep: settings.keep.map((c) => c.text),
-    drift: computeDrift(levelReport.managedCidrs, nat.egressIps.map((e) => e.ip), settings.keep),
+    drift,
     denyTest: hold && {
       running: hold.state === 'running',
       owner: hold.owner,

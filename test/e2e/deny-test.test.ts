@@ -3,7 +3,7 @@ import {existsSync, readdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
 
-import {LEVEL, OTHER_LEVEL, PERIMETER, show, spawnCli, storedLevel, useWorld, vpcsc, writes} from './helpers.ts'
+import {LEVEL, OTHER_LEVEL, PERIMETER, perimeterThatNeverDenies, show, spawnCli, storedLevel, useWorld, vpcsc, writes} from './helpers.ts'
 import type {World} from '../local-cloud/world.ts'
 
 /** Fast polling: the emulated propagation delay is seconds, not the real 30 minutes. */
@@ -16,17 +16,6 @@ function journalDir(world: World): string {
 function journals(world: World): string[] {
   const dir = journalDir(world)
   return existsSync(dir) ? readdirSync(dir).filter((f) => f.startsWith('deny-test-')) : []
-}
-
-/** Another level in the perimeter that admits the NAT: swapping ours then denies nothing. */
-async function perimeterThatNeverDenies(world: World): Promise<void> {
-  const state = (await world.admin.state()) as unknown as {perimeters: {name: string; status: {accessLevels?: string[]}}[]; levels: {name: string; basic: {conditions: {ipSubnetworks?: string[]}[]}}[]}
-  const other = structuredClone(state.levels.find((l) => l.name === OTHER_LEVEL)!)
-  other.basic.conditions[0]!.ipSubnetworks = ['203.0.113.0/24']
-  await world.admin.putResource(OTHER_LEVEL, other)
-  const perimeter = structuredClone(state.perimeters.find((p) => p.name === PERIMETER)!)
-  perimeter.status.accessLevels = [OTHER_LEVEL]
-  await world.admin.putResource(PERIMETER, perimeter)
 }
 
 describe('vpcsc deny-test', () => {

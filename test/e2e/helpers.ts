@@ -149,3 +149,17 @@ export async function vertexCall(world: World, egressIp?: string): Promise<numbe
   const answer = await fetch(`${world.googleUrl}/v1/projects/123456789012/locations/us-central1/models?pageSize=1`, {headers: {...headers, authorization: `Bearer ${token}`}})
   return answer.status
 }
+
+/**
+ * Another level in the perimeter admits the NAT: swapping ours then denies nothing, so a
+ * deny test keeps waiting (and holding the level) until it is stopped.
+ */
+export async function perimeterThatNeverDenies(world: World): Promise<void> {
+  const state = (await world.admin.state()) as unknown as {perimeters: {name: string; status: {accessLevels?: string[]}}[]; levels: {name: string; basic: {conditions: {ipSubnetworks?: string[]}[]}}[]}
+  const other = structuredClone(state.levels.find((l) => l.name === OTHER_LEVEL)!)
+  other.basic.conditions[0]!.ipSubnetworks = ['203.0.113.0/24']
+  await world.admin.putResource(OTHER_LEVEL, other)
+  const perimeter = structuredClone(state.perimeters.find((p) => p.name === PERIMETER)!)
+  perimeter.status.accessLevels = [OTHER_LEVEL]
+  await world.admin.putResource(PERIMETER, perimeter)
+}

@@ -221,3 +221,21 @@ export function awsError(error: unknown, region: string | undefined): Error {
   }
   return runtimeError('AWS', `AWS EC2 call failed${where}: ${e.name ? `${e.name}: ` : ''}${message}`, 'Run again with DEBUG=vpcsc* for details.', undefined, error)
 }
+
+/**
+ * The AWS account that owns a VPC (DescribeVpcs' OwnerId): NAT gateways carry no account
+ * of their own. Only `explain` asks, for the one gateway it names; undefined when the
+ * caller may not read it (the account is then simply not shown).
+ */
+export async function vpcOwner(selection: Pick<NatSelection, 'profile'>, region: string, vpcId: string): Promise<string | undefined> {
+  const sdk = await import('@aws-sdk/client-ec2')
+  const client = new sdk.EC2Client({region, profile: selection.profile, maxAttempts: 2})
+  try {
+    const answer = await client.send(new sdk.DescribeVpcsCommand({VpcIds: [vpcId]}))
+    return answer.Vpcs?.[0]?.OwnerId
+  } catch {
+    return undefined
+  } finally {
+    client.destroy()
+  }
+}

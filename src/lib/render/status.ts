@@ -72,7 +72,7 @@ export function renderStatus(report: StatusReport): string {
     )
   }
   lines.push(heading('Drift'))
-  if (drift.inSync) {
+  if (drift.missing.length === 0 && drift.stale.length === 0) {
     lines.push(`  ${mark.ok()} In sync: every NAT egress IP is admitted and the level holds nothing else${report.keep.length ? ' (besides kept CIDRs)' : ''}.`)
   }
   for (const ip of drift.missing) {
@@ -83,6 +83,15 @@ export function renderStatus(report: StatusReport): string {
     const testNet = drift.testNet.includes(cidr) ? ` ${dim('(a TEST-NET range: if a deny test was interrupted, vpcsc restore puts the level back)')}` : ''
     lines.push(`  ${mark.bad()} ${cidr} matches no NAT egress IP and is not kept.${testNet}`)
   }
-  if (!drift.inSync) lines.push(`  ${dim('→ vpcsc ip sync --plan shows the change; vpcsc ip sync writes it.')}`)
+  const terraform = drift.terraform
+  if (terraform?.reverts) {
+    const changes = [terraform.wouldRemove.length ? `remove ${terraform.wouldRemove.join(', ')}` : '', terraform.wouldAdd.length ? `add ${terraform.wouldAdd.join(', ')}` : ''].filter(Boolean).join(' and ')
+    const why = terraform.problem ? `${terraform.problem}` : `terraform apply would ${changes || 'reorder the list'}`
+    lines.push(`  ${mark.bad()} Terraform would revert the level: ${terraform.file} ("${terraform.variable}") does not hold its list; ${why}.`)
+    lines.push(`  ${dim(`→ vpcsc ip sync --tfvars ${terraform.file} puts the level's list in the file (or terraform apply, when the file is the one that is right).`)}`)
+  } else if (terraform) {
+    lines.push(`  ${mark.ok()} ${terraform.file} ("${terraform.variable}") holds the level's list: terraform apply keeps it.`)
+  }
+  if (drift.missing.length > 0 || drift.stale.length > 0) lines.push(`  ${dim('→ vpcsc ip sync --plan shows the change; vpcsc ip sync writes it.')}`)
   return `${lines.join('\n')}\n`
 }

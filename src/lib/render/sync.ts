@@ -3,6 +3,7 @@ import chalk from 'chalk'
 import type {NatDiscovery} from '../aws/nat.ts'
 import type {SyncPlan} from '../plan.ts'
 import type {SyncWrite} from '../sync.ts'
+import type {TfvarsChange} from '../tfvars.ts'
 import {dim, mark, plural, seconds, shortName} from './text.ts'
 
 /** The plan as a diff: + added, - removed, unchanged in between, each with its source. */
@@ -36,4 +37,17 @@ export function renderWritten(level: string, plan: SyncPlan, write: SyncWrite): 
     (write.retriedWithFreshEtag ? `${dim('Another change elsewhere in the access policy came first; vpcsc wrote again against it.')}\n` : '') +
     `${dim('Access level changes can take up to 30 minutes to take effect everywhere.')}\n`
   )
+}
+
+/** The tfvars file's change: the variable's diff when planned, one line once written. */
+export function renderTfvarsChange(change: TfvarsChange, stage: 'planned' | 'written'): string {
+  const where = `${change.file} ("${change.variable}")`
+  if (!change.changed) return `${mark.ok()} ${where} already holds the level's list.\n`
+  if (stage === 'written') return `${mark.ok()} ${where} now holds ${plural(change.after.length, 'CIDR')}: ${change.after.join(', ')}.\n`
+  const lines = [`Plan for ${where}${change.before === undefined ? ' (the variable is new)' : ''}:`]
+  for (const cidr of change.before ?? []) if (!change.remove.includes(cidr)) lines.push(`    ${cidr}`)
+  for (const cidr of change.remove) lines.push(chalk.red(`  - ${cidr}`))
+  for (const cidr of change.add) lines.push(chalk.green(`  + ${cidr}`))
+  if (change.add.length === 0 && change.remove.length === 0) lines.push(dim('  same CIDRs, in the level\'s order'))
+  return `${lines.join('\n')}\n`
 }
