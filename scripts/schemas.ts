@@ -19,6 +19,7 @@ export const RESULTS: Record<string, [string, string]> = {
   promote: ['src/commands/promote.ts', 'PromoteResult'],
   demote: ['src/commands/demote.ts', 'DemoteResult'],
   violations: ['src/lib/violations.ts', 'ViolationsReport'],
+  explain: ['src/lib/explain.ts', 'Explanation'],
   error: ['src/lib/errors.ts', 'JsonErrorOutput'],
 }
 

@@ -35,6 +35,8 @@ export const ERROR_CODES = {
   BAD_MARKER: [1, "A deny test's marker in the access policy is damaged."],
   BASELINE_ERROR: [1, "The deny test's first probe failed before anything was changed."],
   PROBE_FAILING: [1, 'The probe kept failing during the deny test.'],
+  TFVARS_WRITE: [1, 'The Terraform variables file could not be written.'],
+  TFVARS_AFTER_LEVEL: [1, 'The level was written, but the Terraform variables file was not.'],
   // 2: usage and configuration
   USAGE: [2, 'A bad flag, argument, setting or config file; or a confirmation without a terminal.'],
   // 4: the deny test failed

@@ -57,7 +57,7 @@ ${EXIT_CODES_HELP}`
     const started = Date.now()
     const {flags} = await this.parse(IpSync)
     const settings = await this.settingsFrom(flags)
-    const tfvarsOnly = flags['tfvars-only']
+    const tfvarsOnly = flags['tfvars-only'] ?? false
     // The file is read and checked before anything is written anywhere (a bad one: exit 2).
     const tfvars = await openTfvars(settings, {tfvarsOnly, planOnly: flags.plan})
     const clients = createClients(settings)
