@@ -32,8 +32,10 @@ export function regionEip(index: number): string {
 }
 
 export interface WorldOptions {
-  /** How many polls the emulated Google answers `done: false` before an operation is done. */
-  operationPolls?: number
+  /** Emulator time from a write's acceptance to its commit (google/README.md). Default 150 ms. */
+  operationDelayMs?: number
+  /** A write while another of the policy is pending: 'refuse' (409 ABORTED, default) or 'queue'. */
+  pendingWrites?: 'refuse' | 'queue'
   /** regions[0] (default us-east-1) gets the seed (EIP 203.0.113.10) and is AWS_REGION; the others get their own NAT. */
   regions?: string[]
 }
@@ -54,6 +56,17 @@ export interface AdminState {
   perimeters: StoredResource[]
 }
 
+/** A write the emulated Google accepted and has not committed yet (GET /__admin/operations). */
+export interface PendingOperation {
+  name: string
+  policy: string
+  method: string
+  target: string
+  acceptedAt: string
+  dueAt: string
+  etag?: string
+}
+
 /** Thin wrappers over the emulated Google's /__admin/ API (see google/admin.ts). */
 export interface Admin {
   requests(): Promise<LoggedRequest[]>
@@ -62,6 +75,10 @@ export interface Admin {
   operationError(spec: AdminSpec): Promise<void>
   foreignEdit(spec: AdminSpec): Promise<void>
   config(spec: AdminSpec): Promise<unknown>
+  /** GET /__admin/operations: the writes accepted and not committed yet, in commit order. */
+  pendingOperations(): Promise<PendingOperation[]>
+  /** POST /__admin/operations/settle: commit every pending write now; answers their names. */
+  settleOperations(): Promise<string[]>
   state(): Promise<AdminState>
   putResource(name: string, value: AdminSpec): Promise<void>
   deleteResource(name: string): Promise<void>
@@ -113,6 +130,8 @@ function adminClient(googleUrl: string): Admin {
     operationError: action('POST', 'operation-errors'),
     foreignEdit: action('POST', 'foreign-edits'),
     config: (spec) => call('POST', 'config', spec),
+    pendingOperations: async () => ((await call('GET', 'operations')) as {operations: PendingOperation[]}).operations,
+    settleOperations: async () => ((await call('POST', 'operations/settle')) as {settled: string[]}).settled,
     state: async () => (await call('GET', 'state')) as AdminState,
     putResource: (name, value) => action('PUT', 'resource')({name, value}),
     deleteResource: (name) => action('DELETE', `resource?name=${encodeURIComponent(name)}`)(),
@@ -136,7 +155,8 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
       host: '127.0.0.1',
       port: 0,
       stateDir: join(dir, 'google'),
-      operationPolls: opts.operationPolls,
+      ...(opts.operationDelayMs !== undefined ? {operationDelayMs: opts.operationDelayMs} : {}),
+      ...(opts.pendingWrites !== undefined ? {pendingWrites: opts.pendingWrites} : {}),
     })
     cleanup.push(() => google.close())
 
