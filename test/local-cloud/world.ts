@@ -15,6 +15,8 @@ import {
   type AwsSeedIds,
   type NatReplacement,
 } from './aws-seed.ts'
+import {startAwsFaultProxy, type AwsFaultProxy} from './aws-fault-proxy.ts'
+import {startBlackhole, type Blackhole} from './blackhole.ts'
 import {worldEnv, writeProbeCredFile} from './env.ts'
 import {startGoogleCloud} from './google/server.ts'
 import type {LoggedRequest} from './google/request-log.ts'
@@ -95,6 +97,14 @@ export interface World {
   admin: Admin
   /** The SSM Run Command executor (AWS_ENDPOINT_URL_SSM) and its admin API (ssm/README.md). */
   ssm: {url: string; admin: SsmAdmin}
+  /**
+   * A fault proxy in front of moto (EC2) and the SSM executor (AmazonSSM.* targets): run
+   * the CLI with `env: {AWS_ENDPOINT_URL_EC2: world.awsFaults.url}` (or _SSM), then
+   * `arm({action: 'DescribeNatGateways', mode: 'stall' | '503', count})`. Reset clears it.
+   */
+  awsFaults: AwsFaultProxy
+  /** A new black-hole endpoint (accepts, never answers), closed by stop(). */
+  blackhole(): Promise<Blackhole>
   /** The emulated NAT egress: the forward proxy (http://127.0.0.1:PORT) whose requests leave as `ip`. */
   egressProxyFor(ip: string): Promise<string>
   aws: {
@@ -181,6 +191,13 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     })
     cleanup.push(() => ssm.close())
     const ssmAdmin = ssmAdminClient(ssm.url)
+    const awsFaults = await startAwsFaultProxy({upstream: moto.endpoint, ssmUpstream: ssm.url})
+    cleanup.push(() => awsFaults.close())
+    const blackhole = async () => {
+      const hole = await startBlackhole()
+      cleanup.push(() => hole.close())
+      return hole
+    }
 
     const admin = adminClient(google.url)
     const env = worldEnv(
@@ -204,6 +221,8 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
       motoPid: moto.pid,
       admin,
       ssm: {url: ssm.url, admin: ssmAdmin},
+      awsFaults,
+      blackhole,
       egressProxyFor: egress.egressProxyFor,
       aws: {
         ec2,
@@ -225,6 +244,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
         },
       },
       async reset() {
+        awsFaults.clear()
         await ssmAdmin.reset()
         await admin.reset()
         await resetMoto(moto.endpoint)
