@@ -244,10 +244,11 @@ describe('accessLevels.patch', () => {
   })
 
   it('bumps the policy etag when it commits', async () => {
+    await admin('POST', 'config', {operationDelayMs: 600_000})
     const before = await policyEtag()
-    const patch = await api('PATCH', `${LEVEL}?updateMask=title`, {title: 'x'})
+    await api('PATCH', `${LEVEL}?updateMask=title`, {title: 'x'})
     assert.equal(await policyEtag(), before)
-    await settle(patch.body)
+    await admin('POST', 'operations/settle')
     assert.notEqual(await policyEtag(), before)
   })
 })
@@ -348,6 +349,8 @@ describe('operations', () => {
     ((await admin('GET', 'state')).levels as Body[]).find((level) => level.name === LEVEL)?.title as string
 
   it('answers a not-done operation, then commits on its own with nobody polling', async () => {
+    // Not the 150 ms default: the admin read below must come before the commit, even on a loaded machine.
+    await admin('POST', 'config', {operationDelayMs: 800})
     const etag = await policyEtag()
     const write = await api('PATCH', `${LEVEL}?updateMask=title`, {title: 'x'})
     assert.equal(write.status, 200)
@@ -359,7 +362,7 @@ describe('operations', () => {
     )
     const [due] = await pending()
     assert.equal(due?.name, write.body.name)
-    assert.equal(Date.parse(due?.dueAt as string) - Date.parse(due?.acceptedAt as string), 150)
+    assert.equal(Date.parse(due?.dueAt as string) - Date.parse(due?.acceptedAt as string), 800)
     // Not polled at all: the test only reads the admin state until the commit shows.
     await waitFor(async () => (await stateTitle()) === 'x')
     assert.deepEqual(await pending(), [])
@@ -436,7 +439,8 @@ describe('operations', () => {
   })
 
   it("'queue': a second write is accepted and commits after the first, on the state the first left", async () => {
-    await admin('POST', 'config', {pendingWrites: 'queue', operationDelayMs: 300})
+    // Long enough for the second write to arrive while the first is pending, even on a loaded machine.
+    await admin('POST', 'config', {pendingWrites: 'queue', operationDelayMs: 1000})
     const first = await api('PATCH', `${LEVEL}?updateMask=title`, {title: 'first'})
     const second = await api('PATCH', `${LEVEL}?updateMask=description`, {description: 'second'})
     assert.equal(second.status, 200)
@@ -549,12 +553,14 @@ describe('operations', () => {
   })
 
   it('reset forgets pending operations: they never commit', async () => {
-    await admin('POST', 'config', {operationDelayMs: 300})
+    await admin('POST', 'config', {operationDelayMs: 600_000})
     const write = await api('PATCH', `${LEVEL}?updateMask=title`, {title: 'lost'})
     await admin('POST', 'reset')
     assert.equal((await admin('GET', 'config')).operationDelayMs, 150)
     assert.deepEqual(await pending(), [])
-    await sleep(400)
+    // Far past the time it was due: nothing of the old world lands.
+    await admin('POST', 'clock', {offsetMs: 700_000})
+    assert.deepEqual((await admin('POST', 'operations/settle')).settled, [])
     assert.equal(await titleOf(), 'vpcsc allow ec2 ip')
     assert.equal((await api('GET', write.body.name as string)).status, 404)
   })
@@ -605,6 +611,7 @@ describe('fault injection', () => {
   })
 
   it("phase 'after' accepts the write, loses the answer, and the write commits on its own", async () => {
+    await admin('POST', 'config', {operationDelayMs: 1000}) // still pending when the test looks
     await admin('POST', 'faults', {match: {method: 'PATCH'}, drop: true, phase: 'after'})
     await assert.rejects(api('PATCH', `${LEVEL}?updateMask=title`, {title: 'landed'}))
     const [logged] = (await admin('GET', 'requests')) as unknown as Body[]
