@@ -201,7 +201,7 @@ describe('faults: every write confirmed, every wait bounded', () => {
 
     it(row('an operation never finishes, then SIGTERM', 'ip sync', 'ends promptly, exit 143 or 1'), async () => {
       await ctx.world.aws.replaceNatGateway()
-      await ctx.world.admin.config({operationPolls: 1_000_000})
+      await ctx.world.admin.config({operationDelayMs: 600_000})
       const cli = spawnCli(ctx.world, ['ip', 'sync', '--yes'])
       await new Promise((r) => setTimeout(r, 2500))
       const polls = (await ctx.world.admin.requests()).filter((r) => /\/operations\//.test(r.path)).length

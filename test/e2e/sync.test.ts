@@ -166,11 +166,12 @@ describe('vpcsc ip sync', () => {
 
   it('waits for operations that are not done at first', async () => {
     await ctx.world.aws.replaceNatGateway()
-    await ctx.world.admin.config({operationPolls: 3})
+    // The service commits a second after the write: the CLI must poll more than once.
+    await ctx.world.admin.config({operationDelayMs: 1000})
     const result = await vpcsc(ctx.world, ['ip', 'sync', '--yes'])
     assert.equal(result.code, 0, show(result))
     const polls = (await ctx.world.admin.requests()).filter((r) => r.method === 'GET' && /\/v1\/operations\//.test(r.path))
-    assert.equal(polls.length, 4)
+    assert.ok(polls.length >= 2, `polled ${polls.length} time(s)`)
   })
 
   it('detects a foreign edit between its read and its write, and overwrites nothing', async () => {

@@ -15,6 +15,8 @@ import {
   type AwsSeedIds,
   type NatReplacement,
 } from './aws-seed.ts'
+import {startAwsFaultProxy, type AwsFaultProxy} from './aws-fault-proxy.ts'
+import {startBlackhole, type Blackhole} from './blackhole.ts'
 import {worldEnv, writeProbeCredFile} from './env.ts'
 import {startGoogleCloud} from './google/server.ts'
 import type {LoggedRequest} from './google/request-log.ts'
@@ -32,8 +34,10 @@ export function regionEip(index: number): string {
 }
 
 export interface WorldOptions {
-  /** How many polls the emulated Google answers `done: false` before an operation is done. */
-  operationPolls?: number
+  /** Emulator time from a write's acceptance to its commit (google/README.md). Default 150 ms. */
+  operationDelayMs?: number
+  /** A write while another of the policy is pending: 'refuse' (409 ABORTED, default) or 'queue'. */
+  pendingWrites?: 'refuse' | 'queue'
   /** regions[0] (default us-east-1) gets the seed (EIP 203.0.113.10) and is AWS_REGION; the others get their own NAT. */
   regions?: string[]
 }
@@ -54,6 +58,17 @@ export interface AdminState {
   perimeters: StoredResource[]
 }
 
+/** A write the emulated Google accepted and has not committed yet (GET /__admin/operations). */
+export interface PendingOperation {
+  name: string
+  policy: string
+  method: string
+  target: string
+  acceptedAt: string
+  dueAt: string
+  etag?: string
+}
+
 /** Thin wrappers over the emulated Google's /__admin/ API (see google/admin.ts). */
 export interface Admin {
   requests(): Promise<LoggedRequest[]>
@@ -62,6 +77,10 @@ export interface Admin {
   operationError(spec: AdminSpec): Promise<void>
   foreignEdit(spec: AdminSpec): Promise<void>
   config(spec: AdminSpec): Promise<unknown>
+  /** GET /__admin/operations: the writes accepted and not committed yet, in commit order. */
+  pendingOperations(): Promise<PendingOperation[]>
+  /** POST /__admin/operations/settle: commit every pending write now; answers their names. */
+  settleOperations(): Promise<string[]>
   state(): Promise<AdminState>
   putResource(name: string, value: AdminSpec): Promise<void>
   deleteResource(name: string): Promise<void>
@@ -78,6 +97,14 @@ export interface World {
   admin: Admin
   /** The SSM Run Command executor (AWS_ENDPOINT_URL_SSM) and its admin API (ssm/README.md). */
   ssm: {url: string; admin: SsmAdmin}
+  /**
+   * A fault proxy in front of moto (EC2) and the SSM executor (AmazonSSM.* targets): run
+   * the CLI with `env: {AWS_ENDPOINT_URL_EC2: world.awsFaults.url}` (or _SSM), then
+   * `arm({action: 'DescribeNatGateways', mode: 'stall' | '503', count})`. Reset clears it.
+   */
+  awsFaults: AwsFaultProxy
+  /** A new black-hole endpoint (accepts, never answers), closed by stop(). */
+  blackhole(): Promise<Blackhole>
   /** The emulated NAT egress: the forward proxy (http://127.0.0.1:PORT) whose requests leave as `ip`. */
   egressProxyFor(ip: string): Promise<string>
   aws: {
@@ -113,6 +140,8 @@ function adminClient(googleUrl: string): Admin {
     operationError: action('POST', 'operation-errors'),
     foreignEdit: action('POST', 'foreign-edits'),
     config: (spec) => call('POST', 'config', spec),
+    pendingOperations: async () => ((await call('GET', 'operations')) as {operations: PendingOperation[]}).operations,
+    settleOperations: async () => ((await call('POST', 'operations/settle')) as {settled: string[]}).settled,
     state: async () => (await call('GET', 'state')) as AdminState,
     putResource: (name, value) => action('PUT', 'resource')({name, value}),
     deleteResource: (name) => action('DELETE', `resource?name=${encodeURIComponent(name)}`)(),
@@ -136,7 +165,8 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
       host: '127.0.0.1',
       port: 0,
       stateDir: join(dir, 'google'),
-      operationPolls: opts.operationPolls,
+      ...(opts.operationDelayMs !== undefined ? {operationDelayMs: opts.operationDelayMs} : {}),
+      ...(opts.pendingWrites !== undefined ? {pendingWrites: opts.pendingWrites} : {}),
     })
     cleanup.push(() => google.close())
 
@@ -161,6 +191,13 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     })
     cleanup.push(() => ssm.close())
     const ssmAdmin = ssmAdminClient(ssm.url)
+    const awsFaults = await startAwsFaultProxy({upstream: moto.endpoint, ssmUpstream: ssm.url})
+    cleanup.push(() => awsFaults.close())
+    const blackhole = async () => {
+      const hole = await startBlackhole()
+      cleanup.push(() => hole.close())
+      return hole
+    }
 
     const admin = adminClient(google.url)
     const env = worldEnv(
@@ -184,6 +221,8 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
       motoPid: moto.pid,
       admin,
       ssm: {url: ssm.url, admin: ssmAdmin},
+      awsFaults,
+      blackhole,
       egressProxyFor: egress.egressProxyFor,
       aws: {
         ec2,
@@ -205,6 +244,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
         },
       },
       async reset() {
+        awsFaults.clear()
         await ssmAdmin.reset()
         await admin.reset()
         await resetMoto(moto.endpoint)

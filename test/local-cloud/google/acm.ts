@@ -2,7 +2,7 @@ import {checkBodyName, checkId, checkLevel, checkPerimeter, referencedLevels} fr
 import {asCel} from './cel-format.ts'
 import type {CloudContext} from './context.ts'
 import {applyMask, parseMask} from './field-mask.ts'
-import {ApiError, etagMismatch, failedPrecondition, invalidArgument, notFound} from './google-errors.ts'
+import {ApiError, etagMismatch, failedPrecondition, invalidArgument, notFound, operationInProgress} from './google-errors.ts'
 import type {Reply} from './http-util.ts'
 import {arrayAt, clone, isObject, objectAt} from './json.ts'
 import type {Json, JsonObject} from './json.ts'
@@ -84,14 +84,59 @@ function paginate(items: JsonObject[], query: Record<string, string>, key: strin
   return result
 }
 
-/** Perform a write: apply it and answer an operation, or, when a test armed one, fail the operation instead. */
-function write(ctx: CloudContext, policy: string, responseType: string, mutate: () => void, respond: () => JsonObject): Reply {
-  const error = ctx.controls.takeOperationError()
-  if (error) return ok(ctx.operations.create(ctx.controls.operationPolls, {error}))
-  mutate()
-  ctx.store.bumpEtag(policy)
-  const response = {'@type': `${TYPE_PREFIX}${responseType}`, ...respond()}
-  return ok(ctx.operations.create(ctx.controls.operationPolls, {response}))
+/**
+ * What a write would do to the state as it is now: `plan` validates against the current
+ * state (throwing the API's error) and returns how to apply it and what the operation
+ * answers. It runs when the write arrives (errors are the HTTP answer) and again when
+ * the service commits it (errors end the operation), so a write queued behind another
+ * sees the state that other one left.
+ */
+interface Planned {
+  apply(): void
+  response(): JsonObject
+}
+
+interface WriteSpec {
+  policy: string
+  /** The discovery method id without the service prefix. */
+  method: string
+  target: string
+  responseType: string
+  /** The etag sent with the write (replaceAll, commit, perimeter PATCH), if any. */
+  etag: Json | undefined
+  plan(): Planned
+}
+
+/**
+ * Accept a write: validate it now (400 and etag 409 answered at once), refuse it when
+ * another write of the policy is in progress (unless tests set pendingWrites 'queue'),
+ * and answer a not-done operation. The change is committed operationDelayMs later (after
+ * any write queued before it), with the etag checked again against the one then.
+ */
+function write(ctx: CloudContext, spec: WriteSpec): Reply {
+  const {policy} = spec
+  checkEtag(ctx, policy, spec.etag)
+  spec.plan()
+  const queuedAfter = ctx.operations.lastDueAt(policy)
+  if (queuedAfter !== undefined && ctx.controls.pendingWrites === 'refuse') throw operationInProgress(policy)
+  const armedError = ctx.controls.takeOperationError()
+  const now = ctx.clock.now()
+  const operation = ctx.operations.create({
+    policy,
+    method: spec.method,
+    target: spec.target,
+    ...(typeof spec.etag === 'string' && spec.etag !== '' ? {etag: spec.etag} : {}),
+    dueAt: Math.max(now + ctx.controls.operationDelayMs, queuedAfter ?? now),
+    commit: (at) => {
+      if (armedError) return {error: clone(armedError)}
+      checkEtag(ctx, policy, spec.etag)
+      const planned = spec.plan()
+      planned.apply()
+      ctx.store.bumpEtag(policy, at)
+      return {response: {'@type': `${TYPE_PREFIX}${spec.responseType}`, ...planned.response()}}
+    },
+  })
+  return ok(operation)
 }
 
 function levelFormat(level: JsonObject, query: Record<string, string>): JsonObject {
@@ -133,58 +178,67 @@ const patchLevel: Handler = (ctx, [policy = '', id = ''], req) => {
   const paths = parseMask(req.query.updateMask, (path) => LEVEL_MASK_PATHS.includes(path), LEVEL_MASK_PATHS.join(', '))
   checkBodyName(body, name)
   checkId('access level', name)
-  const current = ctx.store.levels.get(name)
-  if (!current) throw notFound('Access Level', name)
-  const next = toProto3(applyMask(current, toProto3(body) as JsonObject, paths)) as JsonObject
-  next.name = name
-  checkLevel(next)
-  return write(
-    ctx,
+  return write(ctx, {
     policy,
-    'AccessLevel',
-    () => ctx.store.levels.set(name, next),
-    () => clone(next),
-  )
+    method: 'accessPolicies.accessLevels.patch',
+    target: name,
+    responseType: 'AccessLevel',
+    etag: undefined,
+    plan: () => {
+      // The mask applies to the level as it is when the write commits: last write wins.
+      const current = ctx.store.levels.get(name)
+      if (!current) throw notFound('Access Level', name)
+      const next = toProto3(applyMask(current, toProto3(body) as JsonObject, paths)) as JsonObject
+      next.name = name
+      checkLevel(next)
+      return {apply: () => ctx.store.levels.set(name, next), response: () => clone(next)}
+    },
+  })
 }
 
 const replaceAllLevels: Handler = (ctx, [policy = ''], req) => {
   const body = parseJsonBody(req.rawBody)
   validateBody(body, 'ReplaceAccessLevelsRequest', '')
   requirePolicy(ctx, policy)
-  checkEtag(ctx, policy, body.etag)
   const levels = arrayAt(body, 'accessLevels').map((level) => toProto3(level) as JsonObject)
-  const names = new Set<string>()
-  levels.forEach((level, index) => {
-    const name = typeof level.name === 'string' ? level.name : ''
-    if (kindOf(name) !== 'level' || policyOf(name) !== policy) {
-      throw invalidArgument(`access_levels[${index}].name '${name}' must be an access level of ${policy} (${policy}/accessLevels/ID).`)
-    }
-    if (names.has(name)) throw invalidArgument(`access_levels[${index}]: access level '${name}' appears more than once.`)
-    names.add(name)
-    checkLevel(level, `access_levels[${index}]`)
-  })
-  // A level in use by a perimeter cannot disappear (the API protects perimeters' references).
-  for (const perimeter of ctx.store.perimetersOf(policy)) {
-    for (const config of [objectAt(perimeter, 'status'), objectAt(perimeter, 'spec')]) {
-      for (const level of referencedLevels(config)) {
-        if (!names.has(level)) {
-          throw failedPrecondition(
-            `Access Level '${level}' is referenced by Service Perimeter '${String(perimeter.name)}' and cannot be removed by accessLevels.replaceAll.`,
-          )
+  return write(ctx, {
+    policy,
+    method: 'accessPolicies.accessLevels.replaceAll',
+    target: policy,
+    responseType: 'ReplaceAccessLevelsResponse',
+    etag: body.etag,
+    plan: () => {
+      const names = new Set<string>()
+      levels.forEach((level, index) => {
+        const name = typeof level.name === 'string' ? level.name : ''
+        if (kindOf(name) !== 'level' || policyOf(name) !== policy) {
+          throw invalidArgument(`access_levels[${index}].name '${name}' must be an access level of ${policy} (${policy}/accessLevels/ID).`)
+        }
+        if (names.has(name)) throw invalidArgument(`access_levels[${index}]: access level '${name}' appears more than once.`)
+        names.add(name)
+        checkLevel(level, `access_levels[${index}]`)
+      })
+      // A level in use by a perimeter cannot disappear (the API protects perimeters' references).
+      for (const perimeter of ctx.store.perimetersOf(policy)) {
+        for (const config of [objectAt(perimeter, 'status'), objectAt(perimeter, 'spec')]) {
+          for (const level of referencedLevels(config)) {
+            if (!names.has(level)) {
+              throw failedPrecondition(
+                `Access Level '${level}' is referenced by Service Perimeter '${String(perimeter.name)}' and cannot be removed by accessLevels.replaceAll.`,
+              )
+            }
+          }
         }
       }
-    }
-  }
-  return write(
-    ctx,
-    policy,
-    'ReplaceAccessLevelsResponse',
-    () => {
-      for (const old of ctx.store.levelsOf(policy)) ctx.store.levels.delete(String(old.name))
-      for (const level of levels) ctx.store.levels.set(String(level.name), clone(level))
+      return {
+        apply: () => {
+          for (const old of ctx.store.levelsOf(policy)) ctx.store.levels.delete(String(old.name))
+          for (const level of levels) ctx.store.levels.set(String(level.name), clone(level))
+        },
+        response: (): JsonObject => (levels.length > 0 ? {accessLevels: clone(levels)} : {}),
+      }
     },
-    (): JsonObject => (levels.length > 0 ? {accessLevels: clone(levels)} : {}),
-  )
+  })
 }
 
 const listPerimeters: Handler = (ctx, [policy = ''], req) => {
@@ -212,50 +266,83 @@ const patchPerimeter: Handler = (ctx, [policy = '', id = ''], req) => {
   )
   checkBodyName(body, name)
   checkId('service perimeter', name)
-  const current = ctx.store.perimeters.get(name)
-  if (!current) throw notFound('Service Perimeter', name)
-  // The perimeter etag is the policy's; when sent it must be current.
-  checkEtag(ctx, policy, body.etag)
+  if (!ctx.store.perimeters.has(name)) throw notFound('Service Perimeter', name)
   const {etag: _etag, ...fields} = toProto3(body) as JsonObject
-  const next = toProto3(applyMask(current, fields, paths)) as JsonObject
-  next.name = name
-  checkPerimeter(next, (level) => policyOf(level) === policy && ctx.store.levels.has(level))
-  return write(
-    ctx,
+  return write(ctx, {
     policy,
-    'ServicePerimeter',
-    () => ctx.store.perimeters.set(name, next),
-    () => ctx.store.perimeterView(next),
-  )
+    method: 'accessPolicies.servicePerimeters.patch',
+    target: name,
+    responseType: 'ServicePerimeter',
+    // The perimeter etag is the policy's; when sent it must be current.
+    etag: body.etag,
+    plan: () => {
+      const current = ctx.store.perimeters.get(name)
+      if (!current) throw notFound('Service Perimeter', name)
+      const next = toProto3(applyMask(current, fields, paths)) as JsonObject
+      next.name = name
+      checkPerimeter(next, (level) => policyOf(level) === policy && ctx.store.levels.has(level))
+      return {apply: () => ctx.store.perimeters.set(name, next), response: () => ctx.store.perimeterView(next)}
+    },
+  })
 }
 
 const commitPerimeters: Handler = (ctx, [policy = ''], req) => {
   const body = parseJsonBody(req.rawBody)
   validateBody(body, 'CommitServicePerimetersRequest', '')
   requirePolicy(ctx, policy)
-  checkEtag(ctx, policy, body.etag)
-  return write(
-    ctx,
+  return write(ctx, {
     policy,
-    'CommitServicePerimetersResponse',
-    () => {
-      // Promotes EVERY dry-run perimeter of the policy at once, as the live API does.
-      for (const perimeter of ctx.store.perimetersOf(policy)) {
-        if (perimeter.useExplicitDryRunSpec !== true) continue
-        if (isObject(perimeter.spec)) perimeter.status = perimeter.spec
-        else delete perimeter.status
-        delete perimeter.spec
-        delete perimeter.useExplicitDryRunSpec
-      }
-    },
-    (): JsonObject => {
-      const perimeters = ctx.store.perimetersOf(policy).map((perimeter) => ctx.store.perimeterView(perimeter))
-      return perimeters.length > 0 ? {servicePerimeters: perimeters} : {}
-    },
-  )
+    method: 'accessPolicies.servicePerimeters.commit',
+    target: policy,
+    responseType: 'CommitServicePerimetersResponse',
+    etag: body.etag,
+    plan: () => ({
+      apply: () => {
+        // Promotes EVERY dry-run perimeter of the policy at once, as the live API does.
+        for (const perimeter of ctx.store.perimetersOf(policy)) {
+          if (perimeter.useExplicitDryRunSpec !== true) continue
+          if (isObject(perimeter.spec)) perimeter.status = perimeter.spec
+          else delete perimeter.status
+          delete perimeter.spec
+          delete perimeter.useExplicitDryRunSpec
+        }
+      },
+      response: (): JsonObject => {
+        const perimeters = ctx.store.perimetersOf(policy).map((perimeter) => ctx.store.perimeterView(perimeter))
+        return perimeters.length > 0 ? {servicePerimeters: perimeters} : {}
+      },
+    }),
+  })
 }
 
 const getOperation: Handler = (ctx, [id = '']) => ok(ctx.operations.get(`operations/${id}`))
+
+/**
+ * The standard list filter, as far as operations have fields to filter on: `done=true`,
+ * `done=false` and `name="operations/ID"`, joined by AND (or spaces). Anything else is
+ * refused naming the term, so a filter the emulator cannot honour never passes silently.
+ */
+function operationFilter(filter: string | undefined): (operation: JsonObject) => boolean {
+  const terms = (filter ?? '').split(/\s+AND\s+|\s+/).filter((term) => term !== '')
+  const tests = terms.map((term): ((operation: JsonObject) => boolean) => {
+    const match = /^(done|name)\s*=\s*"?([^"]*)"?$/.exec(term)
+    if (match?.[1] === 'done' && (match[2] === 'true' || match[2] === 'false')) {
+      const done = match[2] === 'true'
+      return (operation) => operation.done === done
+    }
+    if (match?.[1] === 'name' && match[2]) {
+      const name = match[2]
+      return (operation) => operation.name === name
+    }
+    throw invalidArgument(`Invalid filter term '${term}': the local Google Cloud filters operations on done=true|false and name="operations/ID".`)
+  })
+  return (operation) => tests.every((test) => test(operation))
+}
+
+const listOperations: Handler = (ctx, _params, req) => {
+  const keep = operationFilter(req.query.filter)
+  return ok(paginate(ctx.operations.all().filter(keep), req.query, 'operations'))
+}
 
 const POLICY = '(accessPolicies/[^/:]+)'
 const ID = '([^/:]+)'
@@ -290,6 +377,7 @@ const ROUTES: Route[] = [
       PATCH: [`${M}accessPolicies.servicePerimeters.patch`, patchPerimeter],
     },
   },
+  {pattern: /^\/v1\/operations$/, methods: {GET: [`${M}operations.list`, listOperations]}},
   {pattern: /^\/v1\/operations\/(.+)$/, methods: {GET: [`${M}operations.get`, getOperation]}},
 ]
 
@@ -314,7 +402,7 @@ export function handleAcm(ctx: CloudContext, req: ApiRequest): Reply {
 }
 
 function applyForeignEdits(ctx: CloudContext, trigger: 'before-next-write' | 'after-next-read', path: string): void {
-  const isResourceRead = !path.startsWith('/v1/operations/')
+  const isResourceRead = path !== '/v1/operations' && !path.startsWith('/v1/operations/')
   for (const edit of ctx.controls.takeForeignEdits(trigger, path, isResourceRead)) {
     ctx.store.edit(edit.name, edit.kind, edit.set)
   }

@@ -40,6 +40,8 @@ function resourceKind(name: unknown): ResourceKind {
 
 /** Put the seed back and forget everything tests armed or observed. Issued tokens stay valid. */
 export function resetCloud(ctx: CloudContext): void {
+  // Pending writes are forgotten, not committed: nothing of the old world lands later.
+  ctx.operations.clear()
   ctx.store.load(seedState())
   ctx.log.clear()
   ctx.controls.reset()
@@ -61,6 +63,8 @@ function setClock(ctx: CloudContext, spec: JsonObject): void {
   const delta = offsetMs - ctx.clock.offsetMs
   ctx.clock.offsetMs = offsetMs
   ctx.enforcement.clockMoved(delta)
+  // Emulator time drives commits: moving forward commits what is due by the new now.
+  ctx.operations.clockMoved(delta)
 }
 
 function enforcementBody(ctx: CloudContext): JsonObject {
@@ -144,6 +148,10 @@ export function handleAdmin(ctx: CloudContext, method: string, path: string, que
       return {status: 200, body: enforcementBody(ctx)}
     case 'POST /__admin/decide':
       return {status: 200, body: decisionBody(ctx, parseBody(raw))}
+    case 'GET /__admin/operations':
+      return {status: 200, body: {operations: ctx.operations.describePending()}}
+    case 'POST /__admin/operations/settle':
+      return {status: 200, body: {settled: ctx.operations.settleAll()}}
     case 'GET /__admin/state':
       return {status: 200, body: {...ctx.store.snapshot()}}
     case 'PUT /__admin/resource': {

@@ -58,9 +58,19 @@ function regex(source: Json | undefined, key: string): RegExp | undefined {
 /** The caller IP of requests that carry no x-vpcsc-egress-ip header: the operator's own machine (TEST-NET-2). */
 export const DEFAULT_OPERATOR_IP = '198.51.100.250'
 
+/** How long the service takes to commit a write by default: short, so the suite stays fast, but never instant. */
+export const DEFAULT_OPERATION_DELAY_MS = 150
+
+/** What a write meets while another write of the same policy is still in progress. */
+export type PendingWrites = 'refuse' | 'queue'
+const PENDING_WRITES: PendingWrites[] = ['refuse', 'queue']
+
 /** Settings of POST /__admin/config; reset puts the defaults given at start back. */
 export interface Settings {
-  operationPolls: number
+  /** Emulator time from a write's acceptance to its commit. */
+  operationDelayMs: number
+  /** 'refuse': 409 ABORTED; 'queue': accepted, commits after the pending one(s). */
+  pendingWrites: PendingWrites
   propagationDelayMs: number
   operatorIp: string
 }
@@ -69,18 +79,21 @@ export class Controls {
   faults: Fault[] = []
   operationErrors: OperationErrorSpec[] = []
   foreignEdits: ForeignEdit[] = []
-  operationPolls: number
+  operationDelayMs: number
+  pendingWrites: PendingWrites
   propagationDelayMs: number
   operatorIp: string
   readonly #defaults: Settings
 
-  constructor(operationPolls: number, defaults: Partial<Omit<Settings, 'operationPolls'>> = {}) {
+  constructor(defaults: Partial<Settings> = {}) {
     this.#defaults = {
-      operationPolls,
+      operationDelayMs: defaults.operationDelayMs ?? DEFAULT_OPERATION_DELAY_MS,
+      pendingWrites: defaults.pendingWrites ?? 'refuse',
       propagationDelayMs: defaults.propagationDelayMs ?? 0,
       operatorIp: defaults.operatorIp ?? DEFAULT_OPERATOR_IP,
     }
-    this.operationPolls = this.#defaults.operationPolls
+    this.operationDelayMs = this.#defaults.operationDelayMs
+    this.pendingWrites = this.#defaults.pendingWrites
     this.propagationDelayMs = this.#defaults.propagationDelayMs
     this.operatorIp = this.#defaults.operatorIp
   }
@@ -89,13 +102,19 @@ export class Controls {
     this.faults = []
     this.operationErrors = []
     this.foreignEdits = []
-    this.operationPolls = this.#defaults.operationPolls
+    this.operationDelayMs = this.#defaults.operationDelayMs
+    this.pendingWrites = this.#defaults.pendingWrites
     this.propagationDelayMs = this.#defaults.propagationDelayMs
     this.operatorIp = this.#defaults.operatorIp
   }
 
   settings(): Settings {
-    return {operationPolls: this.operationPolls, propagationDelayMs: this.propagationDelayMs, operatorIp: this.operatorIp}
+    return {
+      operationDelayMs: this.operationDelayMs,
+      pendingWrites: this.pendingWrites,
+      propagationDelayMs: this.propagationDelayMs,
+      operatorIp: this.operatorIp,
+    }
   }
 
   addFault(spec: JsonObject): void {
@@ -176,16 +195,21 @@ export class Controls {
   }
 
   configure(spec: JsonObject): void {
-    const known = ['operationPolls', 'propagationDelayMs', 'operatorIp']
+    const known = ['operationDelayMs', 'pendingWrites', 'propagationDelayMs', 'operatorIp']
     const unknown = Object.keys(spec).filter((key) => !known.includes(key))
     if (unknown.length > 0) throw invalidArgument(`Unknown config setting(s) ${unknown.join(', ')}; known: ${known.join(', ')}.`)
-    const polls = optionalNumber(spec, 'operationPolls', 0)
+    const operationDelay = optionalNumber(spec, 'operationDelayMs', 0)
+    const pending = spec.pendingWrites
+    if (pending !== undefined && pending !== null && !PENDING_WRITES.includes(pending as PendingWrites)) {
+      throw invalidArgument(`pendingWrites must be 'refuse' or 'queue', got ${JSON.stringify(pending)}.`)
+    }
     const delay = optionalNumber(spec, 'propagationDelayMs', 0)
     const ip = spec.operatorIp
     if (ip !== undefined && ip !== null && (typeof ip !== 'string' || !ipaddr.isValid(ip))) {
       throw invalidArgument(`operatorIp must be an IPv4 or IPv6 address, got ${JSON.stringify(ip)}.`)
     }
-    if (polls !== undefined) this.operationPolls = polls
+    if (operationDelay !== undefined) this.operationDelayMs = operationDelay
+    if (typeof pending === 'string') this.pendingWrites = pending as PendingWrites
     if (delay !== undefined) this.propagationDelayMs = delay
     if (typeof ip === 'string') this.operatorIp = ipaddr.process(ip).toString()
   }

@@ -5,6 +5,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {createInterface} from 'node:readline'
 import {after, before, beforeEach, describe, it} from 'node:test'
+import {setTimeout as sleep} from 'node:timers/promises'
 import {GoogleAuth} from 'google-auth-library'
 import {LEVEL, ORGANIZATION, OTHER_LEVEL, PERIMETER, POLICY, PROJECT_ID, SEED_EIP} from './seed.ts'
 import {startGoogleCloud} from './server.ts'
@@ -55,14 +56,14 @@ async function admin(method: string, path: string, body?: unknown): Promise<Body
   return parsed
 }
 
-/** Poll an operation as vpcsc does; returns the done operation and how many polls it took. */
+/** Poll an operation as a client does (paced); returns the done operation and how many polls it took. */
 async function settle(operation: Body): Promise<{done: Body; polls: number}> {
   let polls = 0
   let current = operation
-  while (current.done !== true) {
-    polls += 1
+  for (const deadline = Date.now() + 5000; current.done !== true; polls += 1) {
+    assert.ok(Date.now() < deadline, `operation never finished: ${JSON.stringify(current)}`)
+    await sleep(25)
     current = (await api('GET', current.name as string)).body
-    assert.ok(polls < 20, 'operation never finished')
   }
   return {done: current, polls}
 }
@@ -70,6 +71,13 @@ async function settle(operation: Body): Promise<{done: Body; polls: number}> {
 function restoreEnv(name: string, value: string | undefined): void {
   if (value === undefined) delete process.env[name]
   else process.env[name] = value
+}
+
+/** Wait (real time, paced) until `check` holds; nothing here polls an operation. */
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !(await check()); await sleep(25)) {
+    assert.ok(Date.now() < deadline, 'condition not reached in time')
+  }
 }
 
 async function policyEtag(): Promise<string> {
@@ -235,9 +243,12 @@ describe('accessLevels.patch', () => {
     assert.equal((await api('GET', OTHER_LEVEL)).body.description, undefined)
   })
 
-  it('bumps the policy etag', async () => {
+  it('bumps the policy etag when it commits', async () => {
+    await admin('POST', 'config', {operationDelayMs: 600_000})
     const before = await policyEtag()
     await api('PATCH', `${LEVEL}?updateMask=title`, {title: 'x'})
+    assert.equal(await policyEtag(), before)
+    await admin('POST', 'operations/settle')
     assert.notEqual(await policyEtag(), before)
   })
 })
@@ -332,25 +343,178 @@ describe('accessLevels.replaceAll', () => {
 })
 
 describe('operations', () => {
-  it('answers done:false first, then done with the resource', async () => {
+  const titleOf = async (): Promise<string> => (await api('GET', LEVEL)).body.title as string
+  const pending = async (): Promise<Body[]> => (await admin('GET', 'operations')).operations as Body[]
+  const stateTitle = async (): Promise<string> =>
+    ((await admin('GET', 'state')).levels as Body[]).find((level) => level.name === LEVEL)?.title as string
+
+  it('answers a not-done operation, then commits on its own with nobody polling', async () => {
+    // Not the 150 ms default: the admin read below must come before the commit, even on a loaded machine.
+    await admin('POST', 'config', {operationDelayMs: 800})
+    const etag = await policyEtag()
     const write = await api('PATCH', `${LEVEL}?updateMask=title`, {title: 'x'})
+    assert.equal(write.status, 200)
     assert.equal(write.body.done, false)
     assert.match(write.body.name as string, /^operations\/\w+$/)
     assert.equal(
       write.body.metadata['@type'],
       'type.googleapis.com/google.identity.accesscontextmanager.v1.AccessContextManagerOperationMetadata',
     )
-    const first = await api('GET', write.body.name as string)
-    assert.equal(first.body.done, false)
-    const second = await api('GET', write.body.name as string)
-    assert.equal(second.body.done, true)
-    assert.equal(second.body.response.title, 'x')
+    const [due] = await pending()
+    assert.equal(due?.name, write.body.name)
+    assert.equal(Date.parse(due?.dueAt as string) - Date.parse(due?.acceptedAt as string), 800)
+    // Not polled at all: the test only reads the admin state until the commit shows.
+    await waitFor(async () => (await stateTitle()) === 'x')
+    assert.deepEqual(await pending(), [])
+    assert.notEqual(await policyEtag(), etag)
+    // Propagation starts at the commit, not at the write.
+    assert.equal((await admin('GET', 'enforcement')).recordedAt, due?.dueAt)
+    const done = (await api('GET', write.body.name as string)).body
+    assert.equal(done.done, true)
+    assert.equal(done.response.title, 'x')
+    assert.equal(done.response['@type'], 'type.googleapis.com/google.identity.accesscontextmanager.v1.AccessLevel')
   })
 
-  it('honours operationPolls from the admin config', async () => {
-    await admin('POST', 'config', {operationPolls: 3})
+  it('before the commit every read sees the old state and the old etag', async () => {
+    await admin('POST', 'config', {operationDelayMs: 600_000})
+    const etag = await policyEtag()
+    const write = await api('PATCH', `${PERIMETER}?updateMask=title`, {title: 'new title', etag})
+    assert.equal(write.status, 200)
+    const poll = (await api('GET', write.body.name as string)).body
+    assert.deepEqual(Object.keys(poll).sort(), ['done', 'metadata', 'name'])
+    assert.equal(poll.done, false)
+    const perimeter = (await api('GET', PERIMETER)).body
+    assert.equal(perimeter.title, 'vertex ai perimeter')
+    assert.equal(perimeter.etag, etag)
+    assert.equal((await api('GET', `${POLICY}/servicePerimeters`)).body.servicePerimeters[0].title, 'vertex ai perimeter')
+    assert.equal(await policyEtag(), etag)
+    assert.equal(((await admin('GET', 'state')).perimeters as Body[])[0]?.title, 'vertex ai perimeter')
+    assert.equal((await admin('GET', 'enforcement')).perimeters[0].title, 'vertex ai perimeter')
+  })
+
+  it('moving the clock forward commits what falls due; settle commits everything now', async () => {
+    await admin('POST', 'config', {operationDelayMs: 600_000})
+    const first = await api('PATCH', `${LEVEL}?updateMask=title`, {title: 'first'})
+    await admin('POST', 'clock', {offsetMs: 599_000})
+    assert.equal(await titleOf(), 'vpcsc allow ec2 ip')
+    await admin('POST', 'clock', {offsetMs: 600_000})
+    assert.equal(await titleOf(), 'first')
+    assert.equal((await api('GET', first.body.name as string)).body.done, true)
+
+    const second = await api('PATCH', `${LEVEL}?updateMask=title`, {title: 'second'})
+    assert.equal((await pending()).length, 1)
+    assert.deepEqual((await admin('POST', 'operations/settle')).settled, [second.body.name])
+    assert.equal(await titleOf(), 'second')
+    assert.deepEqual(await pending(), [])
+    assert.deepEqual((await admin('POST', 'operations/settle')).settled, [])
+  })
+
+  it("refuses a write while another of the policy is pending: 409 ABORTED ('refuse', the default)", async () => {
+    await admin('POST', 'config', {operationDelayMs: 600_000})
+    assert.equal((await admin('GET', 'config')).pendingWrites, 'refuse')
+    const etag = await policyEtag()
+    const first = await api('PATCH', `${LEVEL}?updateMask=title`, {title: 'first'})
+    const levels = (await api('GET', `${POLICY}/accessLevels`)).body.accessLevels as Body[]
+    const refused = await api('POST', `${POLICY}/accessLevels:replaceAll`, {accessLevels: levels, etag})
+    assert.equal(refused.status, 409)
+    assert.equal(refused.body.error.status, 'ABORTED')
+    assert.match(refused.body.error.message, /Another operation is in progress on the Access Policy 'accessPolicies\/555000111222'/)
+    // Validation comes first: a bad write is still a 400.
+    assert.equal((await api('PATCH', `${LEVEL}?updateMask=title`, {title: 5})).status, 400)
+    assert.deepEqual((await pending()).map((op) => op.name), [first.body.name])
+    await admin('POST', 'operations/settle')
+    const after = await api('PATCH', `${LEVEL}?updateMask=title`, {title: 'after'})
+    assert.equal(after.status, 200)
+    const log = (await admin('GET', 'requests')) as unknown as Body[]
+    const writes = log.filter((entry) => entry.write)
+    assert.deepEqual(
+      writes.map((entry) => [entry.status, entry.operation ?? null]),
+      [
+        [200, first.body.name],
+        [409, null],
+        [400, null],
+        [200, after.body.name],
+      ],
+    )
+  })
+
+  it("'queue': a second write is accepted and commits after the first, on the state the first left", async () => {
+    // Long enough for the second write to arrive while the first is pending, even on a loaded machine.
+    await admin('POST', 'config', {pendingWrites: 'queue', operationDelayMs: 1000})
+    const first = await api('PATCH', `${LEVEL}?updateMask=title`, {title: 'first'})
+    const second = await api('PATCH', `${LEVEL}?updateMask=description`, {description: 'second'})
+    assert.equal(second.status, 200)
+    const queue = await pending()
+    assert.deepEqual(queue.map((op) => op.name), [first.body.name, second.body.name])
+    assert.ok(Date.parse(queue[1]?.dueAt as string) >= Date.parse(queue[0]?.dueAt as string))
+    const done = (await settle(second.body)).done
+    assert.equal((await api('GET', first.body.name as string)).body.done, true)
+    // The second PATCH's mask applied to the level the first one wrote: both changes hold.
+    assert.equal(done.response.title, 'first')
+    assert.equal(done.response.description, 'second')
+    const level = (await api('GET', LEVEL)).body
+    assert.equal(level.title, 'first')
+    assert.equal(level.description, 'second')
+  })
+
+  it("'queue': a write whose etag is stale when it commits ends with error 10 ABORTED and changes nothing", async () => {
+    await admin('POST', 'config', {pendingWrites: 'queue', operationDelayMs: 600_000})
+    const etag = await policyEtag()
+    const levels = (await api('GET', `${POLICY}/accessLevels`)).body.accessLevels as Body[]
+    const first = await api('PATCH', `${LEVEL}?updateMask=title`, {title: 'first'})
+    ;(levels.find((level) => level.name === LEVEL) as Body).basic.conditions[0].ipSubnetworks = ['198.51.100.7/32']
+    // The etag is current when it arrives (the PATCH has not committed): accepted.
+    const queued = await api('POST', `${POLICY}/accessLevels:replaceAll`, {accessLevels: levels, etag})
+    assert.equal(queued.status, 200, JSON.stringify(queued.body))
+    assert.equal((await pending())[1]?.etag, etag)
+    await admin('POST', 'operations/settle')
+    const failed = (await api('GET', queued.body.name as string)).body
+    assert.equal(failed.done, true)
+    assert.equal(failed.response, undefined)
+    assert.equal(failed.error.code, 10)
+    assert.match(failed.error.message, new RegExp(`etag '${etag}' does not match`))
+    const level = (await api('GET', LEVEL)).body
+    assert.equal(level.title, 'first')
+    assert.deepEqual(level.basic.conditions[0].ipSubnetworks, [`${SEED_EIP}/32`])
+    assert.equal((await api('GET', first.body.name as string)).body.response.title, 'first')
+  })
+
+  it('a foreign edit moves the etag at once; a pending write sent with the old etag then fails at commit', async () => {
+    await admin('POST', 'config', {pendingWrites: 'queue', operationDelayMs: 600_000})
+    const etag = await policyEtag()
+    const commit = await api('POST', `${POLICY}/servicePerimeters:commit`, {etag})
+    assert.equal(commit.status, 200)
+    await admin('POST', 'foreign-edits', {trigger: 'before-next-write', name: OTHER_LEVEL, set: {title: 'theirs'}})
+    await api('PATCH', `${LEVEL}?updateMask=title`, {title: 'mine'})
+    assert.notEqual(await policyEtag(), etag)
+    assert.equal((await api('GET', OTHER_LEVEL)).body.title, 'theirs')
+    await admin('POST', 'operations/settle')
+    assert.equal((await api('GET', commit.body.name as string)).body.error.code, 10)
+    assert.equal(await titleOf(), 'mine')
+  })
+
+  it('finishes with an armed error after its delay and leaves the resource unchanged', async () => {
+    const before = await policyEtag()
+    await admin('POST', 'operation-errors', {error: {code: 10, message: 'concurrent policy change'}})
     const write = await api('PATCH', `${LEVEL}?updateMask=title`, {title: 'x'})
-    assert.equal((await settle(write.body)).polls, 4)
+    assert.equal(write.body.done, false)
+    const {done} = await settle(write.body)
+    assert.deepEqual(done.error, {code: 10, message: 'concurrent policy change'})
+    assert.equal(done.response, undefined)
+    assert.equal(await titleOf(), 'vpcsc allow ec2 ip')
+    assert.equal(await policyEtag(), before)
+    const next = await api('PATCH', `${LEVEL}?updateMask=title`, {title: 'y'})
+    assert.equal((await settle(next.body)).done.response.title, 'y')
+  })
+
+  it('a write that no longer applies when it commits ends with that error', async () => {
+    await admin('POST', 'config', {operationDelayMs: 600_000})
+    const write = await api('PATCH', `${LEVEL}?updateMask=title`, {title: 'x'})
+    await admin('DELETE', `resource?name=${encodeURIComponent(LEVEL)}`)
+    await admin('POST', 'operations/settle')
+    const failed = (await api('GET', write.body.name as string)).body
+    assert.equal(failed.error.code, 5)
+    assert.match(failed.error.message, /not found/)
   })
 
   it('answers 404 for an unknown operation', async () => {
@@ -359,17 +523,56 @@ describe('operations', () => {
     assert.equal(res.body.error.message, "Operation 'operations/nope' not found.")
   })
 
-  it('finishes with an armed error and leaves the resource unchanged', async () => {
-    const before = await policyEtag()
-    await admin('POST', 'operation-errors', {error: {code: 10, message: 'concurrent policy change'}})
-    const write = await api('PATCH', `${LEVEL}?updateMask=title`, {title: 'x'})
-    const {done} = await settle(write.body)
-    assert.deepEqual(done.error, {code: 10, message: 'concurrent policy change'})
-    assert.equal(done.response, undefined)
-    assert.equal((await api('GET', LEVEL)).body.title, 'vpcsc allow ec2 ip')
-    assert.equal(await policyEtag(), before)
-    const next = await api('PATCH', `${LEVEL}?updateMask=title`, {title: 'y'})
-    assert.equal((await settle(next.body)).done.response.title, 'y')
+  it('operations.list: every operation, filtered on done, paged; unknown filters refused', async () => {
+    assert.deepEqual((await api('GET', 'operations')).body, {})
+    const first = await api('PATCH', `${LEVEL}?updateMask=title`, {title: 'a'})
+    await settle(first.body)
+    await admin('POST', 'config', {operationDelayMs: 600_000})
+    const second = await api('PATCH', `${LEVEL}?updateMask=title`, {title: 'b'})
+    const all = (await api('GET', 'operations')).body.operations as Body[]
+    assert.deepEqual(all.map((op) => [op.name, op.done]), [
+      [first.body.name, true],
+      [second.body.name, false],
+    ])
+    assert.equal(all[0]?.response.title, 'a')
+    const inFlight = await api('GET', `operations?filter=${encodeURIComponent('done=false')}`)
+    assert.deepEqual((inFlight.body.operations as Body[]).map((op) => op.name), [second.body.name])
+    const byName = await api('GET', `operations?filter=${encodeURIComponent(`name="${first.body.name as string}" AND done=true`)}`)
+    assert.deepEqual((byName.body.operations as Body[]).map((op) => op.name), [first.body.name])
+    const page = await api('GET', 'operations?pageSize=1')
+    assert.equal((page.body.operations as Body[]).length, 1)
+    const rest = await api('GET', `operations?pageSize=1&pageToken=${page.body.nextPageToken as string}`)
+    assert.deepEqual((rest.body.operations as Body[]).map((op) => op.name), [second.body.name])
+    assert.equal(rest.body.nextPageToken, undefined)
+    const bad = await api('GET', `operations?filter=${encodeURIComponent('metadata.verb=update')}`)
+    assert.equal(bad.status, 400)
+    assert.match(bad.body.error.message, /metadata\.verb=update/)
+    assert.equal((await api('GET', 'operations?orderBy=name')).status, 400)
+    const log = (await admin('GET', 'requests')) as unknown as Body[]
+    assert.equal(log.find((entry) => entry.path === '/v1/operations')?.api, 'operations')
+  })
+
+  it('reset forgets pending operations: they never commit', async () => {
+    await admin('POST', 'config', {operationDelayMs: 600_000})
+    const write = await api('PATCH', `${LEVEL}?updateMask=title`, {title: 'lost'})
+    await admin('POST', 'reset')
+    assert.equal((await admin('GET', 'config')).operationDelayMs, 150)
+    assert.deepEqual(await pending(), [])
+    // Far past the time it was due: nothing of the old world lands.
+    await admin('POST', 'clock', {offsetMs: 700_000})
+    assert.deepEqual((await admin('POST', 'operations/settle')).settled, [])
+    assert.equal(await titleOf(), 'vpcsc allow ec2 ip')
+    assert.equal((await api('GET', write.body.name as string)).status, 404)
+  })
+
+  it('refuses bad operation settings', async () => {
+    const res = await fetch(`${cloud.url}/__admin/config`, {method: 'POST', body: JSON.stringify({pendingWrites: 'wait'})})
+    assert.equal(res.status, 400)
+    assert.match(((await res.json()) as Body).error.message, /pendingWrites must be 'refuse' or 'queue'/)
+    const polls = await fetch(`${cloud.url}/__admin/config`, {method: 'POST', body: JSON.stringify({operationPolls: 3})})
+    assert.equal(polls.status, 400)
+    const negative = await fetch(`${cloud.url}/__admin/config`, {method: 'POST', body: JSON.stringify({operationDelayMs: -1})})
+    assert.equal(negative.status, 400)
   })
 })
 
@@ -407,10 +610,33 @@ describe('fault injection', () => {
     assert.ok(Date.now() - started >= 140)
   })
 
-  it("phase 'after' applies the write, then loses the answer", async () => {
+  it("phase 'after' accepts the write, loses the answer, and the write commits on its own", async () => {
+    await admin('POST', 'config', {operationDelayMs: 1000}) // still pending when the test looks
     await admin('POST', 'faults', {match: {method: 'PATCH'}, drop: true, phase: 'after'})
     await assert.rejects(api('PATCH', `${LEVEL}?updateMask=title`, {title: 'landed'}))
-    assert.equal((await api('GET', LEVEL)).body.title, 'landed')
+    const [logged] = (await admin('GET', 'requests')) as unknown as Body[]
+    assert.equal(logged?.fault, 'drop')
+    assert.match(logged?.operation as string, /^operations\/\w+$/)
+    assert.deepEqual(((await admin('GET', 'operations')).operations as Body[]).map((op) => op.name), [logged?.operation])
+    await waitFor(async () => (await api('GET', LEVEL)).body.title === 'landed')
+    const op = (await api('GET', logged?.operation as string)).body
+    assert.equal(op.done, true)
+    assert.equal(op.response.title, 'landed')
+  })
+
+  it("phase 'after' with a 503: the client sees an error, the write lands all the same", async () => {
+    const before = await policyEtag()
+    await admin('POST', 'faults', {match: {method: 'POST', path: ':replaceAll$'}, status: 503, phase: 'after'})
+    const levels = (await api('GET', `${POLICY}/accessLevels`)).body.accessLevels as Body[]
+    ;(levels.find((level) => level.name === LEVEL) as Body).basic.conditions[0].ipSubnetworks = ['198.51.100.7/32']
+    const res = await api('POST', `${POLICY}/accessLevels:replaceAll`, {accessLevels: levels, etag: before})
+    assert.equal(res.status, 503)
+    assert.equal(res.body.error.status, 'UNAVAILABLE')
+    await waitFor(async () => (await policyEtag()) !== before)
+    assert.deepEqual((await api('GET', LEVEL)).body.basic.conditions[0].ipSubnetworks, ['198.51.100.7/32'])
+    // A blind retry with the etag it read before now meets the moved etag.
+    const retry = await api('POST', `${POLICY}/accessLevels:replaceAll`, {accessLevels: levels, etag: before})
+    assert.equal(retry.status, 409)
   })
 })
 
@@ -461,9 +687,10 @@ describe('service perimeters', () => {
   })
 
   it('applies gcloud dry-run enforce (spec in the mask but absent is cleared)', async () => {
-    await api('PATCH', `${PERIMETER}?updateMask=spec,useExplicitDryRunSpec`, {spec: dryRunSpec, useExplicitDryRunSpec: true})
+    await settle((await api('PATCH', `${PERIMETER}?updateMask=spec,useExplicitDryRunSpec`, {spec: dryRunSpec, useExplicitDryRunSpec: true})).body)
     const enforce = await api('PATCH', `${PERIMETER}?updateMask=spec,status,useExplicitDryRunSpec`, {status: dryRunSpec, useExplicitDryRunSpec: false})
     assert.equal(enforce.status, 200, JSON.stringify(enforce.body))
+    await settle(enforce.body)
     const perimeter = (await api('GET', PERIMETER)).body
     assert.deepEqual(perimeter.status, dryRunSpec)
     assert.equal(perimeter.spec, undefined)
@@ -533,7 +760,7 @@ describe('admin', () => {
 describe('main.ts', () => {
   it('prints one JSON line, serves, and exits cleanly on SIGTERM', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'vpcsc-google-main-'))
-    const child = spawn(process.execPath, [join(import.meta.dirname, 'main.ts'), '--port', '0', '--state-dir', dir, '--operation-polls', '2'], {
+    const child = spawn(process.execPath, [join(import.meta.dirname, 'main.ts'), '--port', '0', '--state-dir', dir, '--operation-delay-ms', '20', '--pending-writes', 'queue'], {
       stdio: ['ignore', 'pipe', 'inherit'],
     })
     try {
@@ -545,6 +772,9 @@ describe('main.ts', () => {
       assert.equal(info.credentialFile, join(dir, 'google-credentials.json'))
       const state = (await (await fetch(`${info.url}/__admin/state`)).json()) as Body
       assert.equal(state.policies[0].name, POLICY)
+      const config = (await (await fetch(`${info.url}/__admin/config`)).json()) as Body
+      assert.equal(config.operationDelayMs, 20)
+      assert.equal(config.pendingWrites, 'queue')
       const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
       child.kill('SIGTERM')
       assert.equal(await exited, 0)

@@ -32,6 +32,27 @@ const DEFAULT_MESSAGES: Record<string, string> = {
   DEADLINE_EXCEEDED: 'The request was aborted because it exceeded its deadline.',
 }
 
+/** Canonical status -> google.rpc.Code, the `code` of a Status inside an operation's `error`. */
+const RPC_CODES: Record<string, number> = {
+  OK: 0,
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  OUT_OF_RANGE: 11,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  DATA_LOSS: 15,
+  UNAUTHENTICATED: 16,
+}
+
 export function statusForCode(code: number): string {
   return STATUS_BY_CODE[code] ?? (code >= 500 ? 'INTERNAL' : code >= 400 ? 'FAILED_PRECONDITION' : 'OK')
 }
@@ -59,6 +80,13 @@ export class ApiError extends Error {
     if (this.details !== undefined) error.details = this.details
     return {error}
   }
+
+  /** As a google.rpc.Status (numeric rpc code): how a finished operation carries a failure. */
+  toStatus(): JsonObject {
+    const status: JsonObject = {code: RPC_CODES[this.status] ?? 2, message: this.message}
+    if (this.details !== undefined) status.details = this.details
+    return status
+  }
 }
 
 /** A Google error for an HTTP code, with the stock message when none is given. */
@@ -82,4 +110,13 @@ export function notFound(kind: string, name: string): ApiError {
 
 export function etagMismatch(sent: string, current: string): ApiError {
   return new ApiError(409, 'ABORTED', `The etag '${sent}' does not match the current etag '${current}' of the Access Policy.`)
+}
+
+/** A write arriving while another write of the same policy is still in progress. */
+export function operationInProgress(policy: string): ApiError {
+  return new ApiError(
+    409,
+    'ABORTED',
+    `Another operation is in progress on the Access Policy '${policy}'. Wait for it to complete, then retry.`,
+  )
 }

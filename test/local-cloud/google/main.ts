@@ -3,7 +3,7 @@ import {startGoogleCloud} from './server.ts'
 
 /**
  * Standalone entry: `node test/local-cloud/google/main.ts --port N --state-dir DIR
- * [--operation-polls N] [--propagation-delay-ms N] [--operator-ip IP] [--host H]`.
+ * [--operation-delay-ms N] [--pending-writes refuse|queue] [--propagation-delay-ms N] [--operator-ip IP] [--host H]`.
  * Prints one JSON line {url, port, credentialFile} once listening (the world script reads it), then serves until SIGTERM or SIGINT.
  */
 
@@ -24,7 +24,8 @@ try {
     options: {
       port: {type: 'string'},
       'state-dir': {type: 'string'},
-      'operation-polls': {type: 'string'},
+      'operation-delay-ms': {type: 'string'},
+      'pending-writes': {type: 'string'},
       'propagation-delay-ms': {type: 'string'},
       'operator-ip': {type: 'string'},
       host: {type: 'string'},
@@ -35,12 +36,18 @@ try {
 }
 const stateDir = values['state-dir']
 if (!stateDir) fail('--state-dir DIR is required (the credential and subject-token files are written there)')
+const pendingWrites = values['pending-writes']
+if (pendingWrites !== undefined && pendingWrites !== 'refuse' && pendingWrites !== 'queue') {
+  fail(`--pending-writes must be 'refuse' or 'queue', got '${pendingWrites}'`)
+}
+const operationDelayMs = integer(values['operation-delay-ms'], '--operation-delay-ms', undefined)
 
 const cloud = await startGoogleCloud({
   host: values.host ?? '127.0.0.1',
   port: integer(values.port, '--port', 0) ?? 0,
   stateDir,
-  operationPolls: integer(values['operation-polls'], '--operation-polls', undefined) ?? 1,
+  ...(operationDelayMs !== undefined ? {operationDelayMs} : {}),
+  ...(pendingWrites !== undefined ? {pendingWrites} : {}),
   propagationDelayMs: integer(values['propagation-delay-ms'], '--propagation-delay-ms', undefined) ?? 0,
   ...(values['operator-ip'] ? {operatorIp: values['operator-ip']} : {}),
 })

@@ -18,6 +18,8 @@ export interface LoggedRequest {
   /** The caller's IP as the emulated Google saw it: x-vpcsc-egress-ip (the NAT egress), else the operator IP. */
   callerIp: string
   at: string
+  /** An accepted write: the name of its operation (pending until the service commits it). */
+  operation?: string
   /** Set when an injected fault changed this request: 'status', 'drop' or 'delay'. */
   fault?: 'status' | 'drop' | 'delay'
 }

@@ -10,12 +10,13 @@ import {Auth} from './auth.ts'
 import {Clock} from './clock.ts'
 import type {CallerInfo, CloudContext, ServiceRequest} from './context.ts'
 import {Controls} from './controls.ts'
-import type {Fault} from './controls.ts'
+import type {Fault, PendingWrites} from './controls.ts'
 import {Enforcement} from './enforcement.ts'
 import {ApiError, googleError, invalidArgument} from './google-errors.ts'
 import {queryObject, readBody, send} from './http-util.ts'
 import type {Reply} from './http-util.ts'
 import {handleIamCredentials} from './iam-credentials.ts'
+import {isObject} from './json.ts'
 import {handleLogging} from './logging.ts'
 import {Operations} from './operations.ts'
 import {bodyForLog, RequestLog} from './request-log.ts'
@@ -41,8 +42,10 @@ export interface GoogleCloudOptions {
   port?: number
   /** Where the credential file and the subject-token file are written. */
   stateDir: string
-  /** How many GETs of an operation answer done:false before it is done. Default 1. */
-  operationPolls?: number
+  /** Emulator time from a write's acceptance to its commit. Default 150 ms. */
+  operationDelayMs?: number
+  /** A write while another write of the policy is pending: 'refuse' (409 ABORTED, default) or 'queue'. */
+  pendingWrites?: PendingWrites
   /** How long ACM changes take to be enforced by VPC-SC. Default 0. */
   propagationDelayMs?: number
   /** The caller IP of requests without the x-vpcsc-egress-ip header. Default 198.51.100.250. */
@@ -59,7 +62,7 @@ export interface GoogleCloud {
 
 function apiOf(path: string): Api {
   if (path === '/v1/token') return 'sts'
-  if (path.startsWith('/v1/operations/')) return 'operations'
+  if (path === '/v1/operations' || path.startsWith('/v1/operations/')) return 'operations'
   if (/^\/v1\/projects\/[^/]+\/serviceAccounts\//.test(path)) return 'iamcredentials'
   if (/^\/v1(beta1)?\/projects\//.test(path)) return 'vertex'
   if (path.startsWith('/v2/')) return 'logging'
@@ -138,6 +141,10 @@ async function handle(ctx: CloudContext, req: IncomingMessage, res: ServerRespon
     return
   }
 
+  // Operations whose time has come are committed before anything is answered, so every
+  // read (admin ones too) sees what the service has committed by now.
+  ctx.operations.settleDue()
+
   if (path === '/__admin' || path.startsWith('/__admin/')) {
     let reply: Reply
     try {
@@ -171,7 +178,11 @@ async function handle(ctx: CloudContext, req: IncomingMessage, res: ServerRespon
     deliverFault(res, entry, fault)
     return
   }
+  ctx.operations.settleDue()
   const reply = dispatch(ctx, api, {method, path, query, rawBody: raw, headers: req.headers, caller})
+  // An accepted write: the log names its operation, even when a fault then loses the answer.
+  const operation = entry.write && reply.status === 200 && isObject(reply.body) ? reply.body.name : undefined
+  if (typeof operation === 'string') entry.operation = operation
   if (fault && breaks && fault.phase === 'after') {
     deliverFault(res, entry, fault)
     return
@@ -182,22 +193,25 @@ async function handle(ctx: CloudContext, req: IncomingMessage, res: ServerRespon
 
 export async function startGoogleCloud(opts: GoogleCloudOptions): Promise<GoogleCloud> {
   if (opts.operatorIp !== undefined && !ipaddr.isValid(opts.operatorIp)) throw new Error(`operatorIp '${opts.operatorIp}' is not an IP address`)
+  const clock = new Clock()
   const ctx: CloudContext = {
     store: new Store(),
-    controls: new Controls(opts.operationPolls ?? 1, {
+    controls: new Controls({
+      ...(opts.operationDelayMs !== undefined ? {operationDelayMs: opts.operationDelayMs} : {}),
+      ...(opts.pendingWrites !== undefined ? {pendingWrites: opts.pendingWrites} : {}),
       ...(opts.propagationDelayMs !== undefined ? {propagationDelayMs: opts.propagationDelayMs} : {}),
       ...(opts.operatorIp !== undefined ? {operatorIp: opts.operatorIp} : {}),
     }),
-    operations: new Operations(),
+    operations: new Operations(clock),
     auth: new Auth(),
     log: new RequestLog(),
-    clock: new Clock(),
+    clock,
     enforcement: new Enforcement(),
     auditLog: new AuditLog(),
   }
   ctx.store.load(seedState())
   ctx.enforcement.reset(ctx.store.acmState(), ctx.clock.now())
-  ctx.store.onChange = () => ctx.enforcement.record(ctx.store.acmState(), ctx.clock.now())
+  ctx.store.onChange = (at) => ctx.enforcement.record(ctx.store.acmState(), at ?? ctx.clock.now())
   const closing = new AbortController()
   const server = createServer((req, res) => {
     handle(ctx, req, res, closing.signal).catch((error: unknown) => send(res, replyFor(error)))
@@ -227,6 +241,7 @@ export async function startGoogleCloud(opts: GoogleCloudOptions): Promise<Google
     close() {
       closed ??= new Promise<void>((resolve) => {
         closing.abort()
+        ctx.operations.stop()
         server.close(() => resolve())
         // Keep-alive connections from clients would otherwise hold close() open.
         server.closeAllConnections()

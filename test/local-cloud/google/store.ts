@@ -28,8 +28,12 @@ export class Store {
   readonly policies = new Map<string, JsonObject>()
   readonly levels = new Map<string, JsonObject>()
   readonly perimeters = new Map<string, JsonObject>()
-  /** Told after every change of a level or perimeter (not after load): enforcement snapshots the state. */
-  onChange: (() => void) | undefined
+  /**
+   * Told after every change of a level or perimeter (not after load): enforcement
+   * snapshots the state. `at` is the emulator time of the change when it is not now
+   * (an operation committed when it fell due, noticed a little later).
+   */
+  onChange: ((at?: number) => void) | undefined
 
   load(state: CloudState): void {
     this.policies.clear()
@@ -57,9 +61,9 @@ export class Store {
     return stringAt(this.policies.get(policy), 'etag') ?? ''
   }
 
-  /** Called after every successful write of a level or perimeter in `policy`. */
-  bumpEtag(policy: string): void {
-    this.onChange?.()
+  /** Called after every successful write of a level or perimeter in `policy` (committed at `at`, default now). */
+  bumpEtag(policy: string, at?: number): void {
+    this.onChange?.(at)
     const stored = this.policies.get(policy)
     if (!stored) return
     const old = stored.etag
