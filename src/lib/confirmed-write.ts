@@ -95,6 +95,8 @@ export class WriteUnknown extends Error {
 const DEFAULT_DEADLINE_MS = 120_000
 /** How many times the same write may be sent (the first included) while its fate is open. */
 const MAX_SENDS = 5
+/** Reads while a write refused outright waits for someone else's pending write to commit. */
+const MAX_WAITS_FOR_OTHERS = 8
 /** Pauses between confirmation rounds: never below the poll floor (rule 8). */
 const FIRST_PAUSE_MS = 250
 const MAX_PAUSE_MS = 4_000
@@ -110,6 +112,11 @@ export async function confirmedWrite<S>(spec: WriteSpec<S>, first: Observed<S>, 
   let pause = FIRST_PAUSE_MS
   let lastProblem: Error = new Error('no answer')
   let sends = 0
+  // Whether any write we sent with the current etag may have been accepted. Until one may
+  // have, a 409 is a clean refusal: a pending write then is someone else's, and the same
+  // etag is waited out by reading, not sent again.
+  let mayHaveLanded = false
+  let waitedForOthers = 0
 
   for (;;) {
     let operation: Operation | undefined
@@ -127,9 +134,13 @@ export async function confirmedWrite<S>(spec: WriteSpec<S>, first: Observed<S>, 
       if (refusedBeforeApplying(error)) throw new NotWritten(error as Error)
       // A conflict, a lost connection, a timeout, a 5xx: decided by reading, below.
       lastProblem = error as Error
-      if (!isConflict(error)) answerLost = true
+      if (!isConflict(error)) {
+        answerLost = true
+        mayHaveLanded = true
+      }
     }
     if (operation) {
+      mayHaveLanded = true
       await spec.onOperation?.(operation.name)
       try {
         const done = await options.acm.waitForOperation(operation, spec.action, {signal, deadline})
@@ -168,8 +179,17 @@ export async function confirmedWrite<S>(spec: WriteSpec<S>, first: Observed<S>, 
         freshRetryLeft = false
         retriedWithFreshEtag = true
         answerLost = false
+        mayHaveLanded = false
         basis = now
         break
+      }
+      if (!mayHaveLanded && waitedForOthers < MAX_WAITS_FOR_OTHERS) {
+        // Ours was refused outright (409) while another write is pending: read again once
+        // that one has had time to commit; sending ours again would only meet it.
+        waitedForOthers++
+        await sleep(Math.min(pause, Math.max(0, deadline - Date.now())), signal)
+        pause = Math.min(pause * 2, MAX_PAUSE_MS)
+        continue
       }
       // Same etag: ours may still be in flight or pending. The same write again is safe.
       if (sends >= MAX_SENDS) throw new WriteUnknown(lastProblem)

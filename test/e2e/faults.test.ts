@@ -104,6 +104,23 @@ describe('faults: every write confirmed, every wait bounded', () => {
       assert.deepEqual((await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks, ['203.0.113.77/32'])
     })
 
+    it(row('another write of the policy is pending when ours arrives', 'ip sync', 'exit 0: waits for it, then writes against the fresh etag'), async () => {
+      await ctx.world.aws.replaceNatGateway()
+      await ctx.world.admin.config({operationDelayMs: 2000})
+      // Someone else's write to another level, pending for 2 s.
+      const other = spawnCli(ctx.world, ['ip', 'sync', '--yes', '--level', 'vpcsc_office', '--keep', '198.51.100.0/24'])
+      const deadline = Date.now() + 20_000
+      while ((await ctx.world.admin.pendingOperations()).length === 0) {
+        assert.ok(Date.now() < deadline, 'the other write never became pending')
+        await new Promise((r) => setTimeout(r, 50))
+      }
+      const result = await vpcsc(ctx.world, ['ip', 'sync', '--yes'], {timeoutMs: 60_000})
+      assert.equal(result.code, 0, show(result))
+      assert.equal((await other.result).code, 0)
+      assert.deepEqual((await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks, ['203.0.113.77/32'])
+      assert.deepEqual((await storedLevel(ctx.world, `${POLICY}/accessLevels/vpcsc_office`)).basic!.conditions[0]!.ipSubnetworks, ['198.51.100.0/24', '203.0.113.77/32'])
+    })
+
     it(row('the level itself changes between read and write', 'ip sync', 'exit 1 CONFLICT, both values shown, nothing overwritten'), async () => {
       await ctx.world.aws.replaceNatGateway()
       const level = await storedLevel(ctx.world)
@@ -279,22 +296,25 @@ describe('faults: every write confirmed, every wait bounded', () => {
       await waitForMarker(ctx.world, false)
     })
 
-    it(row('two deny tests start at the same instant from two state dirs', 'deny-test', 'one swaps; the other exits 5 and restores nothing'), async () => {
-      const before = await policyContent(ctx.world)
-      // Hold both swaps a moment so that both read the same etag before either lands.
-      await ctx.world.admin.fault({match: {method: 'POST', path: ':replaceAll'}, delayMs: 1500, count: 2})
-      const [a, b] = await Promise.all([
-        vpcsc(ctx.world, ['deny-test', ...FAST, '--no-recovery-wait'], {env: otherStateDir(ctx.world, 'd'), timeoutMs: 120_000}),
-        vpcsc(ctx.world, ['deny-test', ...FAST, '--no-recovery-wait'], {env: otherStateDir(ctx.world, 'e'), timeoutMs: 120_000}),
-      ])
-      const codes = [a.code, b.code].sort()
-      assert.deepEqual(codes, [0, 5], `${show(a)}\n${show(b)}`)
-      const loser = a.code === 5 ? a : b
-      assert.match(loser.stderr, /Another deny test|A deny test is running/)
-      assert.equal(await policyContent(ctx.world), before)
-      // The winner's swap and restore, and the loser's refused swap: the loser restored nothing.
-      assert.equal(replaceAlls(await writes(ctx.world)).length, 3)
-    })
+    for (const pendingWrites of ['refuse', 'queue'] as const) {
+      it(row(`two deny tests start at the same instant from two state dirs (a write while one is pending: ${pendingWrites})`, 'deny-test', 'one swaps; the other exits 5 and restores nothing'), async () => {
+        await ctx.world.admin.config({pendingWrites})
+        const before = await policyContent(ctx.world)
+        // Hold both swaps a moment so that both read the same etag before either lands.
+        await ctx.world.admin.fault({match: {method: 'POST', path: ':replaceAll'}, delayMs: 1500, count: 2})
+        const [a, b] = await Promise.all([
+          vpcsc(ctx.world, ['deny-test', ...FAST, '--no-recovery-wait'], {env: otherStateDir(ctx.world, 'd'), timeoutMs: 120_000}),
+          vpcsc(ctx.world, ['deny-test', ...FAST, '--no-recovery-wait'], {env: otherStateDir(ctx.world, 'e'), timeoutMs: 120_000}),
+        ])
+        const codes = [a.code, b.code].sort()
+        assert.deepEqual(codes, [0, 5], `${show(a)}\n${show(b)}`)
+        const loser = a.code === 5 ? a : b
+        assert.match(loser.stderr, /Another deny test|A deny test is running/)
+        assert.equal(await policyContent(ctx.world), before)
+        // The winner's swap and restore, and the loser's refused swap: the loser restored nothing.
+        assert.equal(replaceAlls(await writes(ctx.world)).length, 3)
+      })
+    }
 
     it(row('restore runs while the swap is still in flight (same state dir)', 'restore', 'the swap is fenced off; exit 0; the policy as before'), async () => {
       const before = await policyContent(ctx.world)
