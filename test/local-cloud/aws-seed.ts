@@ -1,4 +1,4 @@
-// The AWS half of the seed's setup (reference/API-FACTS.md, "The seed's setup"), created
+// The AWS half of the seed's setup (docs/api-facts.md, "The seed's setup"), created
 // through the EC2 API of the moto server exactly as a user's Terraform would create it.
 //
 // moto 5.2 behaviour this module (and the CLI's tests) must live with, checked by hand:

@@ -12,7 +12,7 @@ import {parseJsonBody} from './service-util.ts'
 import {kindOf, policyOf} from './store.ts'
 
 /**
- * Access Context Manager v1 over REST: the methods vpcsc uses (API-FACTS.md "Methods
+ * Access Context Manager v1 over REST: the methods vpcsc uses (docs/api-facts.md "Methods
  * used"), with the live API's validation, etag rules and long-running operations.
  */
 

@@ -6,7 +6,7 @@ import {PROJECT_ID, PROJECT_NUMBER} from './seed.ts'
 
 /**
  * The project's Cloud Audit Logs "policy" log: one entry per VPC Service Controls
- * violation, enforced or dry-run, with the live entries' field names (API-FACTS.md
+ * violation, enforced or dry-run, with the live entries' field names (docs/api-facts.md
  * "Audit logs of violations"). logging.ts serves it through entries:list.
  */
 

@@ -68,7 +68,7 @@ function audit(ctx: CloudContext, call: GuardedCall, decision: Decision, uid: st
 
 export const VPC_SC_MESSAGE = "Request is prohibited by organization's policy. vpcServiceControlsUniqueIdentifier: "
 
-/** The 403 Google APIs answer for a VPC-SC denial (API-FACTS.md "A VPC Service Controls denial"). */
+/** The 403 Google APIs answer for a VPC-SC denial (docs/api-facts.md "A VPC Service Controls denial"). */
 export function vpcScDenial(uid: string, service: string, projectNumber: string): ApiError {
   return new ApiError(403, 'PERMISSION_DENIED', `${VPC_SC_MESSAGE}${uid}`, [
     {'@type': 'type.googleapis.com/google.rpc.PreconditionFailure', violations: [{type: 'VPC_SERVICE_CONTROLS', description: uid}]},

@@ -1,7 +1,7 @@
 import {randomBytes} from 'node:crypto'
 import type {JsonObject} from './json.ts'
 
-/** The scenario of API-FACTS.md "The seed's setup", with PREFIX = vpcsc. */
+/** The scenario of docs/api-facts.md "The seed's setup", with PREFIX = vpcsc. */
 export const PROJECT_NUMBER = '123456789012'
 export const PROJECT_ID = 'vpcsc-demo'
 export const ORGANIZATION = 'organizations/987654321098'
