@@ -31,6 +31,7 @@ export const awsFlags = {
   'nat-gateway': Flags.string({description: `NAT gateway id to include (repeatable). Env: ${ENV.natGateways}.`, multiple: true, helpGroup: 'AWS'}),
   'nat-tag': Flags.string({description: `Only NAT gateways with this tag, KEY=VALUE (repeatable, all must match). Env: ${ENV.natTags}.`, multiple: true, helpGroup: 'AWS'}),
   vpc: Flags.string({description: `Only NAT gateways in this VPC (repeatable). Env: ${ENV.vpcs}.`, multiple: true, helpGroup: 'AWS'}),
+  'assume-role': Flags.string({description: `Also read the NAT gateways of the account of this IAM role ARN, through sts:AssumeRole (repeatable). Env: ${ENV.assumeRoles} (comma-separated).`, multiple: true, helpGroup: 'AWS'}),
 }
 
 export const keepFlag = {

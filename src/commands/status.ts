@@ -10,6 +10,7 @@ import {gatherStatus, type StatusReport} from '../lib/status.ts'
 export default class Status extends VpcscCommand {
   static override summary = 'Show the perimeter, the access level, the NAT egress IPs and the drift between them.'
   static override description = `Read-only: reads Access Context Manager and AWS concurrently and never writes.
+NAT gateways are read in the caller's account and in every member account (--assume-role); an account or region that cannot be read is named, and the command exits 1.
 Drift is a NAT egress IP the level does not admit, or a CIDR in the level that matches no NAT gateway and is not kept with --keep (TEST-NET ranges there usually mean an interrupted deny test).
 With --tfvars FILE, a FILE whose list differs from the level's is drift too ("Terraform would revert the level"): the next terraform apply would write that list back.
 
@@ -35,6 +36,8 @@ ${EXIT_CODES_HELP}`
     const report = await this.step('Reading Google Cloud and AWS', () => gatherStatus(settings, createClients(settings)))
     if (!this.jsonEnabled()) process.stdout.write(renderStatus(report))
     if (flags.check && report.denyTest && !report.denyTest.running) process.exitCode = ExitCode.restoreNeeded
+    // A source not read makes the drift unknowable: a runtime failure, with or without --check.
+    else if (report.nat.unreadable.length > 0) process.exitCode = ExitCode.runtime
     else if (flags.check && !report.drift.inSync) process.exitCode = ExitCode.drift
     return report
   }

@@ -3,6 +3,7 @@ import path from 'node:path'
 import ms from 'ms'
 import * as z from 'zod'
 
+import {memberAccount, parseRoleArn, ROLE_ARN_EXAMPLE, uniqueAccounts, type MemberAccount} from './aws/accounts.ts'
 import type {NatSelection} from './aws/nat.ts'
 import {CidrError, parseCidr, type Cidr} from './cidr.ts'
 import {usageError} from './errors.ts'
@@ -32,6 +33,19 @@ const cidrString = z.string().superRefine((value, ctx) => {
 })
 
 const tagString = z.string().regex(/^[^=]+=.*$/, 'expected KEY=VALUE')
+const regionList = z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-[0-9]+$/, 'expected an AWS region such as eu-west-1'))
+const natGatewayList = z.array(z.string().regex(/^nat-[0-9a-f]+$/, 'expected a NAT gateway id such as nat-0abc123'))
+const vpcList = z.array(z.string().regex(/^vpc-[0-9a-f]+$/, 'expected a VPC id such as vpc-0abc123'))
+
+/** A member account: the role vpcsc assumes there, and the selection keys that replace the top-level ones. */
+const accountEntry = z.strictObject({
+  roleArn: z.string().refine((text) => parseRoleArn(text) !== undefined, `expected an IAM role ARN such as ${ROLE_ARN_EXAMPLE}`),
+  externalId: z.string().min(2).max(1224).optional(),
+  regions: regionList.optional(),
+  natTags: z.array(tagString).optional(),
+  vpcs: vpcList.optional(),
+  natGateways: natGatewayList.optional(),
+})
 
 /** The config file's schema: every key is optional and unknown keys are errors (typos). */
 export const configFileSchema = z.strictObject({
@@ -40,12 +54,13 @@ export const configFileSchema = z.strictObject({
   level: z.string().min(1).optional(),
   perimeter: z.string().min(1).optional(),
   projectNumber: z.string().regex(/^[0-9]+$/, 'expected a project number (digits only)').optional(),
-  regions: z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-[0-9]+$/, 'expected an AWS region such as eu-west-1')).optional(),
+  regions: regionList.optional(),
   allRegions: z.boolean().optional(),
   profile: z.string().min(1).optional(),
-  natGateways: z.array(z.string().regex(/^nat-[0-9a-f]+$/, 'expected a NAT gateway id such as nat-0abc123')).optional(),
+  natGateways: natGatewayList.optional(),
   natTags: z.array(tagString).optional(),
-  vpcs: z.array(z.string().regex(/^vpc-[0-9a-f]+$/, 'expected a VPC id such as vpc-0abc123')).optional(),
+  vpcs: vpcList.optional(),
+  accounts: z.array(accountEntry).optional(),
   keep: z.array(cidrString).optional(),
   condition: z.number().int().min(0).max(39).optional(),
   impersonateServiceAccount: z.string().email('expected a service account email').optional(),
@@ -117,6 +132,7 @@ export interface FlagValues {
   'nat-gateway'?: string[]
   'nat-tag'?: string[]
   vpc?: string[]
+  'assume-role'?: string[]
   keep?: string[]
   condition?: number
   'impersonate-service-account'?: string
@@ -200,6 +216,7 @@ export const ENV = {
   natGateways: 'VPCSC_NAT_GATEWAYS',
   natTags: 'VPCSC_NAT_TAGS',
   vpcs: 'VPCSC_VPCS',
+  assumeRoles: 'VPCSC_ASSUME_ROLES',
   keep: 'VPCSC_KEEP',
   condition: 'VPCSC_CONDITION',
   impersonateServiceAccount: 'VPCSC_IMPERSONATE_SERVICE_ACCOUNT',
@@ -279,6 +296,7 @@ export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, confi
     natGatewayIds: pick(nonEmpty(flags['nat-gateway']), envList(env, ENV.natGateways), file.natGateways) ?? [],
     natTags: tags.map(parseTag),
     vpcIds: pick(nonEmpty(flags.vpc), envList(env, ENV.vpcs), file.vpcs) ?? [],
+    accounts: resolveAccounts(flags, env, file),
     keep: keepTexts.map((text) => parseKeep(text)),
     condition,
     impersonateServiceAccount: pick(flags['impersonate-service-account'], envString(env, ENV.impersonateServiceAccount), file.impersonateServiceAccount),
@@ -342,6 +360,28 @@ function parseConditionEnv(value: string | undefined): number | undefined {
   const n = Number(value)
   if (!Number.isInteger(n) || n < 0 || n > 39) throw usageError(`${ENV.condition}="${value}" is not a condition index.`, 'Use 0 for the first condition, 1 for the second, ... (a level holds at most 40).')
   return n
+}
+
+/**
+ * Member accounts: `--assume-role` (repeatable) > VPCSC_ASSUME_ROLES (comma-separated) >
+ * the file's `accounts`. Roles from a flag or the environment use the top-level selection.
+ */
+function resolveAccounts(flags: FlagValues, env: NodeJS.ProcessEnv, file: ConfigFile): MemberAccount[] {
+  const fromFlags = nonEmpty(flags['assume-role'])
+  if (fromFlags) return uniqueAccounts(fromFlags.map((arn) => memberAccount(arn, '--assume-role')))
+  const fromEnv = envList(env, ENV.assumeRoles)
+  if (fromEnv) return uniqueAccounts(fromEnv.map((arn) => memberAccount(arn, ENV.assumeRoles)))
+  return uniqueAccounts(
+    (file.accounts ?? []).map((entry, i) =>
+      memberAccount(entry.roleArn, `accounts[${i}].roleArn`, {
+        externalId: entry.externalId,
+        regions: entry.regions,
+        natTags: entry.natTags?.map(parseTag),
+        vpcIds: entry.vpcs,
+        natGatewayIds: entry.natGateways,
+      }),
+    ),
+  )
 }
 
 function parseTag(text: string): {key: string; value: string} {

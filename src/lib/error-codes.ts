@@ -30,6 +30,8 @@ export const ERROR_CODES = {
   AWS_CREDENTIALS: [1, 'No usable AWS credentials.'],
   AWS_PERMISSION: [1, 'The AWS caller lacks a permission (ec2:DescribeNatGateways, ...).'],
   AWS_NETWORK: [1, 'No answer from an AWS endpoint.'],
+  AWS_ASSUME_ROLE_DENIED: [1, "AWS denied sts:AssumeRole on a member account's role (permission, trust policy, external id)."],
+  PARTIAL_READ: [1, 'Some account or region could not be read: nothing was removed (the additions read may be written).'],
   BAD_EGRESS_IP: [1, 'AWS reported an egress address that is not a public IP.'],
   BAD_JOURNAL: [1, 'A local deny-test journal cannot be read.'],
   BAD_MARKER: [1, "A deny test's marker in the access policy is damaged."],

@@ -1,5 +1,6 @@
 import ipaddr from 'ipaddr.js'
 
+import {describeAccount} from './aws/accounts.ts'
 import {discoverNatEgress, vpcOwner, type NatDiscovery} from './aws/nat.ts'
 import {CidrError, cidrContains, hostCidr} from './cidr.ts'
 import type {Clients} from './clients.ts'
@@ -180,6 +181,8 @@ export async function explain(settings: Settings, clients: Clients, text: string
     ingressAdmitsPrincipal: denial?.principal ? ingressAdmits(config, level.name, denial.principal, denial.service) : undefined,
   }
   warnings.push(...nat.warnings)
+  // An unread account or region may hold the gateway this IP belongs to.
+  for (const u of nat.unreadable) warnings.push(`NAT gateways not read: ${describeAccount(u.account)}${u.region ? ` in ${u.region}` : ''}: ${u.message}`)
   if (admission?.admits && admission.combiningFunction === 'AND' && (level.basic?.conditions.length ?? 0) > 1) {
     warnings.push(`${shortName(level.name)} combines its conditions with AND: the IP alone does not admit a caller, the other conditions must hold too.`)
   }

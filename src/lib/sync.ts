@@ -2,7 +2,8 @@ import {assertSafeSubnetworks, ipCondition, withIpSubnetworks} from './access-le
 import {discoverNatEgress, type NatDiscovery} from './aws/nat.ts'
 import type {Clients} from './clients.ts'
 import {ENV, requireSetting, type Settings} from './config.ts'
-import {refusedError, runtimeError} from './errors.ts'
+import {describeAccount} from './aws/accounts.ts'
+import {refusedError, runtimeError, type VpcscError} from './errors.ts'
 import {denyTestHold, holdInTheWay} from './deny-test-state.ts'
 import {ForeignChange} from './confirmed-write.ts'
 import type {AccessLevel} from './gcp/types.ts'
@@ -54,9 +55,25 @@ export async function prepareSync(settings: Settings, clients: Clients, options:
   }
   const managed = ipCondition(snapshot.level, settings.condition)
   const desired = desiredSubnetworks(nat.egressIps, settings.keep)
-  const plan = planSync(managed.ipSubnetworks, desired, options)
+  const plan = planSync(managed.ipSubnetworks, desired, {addOnly: options.addOnly, unreadable: nat.unreadable})
   checkWritable(plan, snapshot.level.name)
   return {snapshot, condition: managed.index, plan, nat, readMs: Date.now() - started, warnings: inTheWay ? [`${inTheWay.message} ${inTheWay.hint ?? ''}`.trim()] : []}
+}
+
+/**
+ * The error a partial read ends with, after the additions (if any) were written: every
+ * unreadable source with its error, and that nothing was removed.
+ */
+export function partialReadError(plan: SyncPlan, written: boolean): VpcscError | undefined {
+  if (!plan.partial) return undefined
+  const sources = plan.partial.unreadable.map((u) => `${describeAccount(u.account)}${u.region ? ` in ${u.region}` : ''}: ${u.message}`)
+  const what = written ? `additions written (${plan.add.length}), nothing removed` : 'nothing removed'
+  return runtimeError(
+    'PARTIAL_READ',
+    `Not every NAT source could be read, so ${what}:\n${sources.map((s) => `  - ${s}`).join('\n')}`,
+    plan.partial.unreadable.find((u) => u.hint)?.hint ?? 'Fix access to those sources and run vpcsc ip sync again.',
+    {unreadable: plan.partial.unreadable, notRemoved: plan.partial.notRemoved},
+  )
 }
 
 /**

@@ -40,12 +40,14 @@ describe('findOwner', () => {
     const nat = {
       regions: ['us-east-1'],
       gateways: [
-        {id: 'nat-old', region: 'us-east-1', vpcId: 'vpc-1', state: 'deleted', connectivityType: 'public', addresses: [{publicIp: '203.0.113.10', isPrimary: true}]},
-        {id: 'nat-new', region: 'us-east-1', vpcId: 'vpc-1', state: 'available', connectivityType: 'public', addresses: [{publicIp: '203.0.113.77', isPrimary: true}]},
+        {id: 'nat-old', account: {id: '123456789012'}, region: 'us-east-1', vpcId: 'vpc-1', state: 'deleted', connectivityType: 'public', addresses: [{publicIp: '203.0.113.10', isPrimary: true}]},
+        {id: 'nat-new', account: {id: '123456789012'}, region: 'us-east-1', vpcId: 'vpc-1', state: 'available', connectivityType: 'public', addresses: [{publicIp: '203.0.113.77', isPrimary: true}]},
       ],
-      egressIps: [{ip: '203.0.113.77', natGatewayId: 'nat-new', region: 'us-east-1', primary: true}],
+      egressIps: [{ip: '203.0.113.77', natGatewayId: 'nat-new', account: {id: '123456789012'}, region: 'us-east-1', primary: true}],
       warnings: [],
       missingGatewayIds: [],
+      accounts: [{account: {id: '123456789012'}, regions: ['us-east-1']}],
+      unreadable: [],
     }
     assert.equal(findOwner(nat, '203.0.113.77')?.egress, true)
     assert.deepEqual(findOwner(nat, '203.0.113.10'), {natGatewayId: 'nat-old', region: 'us-east-1', vpcId: 'vpc-1', name: undefined, state: 'deleted', egress: false})

@@ -6,6 +6,7 @@ import {ExitCode, VpcscError} from '../../src/lib/errors.ts'
 
 type Selection = Pick<NatSelection, 'natGatewayIds' | 'natTags' | 'vpcIds'>
 
+const OWN = {id: '123456789012'}
 const ALL: Selection = {natGatewayIds: [], natTags: [], vpcIds: []}
 const noTags = () => ({})
 
@@ -14,7 +15,7 @@ function address(publicIp: string | undefined, opts: Partial<NatAddress> = {}): 
 }
 
 function gateway(id: string, addresses: NatAddress[], opts: Partial<NatGatewayInfo> = {}): NatGatewayInfo {
-  return {id, region: 'eu-west-1', vpcId: 'vpc-0aaa', subnetId: 'subnet-0aaa', state: 'available', connectivityType: 'public', addresses, ...opts}
+  return {id, account: OWN, region: 'eu-west-1', vpcId: 'vpc-0aaa', subnetId: 'subnet-0aaa', state: 'available', connectivityType: 'public', addresses, ...opts}
 }
 
 const ips = (result: ReturnType<typeof selectEgress>) => result.egressIps.map((e) => e.ip)
@@ -27,9 +28,9 @@ describe('selectEgress: addresses', () => {
       noTags,
     )
     assert.deepEqual(result.egressIps, [
-      {ip: '203.0.113.10', natGatewayId: 'nat-0a', region: 'eu-west-1', primary: true},
-      {ip: '203.0.113.11', natGatewayId: 'nat-0a', region: 'eu-west-1', primary: false},
-      {ip: '2600:1f18::ab', natGatewayId: 'nat-0a', region: 'eu-west-1', primary: false},
+      {ip: '203.0.113.10', natGatewayId: 'nat-0a', account: OWN, region: 'eu-west-1', primary: true},
+      {ip: '203.0.113.11', natGatewayId: 'nat-0a', account: OWN, region: 'eu-west-1', primary: false},
+      {ip: '2600:1f18::ab', natGatewayId: 'nat-0a', account: OWN, region: 'eu-west-1', primary: false},
     ])
     assert.deepEqual(result.warnings, [])
     assert.deepEqual(result.missingGatewayIds, [])

@@ -195,3 +195,45 @@ describe('checkWritable', () => {
     assert.throws(() => checkWritable(plan(all.slice(0, 150), all.slice(150), true), LEVEL), isRefused('TOO_MANY', /210/))
   })
 })
+
+describe('planSync with unreadable sources (docs/safety.md, rule 10: fail closed)', () => {
+  const denied = {account: {id: '111111111111', roleName: 'vpcsc-reader'}, code: 'AWS_ASSUME_ROLE_DENIED', message: 'AWS denied sts:AssumeRole'}
+  const throttled = {account: {id: '123456789012'}, region: 'eu-west-1', code: 'AWS', message: 'RequestLimitExceeded'}
+
+  it('adds what was read, removes nothing, and names what it did not remove', () => {
+    const plan = planSync(['203.0.113.10/32', '198.51.100.7/32'], ['203.0.113.10/32', '203.0.113.77/32'], {addOnly: false, unreadable: [denied]})
+    assert.deepEqual(plan.add, ['203.0.113.77/32'])
+    assert.deepEqual(plan.remove, [])
+    assert.deepEqual(plan.unchanged, ['203.0.113.10/32', '198.51.100.7/32'])
+    assert.deepEqual(plan.result, ['203.0.113.10/32', '198.51.100.7/32', '203.0.113.77/32'])
+    assert.equal(plan.changed, true)
+    assert.deepEqual(plan.partial, {unreadable: [denied], notRemoved: ['198.51.100.7/32']})
+  })
+
+  it('with nothing to add, changes nothing but stays partial', () => {
+    const plan = planSync(['203.0.113.10/32', '198.51.100.7/32'], ['203.0.113.10/32'], {addOnly: false, unreadable: [denied, throttled]})
+    assert.equal(plan.changed, false)
+    assert.deepEqual(plan.result, ['203.0.113.10/32', '198.51.100.7/32'])
+    assert.deepEqual(plan.partial?.unreadable, [denied, throttled])
+    assert.deepEqual(plan.partial?.notRemoved, ['198.51.100.7/32'])
+  })
+
+  it('when nothing at all was read, keeps every CIDR and may be checked as writable', () => {
+    const plan = planSync(['203.0.113.10/32'], [], {addOnly: false, unreadable: [throttled]})
+    assert.deepEqual(plan.result, ['203.0.113.10/32'])
+    assert.deepEqual(plan.remove, [])
+    assert.doesNotThrow(() => checkWritable(plan, LEVEL))
+  })
+
+  it('a complete read (no unreadable source) is not partial and removes the stale CIDR', () => {
+    const plan = planSync(['203.0.113.10/32', '198.51.100.7/32'], ['203.0.113.10/32'], {addOnly: false, unreadable: []})
+    assert.equal(plan.partial, undefined)
+    assert.deepEqual(plan.remove, ['198.51.100.7/32'])
+  })
+
+  it('with --add-only, nothing would have been removed anyway', () => {
+    const plan = planSync(['198.51.100.7/32'], ['203.0.113.10/32'], {addOnly: true, unreadable: [denied]})
+    assert.deepEqual(plan.partial?.notRemoved, [])
+    assert.deepEqual(plan.remove, [])
+  })
+})

@@ -5,18 +5,21 @@ import {confirmWrite} from '../../cli/confirm.ts'
 import {awsFlags, googleFlags, keepFlag, levelConditionFlag, tfvarsFlags} from '../../cli/flags.ts'
 import {createClients} from '../../lib/clients.ts'
 import {EXIT_CODES_HELP, ExitCode} from '../../lib/errors.ts'
+import type {EgressIp} from '../../lib/aws/nat.ts'
 import type {SyncPlan} from '../../lib/plan.ts'
 import {renderPlan, renderTfvarsChange, renderWritten} from '../../lib/render/sync.ts'
+import {renderError} from '../../lib/render/text.ts'
 import {shortName} from '../../lib/names.ts'
-import {applySync, prepareSync, type SyncWrite} from '../../lib/sync.ts'
+import {applySync, partialReadError, prepareSync, type SyncWrite} from '../../lib/sync.ts'
 import {afterLevelWrite, openTfvars, planTfvars, updateTfvars, type TfvarsChange} from '../../lib/tfvars.ts'
 
 export interface SyncResult {
   level: string
   condition: number
-  outcome: 'in-sync' | 'planned' | 'declined' | 'written'
+  /** `partial`: some source could not be read and there was nothing to add (plan.partial names them). */
+  outcome: 'in-sync' | 'partial' | 'planned' | 'declined' | 'written'
   plan: SyncPlan
-  egressIps: {ip: string; natGatewayId: string; region: string; primary: boolean}[]
+  egressIps: EgressIp[]
   warnings: string[]
   write?: SyncWrite
   /** GitOps mode: only the tfvars file is written, never the level. */
@@ -31,6 +34,7 @@ export default class IpSync extends VpcscCommand {
   static override description = `Reads the NAT gateways' public IPs from AWS, plans the change to the level's IP condition as a diff, asks, then writes it conflict-safely (accessLevels:replaceAll with the policy etag), waits for the operation and reads the level back.
 Only the condition holding the IP list changes; every other field and condition is kept byte for byte. An empty list is never written: it would admit every IP.
 With --tfvars FILE, FILE (a Terraform *.auto.tfvars.json) gets the level's list as written, so the next terraform apply writes the same list; other variables in FILE are kept. With --tfvars-only, only FILE is written and the level is left to terraform apply: exit 0 when FILE changed or was right, and with --plan exit 3 when FILE would change.
+NAT gateways are read in the caller's account and in every member account (--assume-role, or "accounts" in the config file). If any account or region cannot be read, nothing is removed: the IPs read may be added, every existing CIDR is kept, and the command exits 1 naming each unreadable source (--plan too).
 
 ${EXIT_CODES_HELP}`
   static override examples = [
@@ -83,7 +87,16 @@ ${EXIT_CODES_HELP}`
       tfvars: fileChange && {...fileChange, written: false},
       timingsMs: {read: prepared.readMs, total: 0},
     }
-    const finish = (outcome: SyncResult['outcome'], extra: Partial<SyncResult> = {}): SyncResult => ({...result, ...extra, outcome, timingsMs: {...result.timingsMs, total: Date.now() - started}})
+    const finish = (outcome: SyncResult['outcome'], extra: Partial<SyncResult> = {}): SyncResult => {
+      // A partial read (docs/safety.md, rule 10) ends in exit 1 naming every unreadable
+      // source, whatever else happened: the result (what was written, if anything) stays.
+      const partial = partialReadError(plan, outcome === 'written')
+      if (partial) {
+        process.exitCode = partial.exitCode
+        this.note(renderError(partial.message, partial.hint).trimEnd())
+      }
+      return {...result, ...extra, outcome: partial && outcome === 'in-sync' ? 'partial' : outcome, timingsMs: {...result.timingsMs, total: Date.now() - started}}
+    }
     const updateFile = async (): Promise<Partial<SyncResult>> => {
       if (!settings.tfvars) return {}
       const done = await updateTfvars(settings.tfvars, plan.result)
@@ -91,7 +104,7 @@ ${EXIT_CODES_HELP}`
       return {tfvars: done}
     }
 
-    if (plan.changed) say(renderPlan(prepared.snapshot.level.name, prepared.condition, plan, prepared.nat, settings.keep.map((c) => c.text)))
+    if (plan.changed || plan.partial) say(renderPlan(prepared.snapshot.level.name, prepared.condition, plan, prepared.nat, settings.keep.map((c) => c.text)))
     else say(`${prepared.snapshot.level.name} is in sync: ${plan.result.join(', ')}.${fileChange ? '' : ' Nothing to write.'}\n`)
 
     if (flags.plan) {

@@ -1,6 +1,9 @@
 import type {EC2Client, NatGateway} from '@aws-sdk/client-ec2'
+import type {AwsCredentialIdentity, AwsCredentialIdentityProvider} from '@smithy/types'
 
-import {runtimeError, usageError} from '../errors.ts'
+import {limiter} from '../concurrency.ts'
+import {runtimeError, usageError, VpcscError} from '../errors.ts'
+import {describeAccount, type AccountRef, type MemberAccount, type NatTag} from './accounts.ts'
 
 /**
  * Finds the public egress addresses of the selected NAT gateways. The AWS SDK is loaded
@@ -25,8 +28,10 @@ export interface NatSelection {
   allRegions: boolean
   profile?: string
   natGatewayIds: string[]
-  natTags: {key: string; value: string}[]
+  natTags: NatTag[]
   vpcIds: string[]
+  /** Member accounts read through sts:AssumeRole, besides the caller's own (always read). */
+  accounts: MemberAccount[]
 }
 
 export interface NatAddress {
@@ -39,6 +44,7 @@ export interface NatAddress {
 
 export interface NatGatewayInfo {
   id: string
+  account: AccountRef
   region: string
   vpcId?: string
   subnetId?: string
@@ -51,12 +57,31 @@ export interface NatGatewayInfo {
 export interface EgressIp {
   ip: string
   natGatewayId: string
+  account: AccountRef
   region: string
   primary: boolean
 }
 
+/** An account, or one region of it, that could not be read: its NAT IPs are unknown. */
+export interface UnreadableSource {
+  account: AccountRef
+  /** Absent when the whole account failed (AssumeRole, DescribeRegions). */
+  region?: string
+  code: string
+  message: string
+  hint?: string
+}
+
 export interface NatDiscovery {
+  /** Every region read, in any account. */
   regions: string[]
+  /** The accounts read (the caller's first) and the regions read in each. */
+  accounts: {account: AccountRef; regions: string[]}[]
+  /**
+   * Sources that could not be read. Not empty means a partial read: a CIDR may belong to
+   * a gateway nobody saw, so nothing may be removed (docs/safety.md, rule 10).
+   */
+  unreadable: UnreadableSource[]
   /** Every gateway the selection matched, usable or not. */
   gateways: NatGatewayInfo[]
   egressIps: EgressIp[]
@@ -68,17 +93,25 @@ export interface NatDiscovery {
 /** Address states in which the address carries, or is about to carry, traffic. */
 const LIVE_ADDRESS_STATUSES = new Set(['succeeded', 'associating', 'assigning'])
 
+type GatewaySelection = Pick<NatSelection, 'natGatewayIds' | 'natTags' | 'vpcIds'>
+
 /**
  * Pure selection: which gateways and addresses count as egress, with a warning for every
  * one left out. Tag filters are re-checked here because not every EC2 endpoint applies
  * them (moto ignores them), and a wrong gateway's IP in an allowlist is a hole.
  */
-export function selectEgress(gateways: NatGatewayInfo[], selection: Pick<NatSelection, 'natGatewayIds' | 'natTags' | 'vpcIds'>, tagsOf: (id: string) => Record<string, string>): {
+export function selectEgress(gateways: NatGatewayInfo[], selection: GatewaySelection, tagsOf: (id: string) => Record<string, string>): {
   gateways: NatGatewayInfo[]
   egressIps: EgressIp[]
   warnings: string[]
   missingGatewayIds: string[]
 } {
+  const selected = egressOf(gateways, selection, tagsOf)
+  return {...selected, ...completeness([selected], gateways, selection.natGatewayIds, true)}
+}
+
+/** The matching gateways of one account and their egress addresses. */
+function egressOf(gateways: NatGatewayInfo[], selection: GatewaySelection, tagsOf: (id: string) => Record<string, string>) {
   const matched = gateways.filter((gateway) => {
     if (selection.natGatewayIds.length > 0 && !selection.natGatewayIds.includes(gateway.id)) return false
     if (selection.vpcIds.length > 0 && (!gateway.vpcId || !selection.vpcIds.includes(gateway.vpcId))) return false
@@ -107,14 +140,24 @@ export function selectEgress(gateways: NatGatewayInfo[], selection: Pick<NatSele
         continue
       }
       if (status !== 'succeeded') warnings.push(`${where} address ${address.publicIp} is still ${status}: counted.`)
-      egressIps.push({ip: address.publicIp, natGatewayId: gateway.id, region: gateway.region, primary: address.isPrimary})
+      egressIps.push({ip: address.publicIp, natGatewayId: gateway.id, account: gateway.account, region: gateway.region, primary: address.isPrimary})
     }
   }
-  const found = new Set(gateways.map((g) => g.id))
-  const missingGatewayIds = selection.natGatewayIds.filter((id) => !found.has(id))
+  return {gateways: matched, egressIps, warnings}
+}
+
+/**
+ * Merges the accounts' selections and says what is missing: a gateway id asked for that
+ * no source holds (only claimed when every source was read: an unread one may hold it).
+ */
+function completeness(parts: ReturnType<typeof egressOf>[], read: NatGatewayInfo[], askedIds: string[], everythingRead: boolean) {
+  const found = new Set(read.map((g) => g.id))
+  const missingGatewayIds = everythingRead ? [...new Set(askedIds)].filter((id) => !found.has(id)) : []
+  const warnings = parts.flatMap((p) => p.warnings)
   for (const id of missingGatewayIds) warnings.push(`NAT gateway ${id} was not found in the searched regions.`)
+  const matched = parts.flatMap((p) => p.gateways)
   if (matched.length === 0) warnings.push('No NAT gateway matched the selection.')
-  return {gateways: matched, egressIps: dedupe(egressIps), warnings, missingGatewayIds}
+  return {gateways: matched, egressIps: dedupe(parts.flatMap((p) => p.egressIps)), warnings, missingGatewayIds}
 }
 
 function dedupe(ips: EgressIp[]): EgressIp[] {
@@ -122,9 +165,10 @@ function dedupe(ips: EgressIp[]): EgressIp[] {
   return ips.filter((e) => (seen.has(e.ip) ? false : (seen.add(e.ip), true)))
 }
 
-function toInfo(gateway: NatGateway, region: string): NatGatewayInfo {
+function toInfo(gateway: NatGateway, account: AccountRef, region: string): NatGatewayInfo {
   return {
     id: gateway.NatGatewayId ?? '?',
+    account,
     region,
     vpcId: gateway.VpcId,
     subnetId: gateway.SubnetId,
@@ -142,65 +186,193 @@ function toInfo(gateway: NatGateway, region: string): NatGatewayInfo {
   }
 }
 
-/** Reads the NAT gateways of every selected region in parallel and selects the egress. */
+/** (account, region) reads in flight at once. */
+const CONCURRENCY = 8
+/** With the SDK's backoff between them; each attempt is bounded by awsRequestBounds. */
+const MAX_ATTEMPTS = 4
+/** Assumed-role credentials live the shortest time STS allows: a run takes seconds. */
+const SESSION_SECONDS = 900
+
+/** One account to read: its credentials (the caller's, or an assumed role's) and its selection. */
+interface AccountSource {
+  ref: AccountRef
+  credentials: Promise<AwsCredentialIdentity | AwsCredentialIdentityProvider>
+  regions: string[]
+  allRegions: boolean
+  selection: GatewaySelection
+}
+
+/**
+ * Reads the NAT gateways of the caller's account and of every member account, all
+ * (account, region) pairs in parallel with a bound, and selects the egress. A source that
+ * cannot be read is reported in `unreadable`, never thrown: the plan must know exactly
+ * what is missing to remove nothing (docs/safety.md, rule 10). Calls: one GetCallerIdentity (the
+ * caller's account id, alongside the reads), one AssumeRole per member account, one
+ * DescribeRegions per account with --all-regions, one DescribeNatGateways per page per
+ * (account, region).
+ */
 export async function discoverNatEgress(selection: NatSelection): Promise<NatDiscovery> {
-  const sdk = await import('@aws-sdk/client-ec2')
-  const clientFor = (region: string | undefined): EC2Client =>
-    new sdk.EC2Client({region, profile: selection.profile, maxAttempts: 4, requestHandler: awsRequestBounds(selection.requestTimeoutMs)})
+  const [sdk, stsSdk] = await Promise.all([import('@aws-sdk/client-ec2'), import('@aws-sdk/client-sts')])
+  const limit = limiter(CONCURRENCY)
+  const common = {profile: selection.profile, maxAttempts: MAX_ATTEMPTS, requestHandler: awsRequestBounds(selection.requestTimeoutMs)}
 
-  const regions = selection.allRegions ? await listRegions(clientFor, sdk, selection.regions[0]) : selection.regions
-  const targets: (string | undefined)[] = regions.length > 0 ? regions : [undefined]
+  // The caller's credentials are resolved once and shared by every client: each client
+  // would otherwise run the whole default chain (environment, files, SSO, IMDS) itself.
+  const first = new sdk.EC2Client({...common, region: selection.regions[0] ?? selection.accounts.find((a) => a.regions?.length)?.regions?.[0]})
+  let home: string
+  try {
+    home = await first.config.region()
+  } catch (error) {
+    first.destroy()
+    throw awsError(error, undefined)
+  }
+  const callerCredentials = first.config.credentials
+  first.destroy()
 
+  const sts = new stsSdk.STSClient({...common, region: home, credentials: callerCredentials})
+  const own: AccountRef = {}
+  const callerId = sts
+    .send(new stsSdk.GetCallerIdentityCommand({}))
+    .then((answer) => void (own.id = answer.Account))
+    .catch((error: unknown) => `The caller's own account id is unknown (sts:GetCallerIdentity: ${(error as Error).message}).`)
+
+  const defaults = {regions: selection.regions, natGatewayIds: selection.natGatewayIds, natTags: selection.natTags, vpcIds: selection.vpcIds}
+  const sources: AccountSource[] = [
+    {ref: own, credentials: Promise.resolve(callerCredentials), regions: selection.regions, allRegions: selection.allRegions, selection: defaults},
+    ...selection.accounts.map((account) => ({
+      ref: {id: account.accountId, roleName: account.roleName},
+      credentials: limit(() => assumeRole(sts, stsSdk, account)),
+      regions: account.regions ?? selection.regions,
+      // Regions named for the account are its own choice; otherwise the top-level rule.
+      allRegions: account.regions ? false : selection.allRegions,
+      selection: {
+        regions: account.regions ?? selection.regions,
+        natGatewayIds: account.natGatewayIds ?? selection.natGatewayIds,
+        natTags: account.natTags ?? selection.natTags,
+        vpcIds: account.vpcIds ?? selection.vpcIds,
+      },
+    })),
+  ]
+  for (const source of sources) source.credentials.catch(() => undefined)
+
+  const unreadable: UnreadableSource[] = []
+  const fail = (ref: AccountRef, region: string | undefined, error: unknown) => {
+    const known = error instanceof VpcscError ? error : awsError(error, region)
+    unreadable.push({account: ref, region, code: known.code, message: known.message, hint: known.hint})
+  }
+
+  const accounts = await Promise.all(
+    sources.map(async (source) => {
+      const read = {gateways: [] as NatGatewayInfo[], regions: [] as string[], tags: new Map<string, Record<string, string>>(), complete: true}
+      let credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider
+      let regions: string[]
+      try {
+        credentials = await source.credentials
+        regions = source.allRegions ? await limit(() => listRegions(sdk, {...common, region: home, credentials})) : source.regions.length > 0 ? source.regions : [home]
+      } catch (error) {
+        fail(source.ref, undefined, error)
+        return {...read, complete: false}
+      }
+      const perRegion = await Promise.all(
+        regions.map((region) =>
+          limit(async () => {
+            const client = new sdk.EC2Client({...common, region, credentials})
+            try {
+              const gateways: NatGatewayInfo[] = []
+              for await (const page of sdk.paginateDescribeNatGateways({client}, {Filter: filtersOf(source.selection)})) {
+                for (const gateway of page.NatGateways ?? []) {
+                  gateways.push(toInfo(gateway, source.ref, region))
+                  read.tags.set(gateway.NatGatewayId ?? '?', Object.fromEntries((gateway.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])))
+                }
+              }
+              return gateways
+            } catch (error) {
+              fail(source.ref, region, error)
+              return undefined
+            } finally {
+              client.destroy()
+            }
+          }),
+        ),
+      )
+      regions.forEach((region, i) => {
+        const gateways = perRegion[i]
+        if (gateways) (read.gateways.push(...gateways), read.regions.push(region))
+        else read.complete = false
+      })
+      return read
+    }),
+  )
+  const callerWarning = await callerId
+  sts.destroy()
+
+  const parts = accounts.map((read, i) => egressOf(read.gateways, sources[i]!.selection, (id) => read.tags.get(id) ?? {}))
+  const askedIds = sources.flatMap((s) => s.selection.natGatewayIds)
+  const merged = completeness(parts, accounts.flatMap((a) => a.gateways), askedIds, unreadable.length === 0)
+  return {
+    ...merged,
+    warnings: [...(callerWarning ? [callerWarning] : []), ...merged.warnings],
+    regions: [...new Set(accounts.flatMap((a) => a.regions))],
+    accounts: accounts.map((a, i) => ({account: sources[i]!.ref, regions: a.regions})),
+    unreadable,
+  }
+}
+
+function filtersOf(selection: GatewaySelection) {
   const filters = [
     ...(selection.natGatewayIds.length > 0 ? [{Name: 'nat-gateway-id', Values: selection.natGatewayIds}] : []),
     ...(selection.vpcIds.length > 0 ? [{Name: 'vpc-id', Values: selection.vpcIds}] : []),
     ...selection.natTags.map(({key, value}) => ({Name: `tag:${key}`, Values: [value]})),
   ]
-
-  const tags = new Map<string, Record<string, string>>()
-  const perRegion = await Promise.all(
-    targets.map(async (requested) => {
-      const client = clientFor(requested)
-      try {
-        const region = requested ?? (await client.config.region())
-        const gateways: NatGatewayInfo[] = []
-        for await (const page of sdk.paginateDescribeNatGateways({client}, {Filter: filters.length > 0 ? filters : undefined})) {
-          for (const gateway of page.NatGateways ?? []) {
-            gateways.push(toInfo(gateway, region))
-            tags.set(gateway.NatGatewayId ?? '?', Object.fromEntries((gateway.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])))
-          }
-        }
-        return {region, gateways}
-      } catch (error) {
-        throw awsError(error, requested)
-      } finally {
-        client.destroy()
-      }
-    }),
-  )
-  const all = perRegion.flatMap((r) => r.gateways)
-  const selected = selectEgress(all, selection, (id) => tags.get(id) ?? {})
-  return {regions: perRegion.map((r) => r.region), ...selected}
+  return filters.length > 0 ? filters : undefined
 }
 
-async function listRegions(
-  clientFor: (region: string | undefined) => EC2Client,
-  sdk: typeof import('@aws-sdk/client-ec2'),
-  region: string | undefined,
-): Promise<string[]> {
-  const client = clientFor(region)
+/** One sts:AssumeRole for the account (session name vpcsc, the external id when given). */
+async function assumeRole(
+  sts: import('@aws-sdk/client-sts').STSClient,
+  stsSdk: typeof import('@aws-sdk/client-sts'),
+  account: MemberAccount,
+): Promise<AwsCredentialIdentity> {
+  try {
+    const answer = await sts.send(
+      new stsSdk.AssumeRoleCommand({RoleArn: account.roleArn, RoleSessionName: 'vpcsc', ExternalId: account.externalId, DurationSeconds: SESSION_SECONDS}),
+    )
+    const c = answer.Credentials
+    if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error('AssumeRole answered without credentials')
+    return {accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration}
+  } catch (error) {
+    throw assumeRoleError(error, account)
+  }
+}
+
+async function listRegions(sdk: typeof import('@aws-sdk/client-ec2'), config: ConstructorParameters<typeof EC2Client>[0] & object): Promise<string[]> {
+  const client = new sdk.EC2Client(config)
   try {
     const answer = await client.send(new sdk.DescribeRegionsCommand({}))
     return (answer.Regions ?? []).map((r) => r.RegionName).filter((r): r is string => Boolean(r)).sort()
-  } catch (error) {
-    throw awsError(error, region)
   } finally {
     client.destroy()
   }
 }
 
+/** An sts:AssumeRole failure, naming the account and role. */
+export function assumeRoleError(error: unknown, account: MemberAccount): VpcscError {
+  const e = (error ?? {}) as {name?: string; message?: string}
+  const message = e.message ?? String(error)
+  const who = describeAccount({id: account.accountId, roleName: account.roleName})
+  if (['AccessDenied', 'AccessDeniedException'].includes(e.name ?? '')) {
+    return runtimeError(
+      'AWS_ASSUME_ROLE_DENIED',
+      `AWS denied sts:AssumeRole on ${account.roleArn} (${who}): ${message}`,
+      "The caller needs sts:AssumeRole on the role, and the role's trust policy must allow the caller (and the external id, if one is set).",
+    )
+  }
+  const known = awsError(error, undefined)
+  return new VpcscError(`sts:AssumeRole on ${account.roleArn} failed: ${known.message}`, {exitCode: known.exitCode, code: known.code, hint: known.hint, cause: error})
+}
+
 /** AWS SDK errors as errors a user can act on. */
-export function awsError(error: unknown, region: string | undefined): Error {
+export function awsError(error: unknown, region: string | undefined): VpcscError {
   const e = (error ?? {}) as {name?: string; message?: string; $metadata?: {httpStatusCode?: number}; code?: string}
   const where = region ? ` in ${region}` : ''
   const message = e.message ?? String(error)

@@ -1,6 +1,7 @@
 import chalk from 'chalk'
 import Table from 'cli-table3'
 
+import {accountLabel, describeAccount} from '../aws/accounts.ts'
 import type {StatusReport} from '../status.ts'
 import {dim, heading, mark, plural, shortName} from './text.ts'
 
@@ -51,14 +52,18 @@ export function renderStatus(report: StatusReport): string {
 
   lines.push(`${heading('NAT gateways')}  ${dim(nat.regions.join(', '))}`)
   if (nat.gateways.length > 0) {
-    const table = new Table({head: ['Region', 'Gateway', 'Name', 'State', 'Egress IPs'], style: {head: [], border: []}})
+    // Second lines (the role under the account, the name under the gateway) keep the table
+    // within 80 columns now that it has an account column.
+    const table = new Table({head: ['Account', 'Region', 'Gateway', 'State', 'Egress IPs'], style: {head: [], border: []}})
     for (const gateway of nat.gateways) {
       const ips = gateway.addresses.map((a) => `${a.publicIp ?? a.privateIp ?? '?'}${a.isPrimary ? '' : ' (secondary)'}`).join('\n')
-      table.push([gateway.region, gateway.id, gateway.name ?? '', gateway.state === 'available' ? gateway.state : chalk.yellow(gateway.state), ips])
+      const account = accountLabel({id: gateway.account.id}) + (gateway.account.roleName ? `\n${dim(gateway.account.roleName)}` : '')
+      table.push([account, gateway.region, gateway.id + (gateway.name ? `\n${dim(gateway.name)}` : ''), gateway.state === 'available' ? gateway.state : chalk.yellow(gateway.state), ips])
     }
     lines.push(table.toString())
   }
   for (const warning of nat.warnings) lines.push(`  ${mark.warn()} ${warning}`)
+  for (const u of nat.unreadable) lines.push(`  ${mark.bad()} ${chalk.red('not read:')} ${describeAccount(u.account)}${u.region ? ` in ${u.region}` : ''}: ${u.message}`)
 
   if (report.denyTest) {
     const t = report.denyTest
@@ -81,7 +86,8 @@ export function renderStatus(report: StatusReport): string {
   }
   for (const cidr of drift.stale) {
     const testNet = drift.testNet.includes(cidr) ? ` ${dim('(a TEST-NET range: if a deny test was interrupted, vpcsc restore puts the level back)')}` : ''
-    lines.push(`  ${mark.bad()} ${cidr} matches no NAT egress IP and is not kept.${testNet}`)
+    const unsure = nat.unreadable.length > 0 ? ` ${dim('(or it belongs to a source that was not read)')}` : ''
+    lines.push(`  ${mark.bad()} ${cidr} matches no NAT egress IP and is not kept.${testNet}${unsure}`)
   }
   const terraform = drift.terraform
   if (terraform?.reverts) {

@@ -1,5 +1,6 @@
 import chalk from 'chalk'
 
+import {accountLabel, describeAccount} from '../aws/accounts.ts'
 import type {NatDiscovery} from '../aws/nat.ts'
 import type {SyncPlan} from '../plan.ts'
 import type {SyncWrite} from '../sync.ts'
@@ -11,21 +12,26 @@ export function renderPlan(level: string, condition: number, plan: SyncPlan, nat
   const source = (cidr: string): string => {
     const ip = cidr.replace(/\/(32|128)$/, '')
     const egress = nat.egressIps.find((e) => e.ip === ip)
-    if (egress) return `${egress.natGatewayId} (${egress.region})`
+    if (egress) return `${egress.natGatewayId} (${egress.region}, ${accountLabel(egress.account)})`
     if (keep.includes(cidr)) return 'kept'
+    if (plan.partial?.notRemoved.includes(cidr)) return 'kept: may belong to an unread source'
     return ''
   }
   const width = Math.max(...[...plan.add, ...plan.remove, ...plan.unchanged].map((c) => c.length), 0) + 2
-  const lines = [`Plan for ${shortName(level)}, condition ${condition}:`]
+  const lines = [`Plan for ${shortName(level)}, condition ${condition}${plan.partial ? chalk.yellow(' (PARTIAL: not every source was read)') : ''}:`]
   for (const cidr of plan.unchanged) lines.push(`    ${cidr.padEnd(width)}${dim(source(cidr))}`)
   const formerly = (cidr: string): string => {
     const ip = cidr.replace(/\/(32|128)$/, '')
     const gone = nat.gateways.find((g) => g.state !== 'available' && g.addresses.some((a) => a.publicIp === ip))
-    return gone ? `was ${gone.id}, now ${gone.state}` : 'matches no selected NAT gateway'
+    return gone ? `was ${gone.id}, now ${gone.state} (${accountLabel(gone.account)})` : 'matches no selected NAT gateway'
   }
   for (const cidr of plan.remove) lines.push(chalk.red(`  - ${cidr.padEnd(width)}`) + dim(formerly(cidr)))
   for (const cidr of plan.add) lines.push(chalk.green(`  + ${cidr.padEnd(width)}`) + dim(source(cidr)))
   lines.push(`${plural(plan.add.length, 'to add', 'to add')}, ${plan.remove.length} to remove, ${plan.unchanged.length} unchanged.`)
+  if (plan.partial) {
+    lines.push(chalk.yellow(`Partial read: nothing is removed while ${plural(plan.partial.unreadable.length, 'source is', 'sources are')} unreadable:`))
+    for (const u of plan.partial.unreadable) lines.push(`  ${mark.bad()} ${describeAccount(u.account)}${u.region ? ` in ${u.region}` : ''}: ${u.code}`)
+  }
   return `${lines.join('\n')}\n`
 }
 
