@@ -44,6 +44,8 @@ import {
   type Tag,
 } from '@aws-sdk/client-ec2'
 
+import {motoQuery} from './aws-gate.ts'
+
 export const DEFAULT_REGION = 'us-east-1'
 export const DEFAULT_EIP = '203.0.113.10'
 export const REPLACEMENT_EIP = '203.0.113.77'
@@ -74,9 +76,48 @@ export interface NatReplacement {
   newIp: string
 }
 
-export function ec2Client(endpoint: string, region = DEFAULT_REGION): EC2Client {
+/** The credentials of the caller's own (moto's default) account. */
+export const CALLER_CREDENTIALS: AccountCredentials = {accessKeyId: 'test', secretAccessKey: 'test'}
+
+export interface AccountCredentials {
+  accessKeyId: string
+  secretAccessKey: string
+  sessionToken?: string
+}
+
+export function ec2Client(endpoint: string, region = DEFAULT_REGION, credentials: AccountCredentials = CALLER_CREDENTIALS): EC2Client {
   // Static test credentials: the developer's own profiles must never be read here.
-  return new EC2Client({region, endpoint, credentials: {accessKeyId: 'test', secretAccessKey: 'test'}})
+  return new EC2Client({region, endpoint, credentials})
+}
+
+/** The role a member account trusts the caller with; status shows its name. */
+export const MEMBER_ROLE = 'vpcsc-reader'
+export const memberRoleArn = (accountId: string, roleName = MEMBER_ROLE) => `arn:aws:iam::${accountId}:role/${roleName}`
+
+/**
+ * Credentials inside another moto account. moto keeps resources per account and picks the
+ * account of an assumed role's session from the role ARN; it assumes any role, existing or
+ * not, so the seed uses a throwaway name (straight to moto, not through the gate).
+ */
+export async function accountCredentials(motoUrl: string, accountId: string): Promise<AccountCredentials> {
+  const answer = await motoQuery(motoUrl, 'sts', 'test', {Action: 'AssumeRole', RoleArn: `arn:aws:iam::${accountId}:role/moto-seed`, RoleSessionName: 'seed', Version: '2011-06-15'})
+  const field = (name: string) => new RegExp(`<${name}>([^<]+)</${name}>`).exec(answer.text)?.[1]
+  const accessKeyId = field('AccessKeyId')
+  const secretAccessKey = field('SecretAccessKey')
+  if (answer.status !== 200 || !accessKeyId || !secretAccessKey) throw new Error(`moto AssumeRole into ${accountId}: HTTP ${answer.status} ${answer.text}`)
+  return {accessKeyId, secretAccessKey, sessionToken: field('SessionToken')}
+}
+
+/** The member account's role for vpcsc: trusts the caller's account (moto's default, 123456789012). */
+export async function createMemberRole(motoUrl: string, credentials: AccountCredentials, roleName = MEMBER_ROLE): Promise<void> {
+  const trust = {Version: '2012-10-17', Statement: [{Effect: 'Allow', Principal: {AWS: 'arn:aws:iam::123456789012:root'}, Action: 'sts:AssumeRole'}]}
+  const answer = await motoQuery(motoUrl, 'iam', credentials.accessKeyId, {Action: 'CreateRole', RoleName: roleName, AssumeRolePolicyDocument: JSON.stringify(trust), Version: '2010-05-08'})
+  if (answer.status !== 200) throw new Error(`moto CreateRole ${roleName}: HTTP ${answer.status} ${answer.text}`)
+}
+
+export async function deleteMemberRole(motoUrl: string, credentials: AccountCredentials, roleName = MEMBER_ROLE): Promise<void> {
+  const answer = await motoQuery(motoUrl, 'iam', credentials.accessKeyId, {Action: 'DeleteRole', RoleName: roleName, Version: '2010-05-08'})
+  if (answer.status !== 200) throw new Error(`moto DeleteRole ${roleName}: HTTP ${answer.status} ${answer.text}`)
 }
 
 function tags(resourceType: ResourceType, kv: Record<string, string>) {

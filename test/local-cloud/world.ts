@@ -7,9 +7,15 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import type {EC2Client} from '@aws-sdk/client-ec2'
+import {startAwsGate, type AwsGate} from './aws-gate.ts'
 import {
+  accountCredentials,
+  createMemberRole,
   DEFAULT_REGION,
+  deleteMemberRole,
   ec2Client,
+  memberRoleArn,
+  type AccountCredentials,
   replaceNatGateway,
   seedAws,
   type AwsSeedIds,
@@ -107,14 +113,24 @@ export interface World {
   blackhole(): Promise<Blackhole>
   /** The emulated NAT egress: the forward proxy (http://127.0.0.1:PORT) whose requests leave as `ip`. */
   egressProxyFor(ip: string): Promise<string>
+  /** In front of moto: STS always (AWS_ENDPOINT_URL_STS), EC2 when a test sets AWS_ENDPOINT_URL_EC2 to it. */
+  awsGate: AwsGate
   aws: {
-    ec2(region?: string): EC2Client
+    /** An EC2 client in the caller's account, or in a member account seeded by seedAccount. */
+    ec2(region?: string, accountId?: string): EC2Client
     /** The seed's ids in the first region (current: updated by replaceNatGateway and reset). */
     readonly ids: AwsSeedIds
     /** The ids of every seeded region. */
     readonly regions: Record<string, AwsSeedIds>
-    replaceNatGateway(opts?: {eip?: string; region?: string}): Promise<NatReplacement>
+    replaceNatGateway(opts?: {eip?: string; region?: string; accountId?: string}): Promise<NatReplacement>
     seedRegion(region: string, opts: {eip: string}): Promise<AwsSeedIds>
+    /**
+     * A member account: the seed's setup in each region with its EIP, and (unless
+     * `role: false`) the role vpcsc assumes there. Returns the role's ARN.
+     */
+    seedAccount(accountId: string, opts: {eips: Record<string, string>; role?: boolean}): Promise<{roleArn: string; regions: Record<string, AwsSeedIds>}>
+    /** Deletes the member account's role: AssumeRole is then denied, as AWS does. */
+    deleteRole(accountId: string): Promise<void>
   }
   /** Google, SSM executor and moto back to the seed; env.VPCSC_INSTANCE_ID follows the new instance. */
   reset(): Promise<void>
@@ -170,7 +186,14 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     })
     cleanup.push(() => google.close())
 
-    const ec2 = (region = primary) => ec2Client(moto.endpoint, region)
+    const gate = await startAwsGate(moto.endpoint)
+    cleanup.push(() => gate.close())
+    const members = new Map<string, AccountCredentials>()
+    const memberCredentials = async (accountId: string) => {
+      if (!members.has(accountId)) members.set(accountId, await accountCredentials(moto.endpoint, accountId))
+      return members.get(accountId) as AccountCredentials
+    }
+    const ec2 = (region = primary, credentials?: AccountCredentials) => ec2Client(moto.endpoint, region, credentials)
     let seeded: Record<string, AwsSeedIds> = {}
     const seedAll = async () => {
       seeded = {}
@@ -213,9 +236,12 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
       },
       {isolated: true},
     )
+    // STS through the gate: AssumeRole of a missing role is denied there, as AWS does.
+    env.AWS_ENDPOINT_URL_STS = gate.url
     return {
       dir,
       env,
+      awsGate: gate,
       googleUrl: google.url,
       awsEndpoint: moto.endpoint,
       motoPid: moto.pid,
@@ -225,18 +251,29 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
       blackhole,
       egressProxyFor: egress.egressProxyFor,
       aws: {
-        ec2,
+        ec2: (region, accountId) => ec2(region, accountId ? members.get(accountId) : undefined),
         get ids() {
           return seeded[primary] as AwsSeedIds
         },
         get regions() {
           return seeded
         },
-        async replaceNatGateway({region = primary, eip}: {eip?: string; region?: string} = {}) {
+        async replaceNatGateway({region = primary, eip, accountId}: {eip?: string; region?: string; accountId?: string} = {}) {
+          if (accountId) return replaceNatGateway(ec2(region, await memberCredentials(accountId)), {eip})
           const result = await replaceNatGateway(ec2(region), {eip})
           const ids = seeded[region]
           if (ids) seeded[region] = {...ids, natGatewayId: result.newNatGatewayId, publicIp: result.newIp}
           return result
+        },
+        async seedAccount(accountId, {eips, role = true}) {
+          const credentials = await memberCredentials(accountId)
+          const regions: Record<string, AwsSeedIds> = {}
+          for (const [region, eip] of Object.entries(eips)) regions[region] = await seedAws(ec2(region, credentials), {eip})
+          if (role) await createMemberRole(moto.endpoint, credentials)
+          return {roleArn: memberRoleArn(accountId), regions}
+        },
+        async deleteRole(accountId) {
+          await deleteMemberRole(moto.endpoint, await memberCredentials(accountId))
         },
         async seedRegion(region, {eip}) {
           seeded[region] = await seedAws(ec2(region), {eip})
@@ -245,6 +282,8 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
       },
       async reset() {
         awsFaults.clear()
+        gate.reset()
+        members.clear()
         await ssmAdmin.reset()
         await admin.reset()
         await resetMoto(moto.endpoint)

@@ -366,3 +366,50 @@ describe('loadConfigFile', () => {
     await rejects(file, dir, /expected object/)
   })
 })
+
+describe('resolveSettings: member accounts', () => {
+  const ARN_A = 'arn:aws:iam::111111111111:role/vpcsc-reader'
+  const ARN_B = 'arn:aws-us-gov:iam::222222222222:role/ops/vpcsc-reader'
+  const ARN_C = 'arn:aws-cn:iam::333333333333:role/r'
+
+  it('none by default', () => {
+    assert.deepEqual(resolve().accounts, [])
+  })
+
+  it('the config file: per-account keys replace the top-level ones for that account only', () => {
+    const s = resolve({}, {}, fileConfig({natTags: ['team=net'], accounts: [{roleArn: ARN_A, externalId: 'ext-1', regions: ['eu-west-1'], natTags: ['vpcsc=egress'], vpcs: ['vpc-0a'], natGateways: ['nat-0a']}, {roleArn: ARN_B}]}))
+    assert.deepEqual(s.accounts, [
+      {roleArn: ARN_A, accountId: '111111111111', roleName: 'vpcsc-reader', externalId: 'ext-1', regions: ['eu-west-1'], natTags: [{key: 'vpcsc', value: 'egress'}], vpcIds: ['vpc-0a'], natGatewayIds: ['nat-0a']},
+      {roleArn: ARN_B, accountId: '222222222222', roleName: 'vpcsc-reader', externalId: undefined, regions: undefined, natTags: undefined, vpcIds: undefined, natGatewayIds: undefined},
+    ])
+    assert.deepEqual(s.natTags, [{key: 'team', value: 'net'}])
+  })
+
+  it('--assume-role > VPCSC_ASSUME_ROLES > the file, duplicates read once', () => {
+    const file = fileConfig({accounts: [{roleArn: ARN_A}]})
+    const env = {[ENV.assumeRoles]: `${ARN_B}, ${ARN_C},${ARN_B}`}
+    assert.deepEqual(resolve({'assume-role': [ARN_C, ARN_C]}, env, file).accounts.map((a) => a.roleArn), [ARN_C])
+    assert.deepEqual(resolve({}, env, file).accounts.map((a) => [a.accountId, a.roleName]), [['222222222222', 'vpcsc-reader'], ['333333333333', 'r']])
+    assert.deepEqual(resolve({}, {}, file).accounts.map((a) => a.roleArn), [ARN_A])
+  })
+
+  for (const bad of ['arn:aws:iam::11111111111:role/x', 'arn:aws:iam::111111111111:user/x', 'arn:aws:sts::111111111111:assumed-role/x/s', 'arn:aws-xx:iam::111111111111:role/x', 'arn:aws:iam::111111111111:role/', 'vpcsc-reader']) {
+    it(`refuses "${bad}", naming the flag or the variable`, () => {
+      assert.throws(() => resolve({'assume-role': [bad]}), usage(/^--assume-role: ".*" is not an IAM role ARN\.$/, /arn:PARTITION:iam::ACCOUNT_ID:role\/NAME/))
+      assert.throws(() => resolve({}, {[ENV.assumeRoles]: bad}), usage(/^VPCSC_ASSUME_ROLES: ".*" is not an IAM role ARN\.$/))
+    })
+  }
+
+  it('the config file schema names the field of a bad ARN or an unknown account key', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'vpcsc-accounts-'))
+    try {
+      const file = path.join(dir, CONFIG_FILE_NAME)
+      await writeFile(file, JSON.stringify({accounts: [{roleArn: 'arn:aws:iam::111111111111:role/ok'}, {roleArn: 'nope'}]}))
+      await assert.rejects(loadConfigFile(file), usage(/field "accounts\[1\]\.roleArn": expected an IAM role ARN/))
+      await writeFile(file, JSON.stringify({accounts: [{roleArn: 'arn:aws:iam::111111111111:role/ok', region: 'eu-west-1'}]}))
+      await assert.rejects(loadConfigFile(file), usage(/field "accounts\[0\]": unknown field "region"/))
+    } finally {
+      await rm(dir, {recursive: true, force: true})
+    }
+  })
+})

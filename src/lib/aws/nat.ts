@@ -228,6 +228,13 @@ export async function discoverNatEgress(selection: NatSelection): Promise<NatDis
   }
   const callerCredentials = first.config.credentials
   first.destroy()
+  // Without the caller's own credentials nothing at all can be read: a setup problem, not
+  // a partial read. Resolved once here (memoised), before any call.
+  try {
+    await callerCredentials()
+  } catch (error) {
+    throw awsError(error, undefined)
+  }
 
   const sts = new stsSdk.STSClient({...common, region: home, credentials: callerCredentials})
   const own: AccountRef = {}
@@ -263,7 +270,7 @@ export async function discoverNatEgress(selection: NatSelection): Promise<NatDis
 
   const accounts = await Promise.all(
     sources.map(async (source) => {
-      const read = {gateways: [] as NatGatewayInfo[], regions: [] as string[], tags: new Map<string, Record<string, string>>(), complete: true}
+      const read = {gateways: [] as NatGatewayInfo[], regions: [] as string[], tags: new Map<string, Record<string, string>>()}
       let credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider
       let regions: string[]
       try {
@@ -271,7 +278,7 @@ export async function discoverNatEgress(selection: NatSelection): Promise<NatDis
         regions = source.allRegions ? await limit(() => listRegions(sdk, {...common, region: home, credentials})) : source.regions.length > 0 ? source.regions : [home]
       } catch (error) {
         fail(source.ref, undefined, error)
-        return {...read, complete: false}
+        return read
       }
       const perRegion = await Promise.all(
         regions.map((region) =>
@@ -297,8 +304,9 @@ export async function discoverNatEgress(selection: NatSelection): Promise<NatDis
       )
       regions.forEach((region, i) => {
         const gateways = perRegion[i]
-        if (gateways) (read.gateways.push(...gateways), read.regions.push(region))
-        else read.complete = false
+        if (!gateways) return
+        read.gateways.push(...gateways)
+        read.regions.push(region)
       })
       return read
     }),

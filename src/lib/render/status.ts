@@ -82,7 +82,7 @@ export function renderStatus(report: StatusReport): string {
   }
   for (const ip of drift.missing) {
     const egress = nat.egressIps.find((e) => e.ip === ip)
-    lines.push(`  ${mark.bad()} ${ip} ${egress ? dim(`(${egress.natGatewayId}, ${egress.region}) `) : ''}is not admitted by the level: its callers are denied.`)
+    lines.push(`  ${mark.bad()} ${ip} ${egress ? dim(`(${egress.natGatewayId}, ${egress.region}, ${accountLabel(egress.account)}) `) : ''}is not admitted by the level: its callers are denied.`)
   }
   for (const cidr of drift.stale) {
     const testNet = drift.testNet.includes(cidr) ? ` ${dim('(a TEST-NET range: if a deny test was interrupted, vpcsc restore puts the level back)')}` : ''
