@@ -1,14 +1,14 @@
 // The benchmark: against one local cloud, in one run, times vpcsc's commands and a
 // baseline (one `aws ec2 describe-nat-gateways`, Debian's awscli v2, against the same moto),
 // prints medians, peak memory and ratios, and counts the API calls each command makes.
-//   node bench/run.ts [--runs 7]     (after npm run build)
+//   node bench/run.ts [--runs 7] [--only fanout]     (after npm run build)
 import {spawn} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {parseArgs} from 'node:util'
 
 import {CLI_ENTRY, cliProcessOptions, startWorld, type World} from '../test/local-cloud/world.ts'
 
-const {values} = parseArgs({options: {runs: {type: 'string', default: '7'}}})
+const {values} = parseArgs({options: {runs: {type: 'string', default: '7'}, only: {type: 'string'}}})
 const RUNS = Number(values.runs)
 
 interface Sample {
@@ -90,6 +90,79 @@ async function denyTestDetection(world: World): Promise<void> {
   await world.admin.config({propagationDelayMs: 0})
 }
 
+/** EIP of the NAT gateway seeded in account a, region r. */
+const fanOutEip = (a: number, r: number) => `198.51.100.${a * 25 + r + 1}`
+
+/**
+ * Fan-out: the NAT reads across regions and accounts, each against the same command on one
+ * region of one account. Own worlds: seeding 20 regions is not for the other sections.
+ */
+async function fanOut(): Promise<void> {
+  const ratio = (a: Series, b: Series) => `${(a.median / b.median).toFixed(2)}x`
+  const table = (rows: [string, Series][], base: Series) => {
+    console.log('| command | median s | min s | peak RSS MB | vs one region |')
+    console.log('| --- | --- | --- | --- | --- |')
+    for (const [name, s] of rows) {
+      if ([...s.codes].some((c) => c !== 0)) throw new Error(`${name} exited ${[...s.codes].join(',')}`)
+      console.log(`| ${name} | ${s.median.toFixed(3)} | ${s.min.toFixed(3)} | ${s.rssMb.toFixed(0)} | ${ratio(s, base)} |`)
+    }
+  }
+  const vpcsc = (...args: string[]) => [process.execPath, CLI_ENTRY, ...args]
+
+  // 20 regions with a NAT each (moto enables more; --all-regions reads every one).
+  const world = await startWorld()
+  try {
+    const regions = (await listMotoRegions(world)).slice(0, 20)
+    for (const [i, region] of regions.entries()) if (region !== 'us-east-1') await world.aws.seedRegion(region, {eip: fanOutEip(0, i)})
+    const one = await series(world, vpcsc('status', '--json'))
+    const all = await series(world, vpcsc('status', '--json', '--all-regions'))
+    const count = JSON.parse(await output(world, vpcsc('status', '--json', '--all-regions'))).nat.regions.length as number
+    console.log(`\nFan-out across regions: a NAT gateway in each of the ${regions.length} enabled regions; --all-regions read ${count}:\n`)
+    table([['vpcsc status --json (one region)', one], ['vpcsc status --json --all-regions', all]], one)
+  } finally {
+    await world.stop()
+  }
+
+  // 5 accounts (the caller's and 4 members) x 4 regions, a NAT in each.
+  const accounts = await startWorld({regions: ['us-east-1', 'eu-west-1', 'ap-southeast-2', 'sa-east-1']})
+  try {
+    const regions = ['us-east-1', 'eu-west-1', 'ap-southeast-2', 'sa-east-1']
+    const roles: string[] = []
+    for (let a = 1; a <= 4; a++) {
+      const eips = Object.fromEntries(regions.map((r, i) => [r, fanOutEip(a, i)]))
+      roles.push((await accounts.aws.seedAccount(`${a}`.repeat(12), {eips})).roleArn)
+    }
+    const regionArgs = regions.flatMap((r) => ['--region', r])
+    const one = await series(accounts, vpcsc('status', '--json', '--region', 'us-east-1'))
+    const many = await series(accounts, vpcsc('status', '--json', ...regionArgs, ...roles.flatMap((r) => ['--assume-role', r])))
+    console.log('\nFan-out across accounts: the caller and 4 member accounts (AssumeRole) x 4 regions, a NAT in each:\n')
+    table([['vpcsc status --json (one account, one region)', one], ['vpcsc status --json (5 accounts x 4 regions)', many]], one)
+  } finally {
+    await accounts.stop()
+  }
+}
+
+async function listMotoRegions(world: World): Promise<string[]> {
+  const {DescribeRegionsCommand} = await import('@aws-sdk/client-ec2')
+  // The regions enabled in the account (moto also lists regions not opted in, and other partitions).
+  const answer = await world.aws.ec2().send(new DescribeRegionsCommand({}))
+  const names = (answer.Regions ?? []).filter((r) => r.OptInStatus !== 'not-opted-in').map((r) => r.RegionName!).filter((r) => !/^(cn|us-gov)-/.test(r)).sort()
+  return ['us-east-1', ...names.filter((r) => r !== 'us-east-1')]
+}
+
+async function output(world: World, command: string[]): Promise<string> {
+  const child = spawn(command[0]!, command.slice(1), {...cliProcessOptions(world), stdio: ['ignore', 'pipe', 'ignore']})
+  let stdout = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+  await new Promise((resolve) => child.once('close', resolve))
+  return stdout
+}
+
+if (values.only === 'fanout') {
+  await fanOut()
+  process.exit(0)
+}
+
 const world = await startWorld()
 try {
   const vpcsc = (...args: string[]) => [process.execPath, CLI_ENTRY, ...args]
@@ -124,3 +197,4 @@ try {
 } finally {
   await world.stop()
 }
+await fanOut()

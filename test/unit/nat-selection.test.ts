@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {awsError, selectEgress, type NatAddress, type NatGatewayInfo, type NatSelection} from '../../src/lib/aws/nat.ts'
+import {awsError, enabledRegions, selectEgress, type NatAddress, type NatGatewayInfo, type NatSelection} from '../../src/lib/aws/nat.ts'
 import {ExitCode, VpcscError} from '../../src/lib/errors.ts'
 
 type Selection = Pick<NatSelection, 'natGatewayIds' | 'natTags' | 'vpcIds'>
@@ -264,5 +264,26 @@ describe('awsError', () => {
     const error = asVpcsc(awsError('boom', undefined))
     assert.equal(error.code, 'AWS')
     assert.match(error.message, /boom/)
+  })
+})
+
+describe('enabledRegions', () => {
+  const listed = [
+    {RegionName: 'us-east-1', OptInStatus: 'opt-in-not-required'},
+    {RegionName: 'af-south-1', OptInStatus: 'opted-in'},
+    {RegionName: 'ap-east-1', OptInStatus: 'not-opted-in'},
+    {RegionName: 'eu-west-1'},
+    {RegionName: 'us-gov-west-1', OptInStatus: 'opt-in-not-required'},
+    {RegionName: 'cn-north-1', OptInStatus: 'opt-in-not-required'},
+    {OptInStatus: 'opted-in'},
+  ]
+
+  it('keeps the enabled regions of the home partition, sorted', () => {
+    assert.deepEqual(enabledRegions(listed, 'eu-west-1'), ['af-south-1', 'eu-west-1', 'us-east-1'])
+  })
+
+  it('in another partition, that partition only', () => {
+    assert.deepEqual(enabledRegions(listed, 'cn-northwest-1'), ['cn-north-1'])
+    assert.deepEqual(enabledRegions(listed, 'us-gov-east-1'), ['us-gov-west-1'])
   })
 })

@@ -213,21 +213,35 @@ interface AccountSource {
  */
 export async function discoverNatEgress(selection: NatSelection): Promise<NatDiscovery> {
   const [sdk, stsSdk] = await Promise.all([import('@aws-sdk/client-ec2'), import('@aws-sdk/client-sts')])
-  const limit = limiter(CONCURRENCY)
   const common = {profile: selection.profile, maxAttempts: MAX_ATTEMPTS, requestHandler: awsRequestBounds(selection.requestTimeoutMs)}
-
-  // The caller's credentials are resolved once and shared by every client: each client
-  // would otherwise run the whole default chain (environment, files, SSO, IMDS) itself.
   const first = new sdk.EC2Client({...common, region: selection.regions[0] ?? selection.accounts.find((a) => a.regions?.length)?.regions?.[0]})
+  // Every client shares the first one's HTTP handler (its connection pool): a handler per
+  // (account, region) client was dozens of pools, each opening its own connections.
+  const shared = {...common, requestHandler: first.config.requestHandler}
+  try {
+    return await readAll(sdk, stsSdk, first, shared, selection)
+  } finally {
+    first.destroy()
+  }
+}
+
+async function readAll(
+  sdk: typeof import('@aws-sdk/client-ec2'),
+  stsSdk: typeof import('@aws-sdk/client-sts'),
+  first: EC2Client,
+  common: {profile?: string; maxAttempts: number; requestHandler: EC2Client['config']['requestHandler']},
+  selection: NatSelection,
+): Promise<NatDiscovery> {
+  const limit = limiter(CONCURRENCY)
   let home: string
   try {
     home = await first.config.region()
   } catch (error) {
-    first.destroy()
     throw awsError(error, undefined)
   }
+  // The caller's credentials are resolved once and shared by every client: each client
+  // would otherwise run the whole default chain (environment, files, SSO, IMDS) itself.
   const callerCredentials = first.config.credentials
-  first.destroy()
   // Without the caller's own credentials nothing at all can be read: a setup problem, not
   // a partial read. Resolved once here (memoised), before any call.
   try {
@@ -272,47 +286,54 @@ export async function discoverNatEgress(selection: NatSelection): Promise<NatDis
     sources.map(async (source) => {
       const read = {gateways: [] as NatGatewayInfo[], regions: [] as string[], tags: new Map<string, Record<string, string>>()}
       let credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider
-      let regions: string[]
       try {
         credentials = await source.credentials
-        regions = source.allRegions ? await limit(() => listRegions(sdk, {...common, region: home, credentials})) : source.regions.length > 0 ? source.regions : [home]
       } catch (error) {
         fail(source.ref, undefined, error)
         return read
       }
-      const perRegion = await Promise.all(
-        regions.map((region) =>
-          limit(async () => {
-            const client = new sdk.EC2Client({...common, region, credentials})
-            try {
-              const gateways: NatGatewayInfo[] = []
-              for await (const page of sdk.paginateDescribeNatGateways({client}, {Filter: filtersOf(source.selection)})) {
-                for (const gateway of page.NatGateways ?? []) {
-                  gateways.push(toInfo(gateway, source.ref, region))
-                  read.tags.set(gateway.NatGatewayId ?? '?', Object.fromEntries((gateway.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])))
-                }
+      const readRegion = (region: string) =>
+        limit(async () => {
+          const client = new sdk.EC2Client({...common, region, credentials})
+          try {
+            const gateways: NatGatewayInfo[] = []
+            for await (const page of sdk.paginateDescribeNatGateways({client}, {Filter: filtersOf(source.selection)})) {
+              for (const gateway of page.NatGateways ?? []) {
+                gateways.push(toInfo(gateway, source.ref, region))
+                read.tags.set(gateway.NatGatewayId ?? '?', Object.fromEntries((gateway.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])))
               }
-              return gateways
-            } catch (error) {
-              fail(source.ref, region, error)
-              return undefined
-            } finally {
-              client.destroy()
             }
-          }),
-        ),
-      )
-      regions.forEach((region, i) => {
-        const gateways = perRegion[i]
-        if (!gateways) return
+            return gateways
+          } catch (error) {
+            fail(source.ref, region, error)
+            return undefined
+          }
+        })
+      const reads = new Map<string, ReturnType<typeof readRegion>>()
+      let regions = source.regions.length > 0 ? source.regions : [home]
+      if (source.allRegions) {
+        // The home region is enabled (DescribeRegions is asked there): read it meanwhile
+        // rather than after, one round trip less on the way.
+        reads.set(home, readRegion(home))
+        try {
+          const enabled = await limit(() => listRegions(sdk, {...common, region: home, credentials}))
+          regions = enabled.includes(home) ? enabled : [home, ...enabled]
+        } catch (error) {
+          fail(source.ref, undefined, error)
+          regions = [home]
+        }
+      }
+      for (const region of regions) if (!reads.has(region)) reads.set(region, readRegion(region))
+      for (const region of regions) {
+        const gateways = await reads.get(region)
+        if (!gateways) continue
         read.gateways.push(...gateways)
         read.regions.push(region)
-      })
+      }
       return read
     }),
   )
   const callerWarning = await callerId
-  sts.destroy()
 
   const parts = accounts.map((read, i) => egressOf(read.gateways, sources[i]!.selection, (id) => read.tags.get(id) ?? {}))
   const askedIds = sources.flatMap((s) => s.selection.natGatewayIds)
@@ -353,14 +374,34 @@ async function assumeRole(
   }
 }
 
-async function listRegions(sdk: typeof import('@aws-sdk/client-ec2'), config: ConstructorParameters<typeof EC2Client>[0] & object): Promise<string[]> {
-  const client = new sdk.EC2Client(config)
-  try {
-    const answer = await client.send(new sdk.DescribeRegionsCommand({}))
-    return (answer.Regions ?? []).map((r) => r.RegionName).filter((r): r is string => Boolean(r)).sort()
-  } finally {
-    client.destroy()
-  }
+/** Regions a caller can use: enabled in the account (not opt-in regions left off). */
+const ENABLED = ['opt-in-not-required', 'opted-in']
+
+async function listRegions(sdk: typeof import('@aws-sdk/client-ec2'), config: ConstructorParameters<typeof EC2Client>[0] & {region: string}): Promise<string[]> {
+  // No destroy(): the client's HTTP handler is the shared one.
+  const answer = await new sdk.EC2Client(config).send(new sdk.DescribeRegionsCommand({Filters: [{Name: 'opt-in-status', Values: ENABLED}]}))
+  return enabledRegions(answer.Regions ?? [], config.region)
+}
+
+/**
+ * The account's enabled regions in the home region's partition, sorted. AWS answers only
+ * those; the check is repeated because an emulator (moto) also lists regions not opted in
+ * and those of other partitions, which these credentials could never read.
+ */
+export function enabledRegions(regions: {RegionName?: string; OptInStatus?: string}[], home: string): string[] {
+  const partition = partitionOf(home)
+  return regions
+    .filter((r) => (r.OptInStatus === undefined || ENABLED.includes(r.OptInStatus)) && r.RegionName && partitionOf(r.RegionName) === partition)
+    .map((r) => r.RegionName as string)
+    .sort()
+}
+
+function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn'
+  if (region.startsWith('us-gov-')) return 'aws-us-gov'
+  // The isolated partitions (us-iso-*, us-isob-*, ...): their prefix names them.
+  if (region.startsWith('us-iso')) return region.split('-').slice(0, 2).join('-')
+  return 'aws'
 }
 
 /** An sts:AssumeRole failure, naming the account and role. */
