@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The demo: installs what it needs, starts the local cloud (moto for AWS, the emulated
-# Google), and runs the everyday job: the NAT gateway is replaced (its Elastic IP
-# changes), `vpcsc status` shows the drift, `vpcsc ip sync` plans and writes the fix,
+# Google), and runs the everyday job: a second AWS account joins (read through a role),
+# the NAT gateway is replaced (its Elastic IP changes), `vpcsc status` shows the drift, `vpcsc ip sync` plans and writes the fix,
 # `vpcsc status` is in sync again, and `vpcsc deny-test` proves the perimeter denies (and
 # fails clearly once the level no longer admits the NAT). Stops what it started.
 set -euo pipefail
@@ -36,6 +36,9 @@ expect() {
 }
 
 expect 0 status
+step "A second AWS account joins, with its own NAT gateway: vpcsc reads it through a role (sts:AssumeRole)"
+VPCSC_ASSUME_ROLES=$(node test/local-cloud/cli.ts add-account 111111111111 --dir "$dir" --eip 203.0.113.31)
+export VPCSC_ASSUME_ROLES
 step "The environment is paused and resumed: the NAT gateway is replaced and gets a new Elastic IP"
 node test/local-cloud/cli.ts replace-nat --dir "$dir"
 expect 3 status --check

@@ -1,6 +1,7 @@
 // The local cloud for the README demo and manual use; tests use world.ts instead.
 //   node test/local-cloud/cli.ts start [--dir .local-cloud] [--region us-east-1] [--propagation-delay-ms 0]
 //   node test/local-cloud/cli.ts replace-nat [--dir .local-cloud] [--eip 203.0.113.77]
+//   node test/local-cloud/cli.ts add-account 111111111111 --eip 203.0.113.31 [--dir .local-cloud]   (prints the role ARN)
 //   node test/local-cloud/cli.ts stop [--dir .local-cloud]
 // `start` leaves moto, the emulated Google and the SSM executor (with its NAT egress
 // proxies) running in the background (detached, logs in the dir) and prints the
@@ -11,7 +12,7 @@ import {join, resolve} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
-import {DEFAULT_REGION, ec2Client, replaceNatGateway, seedAws} from './aws-seed.ts'
+import {accountCredentials, createMemberRole, DEFAULT_REGION, ec2Client, memberRoleArn, replaceNatGateway, seedAws} from './aws-seed.ts'
 import {envScript, worldEnv, writeProbeCredFile} from './env.ts'
 import {SEED_EIP} from './google/seed.ts'
 import {isAlive, startMoto, terminate} from './moto.ts'
@@ -32,7 +33,7 @@ interface Pids {
 
 const GOOGLE_MAIN = fileURLToPath(new URL('./google/main.ts', import.meta.url))
 const SSM_MAIN = fileURLToPath(new URL('./ssm/main.ts', import.meta.url))
-const usage = `usage: node test/local-cloud/cli.ts start|stop|replace-nat [--dir DIR] [--region REGION] [--eip IP]`
+const usage = `usage: node test/local-cloud/cli.ts start|stop|replace-nat|add-account [ACCOUNT_ID] [--dir DIR] [--region REGION] [--eip IP]`
 
 /** Alive and still the process we started (checked where /proc tells the command line). */
 function running(p: Recorded): boolean {
@@ -191,6 +192,23 @@ async function replaceNat(dir: string, eip: string | undefined): Promise<void> {
   process.stdout.write(`NAT gateway replaced: ${r.oldNatGatewayId} ${r.oldIp} -> ${r.newNatGatewayId} ${r.newIp}\n`)
 }
 
+/**
+ * A member account: the seed's setup (a NAT gateway with the given EIP) in the world's
+ * region of another moto account, and the role vpcsc assumes there. Prints the role ARN.
+ */
+async function addAccount(dir: string, accountId: string | undefined, eip: string | undefined): Promise<void> {
+  const pids = readPids(dir)
+  if (!pids || !running(pids.moto)) {
+    throw new Error(`The local cloud does not run from ${dir}. Start it: node test/local-cloud/cli.ts start --dir ${dir}`)
+  }
+  if (!accountId || !/^[0-9]{12}$/.test(accountId) || !eip) throw new Error(`usage: node test/local-cloud/cli.ts add-account ACCOUNT_ID --eip IP`)
+  const credentials = await accountCredentials(pids.moto.endpoint, accountId)
+  const seeded = await seedAws(ec2Client(pids.moto.endpoint, pids.region, credentials), {eip})
+  await createMemberRole(pids.moto.endpoint, credentials)
+  process.stderr.write(`Account ${accountId}: NAT gateway ${seeded.natGatewayId} ${seeded.publicIp} in ${pids.region}; vpcsc assumes:\n`)
+  process.stdout.write(`${memberRoleArn(accountId)}\n`)
+}
+
 async function main(argv: string[]): Promise<void> {
   const {positionals, values} = parseArgs({
     args: argv,
@@ -202,6 +220,7 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'start') return start(dir, values.region ?? DEFAULT_REGION, values['propagation-delay-ms'])
   if (command === 'stop') return stop(dir)
   if (command === 'replace-nat') return replaceNat(dir, values.eip)
+  if (command === 'add-account') return addAccount(dir, positionals[1], values.eip)
   throw new Error(usage)
 }
 
