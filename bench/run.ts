@@ -13,6 +13,8 @@ const RUNS = Number(values.runs)
 
 interface Sample {
   seconds: number
+  /** User + system CPU seconds of the process: its own work, whatever the machine's load. */
+  cpuSeconds: number
   maxRssKb: number
   code: number | null
 }
@@ -20,14 +22,14 @@ interface Sample {
 /** One run under GNU time: wall-clock seconds and peak resident memory of the process tree's largest member. */
 // Asynchronous on purpose: the emulated Google runs in this process and must keep answering.
 async function measure(world: World, command: string[], env: Record<string, string> = {}): Promise<Sample> {
-  const child = spawn('/usr/bin/time', ['-f', 'BENCH %e %M', ...command], {...cliProcessOptions(world, env), stdio: ['ignore', 'ignore', 'pipe']})
+  const child = spawn('/usr/bin/time', ['-f', 'BENCH %e %M %U %S', ...command], {...cliProcessOptions(world, env), stdio: ['ignore', 'ignore', 'pipe']})
   let stderr = ''
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve))
   const line = stderr.trim().split('\n').filter((l) => l.startsWith('BENCH ')).at(-1)
   if (!line) throw new Error(`no timing for ${command.join(' ')}: ${stderr}`)
-  const [, seconds, rss] = line.split(' ')
-  return {seconds: Number(seconds), maxRssKb: Number(rss), code}
+  const [, seconds, rss, user, system] = line.split(' ')
+  return {seconds: Number(seconds), cpuSeconds: Number(user) + Number(system), maxRssKb: Number(rss), code}
 }
 
 function median(values: number[]): number {
@@ -38,6 +40,7 @@ function median(values: number[]): number {
 interface Series {
   median: number
   min: number
+  cpu?: number
   rssMb: number
   codes: Set<number | null>
 }
@@ -69,6 +72,7 @@ async function alternating(world: World, a: string[], b: string[], env: Record<s
   const toSeries = (list: Sample[]): Series => ({
     median: median(list.map((s) => s.seconds)),
     min: Math.min(...list.map((s) => s.seconds)),
+    cpu: median(list.map((s) => s.cpuSeconds)),
     rssMb: median(list.map((s) => s.maxRssKb)) / 1024,
     codes: new Set(list.map((s) => s.code)),
   })
@@ -122,11 +126,11 @@ async function fanOut(): Promise<void> {
   const ratio = (a: Series, b: Series) => `${(a.median / b.median).toFixed(2)}x`
   console.log(`\nFan-out, ${RUNS} alternating runs of each pair after one warm-up each; wall-clock seconds.`)
   const table = (rows: [string, Series][], base: Series) => {
-    console.log('| command | median s | min s | peak RSS MB | median vs one region | min vs one region |')
-    console.log('| --- | --- | --- | --- | --- | --- |')
+    console.log('| command | median s | min s | CPU s (median) | peak RSS MB | median vs one region | min vs one region |')
+    console.log('| --- | --- | --- | --- | --- | --- | --- |')
     for (const [name, s] of rows) {
       if ([...s.codes].some((c) => c !== 0)) throw new Error(`${name} exited ${[...s.codes].join(',')}`)
-      console.log(`| ${name} | ${s.median.toFixed(3)} | ${s.min.toFixed(3)} | ${s.rssMb.toFixed(0)} | ${ratio(s, base)} | ${(s.min / base.min).toFixed(2)}x |`)
+      console.log(`| ${name} | ${s.median.toFixed(3)} | ${s.min.toFixed(3)} | ${(s.cpu ?? 0).toFixed(2)} | ${s.rssMb.toFixed(0)} | ${ratio(s, base)} | ${(s.min / base.min).toFixed(2)}x |`)
     }
   }
   const vpcsc = (...args: string[]) => [process.execPath, CLI_ENTRY, ...args]
