@@ -1,6 +1,7 @@
 // Builds dist/ with esbuild (npm run build runs this, then `oclif manifest`):
 //   dist/run.js            @oclif/core's execute(), for bin/run.js
 //   dist/commands/**.js    one ES module per command in src/commands (oclif finds them there)
+//   dist/hooks/*.js        oclif hooks (command_not_found), named in package.json
 //   dist/chunks/*.js       code shared between those, and one lazy chunk per package that
 //                          src/ imports with `await import(...)` (AWS SDK clients,
 //                          google-auth-library, @inquirer/confirm), loaded only when called
@@ -22,7 +23,8 @@ const srcFiles = readdirSync(join(root, 'src'), {recursive: true, encoding: 'utf
   .filter((file) => file.endsWith('.ts'))
   .sort()
   .map((file) => join('src', file))
-const commands = srcFiles.filter((file) => file.startsWith(join('src', 'commands') + '/'))
+// Entry points oclif loads by path: the commands, and the hooks package.json names.
+const commands = srcFiles.filter((file) => file.startsWith(join('src', 'commands') + '/') || file.startsWith(join('src', 'hooks') + '/'))
 
 /** Every identifier in these files, in code only (not in comments or strings). */
 function identifiers(files: string[]): Set<string> {

@@ -5,6 +5,7 @@ import {awsFlags, googleFlags, keepFlag, levelConditionFlag, tfvarsFlags} from '
 import {createClients} from '../lib/clients.ts'
 import {EXIT_CODES_HELP, ExitCode} from '../lib/errors.ts'
 import {renderStatus} from '../lib/render/status.ts'
+import {screenWidth} from '../lib/render/text.ts'
 import {gatherStatus, type StatusReport} from '../lib/status.ts'
 
 export default class Status extends VpcscCommand {
@@ -33,7 +34,7 @@ ${EXIT_CODES_HELP}`
     const {flags} = await this.parse(Status)
     const settings = await this.settingsFrom(flags)
     const report = await this.step('Reading Google Cloud and AWS', () => gatherStatus(settings, createClients(settings)))
-    if (!this.jsonEnabled()) process.stdout.write(renderStatus(report))
+    this.log(renderStatus(report, screenWidth()).trimEnd())
     if (flags.check && report.denyTest && !report.denyTest.running) process.exitCode = ExitCode.restoreNeeded
     else if (flags.check && !report.drift.inSync) process.exitCode = ExitCode.drift
     return report

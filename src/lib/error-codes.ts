@@ -60,6 +60,8 @@ export const ERROR_CODES = {
   RESTORE_CONFLICT: [6, 'The level changed after the swap; the restore overwrote nothing.'],
   RESTORE_FAILED: [6, 'The restore could not finish; the marker and the journal are kept.'],
   SWAP_UNCERTAIN: [6, 'A swap was sent and may still land; restore again later.'],
+  // 130: Ctrl-C (128 + SIGINT)
+  CANCELLED: [130, 'Ctrl-C at a confirmation: nothing was written.'],
 } as const satisfies Record<string, readonly [number, string]>
 
 export type ErrorCode = keyof typeof ERROR_CODES

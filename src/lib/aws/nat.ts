@@ -1,5 +1,6 @@
 import type {EC2Client, NatGateway} from '@aws-sdk/client-ec2'
 
+import {awsClientOptions, profileExists} from './sdk-options.ts'
 import {runtimeError, usageError} from '../errors.ts'
 
 /**
@@ -146,9 +147,9 @@ function toInfo(gateway: NatGateway, region: string): NatGatewayInfo {
 export async function discoverNatEgress(selection: NatSelection): Promise<NatDiscovery> {
   const sdk = await import('@aws-sdk/client-ec2')
   const clientFor = (region: string | undefined): EC2Client =>
-    new sdk.EC2Client({region, profile: selection.profile, maxAttempts: 4, requestHandler: awsRequestBounds(selection.requestTimeoutMs)})
+    new sdk.EC2Client({...awsClientOptions(region, selection.profile), requestHandler: awsRequestBounds(selection.requestTimeoutMs)})
 
-  const regions = selection.allRegions ? await listRegions(clientFor, sdk, selection.regions[0]) : selection.regions
+  const regions = selection.allRegions ? await listRegions(clientFor, sdk, selection.regions[0], selection.profile) : selection.regions
   const targets: (string | undefined)[] = regions.length > 0 ? regions : [undefined]
 
   const filters = [
@@ -172,7 +173,7 @@ export async function discoverNatEgress(selection: NatSelection): Promise<NatDis
         }
         return {region, gateways}
       } catch (error) {
-        throw awsError(error, requested)
+        throw awsError(error, requested, selection.profile)
       } finally {
         client.destroy()
       }
@@ -187,25 +188,30 @@ async function listRegions(
   clientFor: (region: string | undefined) => EC2Client,
   sdk: typeof import('@aws-sdk/client-ec2'),
   region: string | undefined,
+  profile: string | undefined,
 ): Promise<string[]> {
   const client = clientFor(region)
   try {
     const answer = await client.send(new sdk.DescribeRegionsCommand({}))
     return (answer.Regions ?? []).map((r) => r.RegionName).filter((r): r is string => Boolean(r)).sort()
   } catch (error) {
-    throw awsError(error, region)
+    throw awsError(error, region, profile)
   } finally {
     client.destroy()
   }
 }
 
 /** AWS SDK errors as errors a user can act on. */
-export function awsError(error: unknown, region: string | undefined): Error {
+export function awsError(error: unknown, region: string | undefined, profile?: string): Error {
   const e = (error ?? {}) as {name?: string; message?: string; $metadata?: {httpStatusCode?: number}; code?: string}
   const where = region ? ` in ${region}` : ''
   const message = e.message ?? String(error)
   if (/Region is missing/i.test(message)) {
-    return usageError('No AWS region is set.', 'Give --region REGION (repeatable), set AWS_REGION, or set a region in your AWS profile.')
+    return usageError('No AWS region is set.', 'Give --region REGION (repeatable), set AWS_REGION (or AWS_DEFAULT_REGION), or set a region in your AWS profile.')
+  }
+  const named = profile ?? process.env.AWS_PROFILE
+  if (named && (e.name === 'CredentialsProviderError' || /Could not load credentials|profile/i.test(message)) && !profileExists(named)) {
+    return usageError(`AWS profile "${named}" does not exist in the AWS config or credentials file.`, `Check --profile / AWS_PROFILE (aws configure list-profiles lists them), or create it: aws configure --profile ${named}.`)
   }
   if (e.name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
     return runtimeError('AWS_CREDENTIALS', `No AWS credentials found: ${message}`, 'Use --profile NAME, set AWS_PROFILE, or run `aws configure` / `aws sso login`.')

@@ -1,0 +1,45 @@
+import {VpcscError} from './errors.ts'
+import type {ProbeOutcome} from './probe/classify.ts'
+
+/**
+ * What a failed deny-test baseline most likely means, in the user's terms. The baseline
+ * errors of deny-test.ts say that the probe failed; this says which of the usual causes
+ * it was: probing from this machine (no instance id), SSM not delivering the probe, or a
+ * level change (a restore, an ip sync) still propagating.
+ */
+export interface BaselineContext {
+  probe: 'ssm' | 'local'
+  instanceId?: string
+  /** Whether the user gave their own probe command. */
+  command: boolean
+}
+
+const SSM_DELIVERY = /SSM|SendCommand|GetCommandInvocation|not delivered|agent|managed instance|timed out on the instance|ended (Cancelled|Failed|Undeliverable|Terminated)/i
+
+export function diagnoseBaseline(error: VpcscError, context: BaselineContext): VpcscError {
+  if (error.code !== 'BASELINE_ERROR' && error.code !== 'BASELINE_NOT_ALLOWED') return error
+  const baseline = (error.details as {baseline?: ProbeOutcome} | undefined)?.baseline
+  const detail = baseline?.detail ?? error.message
+  const withCause = (message: string, hint: string) => new VpcscError(message, {exitCode: error.exitCode, code: error.code, hint, details: error.details, cause: error})
+
+  if (context.probe === 'local' && !context.command) {
+    const reason = baseline ? `${baseline.verdict}, ${baseline.httpStatus ? `HTTP ${baseline.httpStatus}` : detail}` : detail
+    return withCause(
+      `The baseline probe from this machine was not allowed (${reason}); nothing was changed. ${context.instanceId ? '' : 'No instance id is set, so the probe ran here, '}from this machine's IP, which the level admits only if it is a NAT egress IP.`,
+      'Probe from the instance behind the NAT: --instance-id ID (or VPCSC_INSTANCE_ID) with --probe ssm.',
+    )
+  }
+  if (context.probe === 'ssm' && baseline?.verdict === 'ERROR' && SSM_DELIVERY.test(detail)) {
+    return withCause(
+      `The baseline probe never ran on ${context.instanceId ?? 'the instance'}: SSM could not deliver it (${detail}); nothing was changed.`,
+      'Check that the instance is online in SSM (aws ssm describe-instance-information), its region (--region) and ssm:SendCommand / ssm:GetCommandInvocation.',
+    )
+  }
+  if (baseline?.verdict === 'DENIED_VPCSC') {
+    return withCause(
+      `The baseline probe was denied by VPC Service Controls (${baseline.httpStatus ? `HTTP ${baseline.httpStatus}` : 'denied'}); nothing was changed. A test that starts from a denied call proves nothing.`,
+      'If the level changed in the last 30 minutes (a restore, an ip sync), it may still be propagating: run again later. Otherwise vpcsc status shows whether the level admits the NAT IPs.',
+    )
+  }
+  return error
+}
