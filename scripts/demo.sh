@@ -9,7 +9,9 @@ cd "$(dirname "$0")/.."
 source scripts/node-env.sh
 prepare
 
-dir=.local-cloud
+# A folder of the demo's own: a local cloud you started by hand (in .local-cloud) keeps
+# running, and only a cloud an earlier, interrupted demo left in this folder is stopped.
+dir=.local-cloud/demo
 node test/local-cloud/cli.ts stop --dir "$dir" >/dev/null 2>&1 || true
 trap 'node test/local-cloud/cli.ts stop --dir "$dir" >/dev/null' EXIT
 # Access-level changes take effect after 2 s here (up to 30 minutes in Google Cloud).
