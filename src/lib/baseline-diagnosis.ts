@@ -29,15 +29,16 @@ export function diagnoseBaseline(error: VpcscError, context: BaselineContext): V
       'Probe from the instance behind the NAT: --instance-id ID (or VPCSC_INSTANCE_ID) with --probe ssm.',
     )
   }
-  if (context.probe === 'ssm' && baseline?.verdict === 'ERROR' && SSM_DELIVERY.test(detail)) {
+  const failed = error.code === 'BASELINE_ERROR' || baseline?.verdict === 'ERROR'
+  if (context.probe === 'ssm' && failed && SSM_DELIVERY.test(detail)) {
     return withCause(
-      `The baseline probe never ran on ${context.instanceId ?? 'the instance'}: SSM could not deliver it (${detail}); nothing was changed.`,
+      `The baseline probe never ran on ${context.instanceId ?? 'the instance'}: SSM could not deliver it (${detail.replace(/^The baseline probe failed before anything was changed: /, '').replace(/\.$/, '')}); nothing was changed.`,
       'Check that the instance is online in SSM (aws ssm describe-instance-information), its region (--region) and ssm:SendCommand / ssm:GetCommandInvocation.',
     )
   }
   if (baseline?.verdict === 'DENIED_VPCSC') {
     return withCause(
-      `The baseline probe was denied by VPC Service Controls (${baseline.httpStatus ? `HTTP ${baseline.httpStatus}` : 'denied'}); nothing was changed. A test that starts from a denied call proves nothing.`,
+      `The baseline probe was not allowed (DENIED_VPCSC${baseline.httpStatus ? `, HTTP ${baseline.httpStatus}` : ''}): VPC Service Controls denied the call before anything was changed, and a test that starts from a denied call proves nothing.`,
       'If the level changed in the last 30 minutes (a restore, an ip sync), it may still be propagating: run again later. Otherwise vpcsc status shows whether the level admits the NAT IPs.',
     )
   }

@@ -26,6 +26,9 @@ const TABLE_WIDTH = 160
 
 /** A principal as people say it: a service account by name and project, not its whole address. */
 export function shortPrincipal(principal: string): string {
+  // A workload identity: its pool and subject say who it is; the rest is the same for all.
+  const federated = /^principal(?:Set)?:\/\/.*\/workloadIdentityPools\/(.+)$/.exec(principal)
+  if (federated) return federated[1]!
   const bare = principal.replace(/^(serviceAccount|user|principal):/, '')
   const sa = /^([^@]+)@([^.]+)\.iam\.gserviceaccount\.com$/.exec(bare)
   if (sa) return `${sa[1]}@${sa[2]}`
@@ -42,7 +45,7 @@ export function renderGroups(groups: ViolationGroup[], width = 80): string {
   const admittedText = (g: ViolationGroup) => (g.admitted === undefined ? '?' : g.admitted ? chalk.green('yes') : chalk.yellow('no'))
   if (width >= TABLE_WIDTH) {
     const table = new Table({head: ['Count', 'Caller IP', 'Admitted', 'Principal', 'Service / method', 'Reason', 'First seen', 'Last seen'], style: {head: [], border: []}, wordWrap: true})
-    for (const g of groups) table.push([g.count, g.callerIp, admittedText(g), g.principal, `${g.service}\n${dim(g.method)}`, g.reason, minute(g.firstSeen), minute(g.lastSeen)])
+    for (const g of groups) table.push([g.count, g.callerIp, admittedText(g), shortPrincipal(g.principal), `${g.service}\n${dim(shortMethod(g.method))}`, g.reason, minute(g.firstSeen), minute(g.lastSeen)])
     return `${table.toString()}\n`
   }
   // Two lines per group: who and from where, then what and why. --json has every field.
