@@ -67,8 +67,8 @@ ${EXIT_CODES_HELP}`
     const {plan} = prepared
     const warnings = [...prepared.nat.warnings, ...prepared.warnings]
     for (const warning of warnings) this.note(`! ${warning}`)
-    const human = !this.jsonEnabled()
-    const say = (text: string) => human && process.stdout.write(text)
+    // Human output through oclif's log, which stays silent under --json.
+    const say = (text: string) => this.log(text.trimEnd())
     // The list exactly as the level holds it once written: current entries in order, then additions.
     const fileChange = tfvars && planTfvars(tfvars, plan.result)
 
