@@ -200,8 +200,9 @@ describe('vpcsc status', () => {
     assert.equal(ok.code, 0, show(ok))
     assert.deepEqual(JSON.parse(ok.stdout).nat.egressIps.map((e: {ip: string}) => e.ip), ['203.0.113.10'])
     const missing = await vpcsc(ctx.world, ['status', '--profile', 'nope'], {env})
-    assert.equal(missing.code, 1, show(missing))
-    assert.match(missing.stderr, /AWS credentials|profile/i)
+    // A profile that does not exist is a configuration error, named as such.
+    assert.equal(missing.code, 2, show(missing))
+    assert.match(missing.stderr, /AWS profile "nope" does not exist/)
     assert.ok(missing.stderr.trim().split('\n').length <= 2, missing.stderr)
   })
 
