@@ -150,6 +150,26 @@ describe('conventions', () => {
     assert.deepEqual(await writes(ctx.world), [])
   })
 
+  it('Ctrl-C at the deny test\'s question: exit 130, no journal, nothing written', async () => {
+    await ctx.world.admin.clearRequests()
+    let pressed = false
+    const run = await inTerminal(ctx.world, 'vpcsc deny-test --probe-interval 1s', {
+      onOutput: (output, write) => {
+        if (!pressed && /\(y\/N\)/.test(output)) {
+          pressed = true
+          write('\u0003')
+        }
+      },
+    })
+    assert.ok(pressed, run.output)
+    assert.equal(run.code, 130, run.output)
+    assert.match(run.output, /Cancelled at the prompt/)
+    assert.doesNotMatch(run.output, /ExitPromptError|\n\s+at /)
+    assert.deepEqual(await writes(ctx.world), [])
+    const stateDir = join(ctx.world.env.XDG_STATE_HOME!, 'vpcsc')
+    assert.deepEqual(existsSync(stateDir) ? readdirSync(stateDir) : [], [])
+  })
+
   it('AWS_DEFAULT_REGION is honoured after AWS_REGION; a missing profile is named, without SDK warnings', async () => {
     const region = await vpcsc(ctx.world, ['status', '--json'], {env: {AWS_REGION: '', AWS_DEFAULT_REGION: 'us-east-1'}})
     assert.equal(region.code, 0, show(region))
