@@ -7,7 +7,7 @@ import {awsFlags, googleFlags, levelConditionFlag} from '../cli/flags.ts'
 import {createClients} from '../lib/clients.ts'
 import {ENV} from '../lib/config.ts'
 import {DEFAULT_DENY_CIDR, DEFAULT_POLLING, DEFAULT_TIMEOUT_MS, parseDenyCidr, runDenyTest, type DenyTestResult} from '../lib/deny-test.ts'
-import {diagnoseBaseline} from '../lib/baseline-diagnosis.ts'
+import {diagnoseBaseline, natIpsNotAdmitted} from '../lib/baseline-diagnosis.ts'
 import {EXIT_CODES_HELP, ExitCode, VpcscError} from '../lib/errors.ts'
 import {createProbe} from '../lib/probe/create.ts'
 import {renderDenyTest} from '../lib/render/deny-test.ts'
@@ -105,7 +105,10 @@ ${EXIT_CODES_HELP}
         : ExitCode.testFailed
       return result
     } catch (error) {
-      throw error instanceof VpcscError ? diagnoseBaseline(error, {probe: settings.probe.kind, instanceId: settings.probe.instanceId, command: Boolean(settings.probe.command)}) : error
+      if (!(error instanceof VpcscError)) throw error
+      const denied = error.code === 'BASELINE_NOT_ALLOWED' && (error.details as {baseline?: {verdict?: string}} | undefined)?.baseline?.verdict === 'DENIED_VPCSC'
+      const notAdmitted = denied ? await natIpsNotAdmitted(settings, clients) : undefined
+      throw diagnoseBaseline(error, {probe: settings.probe.kind, instanceId: settings.probe.instanceId, command: Boolean(settings.probe.command), notAdmitted})
     } finally {
       progress.settle()
       for (const signal of signals) process.off(signal, onSignal)

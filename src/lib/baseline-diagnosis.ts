@@ -1,3 +1,8 @@
+import {ipCondition} from './access-level.ts'
+import {discoverNatEgress} from './aws/nat.ts'
+import type {Clients} from './clients.ts'
+import type {Settings} from './config.ts'
+import {computeDrift} from './drift.ts'
 import {VpcscError} from './errors.ts'
 import type {ProbeOutcome} from './probe/classify.ts'
 
@@ -12,6 +17,22 @@ export interface BaselineContext {
   instanceId?: string
   /** Whether the user gave their own probe command. */
   command: boolean
+  /**
+   * The NAT egress IPs the level does not admit (read only after a VPC-SC denial), or
+   * undefined when that could not be read. None missing means the level is right and the
+   * denial is a recent change still propagating.
+   */
+  notAdmitted?: string[]
+}
+
+/** The NAT egress IPs the level's managed condition does not admit. */
+export async function natIpsNotAdmitted(settings: Settings, clients: Clients): Promise<string[] | undefined> {
+  try {
+    const [level, nat] = await Promise.all([clients.acm.getLevel(settings.level!), discoverNatEgress(settings)])
+    return computeDrift(ipCondition(level, settings.condition).ipSubnetworks, nat.egressIps.map((e) => e.ip), settings.keep).missing
+  } catch {
+    return undefined // the diagnosis is a courtesy: the baseline's own error stands
+  }
 }
 
 const SSM_DELIVERY = /SSM|SendCommand|GetCommandInvocation|not delivered|agent|managed instance|timed out on the instance|ended (Cancelled|Failed|Undeliverable|Terminated)/i
@@ -37,9 +58,22 @@ export function diagnoseBaseline(error: VpcscError, context: BaselineContext): V
     )
   }
   if (baseline?.verdict === 'DENIED_VPCSC') {
+    const status = baseline.httpStatus ? `, HTTP ${baseline.httpStatus}` : ''
+    if (context.notAdmitted && context.notAdmitted.length > 0) {
+      return withCause(
+        `The baseline probe was not allowed (DENIED_VPCSC${status}): the level does not admit the NAT egress IP ${context.notAdmitted.join(', ')}; nothing was changed. A test that starts from a denied call proves nothing.`,
+        'vpcsc ip sync puts the NAT IPs in the level; then, once it has propagated (up to 30 minutes), run the deny test again.',
+      )
+    }
+    if (context.notAdmitted) {
+      return withCause(
+        `The baseline probe was not allowed (DENIED_VPCSC${status}), though the level admits every NAT egress IP: a recent change of the level (a restore, an ip sync) is probably still propagating. Nothing was changed.`,
+        'Changes take up to 30 minutes to reach every caller: run the deny test again later.',
+      )
+    }
     return withCause(
-      `The baseline probe was not allowed (DENIED_VPCSC${baseline.httpStatus ? `, HTTP ${baseline.httpStatus}` : ''}): VPC Service Controls denied the call before anything was changed, and a test that starts from a denied call proves nothing.`,
-      'If the level changed in the last 30 minutes (a restore, an ip sync), it may still be propagating: run again later. Otherwise vpcsc status shows whether the level admits the NAT IPs.',
+      `The baseline probe was not allowed (DENIED_VPCSC${status}): VPC Service Controls denied the call before anything was changed, and a test that starts from a denied call proves nothing.`,
+      'vpcsc status shows whether the level admits the NAT IPs (vpcsc ip sync fixes that); if the level changed in the last 30 minutes (a restore, an ip sync), it may still be propagating: run again later.',
     )
   }
   return error

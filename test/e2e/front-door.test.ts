@@ -311,4 +311,17 @@ describe('a failed baseline says what failed', () => {
     assert.match(result.stderr, /describe-instance-information/)
     assert.deepEqual(await writes(ctx.world), [])
   })
+
+  it('a level that admits the NAT but has not propagated yet: says so, not "ip sync"', async () => {
+    await ctx.world.admin.config({propagationDelayMs: 120_000})
+    await ctx.world.aws.replaceNatGateway()
+    const sync = await vpcsc(ctx.world, ['ip', 'sync', '--yes'])
+    assert.equal(sync.code, 0, show(sync))
+    await ctx.world.admin.clearRequests()
+    const result = await vpcsc(ctx.world, ['deny-test', '--yes'], {timeoutMs: 60_000})
+    assert.equal(result.code, 4, show(result))
+    assert.match(result.stderr, /admits every NAT egress IP: a recent change of the level .* still propagating/)
+    assert.doesNotMatch(result.stderr, /vpcsc ip sync/)
+    assert.deepEqual(await writes(ctx.world), [])
+  })
 })

@@ -125,6 +125,10 @@ describe('diagnoseBaseline', () => {
 
   it('a VPC-SC denial through SSM mentions propagation; other errors pass unchanged', () => {
     assert.match(diagnoseBaseline(notAllowed('DENIED_VPCSC', 'HTTP 403'), {probe: 'ssm', instanceId: 'i-1', command: false}).hint!, /propagating/)
+    assert.match(diagnoseBaseline(notAllowed('DENIED_VPCSC', 'HTTP 403'), {probe: 'ssm', command: false, notAdmitted: []}).message, /admits every NAT egress IP: a recent change .* still propagating/)
+    const missing = diagnoseBaseline(notAllowed('DENIED_VPCSC', 'HTTP 403'), {probe: 'ssm', command: false, notAdmitted: ['203.0.113.77']})
+    assert.match(missing.message, /does not admit the NAT egress IP 203\.0\.113\.77/)
+    assert.match(missing.hint!, /vpcsc ip sync/)
     const other = new VpcscError('x', {exitCode: ExitCode.runtime, code: 'CONFLICT'})
     assert.equal(diagnoseBaseline(other, {probe: 'ssm', command: false}), other)
   })
