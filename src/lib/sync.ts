@@ -7,6 +7,7 @@ import {denyTestHold, holdInTheWay} from './deny-test-state.ts'
 import {ForeignChange} from './confirmed-write.ts'
 import type {AccessLevel} from './gcp/types.ts'
 import {describeChange, readForWrite, writeFailure, writeLevel, type LevelSnapshot, type LevelWrite} from './level-write.ts'
+import {pendingGateways, waitWhilePending, type PendingWait} from './pending-nat.ts'
 import {checkWritable, desiredSubnetworks, planSync, type SyncPlan} from './plan.ts'
 
 /**
@@ -83,4 +84,80 @@ export async function applySync(prepared: PreparedSync, clients: Clients, option
     }
     throw writeFailure(error, snapshot.level.name, 'Nothing changed. Run vpcsc ip sync again.')
   }
+}
+
+/** What one `ip sync` returns: the `--json` result, and the Lambda handler's. */
+export interface SyncResult {
+  level: string
+  condition: number
+  outcome: 'in-sync' | 'planned' | 'declined' | 'written'
+  plan: SyncPlan
+  egressIps: {ip: string; natGatewayId: string; region: string; primary: boolean}[]
+  warnings: string[]
+  write?: SyncWrite
+  /** A pending NAT gateway was waited for (the reconciler only). */
+  pending?: PendingWait
+  timingsMs: {read: number; total: number; write?: number; pendingWait?: number}
+}
+
+export interface SyncRunOptions {
+  addOnly: boolean
+  /** Plan only: never write. */
+  planOnly?: boolean
+  /** Asked before the write (the CLI's prompt); absent = write without asking (--yes). */
+  confirm?: (prepared: PreparedSync) => Promise<boolean>
+  /** Called once the plan is made, before any write: the CLI shows it. */
+  onPlan?: (prepared: PreparedSync) => void
+  /** Write even when the policy has no etag (ip sync --force; the reconciler never does). */
+  force?: boolean
+  /** Runs each remote step (the CLI puts a spinner around it). */
+  step?: <T>(message: string, work: () => Promise<T>) => Promise<T>
+  /** Wait this long at most for NAT gateways still `pending` (the reconciler: 20 s). */
+  waitForPendingMs?: number
+  pendingPollMs?: number
+}
+
+/**
+ * One `ip sync`: prepare (guards, reads, plan), optionally wait for pending NAT gateways,
+ * then write unless in sync, plan-only or declined. The CLI command and the Lambda handler
+ * both run exactly this, so every guard one has, the other has.
+ */
+export async function runSync(settings: Settings, clients: Clients, options: SyncRunOptions): Promise<SyncResult> {
+  const started = Date.now()
+  const step = options.step ?? (<T>(_message: string, work: () => Promise<T>) => work())
+  let prepared = await step('Reading the access level and the NAT gateways', () => prepareSync(settings, clients, options))
+  let pending: PendingWait | undefined
+  if (options.waitForPendingMs && pendingGateways(prepared.nat).length > 0) {
+    pending = await step('Waiting for pending NAT gateways', () =>
+      waitWhilePending(prepared.nat, () => discoverNatEgress(settings), {maxMs: options.waitForPendingMs!, intervalMs: options.pendingPollMs ?? 4000}),
+    )
+    // Plan again with what the gateways hold now (the guards run again too).
+    if (pending && pending.stillPending.length < pending.gateways.length) prepared = await prepareSync(settings, clients, options)
+  }
+  const pendingWarning = pending && pending.stillPending.length > 0
+    ? [`${pending.stillPending.join(', ')} still pending after ${Math.round(pending.waitedMs / 1000)} s: left to the next event or the scheduled sweep.`]
+    : []
+  options.onPlan?.(prepared)
+  const {plan} = prepared
+  const result: SyncResult = {
+    level: prepared.snapshot.level.name,
+    condition: prepared.condition,
+    outcome: 'in-sync',
+    plan,
+    egressIps: prepared.nat.egressIps,
+    warnings: [...prepared.nat.warnings, ...prepared.warnings, ...pendingWarning],
+    ...(pending ? {pending} : {}),
+    timingsMs: {read: prepared.readMs, total: 0, ...(pending ? {pendingWait: pending.waitedMs} : {})},
+  }
+  const finish = (outcome: SyncResult['outcome'], write?: SyncWrite): SyncResult => ({
+    ...result,
+    outcome,
+    ...(write ? {write} : {}),
+    timingsMs: {...result.timingsMs, ...(write ? {write: write.writeMs} : {}), total: Date.now() - started},
+  })
+  if (!plan.changed) return finish('in-sync')
+  if (options.planOnly) return finish('planned')
+  if (options.confirm && !(await options.confirm(prepared))) return finish('declined')
+  const write = await step('Writing the access level', () => applySync(prepared, clients, {force: options.force}))
+  return finish('written', write)
 }
