@@ -22,19 +22,20 @@ export function pendingGateways(nat: NatDiscovery): string[] {
 }
 
 /**
- * Polls `read` until no selected gateway is pending or `maxMs` has passed. Returns
- * undefined when nothing was pending (no wait, no extra call).
+ * Polls `read` until no selected gateway is pending or `maxMs` has passed; returns the last
+ * discovery, and the wait (undefined when nothing was pending: no wait, no extra call).
  */
 export async function waitWhilePending(
   first: NatDiscovery,
   read: () => Promise<NatDiscovery>,
   options: {maxMs: number; intervalMs: number; now?: () => number; pause?: (ms: number) => Promise<void>},
-): Promise<PendingWait | undefined> {
+): Promise<{nat: NatDiscovery; wait?: PendingWait}> {
   const now = options.now ?? Date.now
   const pause = options.pause ?? sleep
   const gateways = pendingGateways(first)
-  if (gateways.length === 0) return undefined
+  if (gateways.length === 0) return {nat: first}
   const started = now()
+  let nat = first
   let stillPending = gateways
   let polls = 0
   while (stillPending.length > 0) {
@@ -42,8 +43,9 @@ export async function waitWhilePending(
     if (left <= 0) break
     await pause(Math.min(options.intervalMs, left))
     polls++
-    const pending = new Set(pendingGateways(await read()))
+    nat = await read()
+    const pending = new Set(pendingGateways(nat))
     stillPending = gateways.filter((id) => pending.has(id))
   }
-  return {gateways, stillPending, waitedMs: now() - started, polls}
+  return {nat, wait: {gateways, stillPending, waitedMs: now() - started, polls}}
 }

@@ -2,12 +2,12 @@ import {assertSafeSubnetworks, ipCondition, withIpSubnetworks} from './access-le
 import {discoverNatEgress, type NatDiscovery} from './aws/nat.ts'
 import type {Clients} from './clients.ts'
 import {ENV, requireSetting, type Settings} from './config.ts'
-import {refusedError, runtimeError} from './errors.ts'
+import {refusedError, runtimeError, VpcscError} from './errors.ts'
 import {denyTestHold, holdInTheWay} from './deny-test-state.ts'
 import {ForeignChange} from './confirmed-write.ts'
 import type {AccessLevel} from './gcp/types.ts'
 import {describeChange, readForWrite, writeFailure, writeLevel, type LevelSnapshot, type LevelWrite} from './level-write.ts'
-import {pendingGateways, waitWhilePending, type PendingWait} from './pending-nat.ts'
+import {waitWhilePending, type PendingWait} from './pending-nat.ts'
 import {checkWritable, desiredSubnetworks, planSync, type SyncPlan} from './plan.ts'
 
 /**
@@ -30,7 +30,11 @@ export interface SyncWrite extends LevelWrite {
   written: string[]
 }
 
-export async function prepareSync(settings: Settings, clients: Clients, options: {addOnly: boolean; planOnly?: boolean}): Promise<PreparedSync> {
+export async function prepareSync(
+  settings: Settings,
+  clients: Clients,
+  options: {addOnly: boolean; planOnly?: boolean; settleNat?: (nat: NatDiscovery) => Promise<NatDiscovery>},
+): Promise<PreparedSync> {
   const started = Date.now()
   const levelName = requireSetting(settings.level, 'level', ENV.level, 'level')
   const policy = requireSetting(settings.policy, 'policy', ENV.policy, 'policy')
@@ -44,7 +48,8 @@ export async function prepareSync(settings: Settings, clients: Clients, options:
   const hold = await denyTestHold(settings.stateDir, snapshot.levels, levelName)
   const inTheWay = hold && holdInTheWay(hold, 'not syncing the level while a deny test holds it')
   if (inTheWay && !options.planOnly) throw inTheWay
-  const nat = await natPromise
+  // The reconciler waits here for gateways still pending, before the plan is made of them.
+  const nat = options.settleNat ? await options.settleNat(await natPromise) : await natPromise
 
   if (nat.missingGatewayIds.length > 0) {
     throw refusedError(
@@ -125,15 +130,30 @@ export interface SyncRunOptions {
 export async function runSync(settings: Settings, clients: Clients, options: SyncRunOptions): Promise<SyncResult> {
   const started = Date.now()
   const step = options.step ?? (<T>(_message: string, work: () => Promise<T>) => work())
-  let prepared = await step('Reading the access level and the NAT gateways', () => prepareSync(settings, clients, options))
   let pending: PendingWait | undefined
-  if (options.waitForPendingMs && pendingGateways(prepared.nat).length > 0) {
-    pending = await step('Waiting for pending NAT gateways', () =>
-      waitWhilePending(prepared.nat, () => discoverNatEgress(settings), {maxMs: options.waitForPendingMs!, intervalMs: options.pendingPollMs ?? 4000}),
-    )
-    // Plan again with what the gateways hold now (the guards run again too).
-    if (pending && pending.stillPending.length < pending.gateways.length) prepared = await prepareSync(settings, clients, options)
+  const settleNat = options.waitForPendingMs
+    ? async (nat: NatDiscovery) => {
+        const settled = await waitWhilePending(nat, () => discoverNatEgress(settings), {maxMs: options.waitForPendingMs!, intervalMs: options.pendingPollMs ?? 4000})
+        pending = settled.wait
+        return settled.nat
+      }
+    : undefined
+  let prepared: PreparedSync
+  try {
+    prepared = await step('Reading the access level and the NAT gateways', () => prepareSync(settings, clients, {...options, settleNat}))
+  } catch (error) {
+    const waited = pending as PendingWait | undefined
+    if (waited && waited.stillPending.length > 0 && error instanceof VpcscError && error.code === 'EMPTY_LIST') {
+      throw refusedError(
+        'NAT_PENDING',
+        `${waited.stillPending.join(', ')} still pending after ${Math.round(waited.waitedMs / 1000)} s, and no other egress IP was found: nothing written (an empty list admits every IP).`,
+        'Left to the next event or the scheduled sweep (or run vpcsc ip sync once the gateway is available).',
+      )
+    }
+    throw error
   }
+  // After a wait, plan again from fresh reads: the policy etag, and the deny-test guard, as of now.
+  if (pending && pending.stillPending.length < pending.gateways.length) prepared = await prepareSync(settings, clients, options)
   const pendingWarning = pending && pending.stillPending.length > 0
     ? [`${pending.stillPending.join(', ')} still pending after ${Math.round(pending.waitedMs / 1000)} s: left to the next event or the scheduled sweep.`]
     : []

@@ -68,6 +68,27 @@ async function invoke(handler: Handler, event: unknown): Promise<Invocation> {
   return done
 }
 
+/** A proxy to moto whose first `count` DescribeNatGateways answers show available gateways as pending. */
+async function pendingProxy(target: string, count: number): Promise<{url: string; describes(): number; close(): Promise<void>}> {
+  const {createServer} = await import('node:http')
+  let describes = 0
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', async () => {
+      const body = Buffer.concat(chunks)
+      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== 'host' && k !== 'content-length')) as Record<string, string>
+      const answer = await fetch(`${target}${req.url}`, {method: req.method, headers, body: req.method === 'GET' ? undefined : body})
+      let text = await answer.text()
+      if (/Action=DescribeNatGateways/.test(body.toString()) && describes++ < count) text = text.replaceAll('<state>available</state>', '<state>pending</state>')
+      res.writeHead(answer.status, {'content-type': answer.headers.get('content-type') ?? 'text/xml'}).end(text)
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const {port} = server.address() as import('node:net').AddressInfo
+  return {url: `http://127.0.0.1:${port}`, describes: () => describes, close: () => new Promise((resolve) => (server.closeAllConnections(), server.close(() => resolve())))}
+}
+
 describe('the Lambda handler (dist/lambda.js, in-process)', () => {
   const ctx = useWorld()
   let handler: Handler
@@ -281,6 +302,46 @@ describe('the Lambda handler (dist/lambda.js, in-process)', () => {
     assert.match(run.result!.warnings.join('\n'), /The notification to 127\.0\.0\.1:\d+ failed \(ECONNREFUSED\); the sync itself is unaffected\./)
     assert.deepEqual(run.logs[0]!.warnings, run.result!.warnings)
     assert.deepEqual((await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks, [`${replaced.newIp}/32`])
+  })
+
+  it('a NAT gateway still pending is waited for, then written', async () => {
+    const replaced = await ctx.world.aws.replaceNatGateway()
+    // moto makes gateways available at once: a proxy in front of it reports the first
+    // DescribeNatGateways answer with the gateways pending, as AWS does for a minute or so.
+    const proxy = await pendingProxy(ctx.world.awsEndpoint, 1)
+    process.env.AWS_ENDPOINT_URL_EC2 = proxy.url
+    try {
+      const run = await invoke(handler, fixture('CreateNatGateway'))
+      assert.equal(run.error, undefined, String(run.error?.stack))
+      assert.equal(run.result!.outcome, 'written')
+      assert.deepEqual(run.result!.pending?.gateways, [replaced.newNatGatewayId])
+      assert.deepEqual(run.result!.pending?.stillPending, [])
+      assert.equal(run.result!.pending?.polls, 1)
+      assert.equal(proxy.describes(), 3, 'the first read, one poll, the fresh plan')
+      assert.deepEqual((await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks, [`${replaced.newIp}/32`])
+      assert.equal(typeof run.logs[0]!.durationsMs.pendingWait, 'number')
+    } finally {
+      delete process.env.AWS_ENDPOINT_URL_EC2
+      await proxy.close()
+    }
+  })
+
+  it('a NAT gateway pending past the bound, the only one: nothing written, a refusal that says so (Lambda retries)', async () => {
+    const replaced = await ctx.world.aws.replaceNatGateway()
+    const proxy = await pendingProxy(ctx.world.awsEndpoint, 1000)
+    process.env.AWS_ENDPOINT_URL_EC2 = proxy.url
+    try {
+      await ctx.world.admin.clearRequests()
+      const run = await invoke(handler, fixture('CreateNatGateway'))
+      assert.equal(run.error?.code, 'NAT_PENDING')
+      assert.match(run.error!.message, new RegExp(`${replaced.newNatGatewayId} still pending after 20 s, and no other egress IP was found: nothing written`))
+      assert.ok(proxy.describes() >= 5, `polled: ${proxy.describes()}`)
+      assert.deepEqual(await writes(ctx.world), [])
+      assert.match(sink.texts[0]!, /refused to sync .*\(NAT_PENDING\).*\nNext: Left to the next event or the scheduled sweep/s)
+    } finally {
+      delete process.env.AWS_ENDPOINT_URL_EC2
+      await proxy.close()
+    }
   })
 
   it('the packaged zip runs on its own: extracted outside the repo, no node_modules', async () => {

@@ -16,27 +16,30 @@ function clock() {
 describe('waitWhilePending', () => {
   it('nothing pending: no wait and no read', async () => {
     let reads = 0
-    const wait = await waitWhilePending(discovery(gateway('nat-1', 'available')), async () => (reads++, discovery()), {maxMs: 20_000, intervalMs: 4000, ...clock()})
-    assert.equal(wait, undefined)
+    const first = discovery(gateway('nat-1', 'available'))
+    const settled = await waitWhilePending(first, async () => (reads++, discovery()), {maxMs: 20_000, intervalMs: 4000, ...clock()})
+    assert.equal(settled.wait, undefined)
+    assert.equal(settled.nat, first)
     assert.equal(reads, 0)
   })
 
   it('polls until the gateway is available', async () => {
-    const answers = [discovery(gateway('nat-2', 'pending')), discovery(gateway('nat-2', 'available'))]
-    const c = clock()
-    const wait = await waitWhilePending(discovery(gateway('nat-1', 'available'), gateway('nat-2', 'pending')), async () => answers.shift()!, {maxMs: 20_000, intervalMs: 4000, ...c})
-    assert.deepEqual(wait, {gateways: ['nat-2'], stillPending: [], waitedMs: 8000, polls: 2})
+    const last = discovery(gateway('nat-2', 'available'))
+    const answers = [discovery(gateway('nat-2', 'pending')), last]
+    const settled = await waitWhilePending(discovery(gateway('nat-1', 'available'), gateway('nat-2', 'pending')), async () => answers.shift()!, {maxMs: 20_000, intervalMs: 4000, ...clock()})
+    assert.deepEqual(settled.wait, {gateways: ['nat-2'], stillPending: [], waitedMs: 8000, polls: 2})
+    assert.equal(settled.nat, last, 'the plan is made from the last read')
   })
 
   it('is bounded: still pending at the bound is left to the next event or sweep', async () => {
     let reads = 0
-    const wait = await waitWhilePending(discovery(gateway('nat-2', 'pending')), async () => (reads++, discovery(gateway('nat-2', 'pending'))), {maxMs: 20_000, intervalMs: 6000, ...clock()})
+    const {wait} = await waitWhilePending(discovery(gateway('nat-2', 'pending')), async () => (reads++, discovery(gateway('nat-2', 'pending'))), {maxMs: 20_000, intervalMs: 6000, ...clock()})
     assert.deepEqual(wait, {gateways: ['nat-2'], stillPending: ['nat-2'], waitedMs: 20_000, polls: 4})
     assert.equal(reads, 4, 'pauses of 6, 6, 6 and the 2 s left')
   })
 
   it('a gateway that fails or is deleted meanwhile is no longer pending', async () => {
-    const wait = await waitWhilePending(discovery(gateway('nat-2', 'pending')), async () => discovery(gateway('nat-2', 'failed')), {maxMs: 20_000, intervalMs: 4000, ...clock()})
+    const {wait} = await waitWhilePending(discovery(gateway('nat-2', 'pending')), async () => discovery(gateway('nat-2', 'failed')), {maxMs: 20_000, intervalMs: 4000, ...clock()})
     assert.deepEqual(wait?.stillPending, [])
   })
 
