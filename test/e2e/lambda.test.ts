@@ -2,7 +2,7 @@
 // invoked with recorded EventBridge events (test/fixtures/eventbridge/), against the local
 // cloud. Its outcomes must be those of `vpcsc ip sync --yes`, through the same code.
 import assert from 'node:assert/strict'
-import {mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs'
+import {mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
@@ -290,6 +290,23 @@ describe('the Lambda handler (dist/lambda.js, in-process)', () => {
       assert.deepEqual(await ctx.world.admin.requests(), [])
     } finally {
       process.env.VPCSC_LEVEL = ctx.world.env.VPCSC_LEVEL
+    }
+  })
+
+  it('reads an optional config file from VPCSC_CONFIG, as the CLI does', async () => {
+    const file = join(ctx.world.dir, 'lambda.config.json')
+    writeFileSync(file, JSON.stringify({keep: ['198.51.100.0/24']}))
+    process.env.VPCSC_CONFIG = file
+    try {
+      const run = await invoke(handler, fixture('ScheduledEvent'))
+      assert.equal(run.error, undefined, String(run.error?.stack))
+      assert.deepEqual(run.result!.plan!.add, ['198.51.100.0/24'])
+      assert.deepEqual((await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks, ['203.0.113.10/32', '198.51.100.0/24'])
+      process.env.VPCSC_CONFIG = join(ctx.world.dir, 'missing.json')
+      const missing = await invoke(handler, fixture('ScheduledEvent'))
+      assert.match(missing.error!.message, /Cannot read config file .*missing\.json: ENOENT/)
+    } finally {
+      delete process.env.VPCSC_CONFIG
     }
   })
 
