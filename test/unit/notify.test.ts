@@ -16,7 +16,7 @@ const written: SyncResult = {
     {ip: '203.0.113.21', natGatewayId: 'nat-2', region: 'us-east-1', primary: true},
   ],
   warnings: [],
-  write: {method: 'replaceAll', operation: 'operations/x', writeMs: 1, operationMs: 1, readBackMs: 1, written: ['203.0.113.20/32', '203.0.113.21/32']},
+  write: {method: 'replaceAll', operation: 'operations/x', answerLost: false, retriedWithFreshEtag: false, writeMs: 1, written: ['203.0.113.20/32', '203.0.113.21/32']},
   timingsMs: {read: 1, total: 2},
 }
 
