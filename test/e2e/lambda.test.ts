@@ -237,6 +237,22 @@ describe('the Lambda handler (dist/lambda.js, in-process)', () => {
         assert.equal(run.logs.length, 1)
         assert.equal(run.logs[0]!.outcome, 'skipped')
 
+        // As the Lambda sees it, on another machine with an empty state dir: the deny test's
+        // marker in the access policy alone holds the level.
+        process.env.VPCSC_STATE_DIR = mkdtempSync(join(tmpdir(), 'vpcsc-lambda-state-'))
+        try {
+          const remote = await invoke(handler, fixture('ScheduledEvent'))
+          assert.equal(remote.error, undefined, String(remote.error?.stack))
+          assert.equal(remote.result!.skipped, 'deny test in progress')
+          assert.equal(remote.result!.refusal!.code, code)
+        } finally {
+          rmSync(process.env.VPCSC_STATE_DIR, {recursive: true, force: true})
+          delete process.env.VPCSC_STATE_DIR
+        }
+        assert.deepEqual(await writes(ctx.world), [])
+        assert.equal(sink.texts.length, 2, 'each skip is told')
+        sink.texts.splice(1)
+
         // ip sync refuses the same way, with the same code.
         const cli = await vpcsc(ctx.world, ['ip', 'sync', '--yes', '--json'], {env: {VPCSC_NOTIFY_URL: ''}})
         assert.equal(cli.code, exitCode, show(cli))
