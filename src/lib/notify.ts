@@ -1,5 +1,5 @@
 import {shortName} from './names.ts'
-import type {SyncResult} from './sync.ts'
+import type {LevelSyncResult} from './sync.ts'
 
 /**
  * Notifications after `ip sync` acted (wrote, refused, failed) or the reconciler skipped:
@@ -19,7 +19,7 @@ export interface SyncNotice {
   /** Where the NAT gateways were read (regions). */
   regions?: string[]
   /** A written sync. */
-  result?: SyncResult
+  result?: LevelSyncResult
   /** A refusal or failure. */
   error?: {code: string; message: string; hint?: string}
   /** Why nothing was attempted (a deny test holds the level). */

@@ -4,7 +4,7 @@ import {ENV, loadConfigFile, resolveSettings, type Settings} from './config.ts'
 import {ExitCode, VpcscError} from './errors.ts'
 import {classifyEvent, describeTrigger, type Trigger} from './lambda-event.ts'
 import {notifySync, redact, type SyncNotice} from './notify.ts'
-import {runSync, type SyncResult} from './sync.ts'
+import {runSync, type LevelSyncResult} from './sync.ts'
 
 /**
  * The unattended reconciler (the AWS Lambda handler's body): one run is `vpcsc ip sync --yes`
@@ -23,7 +23,7 @@ export const PENDING_WAIT_MS = 20_000
  */
 export const DENY_TEST_REFUSALS: ReadonlySet<string> = new Set(['TEST_RUNNING', 'RESTORE_NEEDED'])
 
-export type ReconcileResult = (SyncResult & {event: Trigger}) | SkippedResult
+export type ReconcileResult = (LevelSyncResult & {event: Trigger}) | SkippedResult
 
 export interface SkippedResult {
   skipped: 'deny test in progress'

@@ -92,7 +92,7 @@ export async function applySync(prepared: PreparedSync, clients: Clients, option
 }
 
 /** What one `ip sync` returns: the `--json` result, and the Lambda handler's. */
-export interface SyncResult {
+export interface LevelSyncResult {
   level: string
   condition: number
   outcome: 'in-sync' | 'planned' | 'declined' | 'written'
@@ -127,7 +127,7 @@ export interface SyncRunOptions {
  * then write unless in sync, plan-only or declined. The CLI command and the Lambda handler
  * both run exactly this, so every guard one has, the other has.
  */
-export async function runSync(settings: Settings, clients: Clients, options: SyncRunOptions): Promise<SyncResult> {
+export async function runSync(settings: Settings, clients: Clients, options: SyncRunOptions): Promise<LevelSyncResult> {
   const started = Date.now()
   const step = options.step ?? (<T>(_message: string, work: () => Promise<T>) => work())
   let pending: PendingWait | undefined
@@ -159,7 +159,7 @@ export async function runSync(settings: Settings, clients: Clients, options: Syn
     : []
   options.onPlan?.(prepared)
   const {plan} = prepared
-  const result: SyncResult = {
+  const result: LevelSyncResult = {
     level: prepared.snapshot.level.name,
     condition: prepared.condition,
     outcome: 'in-sync',
@@ -169,7 +169,7 @@ export async function runSync(settings: Settings, clients: Clients, options: Syn
     ...(pending ? {pending} : {}),
     timingsMs: {read: prepared.readMs, total: 0, ...(pending ? {pendingWait: pending.waitedMs} : {})},
   }
-  const finish = (outcome: SyncResult['outcome'], write?: SyncWrite): SyncResult => ({
+  const finish = (outcome: LevelSyncResult['outcome'], write?: SyncWrite): LevelSyncResult => ({
     ...result,
     outcome,
     ...(write ? {write} : {}),

@@ -10,7 +10,8 @@ import {after, before, beforeEach, describe, it} from 'node:test'
 
 import {NAT_EVENT_NAMES, type Trigger} from '../../src/lib/lambda-event.ts'
 import type {SkippedResult} from '../../src/lib/reconciler.ts'
-import type {SyncResult} from '../../src/lib/sync.ts'
+import type {LevelSyncResult} from '../../src/lib/sync.ts'
+import {assertJsonContract} from './json-contract.ts'
 import {LEVEL, show, spawnCli, storedLevel, useWorld, vpcsc, writes} from './helpers.ts'
 import {deadUrl, startSink, type Sink} from './notify-sink.ts'
 
@@ -20,7 +21,7 @@ const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`${na
 const CONTEXT = {functionName: 'vpcsc-reconciler', awsRequestId: '8f0e6a52-0000-4000-8000-000000000001'}
 
 /** Either shape of the handler's result, every field optional (tests read what they expect). */
-type Result = Partial<SyncResult> & Partial<Omit<SkippedResult, 'event'>> & {event: Trigger & {eventName?: string}; warnings: string[]}
+type Result = Partial<LevelSyncResult> & Partial<Omit<SkippedResult, 'event'>> & {event: Trigger & {eventName?: string}; warnings: string[]}
 type Handler = (event: unknown, context?: unknown) => Promise<Result>
 
 interface LogLine {
@@ -58,6 +59,8 @@ async function invoke(handler: Handler, event: unknown): Promise<Invocation> {
   const done: Invocation = {logs: [], raw: ''}
   try {
     done.result = await handler(event, CONTEXT)
+    // The same contract as a command's --json: schemas/lambda.json, from the result type.
+    assertJsonContract(['lambda', '--json'], JSON.stringify(done.result))
   } catch (error) {
     done.error = error as Error
   } finally {

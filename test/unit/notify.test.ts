@@ -2,11 +2,11 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
 import {redact, syncMessage} from '../../src/lib/notify.ts'
-import type {SyncResult} from '../../src/lib/sync.ts'
+import type {LevelSyncResult} from '../../src/lib/sync.ts'
 
 const LEVEL = 'accessPolicies/1/accessLevels/allow_nat'
 
-const written: SyncResult = {
+const written: LevelSyncResult = {
   level: LEVEL,
   condition: 0,
   outcome: 'written',

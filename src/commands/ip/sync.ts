@@ -9,7 +9,7 @@ import {EXIT_CODES_HELP, ExitCode, VpcscError} from '../../lib/errors.ts'
 import {shortName} from '../../lib/names.ts'
 import {notifySync, type SyncNotice} from '../../lib/notify.ts'
 import {renderPlan, renderTfvarsChange, renderWritten} from '../../lib/render/sync.ts'
-import {runSync, type PreparedSync, type SyncResult as LevelSyncResult} from '../../lib/sync.ts'
+import {runSync, type LevelSyncResult, type PreparedSync} from '../../lib/sync.ts'
 import {afterLevelWrite, openTfvars, planTfvars, updateTfvars, type TfvarsChange} from '../../lib/tfvars.ts'
 
 /** `ip sync --json`: the sync (the Lambda handler returns the same), and the tfvars file's part. */
