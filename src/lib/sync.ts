@@ -107,8 +107,10 @@ export interface LevelSyncResult {
 
 export interface SyncRunOptions {
   addOnly: boolean
-  /** Plan only: never write. */
+  /** Plan only: never write (a plan is shown even while a deny test holds the level). */
   planOnly?: boolean
+  /** Never write the level, but as a run that acts: every guard applies (ip sync --tfvars-only). */
+  leaveLevel?: boolean
   /** Asked before the write (the CLI's prompt); absent = write without asking (--yes). */
   confirm?: (prepared: PreparedSync) => Promise<boolean>
   /** Called once the plan is made, before any write: the CLI shows it. */
@@ -176,7 +178,7 @@ export async function runSync(settings: Settings, clients: Clients, options: Syn
     timingsMs: {...result.timingsMs, ...(write ? {write: write.writeMs} : {}), total: Date.now() - started},
   })
   if (!plan.changed) return finish('in-sync')
-  if (options.planOnly) return finish('planned')
+  if (options.planOnly || options.leaveLevel) return finish('planned')
   if (options.confirm && !(await options.confirm(prepared))) return finish('declined')
   const write = await step('Writing the access level', () => applySync(prepared, clients, {force: options.force}))
   return finish('written', write)

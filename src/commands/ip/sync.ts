@@ -61,11 +61,12 @@ ${EXIT_CODES_HELP}`
     let fileChange: TfvarsChange | undefined
     let synced: LevelSyncResult
     try {
-      // --tfvars-only writes no level (a plan, for runSync) but is still refused while a deny
-      // test holds it: the level's list is the deny CIDR then.
+      // --tfvars-only writes no level but is still refused while a deny test holds it: the
+      // level's list is the deny CIDR then.
       synced = await runSync(settings, clients, {
         addOnly: flags['add-only'],
-        planOnly: flags.plan || tfvarsOnly,
+        planOnly: flags.plan,
+        leaveLevel: tfvarsOnly,
         force: flags.force,
         step: (message, work) => this.step(message, work),
         onPlan: (prepared) => {
