@@ -46,6 +46,7 @@ export const ERROR_CODES = {
   TOO_MANY: [5, 'More CIDRs than a condition may hold (200).'],
   CUSTOM_LEVEL: [5, 'The level is a custom (CEL) level; vpcsc manages basic levels.'],
   NAT_NOT_FOUND: [5, 'A NAT gateway named in the selection was not found.'],
+  NAT_PENDING: [5, 'The reconciler waited for a pending NAT gateway, and no other egress IP exists.'],
   NO_ETAG: [5, 'The API gave no etag, so the write cannot be conflict-safe (--force to write anyway).'],
   TEST_RUNNING: [5, 'A deny test holds the level (from this host or another).'],
   ALREADY_SWAPPED: [5, 'The level already holds only the deny CIDR.'],
