@@ -1,9 +1,13 @@
 // Builds dist/ with esbuild (npm run build runs this, then `oclif manifest`):
 //   dist/run.js            @oclif/core's execute(), for bin/run.js
 //   dist/commands/**.js    one ES module per command in src/commands (oclif finds them there)
+//   dist/hooks/*.js        oclif hooks (command_not_found), named in package.json
 //   dist/chunks/*.js       code shared between those, and one lazy chunk per package that
 //                          src/ imports with `await import(...)` (AWS SDK clients,
 //                          google-auth-library, @inquirer/confirm), loaded only when called
+//   dist/lambda.js         the AWS Lambda handler (src/lambda.ts), with its own chunks in
+//   dist/lambda-chunks/    dist/lambda-chunks/: a function's package needs nothing else
+//                          (npm run package:lambda zips them)
 // Why: start-up was mostly Node finding, reading and compiling files (`vpcsc status` opened
 // ~490 of them, now ~30), the AWS SDK's above all; bundled, and without the parts of the SDK
 // vpcsc never calls, `status` takes about a third of the time and half the memory (README,
@@ -22,7 +26,8 @@ const srcFiles = readdirSync(join(root, 'src'), {recursive: true, encoding: 'utf
   .filter((file) => file.endsWith('.ts'))
   .sort()
   .map((file) => join('src', file))
-const commands = srcFiles.filter((file) => file.startsWith(join('src', 'commands') + '/'))
+// Entry points oclif loads by path: the commands, and the hooks package.json names.
+const commands = srcFiles.filter((file) => file.startsWith(join('src', 'commands') + '/') || file.startsWith(join('src', 'hooks') + '/'))
 
 /** Every identifier in these files, in code only (not in comments or strings). */
 function identifiers(files: string[]): Set<string> {
@@ -103,24 +108,38 @@ const runEntry: Plugin = {
 }
 
 rmSync(join(root, 'dist'), {recursive: true, force: true})
-await build({
+const shared = {
   absWorkingDir: root,
-  entryPoints: [...commands, {in: 'vpcsc:run', out: 'run'}],
-  outbase: 'src',
-  outdir: 'dist',
   bundle: true,
-  splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node22',
   // The AWS SDK's ES module build (dist-es) can be tree-shaken; its CommonJS build cannot.
   mainFields: ['module', 'main'],
-  chunkNames: 'chunks/[name]-[hash]',
-  // oclif's TypeScript support for development (NODE_ENV=development): optional, not shipped.
-  external: ['typescript', 'ts-node', 'tsx'],
-  plugins: [lazyFacades(), awsSchemaKeys, runEntry],
   // The CommonJS packages inside the bundle call require() for Node's built-ins.
   banner: {js: "import {createRequire as __vpcscCreateRequire} from 'node:module';const require = __vpcscCreateRequire(import.meta.url);"},
   legalComments: 'none',
   logLevel: 'warning',
+} as const
+await build({
+  ...shared,
+  entryPoints: [...commands, {in: 'vpcsc:run', out: 'run'}],
+  outbase: 'src',
+  outdir: 'dist',
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  // oclif's TypeScript support for development (NODE_ENV=development): optional, not shipped.
+  external: ['typescript', 'ts-node', 'tsx'],
+  plugins: [lazyFacades(), awsSchemaKeys, runEntry],
+})
+// The handler's own entry and chunks: dist/lambda.js and dist/lambda-chunks/ are all a
+// function's package needs (npm run package:lambda zips them). Splitting also keeps the AWS
+// SDK tree-shaken: esbuild inlines a lazily imported module in a wrapper it cannot prune.
+await build({
+  ...shared,
+  entryPoints: [{in: join('src', 'lambda.ts'), out: 'lambda'}],
+  outdir: 'dist',
+  splitting: true,
+  chunkNames: 'lambda-chunks/[name]-[hash]',
+  plugins: [lazyFacades(), awsSchemaKeys],
 })

@@ -3,13 +3,16 @@
 # Google), and runs the everyday job: a second AWS account joins (read through a role),
 # the NAT gateway is replaced (its Elastic IP changes), `vpcsc status` shows the drift, `vpcsc ip sync` plans and writes the fix,
 # `vpcsc status` is in sync again, and `vpcsc deny-test` proves the perimeter denies (and
-# fails clearly once the level no longer admits the NAT). Stops what it started.
+# fails clearly once the level no longer admits the NAT), then the Lambda handler reconciles
+# the next change by itself. Stops what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/node-env.sh
 prepare
 
-dir=.local-cloud
+# A folder of the demo's own: a local cloud you started by hand (in .local-cloud) keeps
+# running, and only a cloud an earlier, interrupted demo left in this folder is stopped.
+dir=.local-cloud/demo
 node test/local-cloud/cli.ts stop --dir "$dir" >/dev/null 2>&1 || true
 trap 'node test/local-cloud/cli.ts stop --dir "$dir" >/dev/null' EXIT
 # Access-level changes take effect after 2 s here (up to 30 minutes in Google Cloud).
@@ -51,4 +54,13 @@ expect 0 deny-test --probe-interval 1s --yes
 step "The NAT gateway is replaced again and nobody syncs: the level no longer admits it"
 node test/local-cloud/cli.ts replace-nat --dir "$dir" --eip 203.0.113.88
 expect 4 deny-test --probe-interval 1s --yes
-step "Demo finished: the access level follows the NAT gateway, and the perimeter is proven to deny."
+step "The Lambda reconciler (dist/lambda.js) gets the CreateNatGateway event and syncs, unattended"
+node --input-type=module -e "
+  import {readFileSync} from 'node:fs'
+  const {handler} = await import('./dist/lambda.js')
+  const event = JSON.parse(readFileSync('test/fixtures/eventbridge/CreateNatGateway.json', 'utf8'))
+  const result = await handler(event, {functionName: 'vpcsc-reconciler'})
+  console.log('result:', result.outcome, 'added', result.plan.add.join(', '), 'removed', result.plan.remove.join(', '))
+"
+expect 0 status --check
+step "Demo finished: the access level follows the NAT gateway, by hand or by itself, and the perimeter is proven to deny."

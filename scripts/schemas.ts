@@ -21,6 +21,8 @@ export const RESULTS: Record<string, [string, string]> = {
   violations: ['src/lib/violations.ts', 'ViolationsReport'],
   explain: ['src/lib/explain.ts', 'Explanation'],
   error: ['src/lib/errors.ts', 'JsonErrorOutput'],
+  // The Lambda handler's return value (not a command: no --json flag, the same contract).
+  lambda: ['src/lib/reconciler.ts', 'ReconcileResult'],
 }
 
 export function generateSchemas(): Record<string, string> {

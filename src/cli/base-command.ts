@@ -1,10 +1,14 @@
-import {Command, ux, type Interfaces} from '@oclif/core'
+import {Command, Flags, ux, type Interfaces} from '@oclif/core'
 
 import {loadConfigFile, resolveSettings, type FlagValues, type Settings} from '../lib/config.ts'
 import {debugEnabled} from '../lib/debug.ts'
 import {ExitCode, jsonError, VpcscError} from '../lib/errors.ts'
-import {renderError} from '../lib/render/text.ts'
+import {disableColour, renderError} from '../lib/render/text.ts'
 import {configFlag} from './flags.ts'
+import {quietLibraryWarnings} from './library-warnings.ts'
+import {closest} from './suggest.ts'
+
+quietLibraryWarnings()
 
 /**
  * Every vpcsc command extends this: it owns --json, settings resolution, the spinner, and
@@ -13,7 +17,16 @@ import {configFlag} from './flags.ts'
  */
 export abstract class VpcscCommand extends Command {
   static override enableJsonFlag = true
-  static override baseFlags = {...configFlag}
+  static override baseFlags = {
+    ...configFlag,
+    // Read by chalk and oclif themselves from argv; declared so that the parser accepts it.
+    color: Flags.boolean({description: 'Colour in the output (default: when the stream is a terminal; NO_COLOR=1 also turns it off).', allowNo: true, default: true, helpGroup: 'GLOBAL'}),
+  }
+
+  override async init(): Promise<void> {
+    if (this.argv.includes('--no-color')) disableColour()
+    await super.init()
+  }
 
   protected async settingsFrom(flags: FlagValues & {config?: string}): Promise<Settings> {
     const config = await loadConfigFile(flags.config)
@@ -36,7 +49,7 @@ export abstract class VpcscCommand extends Command {
 
   /** A warning on stderr, silent in --json mode (the result carries the warnings). */
   protected note(message: string): void {
-    if (!this.jsonEnabled()) process.stderr.write(`${message}\n`)
+    this.logToStderr(message)
   }
 
   override async catch(error: Interfaces.CommandError): Promise<unknown> {
@@ -45,7 +58,7 @@ export abstract class VpcscCommand extends Command {
     } catch {
       // no spinner was running
     }
-    const known = error instanceof VpcscError ? error : fromOclifError(error)
+    const known = error instanceof VpcscError ? error : fromOclifError(error, [...Object.keys({...this.ctor.baseFlags, ...this.ctor.flags}), 'json'])
     if (!known) {
       if (debugEnabled()) process.stderr.write(`${error.stack ?? error.message}\n`)
       return super.catch(error)
@@ -62,7 +75,7 @@ export abstract class VpcscCommand extends Command {
 }
 
 /** oclif's own parse errors (unknown flag, bad integer, ...) are usage errors: exit 2. */
-function fromOclifError(error: Interfaces.CommandError): VpcscError | undefined {
+function fromOclifError(error: Interfaces.CommandError, flagNames: string[]): VpcscError | undefined {
   const oclif = (error as {oclif?: {exit?: number}}).oclif
   if (!oclif || typeof oclif.exit !== 'number') return undefined
   if (oclif.exit === 0) return undefined
@@ -70,7 +83,10 @@ function fromOclifError(error: Interfaces.CommandError): VpcscError | undefined 
   // real reasons; keep the reasons, on one line.
   const lines = error.message.split('\n').map((line) => line.trim()).filter((line) => line !== '')
   const reasons = lines.filter((line) => !/^The following errors? occurred:?$/.test(line) && !/^See more help with/.test(line))
-  return new VpcscError((reasons.length > 0 ? reasons : lines).join('; '), {
+  // A mistyped flag: name the closest one (--polcy -> --policy).
+  const unknown = /^Nonexistent flags?: (--?[\w-]+)/.exec(reasons[0] ?? '')?.[1]
+  const suggestion = unknown?.startsWith('--') ? closest(unknown.slice(2), flagNames) : undefined
+  return new VpcscError((reasons.length > 0 ? reasons : lines).join('; ') + (suggestion ? `. Did you mean --${suggestion}?` : ''), {
     exitCode: ExitCode.usage,
     code: 'USAGE',
     hint: 'See --help for the flags this command takes.',

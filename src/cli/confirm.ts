@@ -1,4 +1,4 @@
-import {usageError} from '../lib/errors.ts'
+import {interruptedError, usageError} from '../lib/errors.ts'
 
 /**
  * Asks before a write. With no terminal on stdin there is nobody to ask: refuse with the
@@ -9,5 +9,12 @@ export async function confirmWrite(question: string, yesFlag = '--yes'): Promise
     throw usageError('Nothing was written: confirmation needs a terminal, and none is attached.', `Review the plan, then run again with ${yesFlag} to write without asking.`)
   }
   const {default: confirm} = await import('@inquirer/confirm')
-  return confirm({message: question, default: false}, {output: process.stderr})
+  try {
+    return await confirm({message: question, default: false}, {output: process.stderr})
+  } catch (error) {
+    // Ctrl-C at the prompt: the answer is neither yes nor no. Exit 130 as a shell does for
+    // SIGINT, with one line instead of inquirer's ExitPromptError and its stack.
+    if ((error as Error).name === 'ExitPromptError') throw interruptedError('Cancelled at the prompt (Ctrl-C); nothing was written.')
+    throw error
+  }
 }

@@ -7,9 +7,11 @@ import {awsFlags, googleFlags, levelConditionFlag} from '../cli/flags.ts'
 import {createClients} from '../lib/clients.ts'
 import {ENV} from '../lib/config.ts'
 import {DEFAULT_DENY_CIDR, DEFAULT_POLLING, DEFAULT_TIMEOUT_MS, parseDenyCidr, runDenyTest, type DenyTestResult} from '../lib/deny-test.ts'
-import {EXIT_CODES_HELP, ExitCode} from '../lib/errors.ts'
+import {diagnoseBaseline, natIpsNotAdmitted} from '../lib/baseline-diagnosis.ts'
+import {EXIT_CODES_HELP, ExitCode, VpcscError} from '../lib/errors.ts'
 import {createProbe} from '../lib/probe/create.ts'
-import {renderDenyTest, renderProgress} from '../lib/render/deny-test.ts'
+import {renderDenyTest} from '../lib/render/deny-test.ts'
+import {DenyTestProgress} from '../cli/progress.ts'
 
 const SIGNAL_EXIT: Record<string, number> = {SIGINT: 130, SIGTERM: 143, SIGHUP: 129}
 
@@ -52,6 +54,7 @@ ${EXIT_CODES_HELP}
     const clients = createClients(settings)
     const probe = createProbe(settings, clients)
 
+    const progress = new DenyTestProgress(process.stderr, !this.jsonEnabled())
     const controller = new AbortController()
     // The restore's own waits: stopped only when the user insists (a third signal); the
     // restore then ends with exit 6 and every copy of the original kept.
@@ -62,12 +65,12 @@ ${EXIT_CODES_HELP}
       signalCount++
       if (signalCount === 1) {
         received = signal
-        this.note(`! ${signal}: stopping the test and restoring the access level first.`)
+        progress.note(`! ${signal}: stopping the test and restoring the access level first.`)
         controller.abort()
       } else if (signalCount === 2) {
-        this.note('! Still restoring the access level; vpcsc exits as soon as it is back. Once more stops waiting (the level may stay swapped: vpcsc restore).')
+        progress.note('! Still restoring the access level; vpcsc exits as soon as it is back. Once more stops waiting (the level may stay swapped: vpcsc restore).')
       } else {
-        this.note('! Stopping the restore; vpcsc restore (from any host) finishes it.')
+        progress.note('! Stopping the restore; vpcsc restore (from any host) finishes it.')
         restoreController.abort()
       }
     }
@@ -88,19 +91,26 @@ ${EXIT_CODES_HELP}
         polling: {...DEFAULT_POLLING, firstIntervalMs: settings.probe.intervalMs},
         signal: controller.signal,
         restoreSignal: restoreController.signal,
-        confirm: (question) => (flags.yes ? Promise.resolve(true) : confirmWrite(question)),
-        onProgress: (event) => {
-          const line = renderProgress(event).trimEnd()
-          if (line) this.note(line)
+        confirm: (question) => {
+          progress.settle()
+          return flags.yes ? Promise.resolve(true) : confirmWrite(question)
         },
+        onProgress: (event) => progress.handle(event),
       })
-      if (!this.jsonEnabled()) process.stdout.write(renderDenyTest(result))
+      progress.settle()
+      this.log(renderDenyTest(result).trimEnd())
       process.exitCode =
         result.outcome === 'pass' || result.outcome === 'declined' ? ExitCode.ok
         : result.outcome === 'interrupted' ? (SIGNAL_EXIT[received ?? 'SIGINT'] ?? 130)
         : ExitCode.testFailed
       return result
+    } catch (error) {
+      if (!(error instanceof VpcscError)) throw error
+      const denied = error.code === 'BASELINE_NOT_ALLOWED' && (error.details as {baseline?: {verdict?: string}} | undefined)?.baseline?.verdict === 'DENIED_VPCSC'
+      const notAdmitted = denied ? await natIpsNotAdmitted(settings, clients) : undefined
+      throw diagnoseBaseline(error, {probe: settings.probe.kind, instanceId: settings.probe.instanceId, command: Boolean(settings.probe.command), notAdmitted})
     } finally {
+      progress.settle()
       for (const signal of signals) process.off(signal, onSignal)
       process.stderr.off('error', ignoreBrokenPipe)
       process.stdout.off('error', ignoreBrokenPipe)

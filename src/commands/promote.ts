@@ -10,7 +10,7 @@ import type {FieldChange} from '../lib/perimeter-diff.ts'
 import type {PerimeterWrite} from '../lib/perimeter-write.ts'
 import {applyPromote, applyPromoteAll, checkGate, preparePromote, preparePromoteAll, type Gate} from '../lib/promote.ts'
 import {renderChanges, renderGroups} from '../lib/render/perimeter.ts'
-import {dim, mark, plural, seconds, shortName} from '../lib/render/text.ts'
+import {dim, mark, plural, screenWidth, seconds, shortName} from '../lib/render/text.ts'
 
 export interface PromoteResult {
   outcome: 'promoted' | 'declined'
@@ -48,11 +48,11 @@ ${EXIT_CODES_HELP}`
     const human = !this.jsonEnabled()
     const show = (name: string, changes: FieldChange[], gate: Gate) => {
       if (!human) return
-      process.stdout.write(renderChanges(`Enforcing the dry-run spec of ${shortName(name)} changes:`, changes))
-      process.stdout.write(
+      this.log(renderChanges(`Enforcing the dry-run spec of ${shortName(name)} changes:`, changes).trimEnd())
+      this.log(
         gate.count === 0
-          ? `${mark.ok()} No dry-run violation since ${gate.since}.\n`
-          : `${mark.bad()} ${plural(gate.count, 'dry-run violation')}${gate.truncated ? '+' : ''} since ${gate.since}:\n${renderGroups(gate.groups)}`,
+          ? `${mark.ok()} No dry-run violation since ${gate.since}.`
+          : `${mark.bad()} ${plural(gate.count, 'dry-run violation')}${gate.truncated ? '+' : ''} since ${gate.since}:\n${renderGroups(gate.groups, screenWidth()).trimEnd()}`,
       )
     }
 
@@ -61,10 +61,10 @@ ${EXIT_CODES_HELP}`
       for (const p of plan.perimeters) show(p.perimeter.name, p.changes, p.gate)
       const perimeters = plan.perimeters.map((p) => ({name: p.perimeter.name, changes: p.changes, gate: p.gate}))
       for (const p of plan.perimeters) checkGate(p, flags.force)
-      if (human) process.stdout.write(`servicePerimeters:commit promotes ${plural(plan.perimeters.length, 'perimeter')}: ${plan.perimeters.map((p) => shortName(p.perimeter.name)).join(', ')}.\n`)
+      this.log(`servicePerimeters:commit promotes ${plural(plan.perimeters.length, 'perimeter')}: ${plan.perimeters.map((p) => shortName(p.perimeter.name)).join(', ')}.`)
       if (!flags.yes && !(await confirmWrite(`Enforce all ${plan.perimeters.length} dry-run specs of ${plan.policy}?`))) return {outcome: 'declined', perimeters, timingsMs: {total: Date.now() - started}}
       const write = await this.step('Committing', () => applyPromoteAll(plan, clients))
-      if (human) process.stdout.write(`${mark.ok()} Promoted ${plural(plan.perimeters.length, 'perimeter')} (${write.operation ?? "the API's answer was lost; a read confirmed every perimeter"}).\n${dim('Enforcement can take up to 30 minutes to propagate; then run vpcsc deny-test.')}\n`)
+      this.log(`${mark.ok()} Promoted ${plural(plan.perimeters.length, 'perimeter')} (${write.operation ?? "the API's answer was lost; a read confirmed every perimeter"}).\n${dim('Enforcement can take up to 30 minutes to propagate; then run vpcsc deny-test.')}`)
       return {outcome: 'promoted', perimeters, write, timingsMs: {total: Date.now() - started}}
     }
 
@@ -74,10 +74,8 @@ ${EXIT_CODES_HELP}`
     const perimeters = [{name: plan.perimeter.name, changes: plan.changes, gate: plan.gate}]
     if (!flags.yes && !(await confirmWrite(`Enforce the dry-run spec of ${shortName(plan.perimeter.name)}?`))) return {outcome: 'declined', perimeters, timingsMs: {total: Date.now() - started}}
     const write = await this.step('Promoting', () => applyPromote(plan, clients, {force: flags.force}))
-    if (human) {
-      process.stdout.write(`${mark.ok()} ${shortName(plan.perimeter.name)} now enforces its former dry-run spec (${write.operation ?? "the API's answer was lost; a read confirmed it"}, ${seconds(write.writeMs)}).\n`)
-      process.stdout.write(`${dim('Enforcement can take up to 30 minutes to propagate; then run vpcsc deny-test to prove it denies.')}\n`)
-    }
+    this.log(`${mark.ok()} ${shortName(plan.perimeter.name)} now enforces its former dry-run spec (${write.operation ?? "the API's answer was lost; a read confirmed it"}, ${seconds(write.writeMs)}).`)
+    this.log(dim('Enforcement can take up to 30 minutes to propagate; then run vpcsc deny-test to prove it denies.'))
     return {outcome: 'promoted', perimeters, write, timingsMs: {total: Date.now() - started}}
   }
 }

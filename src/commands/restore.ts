@@ -29,7 +29,7 @@ ${EXIT_CODES_HELP}`
     const clients = createClients(settings)
     const plan = await planRestore(settings, clients, {force: flags.force})
     if (plan.holds.length === 0) {
-      if (!this.jsonEnabled()) process.stdout.write(`Nothing to restore: no deny-test marker in ${plan.policy} and no journal in ${settings.stateDir}${settings.level ? ` for ${settings.level}` : ''}.\n`)
+      this.log(`Nothing to restore: no deny-test marker in ${plan.policy} and no journal in ${settings.stateDir}${settings.level ? ` for ${settings.level}` : ''}.`)
       return {stateDir: settings.stateDir, results: []}
     }
     if (!this.jsonEnabled()) {
@@ -37,14 +37,14 @@ ${EXIT_CODES_HELP}`
         const original = hold.marker?.original.conditions[hold.marker.condition]?.ipSubnetworks ?? hold.journal?.original.basic?.conditions[hold.journal.condition]?.ipSubnetworks ?? []
         const what = hold.marker ? `swapped to ${hold.denyCidr} by ${hold.who}` : `a swap to ${hold.denyCidr} was sent by ${hold.who}; its outcome is unknown (only the local journal knows of it)`
         const action = flags.discard ? 'Discard the marker and the journal (the level is not written).' : hold.marker ? `Put back condition ${hold.marker.condition}: ${original.join(', ')}` : 'Make sure that swap can no longer land, then drop the journal.'
-        process.stdout.write(`${hold.level}: ${what}.\n  ${action}\n`)
+        this.log(`${hold.level}: ${what}.\n  ${action}`)
       }
     }
     if (!flags.yes && !(await confirmWrite(flags.discard ? 'Discard these?' : 'Restore these levels?'))) {
       return {stateDir: settings.stateDir, results: []}
     }
     const report = await restoreHolds(clients, settings, plan, {discard: flags.discard})
-    if (!this.jsonEnabled()) for (const result of report.results) process.stdout.write(renderRestore(result))
+    for (const result of report.results) this.log(renderRestore(result).trimEnd())
     return report
   }
 }

@@ -5,7 +5,7 @@ import {awsFlags, googleFlags, keepFlag, levelConditionFlag, tfvarsFlags} from '
 import {createClients} from '../lib/clients.ts'
 import {EXIT_CODES_HELP, ExitCode} from '../lib/errors.ts'
 import {renderStatus} from '../lib/render/status.ts'
-import {plural, renderError} from '../lib/render/text.ts'
+import {plural, renderError, screenWidth} from '../lib/render/text.ts'
 import {gatherStatus, type StatusReport} from '../lib/status.ts'
 
 export default class Status extends VpcscCommand {
@@ -35,7 +35,7 @@ ${EXIT_CODES_HELP}`
     const {flags} = await this.parse(Status)
     const settings = await this.settingsFrom(flags)
     const report = await this.step('Reading Google Cloud and AWS', () => gatherStatus(settings, createClients(settings)))
-    if (!this.jsonEnabled()) process.stdout.write(renderStatus(report))
+    this.log(renderStatus(report, screenWidth()).trimEnd())
     const unread = report.nat.unreadable
     if (unread.length > 0) this.note(renderError(`${plural(unread.length, 'NAT source was', 'NAT sources were')} not read (listed above): the egress IPs and the drift are incomplete.`, unread.find((u) => u.hint)?.hint).trimEnd())
     if (flags.check && report.denyTest && !report.denyTest.running) process.exitCode = ExitCode.restoreNeeded

@@ -6,6 +6,7 @@ import {createClients} from '../lib/clients.ts'
 import {parseSince} from '../lib/config.ts'
 import {EXIT_CODES_HELP} from '../lib/errors.ts'
 import {renderViolations} from '../lib/render/perimeter.ts'
+import {screenWidth} from '../lib/render/text.ts'
 import {readViolations, type ViolationsReport} from '../lib/violations.ts'
 
 export default class Violations extends VpcscCommand {
@@ -25,7 +26,7 @@ ${EXIT_CODES_HELP}`
     const settings = await this.settingsFrom(flags)
     const since = parseSince(flags.since)
     const report = await this.step('Reading the audit logs', () => readViolations(settings, createClients(settings), {since, limit: flags.limit}))
-    if (!this.jsonEnabled()) process.stdout.write(renderViolations(report))
+    this.log(renderViolations(report, screenWidth()).trimEnd())
     return report
   }
 }

@@ -78,6 +78,10 @@ export const configFileSchema = z.strictObject({
   requestTimeout: z.string().min(1).optional(),
   tfvars: z.string().min(1).optional(),
   tfvarsVar: z.string().regex(TF_VARIABLE, 'expected a Terraform variable name such as allowed_cidrs').optional(),
+  notifyUrl: z.string().superRefine((value, ctx) => {
+    const problem = notifyUrlProblem(value)
+    if (problem) ctx.addIssue({code: 'custom', message: problem})
+  }).optional(),
 })
 export type ConfigFile = z.infer<typeof configFileSchema>
 
@@ -150,6 +154,7 @@ export interface FlagValues {
   'request-timeout'?: string
   tfvars?: string
   'tfvars-var'?: string
+  notify?: string
 }
 
 /** Everything a command may need, resolved; the AWS part is the NAT selection as is. */
@@ -174,6 +179,8 @@ export interface Settings extends NatSelection {
   tfvars?: TfvarsSetting
   /** The config file read, if any. */
   configFile?: string
+  /** Where `ip sync` posts a message after a write, refusal or failure (Slack webhook format). */
+  notifyUrl?: string
 }
 
 export interface TfvarsSetting {
@@ -239,6 +246,7 @@ export const ENV = {
   requestTimeout: 'VPCSC_REQUEST_TIMEOUT',
   tfvars: 'VPCSC_TFVARS',
   tfvarsVar: 'VPCSC_TFVARS_VAR',
+  notifyUrl: 'VPCSC_NOTIFY_URL',
 } as const
 
 function envList(env: NodeJS.ProcessEnv, name: string): string[] | undefined {
@@ -313,6 +321,7 @@ export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, confi
     requestTimeoutMs: parseDuration(pick(flags['request-timeout'], envString(env, ENV.requestTimeout), file.requestTimeout) ?? '30s', 'request timeout'),
     tfvars: resolveTfvars(flags, env, file),
     configFile: config.file,
+    notifyUrl: parseNotifyUrl(pick(flags.notify, envString(env, ENV.notifyUrl), file.notifyUrl)),
   }
 }
 
@@ -323,6 +332,27 @@ function resolveTfvars(flags: FlagValues, env: NodeJS.ProcessEnv, file: ConfigFi
     throw usageError(`The Terraform variable name "${variable}" is not a valid identifier.`, 'Give --tfvars-var NAME (letters, digits, _ and -, starting with a letter or _), e.g. allowed_cidrs.')
   }
   return where === undefined ? undefined : {file: path.resolve(where), variable}
+}
+
+/** Why a notification URL is unusable, or undefined: only http(s), with a host and no credentials in it. */
+function notifyUrlProblem(text: string): string | undefined {
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    return 'expected an http(s) URL such as https://hooks.slack.com/services/...'
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return `expected an http(s) URL, not ${url.protocol}`
+  // user:password@ would end up in error messages and logs; a webhook carries its secret in the path.
+  if (url.username || url.password) return 'expected a URL without user:password@'
+  return undefined
+}
+
+function parseNotifyUrl(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined
+  const problem = notifyUrlProblem(text)
+  if (problem) throw usageError(`Notification URL: ${problem}.`, `Give --notify (or ${ENV.notifyUrl}, or "notifyUrl" in ${CONFIG_FILE_NAME}) an http(s) URL, e.g. a Slack incoming webhook.`)
+  return text
 }
 
 function resolveProbe(flags: FlagValues, env: NodeJS.ProcessEnv, file: ConfigFile): ProbeSettings {

@@ -38,6 +38,8 @@ export interface ProgressEvent {
   elapsedMs?: number
   last?: ProbeOutcome
   message?: string
+  /** After a probe that is not the last: how long until the next one starts. */
+  nextInMs?: number
 }
 
 export interface Polling {
@@ -158,7 +160,7 @@ export async function probeUntil(
     const probeStarted = Date.now()
     const last = await probe.run(options.signal)
     const elapsedMs = Date.now() - started
-    options.onProgress?.({phase, attempt: attempts, elapsedMs, last})
+    options.onProgress?.({phase, attempt: attempts, elapsedMs, last, nextInMs: Math.max(0, probeStarted + interval - Date.now())})
     if (options.signal.aborted) return {reached: false, attempts, elapsedMs, last}
     if (want(last)) return {reached: true, attempts, elapsedMs, last}
     if (stop(last)) return {reached: false, attempts, elapsedMs, last}

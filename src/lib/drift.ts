@@ -1,6 +1,6 @@
 import ipaddr from 'ipaddr.js'
 
-import {canonicalCidrText, cidrContains, isDocumentationRange, type Cidr} from './cidr.ts'
+import {canonicalCidrText, cidrContains, type Cidr} from './cidr.ts'
 import type {TerraformDrift} from './tfvars.ts'
 
 /**
@@ -14,8 +14,9 @@ export interface Drift {
   /** CIDRs of the level that match no NAT egress IP and are not kept on purpose. */
   stale: string[]
   /**
-   * Stale CIDRs in documentation (TEST-NET) ranges. A real egress address is never in one,
-   * so in a real setup this is the mark of an interrupted deny test (its deny CIDR is one).
+   * Stale CIDRs that are the deny CIDR of a known deny test (its journal's, or the configured
+   * one): the mark of an interrupted test. Any other TEST-NET range is only stale: a NAT
+   * address of a lab or a seed (203.0.113.10) is one too, and was never a deny CIDR.
    */
   testNet: string[]
   /** With --tfvars: whether terraform apply would put another list into the level. */
@@ -33,12 +34,13 @@ export function tryCidr(text: string): Cidr | undefined {
   }
 }
 
-export function computeDrift(levelCidrs: string[], egressIps: string[], keep: Cidr[]): Drift {
+export function computeDrift(levelCidrs: string[], egressIps: string[], keep: Cidr[], denyCidrs: string[] = []): Drift {
   const parsed = levelCidrs.map((text) => ({text, cidr: tryCidr(text)}))
   const missing = egressIps.filter((ip) => !parsed.some(({cidr}) => cidr && cidrContains(cidr, ip)))
   const isKept = (cidr: Cidr) => keep.some((k) => k.address.kind() === cidr.address.kind() && k.prefix === cidr.prefix && k.address.toString() === cidr.address.toString())
   const matchesNoNat = (cidr: Cidr | undefined) => !cidr || !egressIps.some((ip) => cidrContains(cidr, ip))
   const stale = parsed.filter(({cidr}) => matchesNoNat(cidr) && !(cidr && isKept(cidr))).map((p) => p.text)
-  const testNet = parsed.filter(({cidr}) => cidr && matchesNoNat(cidr) && !isKept(cidr) && isDocumentationRange(cidr)).map((p) => p.text)
+  const deny = new Set(denyCidrs.map((text) => tryCidr(text)).filter((c) => c !== undefined).map((c) => `${c.address.toString()}/${c.prefix}`))
+  const testNet = parsed.filter(({cidr}) => cidr && matchesNoNat(cidr) && !isKept(cidr) && deny.has(`${cidr.address.toString()}/${cidr.prefix}`)).map((p) => p.text)
   return {missing, stale, testNet, inSync: missing.length === 0 && stale.length === 0}
 }

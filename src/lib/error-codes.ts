@@ -48,6 +48,7 @@ export const ERROR_CODES = {
   TOO_MANY: [5, 'More CIDRs than a condition may hold (200).'],
   CUSTOM_LEVEL: [5, 'The level is a custom (CEL) level; vpcsc manages basic levels.'],
   NAT_NOT_FOUND: [5, 'A NAT gateway named in the selection was not found.'],
+  NAT_PENDING: [5, 'The reconciler waited for a pending NAT gateway, and no other egress IP exists.'],
   NO_ETAG: [5, 'The API gave no etag, so the write cannot be conflict-safe (--force to write anyway).'],
   TEST_RUNNING: [5, 'A deny test holds the level (from this host or another).'],
   ALREADY_SWAPPED: [5, 'The level already holds only the deny CIDR.'],
@@ -62,6 +63,8 @@ export const ERROR_CODES = {
   RESTORE_CONFLICT: [6, 'The level changed after the swap; the restore overwrote nothing.'],
   RESTORE_FAILED: [6, 'The restore could not finish; the marker and the journal are kept.'],
   SWAP_UNCERTAIN: [6, 'A swap was sent and may still land; restore again later.'],
+  // 130: Ctrl-C (128 + SIGINT)
+  CANCELLED: [130, 'Ctrl-C at a confirmation: nothing was written.'],
 } as const satisfies Record<string, readonly [number, string]>
 
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -20,6 +20,8 @@ export const ExitCode = {
   refused: 5,
   /** A deny test left the level swapped: run `vpcsc restore`. */
   restoreNeeded: 6,
+  /** Interrupted by Ctrl-C (128 + SIGINT, as shells report it). */
+  interrupted: 130,
 } as const
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
 
@@ -80,4 +82,9 @@ export interface JsonErrorOutput {
 
 export function jsonError(error: VpcscError): JsonErrorOutput {
   return {error: {code: error.code, message: error.message, hint: error.hint, exitCode: error.exitCode, details: error.details}}
+}
+
+/** Ctrl-C at a confirmation, before anything was written: exit 130, as a shell reports SIGINT. */
+export function interruptedError(message: string): VpcscError {
+  return new VpcscError(message, {exitCode: ExitCode.interrupted, code: 'CANCELLED'})
 }

@@ -2,6 +2,7 @@ import {ipCondition} from './access-level.ts'
 import {discoverNatEgress, type NatDiscovery} from './aws/nat.ts'
 import type {Clients} from './clients.ts'
 import {requireSetting, ENV, type Settings} from './config.ts'
+import {DEFAULT_DENY_CIDR} from './deny-test.ts'
 import {computeDrift, type Drift} from './drift.ts'
 import type {VpcscError} from './errors.ts'
 import {denyTestHold} from './deny-test-state.ts'
@@ -92,7 +93,7 @@ export async function gatherStatus(settings: Settings, clients: Clients): Promis
   const level = levels.find((l) => l.name === levelName) ?? (await clients.acm.getLevel(levelName))
   const hold = await denyTestHold(settings.stateDir, levels, levelName)
   const levelReport = describeLevel(level, settings.condition)
-  const drift: Drift = computeDrift(levelReport.managedCidrs, nat.egressIps.map((e) => e.ip), settings.keep)
+  const drift: Drift = computeDrift(levelReport.managedCidrs, nat.egressIps.map((e) => e.ip), settings.keep, [settings.denyCidr ?? DEFAULT_DENY_CIDR, ...(hold?.denyCidr ? [hold.denyCidr] : [])])
   if (tfvars && levelReport.managedCondition !== undefined) {
     drift.terraform = terraformDrift(tfvars, levelReport.managedCidrs)
     drift.inSync &&= !drift.terraform.reverts

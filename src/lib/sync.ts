@@ -1,13 +1,14 @@
 import {assertSafeSubnetworks, ipCondition, withIpSubnetworks} from './access-level.ts'
-import {discoverNatEgress, type NatDiscovery} from './aws/nat.ts'
+import {discoverNatEgress, type EgressIp, type NatDiscovery} from './aws/nat.ts'
 import type {Clients} from './clients.ts'
 import {ENV, requireSetting, type Settings} from './config.ts'
 import {describeAccount} from './aws/accounts.ts'
-import {refusedError, runtimeError, type VpcscError} from './errors.ts'
+import {refusedError, runtimeError, VpcscError} from './errors.ts'
 import {denyTestHold, holdInTheWay} from './deny-test-state.ts'
 import {ForeignChange} from './confirmed-write.ts'
 import type {AccessLevel} from './gcp/types.ts'
 import {describeChange, readForWrite, writeFailure, writeLevel, type LevelSnapshot, type LevelWrite} from './level-write.ts'
+import {waitWhilePending, type PendingWait} from './pending-nat.ts'
 import {checkWritable, desiredSubnetworks, planSync, type SyncPlan} from './plan.ts'
 
 /**
@@ -30,7 +31,11 @@ export interface SyncWrite extends LevelWrite {
   written: string[]
 }
 
-export async function prepareSync(settings: Settings, clients: Clients, options: {addOnly: boolean; planOnly?: boolean}): Promise<PreparedSync> {
+export async function prepareSync(
+  settings: Settings,
+  clients: Clients,
+  options: {addOnly: boolean; planOnly?: boolean; settleNat?: (nat: NatDiscovery) => Promise<NatDiscovery>},
+): Promise<PreparedSync> {
   const started = Date.now()
   const levelName = requireSetting(settings.level, 'level', ENV.level, 'level')
   const policy = requireSetting(settings.policy, 'policy', ENV.policy, 'policy')
@@ -44,7 +49,8 @@ export async function prepareSync(settings: Settings, clients: Clients, options:
   const hold = await denyTestHold(settings.stateDir, snapshot.levels, levelName)
   const inTheWay = hold && holdInTheWay(hold, 'not syncing the level while a deny test holds it')
   if (inTheWay && !options.planOnly) throw inTheWay
-  const nat = await natPromise
+  // The reconciler waits here for gateways still pending, before the plan is made of them.
+  const nat = options.settleNat ? await options.settleNat(await natPromise) : await natPromise
 
   if (nat.missingGatewayIds.length > 0) {
     throw refusedError(
@@ -100,4 +106,98 @@ export async function applySync(prepared: PreparedSync, clients: Clients, option
     }
     throw writeFailure(error, snapshot.level.name, 'Nothing changed. Run vpcsc ip sync again.')
   }
+}
+
+/** What one `ip sync` returns: the `--json` result, and the Lambda handler's. */
+export interface LevelSyncResult {
+  level: string
+  condition: number
+  /** `partial`: some source could not be read and there was nothing to add (plan.partial names them). */
+  outcome: 'in-sync' | 'partial' | 'planned' | 'declined' | 'written'
+  plan: SyncPlan
+  egressIps: EgressIp[]
+  warnings: string[]
+  write?: SyncWrite
+  /** A pending NAT gateway was waited for (the reconciler only). */
+  pending?: PendingWait
+  timingsMs: {read: number; total: number; write?: number; pendingWait?: number}
+}
+
+export interface SyncRunOptions {
+  addOnly: boolean
+  /** Plan only: never write (a plan is shown even while a deny test holds the level). */
+  planOnly?: boolean
+  /** Never write the level, but as a run that acts: every guard applies (ip sync --tfvars-only). */
+  leaveLevel?: boolean
+  /** Asked before the write (the CLI's prompt); absent = write without asking (--yes). */
+  confirm?: (prepared: PreparedSync) => Promise<boolean>
+  /** Called once the plan is made, before any write: the CLI shows it. */
+  onPlan?: (prepared: PreparedSync) => void
+  /** Write even when the policy has no etag (ip sync --force; the reconciler never does). */
+  force?: boolean
+  /** Runs each remote step (the CLI puts a spinner around it). */
+  step?: <T>(message: string, work: () => Promise<T>) => Promise<T>
+  /** Wait this long at most for NAT gateways still `pending` (the reconciler: 20 s). */
+  waitForPendingMs?: number
+  pendingPollMs?: number
+}
+
+/**
+ * One `ip sync`: prepare (guards, reads, plan), optionally wait for pending NAT gateways,
+ * then write unless in sync, plan-only or declined. The CLI command and the Lambda handler
+ * both run exactly this, so every guard one has, the other has.
+ */
+export async function runSync(settings: Settings, clients: Clients, options: SyncRunOptions): Promise<LevelSyncResult> {
+  const started = Date.now()
+  const step = options.step ?? (<T>(_message: string, work: () => Promise<T>) => work())
+  let pending: PendingWait | undefined
+  const settleNat = options.waitForPendingMs
+    ? async (nat: NatDiscovery) => {
+        const settled = await waitWhilePending(nat, () => discoverNatEgress(settings), {maxMs: options.waitForPendingMs!, intervalMs: options.pendingPollMs ?? 4000})
+        pending = settled.wait
+        return settled.nat
+      }
+    : undefined
+  let prepared: PreparedSync
+  try {
+    prepared = await step('Reading the access level and the NAT gateways', () => prepareSync(settings, clients, {...options, settleNat}))
+  } catch (error) {
+    const waited = pending as PendingWait | undefined
+    if (waited && waited.stillPending.length > 0 && error instanceof VpcscError && error.code === 'EMPTY_LIST') {
+      throw refusedError(
+        'NAT_PENDING',
+        `${waited.stillPending.join(', ')} still pending after ${Math.round(waited.waitedMs / 1000)} s, and no other egress IP was found: nothing written (an empty list admits every IP).`,
+        'Left to the next event or the scheduled sweep (or run vpcsc ip sync once the gateway is available).',
+      )
+    }
+    throw error
+  }
+  // After a wait, plan again from fresh reads: the policy etag, and the deny-test guard, as of now.
+  if (pending && pending.stillPending.length < pending.gateways.length) prepared = await prepareSync(settings, clients, options)
+  const pendingWarning = pending && pending.stillPending.length > 0
+    ? [`${pending.stillPending.join(', ')} still pending after ${Math.round(pending.waitedMs / 1000)} s: left to the next event or the scheduled sweep.`]
+    : []
+  options.onPlan?.(prepared)
+  const {plan} = prepared
+  const result: LevelSyncResult = {
+    level: prepared.snapshot.level.name,
+    condition: prepared.condition,
+    outcome: 'in-sync',
+    plan,
+    egressIps: prepared.nat.egressIps,
+    warnings: [...prepared.nat.warnings, ...prepared.warnings, ...pendingWarning],
+    ...(pending ? {pending} : {}),
+    timingsMs: {read: prepared.readMs, total: 0, ...(pending ? {pendingWait: pending.waitedMs} : {})},
+  }
+  const finish = (outcome: LevelSyncResult['outcome'], write?: SyncWrite): LevelSyncResult => ({
+    ...result,
+    outcome,
+    ...(write ? {write} : {}),
+    timingsMs: {...result.timingsMs, ...(write ? {write: write.writeMs} : {}), total: Date.now() - started},
+  })
+  if (!plan.changed) return finish(plan.partial ? 'partial' : 'in-sync')
+  if (options.planOnly || options.leaveLevel) return finish('planned')
+  if (options.confirm && !(await options.confirm(prepared))) return finish('declined')
+  const write = await step('Writing the access level', () => applySync(prepared, clients, {force: options.force}))
+  return finish('written', write)
 }

@@ -93,6 +93,7 @@ describe('vpcsc deny-test', () => {
     const result = await vpcsc(ctx.world, ['deny-test', ...FAST], {timeoutMs: 60_000})
     assert.equal(result.code, 4, show(result))
     assert.match(result.stderr, /baseline probe was not allowed \(DENIED_VPCSC/)
+    assert.match(result.stderr, /does not admit the NAT egress IP 203\.0\.113\.\d+/)
     assert.deepEqual(await writes(ctx.world), [])
   })
 

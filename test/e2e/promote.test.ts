@@ -81,7 +81,7 @@ describe('vpcsc violations', () => {
 
     const human = await vpcsc(ctx.world, ['violations', '--since', '7d'])
     assert.equal(human.code, 0, show(human))
-    assert.match(human.stdout, /Dry-run violations.*1104 entries/)
+    assert.match(human.stdout, /Dry-run violations.*\n\s+1104 entries/)
     assert.match(human.stdout, /1101 .*198\.51\.100\.250.*no/)
     assert.match(human.stdout, /Not admitted by the access level: 198\.51\.100\.250, 203\.0\.113\.99/)
 

@@ -14,7 +14,7 @@ describe('vpcsc status', () => {
     assert.match(result.stdout, /accessPolicies\/555000111222/)
     assert.match(result.stdout, /vpcsc_allow_ec2_ip/)
     assert.match(result.stdout, /203\.0\.113\.10\/32/)
-    assert.match(result.stdout, /members serviceAccount:break-glass@vpcsc-demo\.iam\.gserviceaccount\.com/)
+    assert.match(result.stdout, /members\s+serviceAccount:break-glass@vpcsc-demo\.iam\.gserviceaccount\.com/)
     assert.match(result.stdout, /vpcsc_vertex_ai_perimeter\s+ENFORCED/)
     assert.match(result.stdout, /aiplatform\.googleapis\.com/)
     assert.match(result.stdout, /in ingress sources/)
@@ -47,8 +47,8 @@ describe('vpcsc status', () => {
     assert.match(result.stdout, new RegExp(`${replaced.oldNatGatewayId}\\s.*deleted\\s.*203\\.0\\.113\\.10`))
 
     const json = JSON.parse((await vpcsc(ctx.world, ['status', '--json', '--check'])).stdout)
-    // The seed's EIP is itself in TEST-NET-3, so the stale address counts as TEST-NET too.
-    assert.deepEqual(json.drift, {missing: [replaced.newIp], stale: ['203.0.113.10/32'], testNet: ['203.0.113.10/32'], inSync: false})
+    // The seed's EIP is in TEST-NET-3 but is no deny test's deny CIDR: only stale.
+    assert.deepEqual(json.drift, {missing: [replaced.newIp], stale: ['203.0.113.10/32'], testNet: [], inSync: false})
   })
 
   it('without --check, drift still exits 0', async () => {
@@ -63,7 +63,8 @@ describe('vpcsc status', () => {
     await ctx.world.admin.putResource(LEVEL, level)
     const result = await vpcsc(ctx.world, ['status', '--check'])
     assert.equal(result.code, 3, show(result))
-    assert.match(result.stdout, /192\.0\.2\.1\/32 matches no NAT egress IP and is not kept\. \(a TEST-NET range: if a deny test was interrupted, vpcsc restore/)
+    assert.match(result.stdout, /192\.0\.2\.1\/32 is a deny test's deny CIDR, not a NAT egress IP/)
+    assert.match(result.stdout, /run\s+vpcsc\s+restore\s+there/)
     const json = JSON.parse((await vpcsc(ctx.world, ['status', '--json'])).stdout)
     assert.deepEqual(json.drift.testNet, ['192.0.2.1/32'])
     assert.deepEqual(json.drift.missing, ['203.0.113.10'])
@@ -199,8 +200,9 @@ describe('vpcsc status', () => {
     assert.equal(ok.code, 0, show(ok))
     assert.deepEqual(JSON.parse(ok.stdout).nat.egressIps.map((e: {ip: string}) => e.ip), ['203.0.113.10'])
     const missing = await vpcsc(ctx.world, ['status', '--profile', 'nope'], {env})
-    assert.equal(missing.code, 1, show(missing))
-    assert.match(missing.stderr, /AWS credentials|profile/i)
+    // A profile that does not exist is a configuration error, named as such.
+    assert.equal(missing.code, 2, show(missing))
+    assert.match(missing.stderr, /AWS profile "nope" does not exist/)
     assert.ok(missing.stderr.trim().split('\n').length <= 2, missing.stderr)
   })
 

@@ -149,7 +149,7 @@ describe('Terraform: ip sync --tfvars, --tfvars-only, status --tfvars', () => {
     const check = await vpcsc(ctx.world, ['status', '--check', '--tfvars', file])
     assert.equal(check.code, 3, show(check))
     assert.match(check.stdout, /Terraform would revert the level/)
-    assert.match(check.stdout, /remove 203\.0\.113\.10\/32 and add 198\.51\.100\.7\/32/)
+    assert.match(check.stdout, /remove\s+203\.0\.113\.10\/32\s+and\s+add\s+198\.51\.100\.7\/32/)
     assert.match(check.stdout, /In sync: every NAT egress IP is admitted/, 'the NAT side is still in sync')
 
     const json = JSON.parse((await vpcsc(ctx.world, ['status', '--json', '--tfvars', file])).stdout)

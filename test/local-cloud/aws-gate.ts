@@ -82,7 +82,7 @@ export async function startAwsGate(motoUrl: string): Promise<AwsGate> {
 
   const forward = async (req: IncomingMessage, payload: Buffer) => {
     const headers = Object.fromEntries(Object.entries(req.headers).filter(([k, v]) => typeof v === 'string' && !['host', 'connection', 'content-length'].includes(k))) as Record<string, string>
-    const res = await fetch(`${motoUrl}${req.url ?? '/'}`, {method: req.method, headers, body: ['GET', 'HEAD'].includes(req.method ?? '') ? undefined : payload})
+    const res = await fetch(`${motoUrl}${req.url ?? '/'}`, {method: req.method, headers, body: ['GET', 'HEAD'].includes(req.method ?? '') ? undefined : new Uint8Array(payload)})
     return {status: res.status, type: res.headers.get('content-type') ?? 'text/xml', text: await res.text()}
   }
 

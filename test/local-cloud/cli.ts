@@ -16,6 +16,7 @@ import {accountCredentials, createMemberRole, DEFAULT_REGION, ec2Client, memberR
 import {envScript, worldEnv, writeProbeCredFile} from './env.ts'
 import {SEED_EIP} from './google/seed.ts'
 import {isAlive, startMoto, terminate} from './moto.ts'
+import {recordPid} from './pid-registry.ts'
 
 interface Recorded {
   pid: number
@@ -66,6 +67,7 @@ async function startDetached(name: string, script: string, args: string[], log: 
   let exited: number | string | null | undefined
   child.once('exit', (code, signal) => (exited = code ?? signal))
   const pid = child.pid as number
+  recordPid(pid, script)
   const deadline = Date.now() + 15_000
   while (Date.now() < deadline) {
     for (const line of readFileSync(log, 'utf8').split('\n')) {

@@ -52,7 +52,8 @@ export function worldEnv(w: WorldEndpoints, opts: {isolated: boolean}): Record<s
     VPCSC_INSTANCE_ID: w.instanceId,
     VPCSC_PROBE_CRED_FILE: w.probeCredFile,
   }
-  if (!opts.isolated) return env
+  // The local cloud's deny-test journals stay in its own folder, never in the user's state dir.
+  if (!opts.isolated) return {...env, VPCSC_STATE_DIR: join(w.dir, 'state')}
   for (const sub of ['home', 'state', 'config']) mkdirSync(join(w.dir, sub), {recursive: true})
   return {
     ...env,

@@ -3,6 +3,7 @@ import {spawn, spawnSync} from 'node:child_process'
 import {closeSync, mkdtempSync, openSync, readFileSync} from 'node:fs'
 import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
+import {forgetPid, recordPid} from './pid-registry.ts'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
@@ -131,11 +132,14 @@ async function startOnce(port: number, logFile: string, opts: {detached?: boolea
     }
   }
   if (!opts.detached) process.once('exit', killOnExit)
+  // A test runner killed outright never runs 'exit': scripts/test.sh stops it by this record.
+  recordPid(pid, 'moto.server')
 
   const endpoint = `http://${HOST}:${port}`
   const stop = async () => {
     process.off('exit', killOnExit)
     await terminate(pid)
+    forgetPid(pid)
   }
   const deadline = Date.now() + (opts.timeoutMs ?? 15_000)
   while (Date.now() < deadline) {

@@ -231,6 +231,8 @@ describe('cli.ts (the demo local cloud)', () => {
     assert.equal(exported('AWS_ENDPOINT_URL_SSM'), pids.ssm.url)
     const instanceId = exported('VPCSC_INSTANCE_ID') as string
     assert.match(instanceId, /^i-[0-9a-f]+$/)
+    // Its deny-test journals stay in its own folder, not in the user's state dir.
+    assert.equal(exported('VPCSC_STATE_DIR'), join(dir, 'state'))
     assert.equal(JSON.parse(readFileSync(exported('VPCSC_PROBE_CRED_FILE') as string, 'utf8')).token_url, `${pids.google.url}/v1/token`)
     // The detached executor runs scripts on the instance, through its NAT egress.
     const ran = await runOnInstance({ssm: pids.ssm}, instanceId, [`curl -sS -o /dev/null -w '%{http_code}' ${pids.google.url}/__admin/state`])

@@ -79,17 +79,23 @@ describe('computeDrift', () => {
   })
 
   it('reports TEST-NET 192.0.2.1/32 left by a deny test in testNet (and as stale)', () => {
-    const drift = computeDrift(['192.0.2.1/32'], ['203.0.113.10'], [])
+    const drift = computeDrift(['192.0.2.1/32'], ['203.0.113.10'], [], ['192.0.2.1/32'])
     assert.deepEqual(drift.testNet, ['192.0.2.1/32'])
     assert.deepEqual(drift.stale, ['192.0.2.1/32'])
     assert.deepEqual(drift.missing, ['203.0.113.10'])
     assert.equal(drift.inSync, false)
   })
 
-  it('reports other documentation ranges matching no NAT IP in testNet, but not public ones', () => {
-    const drift = computeDrift(['198.51.100.0/24', '2001:db8::1/128', '8.8.8.8/32'], ['9.9.9.9'], [])
-    assert.deepEqual(drift.testNet, ['198.51.100.0/24', '2001:db8::1/128'])
-    assert.deepEqual(drift.stale, ['198.51.100.0/24', '2001:db8::1/128', '8.8.8.8/32'])
+  it('reports only the deny CIDR of a known test in testNet: other TEST-NET ranges are only stale', () => {
+    const drift = computeDrift(['198.51.100.0/24', '2001:db8::1/128', '8.8.8.8/32', '192.0.2.1/32'], ['9.9.9.9'], [], ['192.0.2.1/32', '2001:db8::1/128'])
+    assert.deepEqual(drift.testNet, ['2001:db8::1/128', '192.0.2.1/32'])
+    assert.deepEqual(drift.stale, ['198.51.100.0/24', '2001:db8::1/128', '8.8.8.8/32', '192.0.2.1/32'])
+  })
+
+  it("does not take a seed-style TEST-NET NAT address left in the level for a deny test's", () => {
+    const drift = computeDrift(['203.0.113.10/32'], ['203.0.113.77'], [], ['192.0.2.1/32'])
+    assert.deepEqual(drift.stale, ['203.0.113.10/32'])
+    assert.deepEqual(drift.testNet, [])
   })
 
   it("does NOT report the seed's 203.0.113.10/32 (TEST-NET-3) as testNet when a NAT holds that IP", () => {
@@ -117,7 +123,7 @@ describe('computeDrift', () => {
   })
 
   it('keeps the level text as written in the lists', () => {
-    const drift = computeDrift(['2001:DB8::1/128'], [], [])
+    const drift = computeDrift(['2001:DB8::1/128'], [], [], ['2001:db8::1/128'])
     assert.deepEqual(drift.stale, ['2001:DB8::1/128'])
     assert.deepEqual(drift.testNet, ['2001:DB8::1/128'])
   })

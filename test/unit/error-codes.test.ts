@@ -14,7 +14,7 @@ describe('error codes', () => {
   it("the README's table lists exactly the codes, exit codes and meanings of src/lib/error-codes.ts", () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
     const section = readme.slice(readme.indexOf('### Error codes'))
-    const rows = [...section.matchAll(/^\| `([A-Z_]+)` \| (\d) \| (.*) \|$/gm)].map((m) => [m[1], Number(m[2]), m[3]])
+    const rows = [...section.matchAll(/^\| `([A-Z_]+)` \| (\d+) \| (.*) \|$/gm)].map((m) => [m[1], Number(m[2]), m[3]])
     assert.deepEqual(rows, Object.entries(ERROR_CODES).map(([code, [exit, meaning]]) => [code, exit, meaning]))
   })
 })

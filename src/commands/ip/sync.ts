@@ -4,37 +4,29 @@ import {VpcscCommand} from '../../cli/base-command.ts'
 import {confirmWrite} from '../../cli/confirm.ts'
 import {awsFlags, googleFlags, keepFlag, levelConditionFlag, tfvarsFlags} from '../../cli/flags.ts'
 import {createClients} from '../../lib/clients.ts'
-import {EXIT_CODES_HELP, ExitCode} from '../../lib/errors.ts'
-import type {EgressIp} from '../../lib/aws/nat.ts'
-import type {SyncPlan} from '../../lib/plan.ts'
+import {ENV} from '../../lib/config.ts'
+import {EXIT_CODES_HELP, ExitCode, VpcscError} from '../../lib/errors.ts'
+import {shortName} from '../../lib/names.ts'
+import {notifySync, type SyncNotice} from '../../lib/notify.ts'
 import {renderPlan, renderTfvarsChange, renderWritten} from '../../lib/render/sync.ts'
 import {renderError} from '../../lib/render/text.ts'
-import {shortName} from '../../lib/names.ts'
-import {applySync, partialReadError, prepareSync, type SyncWrite} from '../../lib/sync.ts'
+import {partialReadError, runSync, type LevelSyncResult, type PreparedSync} from '../../lib/sync.ts'
 import {afterLevelWrite, openTfvars, planTfvars, updateTfvars, type TfvarsChange} from '../../lib/tfvars.ts'
 
-export interface SyncResult {
-  level: string
-  condition: number
-  /** `partial`: some source could not be read and there was nothing to add (plan.partial names them). */
-  outcome: 'in-sync' | 'partial' | 'planned' | 'declined' | 'written'
-  plan: SyncPlan
-  egressIps: EgressIp[]
-  warnings: string[]
-  write?: SyncWrite
+/** `ip sync --json`: the sync (the Lambda handler returns the same), and the tfvars file's part. */
+export interface SyncResult extends LevelSyncResult {
   /** GitOps mode: only the tfvars file is written, never the level. */
   tfvarsOnly: boolean
   /** The tfvars file's change, and whether it was written. */
   tfvars?: TfvarsChange & {written: boolean}
-  timingsMs: {read: number; total: number}
 }
 
 export default class IpSync extends VpcscCommand {
   static override summary = "Make the access level's IP list match the NAT gateways' egress IPs."
   static override description = `Reads the NAT gateways' public IPs from AWS, plans the change to the level's IP condition as a diff, asks, then writes it conflict-safely (accessLevels:replaceAll with the policy etag), waits for the operation and reads the level back.
 Only the condition holding the IP list changes; every other field and condition is kept byte for byte. An empty list is never written: it would admit every IP.
-With --tfvars FILE, FILE (a Terraform *.auto.tfvars.json) gets the level's list as written, so the next terraform apply writes the same list; other variables in FILE are kept. With --tfvars-only, only FILE is written and the level is left to terraform apply: exit 0 when FILE changed or was right, and with --plan exit 3 when FILE would change.
 NAT gateways are read in the caller's account and in every member account (--assume-role, or "accounts" in the config file). If any account or region cannot be read, nothing is removed: the IPs read may be added, every existing CIDR is kept, and the command exits 1 naming each unreadable source (--plan too).
+With --tfvars FILE, FILE (a Terraform *.auto.tfvars.json) gets the level's list as written, so the next terraform apply writes the same list; other variables in FILE are kept. With --tfvars-only, only FILE is written and the level is left to terraform apply: exit 0 when FILE changed or was right, and with --plan exit 3 when FILE would change.
 
 ${EXIT_CODES_HELP}`
   static override examples = [
@@ -43,6 +35,7 @@ ${EXIT_CODES_HELP}`
     '<%= config.bin %> <%= command.id %> --add-only --nat-tag vpcsc=egress --region eu-west-1 --region us-east-1',
     '<%= config.bin %> <%= command.id %> --yes --tfvars infra/vpcsc.auto.tfvars.json',
     '<%= config.bin %> <%= command.id %> --tfvars infra/vpcsc.auto.tfvars.json --tfvars-only',
+    '<%= config.bin %> <%= command.id %> --yes --notify https://hooks.slack.com/services/T000/B000/XXXX',
   ]
   static override flags = {
     ...googleFlags,
@@ -55,78 +48,105 @@ ${EXIT_CODES_HELP}`
     yes: Flags.boolean({char: 'y', description: 'Write without asking.'}),
     'add-only': Flags.boolean({description: 'Never remove a CIDR; only add missing NAT IPs.'}),
     force: Flags.boolean({description: 'Write even when the access policy has no etag (no compare-and-swap: the level is re-read and compared right before a PATCH).'}),
+    notify: Flags.string({description: `After a write, refusal or failure, POST {"text": ...} (Slack incoming webhook format) to this http(s) URL. Env: ${ENV.notifyUrl}.`}),
   }
 
   async run(): Promise<SyncResult> {
-    const started = Date.now()
+    const result = await this.sync()
+    // A partial read (docs/safety.md, rule 10) ends in exit 1 naming every unreadable
+    // source, whatever else happened: the result (what was written, if anything) stays.
+    const partial = partialReadError(result.plan, result.outcome === 'written')
+    if (partial) {
+      process.exitCode = partial.exitCode
+      this.note(renderError(partial.message, partial.hint).trimEnd())
+    }
+    return result
+  }
+
+  private async sync(): Promise<SyncResult> {
     const {flags} = await this.parse(IpSync)
     const settings = await this.settingsFrom(flags)
     const tfvarsOnly = flags['tfvars-only'] ?? false
     // The file is read and checked before anything is written anywhere (a bad one: exit 2).
     const tfvars = await openTfvars(settings, {tfvarsOnly, planOnly: flags.plan})
     const clients = createClients(settings)
-    // --tfvars-only writes no level but is still refused while a deny test holds it: the
-    // level's list is the deny CIDR then.
-    const prepared = await this.step('Reading the access level and the NAT gateways', () => prepareSync(settings, clients, {addOnly: flags['add-only'], planOnly: flags.plan}))
-    const {plan} = prepared
-    const warnings = [...prepared.nat.warnings, ...prepared.warnings]
-    for (const warning of warnings) this.note(`! ${warning}`)
-    const human = !this.jsonEnabled()
-    const say = (text: string) => human && process.stdout.write(text)
-    // The list exactly as the level holds it once written: current entries in order, then additions.
-    const fileChange = tfvars && planTfvars(tfvars, plan.result)
-
-    const result: SyncResult = {
-      level: prepared.snapshot.level.name,
-      condition: prepared.condition,
-      outcome: 'in-sync',
-      plan,
-      egressIps: prepared.nat.egressIps,
-      warnings,
-      tfvarsOnly,
-      tfvars: fileChange && {...fileChange, written: false},
-      timingsMs: {read: prepared.readMs, total: 0},
+    // Human output through oclif's log, which stays silent under --json.
+    const say = (text: string) => this.log(text.trimEnd())
+    const command = `vpcsc ip sync${flags.yes ? ' --yes' : ''}${flags['add-only'] ? ' --add-only' : ''}${tfvarsOnly ? ' --tfvars-only' : ''}`
+    let fileChange: TfvarsChange | undefined
+    let synced: LevelSyncResult
+    try {
+      // --tfvars-only writes no level but is still refused while a deny test holds it: the
+      // level's list is the deny CIDR then.
+      synced = await runSync(settings, clients, {
+        addOnly: flags['add-only'],
+        planOnly: flags.plan,
+        leaveLevel: tfvarsOnly,
+        force: flags.force,
+        step: (message, work) => this.step(message, work),
+        onPlan: (prepared) => {
+          // The list exactly as the level holds it once written: current entries in order, then additions.
+          fileChange = tfvars && planTfvars(tfvars, prepared.plan.result)
+          this.showPlan(prepared, settings.keep.map((c) => c.text), Boolean(fileChange))
+        },
+        confirm: flags.yes ? undefined : (prepared) => confirmWrite(`Write this list to ${shortName(prepared.snapshot.level.name)}${fileChange ? ' and the tfvars file' : ''}?`),
+      })
+    } catch (error) {
+      // A plan acts on nothing: only a run that could write notifies.
+      if (!flags.plan) await this.notifyFailure(settings.notifyUrl, command, settings.level, error)
+      throw error
     }
-    const finish = (outcome: SyncResult['outcome'], extra: Partial<SyncResult> = {}): SyncResult => {
-      // A partial read (docs/safety.md, rule 10) ends in exit 1 naming every unreadable
-      // source, whatever else happened: the result (what was written, if anything) stays.
-      const partial = partialReadError(plan, outcome === 'written')
-      if (partial) {
-        process.exitCode = partial.exitCode
-        this.note(renderError(partial.message, partial.hint).trimEnd())
-      }
-      return {...result, ...extra, outcome: partial && outcome === 'in-sync' ? 'partial' : outcome, timingsMs: {...result.timingsMs, total: Date.now() - started}}
-    }
+    const result: SyncResult = {...synced, tfvarsOnly, tfvars: fileChange && {...fileChange, written: false}}
     const updateFile = async (): Promise<Partial<SyncResult>> => {
       if (!settings.tfvars) return {}
-      const done = await updateTfvars(settings.tfvars, plan.result)
+      const done = await updateTfvars(settings.tfvars, synced.plan.result)
       say(renderTfvarsChange(done, 'written'))
       return {tfvars: done}
     }
 
-    if (plan.changed || plan.partial) say(renderPlan(prepared.snapshot.level.name, prepared.condition, plan, prepared.nat, settings.keep.map((c) => c.text)))
-    else say(`${prepared.snapshot.level.name} is in sync: ${plan.result.join(', ')}.${fileChange ? '' : ' Nothing to write.'}\n`)
-
     if (flags.plan) {
       if (fileChange) say(renderTfvarsChange(fileChange, 'planned'))
       // Pending = what this run would write: the file alone in GitOps mode, else the level or the file.
-      const pending = tfvarsOnly ? Boolean(fileChange?.changed) : plan.changed || Boolean(fileChange?.changed)
+      const pending = tfvarsOnly ? Boolean(fileChange?.changed) : synced.plan.changed || Boolean(fileChange?.changed)
       if (pending) process.exitCode = ExitCode.drift
-      return finish(plan.changed ? 'planned' : 'in-sync')
+      return result
     }
     if (tfvarsOnly) {
       const written = await updateFile()
-      if (plan.changed) say(`The level is not written: terraform apply writes it from ${fileChange!.file}.\n`)
-      return finish(plan.changed ? 'planned' : 'in-sync', written)
+      if (synced.plan.changed) say(`The level is not written: terraform apply writes it from ${fileChange!.file}.\n`)
+      return {...result, ...written}
     }
-    if (!plan.changed) return finish('in-sync', await updateFile())
-    if (!flags.yes && !(await confirmWrite(`Write this list to ${shortName(prepared.snapshot.level.name)}${fileChange ? ' and the tfvars file' : ''}?`))) {
+    if (synced.outcome === 'in-sync' || synced.outcome === 'partial') return {...result, ...(await updateFile())}
+    if (synced.outcome === 'declined') {
       say('Nothing was written.\n')
-      return finish('declined')
+      return result
     }
-    const write = await this.step('Writing the access level', () => applySync(prepared, clients, {force: flags.force}))
-    say(renderWritten(prepared.snapshot.level.name, plan, write))
-    const file = await this.step('Writing the tfvars file', () => afterLevelWrite(prepared.snapshot.level.name, updateFile))
-    return finish('written', {write, ...file})
+    say(renderWritten(synced.level, synced.plan, synced.write!))
+    const warning = await notifySync(settings.notifyUrl, {command, exitCode: ExitCode.ok, result: synced})
+    if (warning) this.note(`! ${warning}`)
+    let file: Partial<SyncResult>
+    try {
+      file = await this.step('Writing the tfvars file', () => afterLevelWrite(synced.level, updateFile))
+    } catch (error) {
+      await this.notifyFailure(settings.notifyUrl, command, settings.level, error)
+      throw error
+    }
+    return {...result, ...file, warnings: warning ? [...result.warnings, warning] : result.warnings}
+  }
+
+  private showPlan(prepared: PreparedSync, keep: string[], withFile: boolean): void {
+    for (const warning of [...prepared.nat.warnings, ...prepared.warnings]) this.note(`! ${warning}`)
+    const {plan, snapshot} = prepared
+    // this.log stays silent under --json.
+    if (plan.changed || plan.partial) this.log(renderPlan(snapshot.level.name, prepared.condition, plan, prepared.nat, keep).trimEnd())
+    else this.log(`${snapshot.level.name} is in sync: ${plan.result.join(', ')}.${withFile ? '' : ' Nothing to write.'}`)
+  }
+
+  /** A refusal or failure is notified; a failed notification only warns (on stderr, even with --json). */
+  private async notifyFailure(url: string | undefined, command: string, level: string | undefined, error: unknown): Promise<void> {
+    const known = error instanceof VpcscError ? error : {exitCode: ExitCode.runtime, code: 'ERROR', message: (error as Error).message, hint: undefined}
+    const notice: SyncNotice = {command, exitCode: known.exitCode, level, error: known}
+    const warning = await notifySync(url, notice)
+    if (warning) process.stderr.write(`! ${warning}\n`)
   }
 }

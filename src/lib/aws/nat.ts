@@ -1,6 +1,7 @@
 import type {EC2Client, NatGateway} from '@aws-sdk/client-ec2'
 import type {AwsCredentialIdentity, AwsCredentialIdentityProvider} from '@smithy/types'
 
+import {awsClientOptions, profileExists} from './sdk-options.ts'
 import {limiter} from '../concurrency.ts'
 import {runtimeError, usageError, VpcscError} from '../errors.ts'
 import {describeAccount, type AccountRef, type MemberAccount, type NatTag} from './accounts.ts'
@@ -213,8 +214,9 @@ interface AccountSource {
  */
 export async function discoverNatEgress(selection: NatSelection): Promise<NatDiscovery> {
   const [sdk, stsSdk] = await Promise.all([import('@aws-sdk/client-ec2'), import('@aws-sdk/client-sts')])
-  const common = {profile: selection.profile, maxAttempts: MAX_ATTEMPTS, requestHandler: awsRequestBounds(selection.requestTimeoutMs)}
-  const first = new sdk.EC2Client({...common, region: selection.regions[0] ?? selection.accounts.find((a) => a.regions?.length)?.regions?.[0]})
+  // Region as the AWS CLI resolves it (AWS_DEFAULT_REGION too), the SDK's warnings to DEBUG.
+  const common = {...awsClientOptions(undefined, selection.profile), maxAttempts: MAX_ATTEMPTS, requestHandler: awsRequestBounds(selection.requestTimeoutMs)}
+  const first = new sdk.EC2Client({...awsClientOptions(selection.regions[0] ?? selection.accounts.find((a) => a.regions?.length)?.regions?.[0], selection.profile), maxAttempts: MAX_ATTEMPTS, requestHandler: awsRequestBounds(selection.requestTimeoutMs)})
   // Every client shares the first one's HTTP handler (its connection pool): a handler per
   // (account, region) client was dozens of pools, each opening its own connections.
   const shared = {...common, requestHandler: first.config.requestHandler}
@@ -237,7 +239,7 @@ async function readAll(
   try {
     home = await first.config.region()
   } catch (error) {
-    throw awsError(error, undefined)
+    throw awsError(error, undefined, selection.profile)
   }
   // The caller's credentials are resolved once and shared by every client: each client
   // would otherwise run the whole default chain (environment, files, SSO, IMDS) itself.
@@ -247,7 +249,7 @@ async function readAll(
   try {
     await callerCredentials()
   } catch (error) {
-    throw awsError(error, undefined)
+    throw awsError(error, undefined, selection.profile)
   }
 
   const sts = new stsSdk.STSClient({...common, region: home, credentials: callerCredentials})
@@ -421,12 +423,16 @@ export function assumeRoleError(error: unknown, account: MemberAccount): VpcscEr
 }
 
 /** AWS SDK errors as errors a user can act on. */
-export function awsError(error: unknown, region: string | undefined): VpcscError {
+export function awsError(error: unknown, region: string | undefined, profile?: string): VpcscError {
   const e = (error ?? {}) as {name?: string; message?: string; $metadata?: {httpStatusCode?: number}; code?: string}
   const where = region ? ` in ${region}` : ''
   const message = e.message ?? String(error)
   if (/Region is missing/i.test(message)) {
-    return usageError('No AWS region is set.', 'Give --region REGION (repeatable), set AWS_REGION, or set a region in your AWS profile.')
+    return usageError('No AWS region is set.', 'Give --region REGION (repeatable), set AWS_REGION (or AWS_DEFAULT_REGION), or set a region in your AWS profile.')
+  }
+  const named = profile ?? process.env.AWS_PROFILE
+  if (named && (e.name === 'CredentialsProviderError' || /Could not load credentials|profile/i.test(message)) && !profileExists(named)) {
+    return usageError(`AWS profile "${named}" does not exist in the AWS config or credentials file.`, `Check --profile / AWS_PROFILE (aws configure list-profiles lists them), or create it: aws configure --profile ${named}.`)
   }
   if (e.name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
     return runtimeError('AWS_CREDENTIALS', `No AWS credentials found: ${message}`, 'Use --profile NAME, set AWS_PROFILE, or run `aws configure` / `aws sso login`.')

@@ -1,5 +1,6 @@
 import type {SSMClient} from '@aws-sdk/client-ssm'
 
+import {awsClientOptions} from '../aws/sdk-options.ts'
 import {awsError, awsRequestBounds} from '../aws/nat.ts'
 import {sleep} from '../sleep.ts'
 import type {ProbeOutcome} from './classify.ts'
@@ -38,7 +39,7 @@ export class SsmProbe implements Probe {
   private sdk() {
     this.client ??= import('@aws-sdk/client-ssm').then((sdk) => ({
       sdk,
-      client: new sdk.SSMClient({region: this.options.region, profile: this.options.profile, maxAttempts: 4, requestHandler: awsRequestBounds(this.options.requestTimeoutMs)}),
+      client: new sdk.SSMClient({...awsClientOptions(this.options.region, this.options.profile), requestHandler: awsRequestBounds(this.options.requestTimeoutMs)}),
     }))
     return this.client
   }

@@ -1,22 +1,60 @@
-import chalk from 'chalk'
+import {stripVTControlCharacters} from 'node:util'
 
 import type {DenyTestResult, ProgressEvent} from '../deny-test.ts'
 import type {ProbeOutcome} from '../probe/classify.ts'
 import type {RestoreResult} from '../restore.ts'
-import {dim, mark, plural, seconds, shortName} from './text.ts'
+import {dim, err, mark, out as chalk, plural, seconds, shortName} from './text.ts'
+import type {ChalkInstance} from 'chalk'
 
 /** A verdict in a word, coloured by what it means for the test. */
-export function verdictText(outcome: ProbeOutcome): string {
-  const colour = {ALLOWED: chalk.green, DENIED_VPCSC: chalk.cyan, DENIED_VPCSC_OTHER_SERVICE: chalk.yellow, DENIED_OTHER: chalk.yellow, ERROR: chalk.red}[outcome.verdict]
-  return `${colour(outcome.verdict)}${outcome.service && outcome.verdict !== 'ALLOWED' ? ` (${outcome.service})` : ''}  ${dim(outcome.detail)}`
+export function verdictText(outcome: ProbeOutcome, c: ChalkInstance = chalk): string {
+  return `${verdictWord(outcome, c)}${outcome.service && outcome.verdict !== 'ALLOWED' ? ` (${outcome.service})` : ''}  ${dim(outcome.detail, c)}`
 }
 
-/** One line per step and per probe, on stderr: elapsed, attempts, last answer. */
+function verdictWord(outcome: ProbeOutcome, c: ChalkInstance): string {
+  const colour = {ALLOWED: c.green, DENIED_VPCSC: c.cyan, DENIED_VPCSC_OTHER_SERVICE: c.yellow, DENIED_OTHER: c.yellow, ERROR: c.red}[outcome.verdict]
+  return colour(outcome.verdict)
+}
+
+/** The answer in a few words (verdict, HTTP status, denying service), never the whole 403 body. */
+export function shortAnswer(outcome: ProbeOutcome, c: ChalkInstance = err): string {
+  const status = outcome.httpStatus ? `HTTP ${outcome.httpStatus}` : outcome.verdict === 'ERROR' ? outcome.detail.replace(/\s+/g, ' ').slice(0, 40) : ''
+  const service = outcome.service && outcome.verdict !== 'ALLOWED' ? outcome.service.replace(/\.googleapis\.com$/, '') : ''
+  const extra = [status, service].filter(Boolean).join(', ')
+  return `${verdictWord(outcome, c)}${extra ? ` ${dim(extra, c)}` : ''}`
+}
+
+/**
+ * One progress line for a probe: phase, attempt, elapsed time, the last answer in short and,
+ * while waiting, the time to the next probe. `sinceMs` is how long ago the event came (a live
+ * line ticks on between probes); the line never exceeds `width` columns (pieces drop from
+ * the end first).
+ */
+export function probeLine(event: ProgressEvent, opts: {sinceMs?: number; width?: number; countdown?: boolean; c?: ChalkInstance} = {}): string {
+  const c = opts.c ?? err
+  const since = opts.sinceMs ?? 0
+  const head = `  ${event.phase.padEnd(13)} #${event.attempt ?? 1}${event.elapsedMs === undefined ? '' : ` ${seconds(event.elapsedMs + since).padStart(7)}`}`
+  const pieces = [head, event.last ? shortAnswer(event.last, c) : '']
+  if (opts.countdown && event.nextInMs !== undefined) {
+    const left = Math.ceil((event.nextInMs - since) / 1000)
+    pieces.push(dim(left > 0 ? `next probe in ${left} s` : 'probing...', c))
+  }
+  const width = opts.width ?? Number.POSITIVE_INFINITY
+  let kept = pieces.filter(Boolean)
+  while (kept.length > 1 && stripVTControlCharacters(kept.join('  ')).length > width) kept = kept.slice(0, -1)
+  return kept.join('  ')
+}
+
+/** A step of the test, for the progress on stderr. */
+export function stepLine(message: string, c: ChalkInstance = err): string {
+  return `${c.bold('→')} ${message}`
+}
+
+/** Pipes and CI: one line per step and per probe; see src/cli/progress.ts for the live line. */
 export function renderProgress(event: ProgressEvent): string {
-  if (event.message) return `${chalk.bold('→')} ${event.message}\n`
+  if (event.message) return `${stepLine(event.message)}\n`
   if (!event.last) return ''
-  const when = event.elapsedMs !== undefined ? ` ${seconds(event.elapsedMs).padStart(7)}` : ''
-  return `  ${event.phase.padEnd(13)} #${event.attempt ?? 1}${when}  ${verdictText(event.last)}\n`
+  return `${probeLine(event)}\n`
 }
 
 export function renderRestore(result: RestoreResult): string {

@@ -1,9 +1,8 @@
-import chalk from 'chalk'
 import Table from 'cli-table3'
 
 import type {FieldChange} from '../perimeter-diff.ts'
 import type {ViolationGroup, ViolationsReport} from '../violations.ts'
-import {dim, heading, mark, plural} from './text.ts'
+import {dim, heading, mark, plural, out as chalk, wrap} from './text.ts'
 
 /** Diffs of perimeter configurations and grouped violations, for people. */
 
@@ -22,27 +21,57 @@ function minute(timestamp: string): string {
   return timestamp.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, 'Z')
 }
 
-export function renderGroups(groups: ViolationGroup[]): string {
-  if (groups.length === 0) return ''
-  const table = new Table({head: ['Count', 'Caller IP', 'Admitted', 'Principal', 'Service / method', 'Reason', 'First seen', 'Last seen'], style: {head: [], border: []}, wordWrap: true})
-  for (const g of groups) {
-    const admitted = g.admitted === undefined ? '?' : g.admitted ? chalk.green('yes') : chalk.yellow('no')
-    table.push([g.count, g.callerIp, admitted, g.principal, `${g.service}\n${dim(g.method)}`, g.reason, minute(g.firstSeen), minute(g.lastSeen)])
-  }
-  return `${table.toString()}\n`
+/** Wide enough for the whole table; narrower screens get two lines per group. */
+const TABLE_WIDTH = 160
+
+/** A principal as people say it: a service account by name and project, not its whole address. */
+export function shortPrincipal(principal: string): string {
+  // A workload identity: its pool and subject say who it is; the rest is the same for all.
+  const federated = /^principal(?:Set)?:\/\/.*\/workloadIdentityPools\/(.+)$/.exec(principal)
+  if (federated) return federated[1]!
+  const bare = principal.replace(/^(serviceAccount|user|principal):/, '')
+  const sa = /^([^@]+)@([^.]+)\.iam\.gserviceaccount\.com$/.exec(bare)
+  if (sa) return `${sa[1]}@${sa[2]}`
+  return bare.length > 40 ? `${bare.slice(0, 39)}…` : bare
 }
 
-export function renderViolations(report: ViolationsReport): string {
+/** google.cloud.aiplatform.v1.PredictionService.Predict -> PredictionService.Predict */
+function shortMethod(method: string): string {
+  return method.split('.').slice(-2).join('.')
+}
+
+export function renderGroups(groups: ViolationGroup[], width = 80): string {
+  if (groups.length === 0) return ''
+  const admittedText = (g: ViolationGroup) => (g.admitted === undefined ? '?' : g.admitted ? chalk.green('yes') : chalk.yellow('no'))
+  if (width >= TABLE_WIDTH) {
+    const table = new Table({head: ['Count', 'Caller IP', 'Admitted', 'Principal', 'Service / method', 'Reason', 'First seen', 'Last seen'], style: {head: [], border: []}, wordWrap: true})
+    for (const g of groups) table.push([g.count, g.callerIp, admittedText(g), shortPrincipal(g.principal), `${g.service}\n${dim(shortMethod(g.method))}`, g.reason, minute(g.firstSeen), minute(g.lastSeen)])
+    return `${table.toString()}\n`
+  }
+  // Two lines per group: who and from where, then what and why. --json has every field.
+  const lines: string[] = []
+  for (const g of groups) {
+    const admitted = g.admitted === undefined ? '' : g.admitted ? ` ${dim('(admitted)')}` : ` ${chalk.yellow('(not admitted)')}`
+    lines.push(wrap(`  ${String(g.count).padStart(5)}  ${g.callerIp}${admitted}  ${shortPrincipal(g.principal)}`, width, 9))
+    lines.push(wrap(`         ${g.service.replace(/\.googleapis\.com$/, '')} ${shortMethod(g.method)}  ${g.reason}  ${dim(`last ${minute(g.lastSeen)}`)}`, width, 9))
+  }
+  return `${lines.join('\n')}\n`
+}
+
+export function renderViolations(report: ViolationsReport, width = 80): string {
   const lines: string[] = []
   for (const [label, set] of [
     ['Dry-run violations (would be denied once enforced)', report.dryRun],
     ['Enforced violations (denied)', report.enforced],
   ] as const) {
-    lines.push(`${heading(label)}  ${dim(`${plural(set.entries.length, 'entry', 'entries')}${set.truncated ? ' (more: raise --limit)' : ''} since ${report.since}`)}`)
+    lines.push(heading(label))
+    lines.push(`  ${dim(`${plural(set.entries.length, 'entry', 'entries')}${set.truncated ? ' (more: raise --limit)' : ''} since ${report.since}`)}`)
     if (set.groups.length === 0) lines.push(`  ${mark.ok()} none`)
-    else lines.push(renderGroups(set.groups).trimEnd())
+    else lines.push(renderGroups(set.groups, width).trimEnd())
   }
   const notAdmitted = [...new Set([...report.dryRun.groups, ...report.enforced.groups].filter((g) => g.admitted === false).map((g) => g.callerIp))]
-  if (notAdmitted.length > 0) lines.push(`${mark.warn()} Not admitted by the access level: ${notAdmitted.join(', ')} ${dim('(a NAT IP among them? vpcsc ip sync)')}`)
+  if (notAdmitted.length > 0) lines.push(wrap(`${mark.warn()} Not admitted by the access level: ${notAdmitted.join(', ')} ${dim('(a NAT IP among them? vpcsc ip sync)')}`, width))
+  const groups = report.dryRun.groups.length + report.enforced.groups.length
+  if (groups > 0 && width < TABLE_WIDTH) lines.push(dim(`→ Shortened to fit ${width} columns: --json has every field (full principals and methods, first seen).`))
   return `${lines.join('\n')}\n`
 }

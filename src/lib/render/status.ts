@@ -1,18 +1,24 @@
-import chalk from 'chalk'
+import {stripVTControlCharacters} from 'node:util'
+
 import Table from 'cli-table3'
 
 import {accountLabel, describeAccount} from '../aws/accounts.ts'
 import type {StatusReport} from '../status.ts'
-import {dim, heading, mark, plural, shortName} from './text.ts'
+import {dim, heading, mark, plural, shortName, out as chalk, PLAIN_TABLE, wrap} from './text.ts'
 
-/** The human screen of `vpcsc status`. */
-export function renderStatus(report: StatusReport): string {
+/**
+ * The human screen of `vpcsc status`, within `width` columns (80 in a pipe): long lines
+ * wrap under their value, and the NAT table has no borders.
+ */
+export function renderStatus(report: StatusReport, width = 80): string {
   const lines: string[] = []
   const {policy, level, perimeter, nat, drift} = report
 
-  lines.push(`${heading('Policy')}     ${policy.name}${policy.title ? `  ${dim(`"${policy.title}"`)}` : ''}${policy.scopes?.length ? `  ${dim(`scope ${policy.scopes.join(', ')}`)}` : ''}`)
+  lines.push(`${heading('Policy')}     ${policy.name}${policy.title ? `  ${dim(`"${policy.title}"`)}` : ''}`)
+  if (policy.scopes?.length) lines.push(`           ${dim(`scope ${policy.scopes.join(', ')}`)}`)
 
-  lines.push(`${heading('Level')}      ${shortName(level.name)}${level.title ? `  ${dim(`"${level.title}"`)}` : ''}  ${dim(`${plural(level.conditions.length, 'condition')}, combined with ${level.combiningFunction ?? 'AND'}`)}`)
+  lines.push(`${heading('Level')}      ${shortName(level.name)}${level.title ? `  ${dim(`"${level.title}"`)}` : ''}`)
+  lines.push(`           ${dim(`${plural(level.conditions.length, 'condition')}, combined with ${level.combiningFunction ?? 'AND'}`)}`)
   for (const condition of level.conditions) {
     const managed = condition.index === level.managedCondition
     const parts: string[] = []
@@ -54,13 +60,13 @@ export function renderStatus(report: StatusReport): string {
   if (nat.gateways.length > 0) {
     // Second lines (the role under the account, the name under the gateway) keep the table
     // within 80 columns now that it has an account column.
-    const table = new Table({head: ['Account', 'Region', 'Gateway', 'State', 'Egress IPs'], style: {head: [], border: []}})
+    const table = new Table({...PLAIN_TABLE, head: ['Account', 'Region', 'Gateway', 'State', 'Egress IPs'].map((h) => dim(h))})
     for (const gateway of nat.gateways) {
       const ips = gateway.addresses.map((a) => `${a.publicIp ?? a.privateIp ?? '?'}${a.isPrimary ? '' : ' (secondary)'}`).join('\n')
       const account = accountLabel({id: gateway.account.id}) + (gateway.account.roleName ? `\n${dim(gateway.account.roleName)}` : '')
       table.push([account, gateway.region, gateway.id + (gateway.name ? `\n${dim(gateway.name)}` : ''), gateway.state === 'available' ? gateway.state : chalk.yellow(gateway.state), ips])
     }
-    lines.push(table.toString())
+    lines.push(...table.toString().split('\n').map((line) => `  ${line.trimEnd()}`))
   }
   for (const warning of nat.warnings) lines.push(`  ${mark.warn()} ${warning}`)
   for (const u of nat.unreadable) lines.push(`  ${mark.bad()} ${chalk.red('not read:')} ${describeAccount(u.account)}${u.region ? ` in ${u.region}` : ''}: ${u.message}`)
@@ -85,9 +91,12 @@ export function renderStatus(report: StatusReport): string {
     lines.push(`  ${mark.bad()} ${ip} ${egress ? dim(`(${egress.natGatewayId}, ${egress.region}, ${accountLabel(egress.account)}) `) : ''}is not admitted by the level: its callers are denied.`)
   }
   for (const cidr of drift.stale) {
-    const testNet = drift.testNet.includes(cidr) ? ` ${dim('(a TEST-NET range: if a deny test was interrupted, vpcsc restore puts the level back)')}` : ''
     const unsure = nat.unreadable.length > 0 ? ` ${dim('(or it belongs to a source that was not read)')}` : ''
-    lines.push(`  ${mark.bad()} ${cidr} matches no NAT egress IP and is not kept.${testNet}${unsure}`)
+    lines.push(
+      drift.testNet.includes(cidr)
+        ? `  ${mark.bad()} ${cidr} is a deny test's deny CIDR, not a NAT egress IP: the level is swapped.`
+        : `  ${mark.bad()} ${cidr} matches no NAT egress IP and is not kept.${unsure}`,
+    )
   }
   const terraform = drift.terraform
   if (terraform?.reverts) {
@@ -98,6 +107,25 @@ export function renderStatus(report: StatusReport): string {
   } else if (terraform) {
     lines.push(`  ${mark.ok()} ${terraform.file} ("${terraform.variable}") holds the level's list: terraform apply keeps it.`)
   }
-  if (drift.missing.length > 0 || drift.stale.length > 0) lines.push(`  ${dim('→ vpcsc ip sync --plan shows the change; vpcsc ip sync writes it.')}`)
-  return `${lines.join('\n')}\n`
+  // One next step, and never one another part of the screen contradicts: while a deny test
+  // holds the level, ip sync refuses to write it.
+  if (drift.missing.length > 0 || drift.stale.length > 0) {
+    const test = report.denyTest
+    const hint =
+      test?.running ? 'This is the running deny test\'s swap: it ends when the test restores the level (ip sync refuses until then).'
+      : test ? 'vpcsc restore puts the level back first; then vpcsc status shows what is left.'
+      : drift.testNet.length > 0 ? 'If a deny test was interrupted on another machine, run vpcsc restore there; otherwise vpcsc ip sync --plan shows the fix.'
+      : 'vpcsc ip sync --plan shows the change; vpcsc ip sync writes it.'
+    lines.push(`  ${dim(`→ ${hint}`)}`)
+  }
+  // Hint lines (→ ...) wrap like the rest; continuation lines keep the item's indent.
+  return `${lines.map((line) => wrap(line, width, continuationIndent(line))).join('\n')}\n`
+}
+
+/** Where a wrapped line continues: under the value of a `label   value` line, else under the text. */
+function continuationIndent(line: string): number {
+  const plain = stripVTControlCharacters(line)
+  const labelled = /^(\s*\S+(?: \S+)*?(?:\s{2,}|\)\s+))\S/.exec(plain)
+  if (labelled && labelled[1]!.length < 30) return labelled[1]!.length
+  return (/^\s*(?:[✓✗!] )?/.exec(plain)?.[0].length ?? 0) + 2
 }

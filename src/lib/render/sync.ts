@@ -1,11 +1,9 @@
-import chalk from 'chalk'
-
 import {accountLabel, describeAccount} from '../aws/accounts.ts'
 import type {NatDiscovery} from '../aws/nat.ts'
 import type {SyncPlan} from '../plan.ts'
 import type {SyncWrite} from '../sync.ts'
 import type {TfvarsChange} from '../tfvars.ts'
-import {dim, mark, plural, seconds, shortName} from './text.ts'
+import {dim, mark, plural, seconds, shortName, out as chalk} from './text.ts'
 
 /** The plan as a diff: + added, - removed, unchanged in between, each with its source. */
 export function renderPlan(level: string, condition: number, plan: SyncPlan, nat: NatDiscovery, keep: string[]): string {

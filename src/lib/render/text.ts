@@ -1,23 +1,48 @@
-import chalk from 'chalk'
+import {stripVTControlCharacters} from 'node:util'
 
-/** Small text pieces shared by the renderers. chalk honours NO_COLOR and non-TTY output. */
+import {Chalk, supportsColor, supportsColorStderr, type ChalkInstance, type ColorSupportLevel} from 'chalk'
+
+/**
+ * Small text pieces shared by the renderers, and the two colour palettes: one for stdout,
+ * one for stderr, each decided by its own stream. `vpcsc status | less` keeps coloured
+ * progress on the terminal's stderr, and `2>log` keeps a coloured screen.
+ *
+ * chalk alone honours FORCE_COLOR, --no-color, TERM=dumb and whether the stream is a
+ * terminal, but not NO_COLOR (no-color.org): any non-empty NO_COLOR turns colour off here,
+ * unless FORCE_COLOR asks for it explicitly (Node's own rule for its coloured output).
+ */
+export function colourLevel(support: {level: ColorSupportLevel} | false, env: NodeJS.ProcessEnv = process.env): ColorSupportLevel {
+  if (env.NO_COLOR && !('FORCE_COLOR' in env)) return 0
+  return support ? support.level : 0
+}
+
+/** Colours for what goes to stdout (results, tables). */
+export const out: ChalkInstance = new Chalk({level: colourLevel(supportsColor)})
+/** Colours for what goes to stderr (errors, warnings, progress). */
+export const err: ChalkInstance = new Chalk({level: colourLevel(supportsColorStderr)})
+
+/** --no-color given after start-up: both palettes plain. */
+export function disableColour(): void {
+  out.level = 0
+  err.level = 0
+}
 
 export function renderError(message: string, hint?: string): string {
-  return `${chalk.red('Error:')} ${message}\n${hint ? `${chalk.dim('→')} ${hint}\n` : ''}`
+  return `${err.red('Error:')} ${message}\n${hint ? `${err.dim('→')} ${hint}\n` : ''}`
 }
 
 export const mark = {
-  ok: () => chalk.green('✓'),
-  bad: () => chalk.red('✗'),
-  warn: () => chalk.yellow('!'),
+  ok: (c: ChalkInstance = out) => c.green('✓'),
+  bad: (c: ChalkInstance = out) => c.red('✗'),
+  warn: (c: ChalkInstance = out) => c.yellow('!'),
 }
 
 export function heading(text: string): string {
-  return chalk.bold(text)
+  return out.bold(text)
 }
 
-export function dim(text: string): string {
-  return chalk.dim(text)
+export function dim(text: string, c: ChalkInstance = out): string {
+  return c.dim(text)
 }
 
 export {shortName} from '../names.ts'
@@ -28,4 +53,55 @@ export function plural(n: number, word: string, words = `${word}s`): string {
 
 export function seconds(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`
+}
+
+/** The columns a screen may use: the terminal's width, or 80 in a pipe, a file or CI. */
+export function screenWidth(stream: {isTTY?: boolean; columns?: number} = process.stdout): number {
+  return stream.isTTY && stream.columns ? stream.columns : 80
+}
+
+/** Printed width: colour codes take none. */
+export function visibleLength(text: string): number {
+  return stripVTControlCharacters(text).length
+}
+
+/**
+ * Wraps a line at spaces to `width` columns; continuation lines start at `indent` columns
+ * (under the value, not the label), or 4 when a word would not fit there. A word longer
+ * than a whole line (a long principal) is cut where the line ends.
+ */
+export function wrap(line: string, width: number, indent = 2): string {
+  if (visibleLength(line) <= width) return line
+  const lead = /^ */.exec(line)![0]
+  const lines: string[] = []
+  let current = lead
+  const fresh = (word: string) => ' '.repeat(visibleLength(word) + indent <= width ? indent : Math.min(indent, 4))
+  for (let word of line.slice(lead.length).split(' ')) {
+    const empty = current.trim() === ''
+    const candidate = empty ? `${current}${word}` : `${current} ${word}`
+    if (visibleLength(candidate) <= width) {
+      current = candidate
+      continue
+    }
+    if (!empty) {
+      lines.push(current)
+      current = fresh(word)
+    }
+    // Still too long: cut it (plain text only: a cut must not split a colour code).
+    while (visibleLength(current) + visibleLength(word) > width && word === stripVTControlCharacters(word) && width - current.length > 8) {
+      const room = width - current.length
+      lines.push(`${current}${word.slice(0, room)}`)
+      word = word.slice(room)
+      current = ' '.repeat(Math.min(indent, 4))
+    }
+    current = `${current}${word}`
+  }
+  lines.push(current)
+  return lines.map((l) => l.trimEnd()).join('\n')
+}
+
+/** cli-table3 without borders: columns two spaces apart, as kubectl and gh print them. */
+export const PLAIN_TABLE = {
+  chars: {top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  '},
+  style: {head: [] as string[], border: [] as string[], 'padding-left': 0, 'padding-right': 0},
 }

@@ -1,0 +1,28 @@
+import {debug} from '../lib/debug.ts'
+
+/**
+ * Library warnings that are noise to a vpcsc user go to DEBUG=vpcsc:warnings instead of
+ * stderr, each by its exact type or text; every other warning still reaches the user.
+ *   MetadataLookupWarning      google-auth-library (gcp-metadata) probing for a GCE
+ *                              metadata server on every machine that is not one
+ *   NodeVersionSupportWarning  the AWS SDK on a Node line it will stop supporting; vpcsc
+ *                              checks the Node version itself (bin/node-version.js)
+ * (The AWS SDK's console.warn notices go to its logger: see lib/aws/sdk-options.ts.)
+ */
+export function isLibraryNoise(type: string, message: string): boolean {
+  return type === 'MetadataLookupWarning' || message.startsWith('NodeVersionSupportWarning')
+}
+
+export function quietLibraryWarnings(): void {
+  const original = process.emitWarning.bind(process) as (...args: unknown[]) => void
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const option = rest[0] as string | {type?: string} | undefined
+    const type = typeof option === 'string' ? option : (option?.type ?? (warning instanceof Error ? warning.name : 'Warning'))
+    const message = warning instanceof Error ? warning.message : String(warning)
+    if (isLibraryNoise(type, message)) {
+      debug('vpcsc:warnings', `${type}: ${message}`)
+      return
+    }
+    original(warning, ...rest)
+  }) as typeof process.emitWarning
+}

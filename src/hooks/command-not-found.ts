@@ -1,0 +1,28 @@
+import type {Hook} from '@oclif/core'
+
+import {closest} from '../cli/suggest.ts'
+import {ExitCode} from '../lib/errors.ts'
+import {renderError} from '../lib/render/text.ts'
+
+/**
+ * A mistyped command: say so in two lines, with the closest command as it is typed
+ * (`ip sync`, not `ip:sync`), and exit 2 like any usage error. oclif's plugin-not-found
+ * stays silent without a terminal (it offers to run the suggestion instead), which is
+ * where a typo in a script or CI job most needs explaining.
+ */
+const hook: Hook.CommandNotFound = async function (opts) {
+  const separator = opts.config.topicSeparator ?? ':'
+  const spoken = (id: string) => id.replaceAll(':', separator)
+  const visible = opts.config.commands.filter((c) => !c.hidden).flatMap((c) => [c.id, ...c.aliases])
+  const suggestion = closest(opts.id, visible)
+  const typed = spoken(opts.id)
+  process.stderr.write(
+    renderError(
+      `${typed} is not a ${opts.config.bin} command.${suggestion ? ` Did you mean ${spoken(suggestion)}?` : ''}`,
+      `${opts.config.bin} help lists the commands.`,
+    ),
+  )
+  this.exit(ExitCode.usage)
+}
+
+export default hook

@@ -1,0 +1,327 @@
+// The conventions every CLI user expects, run as users run them: colour (NO_COLOR,
+// --no-color, FORCE_COLOR, each stream on its own), help and "did you mean", shell
+// completion, Ctrl-C at a prompt, AWS region and profile, library warnings, output that
+// fits 80 columns, and the deny test's progress; in a pseudo-terminal where a terminal matters.
+import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
+import {existsSync, readdirSync, readFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {stripVTControlCharacters} from 'node:util'
+import {describe, it} from 'node:test'
+
+import {CLI_ENTRY, cliProcessOptions, type World} from '../local-cloud/world.ts'
+import {LEVEL, show, storedLevel, useWorld, vertexCall, vpcsc, writes} from './helpers.ts'
+
+const ESC = '\u001B['
+/** A colour (SGR) sequence; the spinner's cursor moves are not colour. */
+const COLOUR = new RegExp(String.raw`\u001B\[[0-9;]*m`)
+const hasColour = (text: string) => COLOUR.test(text)
+const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`
+
+interface PtyRun {
+  code: number | null
+  output: string
+}
+
+/**
+ * Runs a shell line in a pseudo-terminal (script(1)): `vpcsc` in it is the built CLI. `onOutput`
+ * may answer (keys written to the terminal) as output arrives.
+ */
+function inTerminal(world: World, line: string, opts: {env?: Record<string, string>; onOutput?: (output: string, write: (keys: string) => void) => void; timeoutMs?: number} = {}): Promise<PtyRun> {
+  const vpcscCmd = `${quote(process.execPath)} ${quote(CLI_ENTRY)}`
+  const child = spawn('script', ['-qec', `vpcsc() { ${vpcscCmd} "$@"; }; ${line}`, '/dev/null'], {
+    ...cliProcessOptions(world, {TERM: 'xterm-256color', NO_COLOR: '', ...opts.env}),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
+  let output = ''
+  const onData = (chunk: Buffer) => {
+    output += chunk.toString('utf8')
+    opts.onOutput?.(output, (keys) => child.stdin.write(keys))
+  }
+  child.stdout.on('data', onData)
+  child.stderr.on('data', onData)
+  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000)
+  return new Promise((resolve) => child.on('close', (code) => (clearTimeout(timer), resolve({code, output}))))
+}
+
+function widest(text: string): number {
+  return Math.max(...stripVTControlCharacters(text).split('\n').map((l) => l.replace(/\r$/, '').length))
+}
+
+describe('conventions', () => {
+  const ctx = useWorld()
+
+  it('colour on a terminal; none with NO_COLOR or --no-color; FORCE_COLOR in a pipe', async () => {
+    const coloured = await inTerminal(ctx.world, 'vpcsc status')
+    assert.equal(coloured.code, 0, coloured.output)
+    assert.ok(hasColour(coloured.output), `no colour on a terminal:\n${coloured.output}`)
+
+    for (const [line, env] of [['vpcsc status', {NO_COLOR: '1'}], ['vpcsc status --no-color', {}]] as const) {
+      const plain = await inTerminal(ctx.world, line, {env})
+      assert.equal(plain.code, 0, plain.output)
+      assert.ok(!hasColour(plain.output), `colour despite ${line} ${JSON.stringify(env)}:\n${JSON.stringify(plain.output)}`)
+      assert.match(plain.output, /In sync/)
+    }
+
+    const piped = await vpcsc(ctx.world, ['status'], {env: {NO_COLOR: ''}})
+    assert.ok(!hasColour(piped.stdout), 'colour in a pipe')
+    const forced = await vpcsc(ctx.world, ['status'], {env: {NO_COLOR: '', FORCE_COLOR: '1'}})
+    assert.ok(hasColour(forced.stdout), `FORCE_COLOR=1 gave no colour:\n${forced.stdout}`)
+  })
+
+  it("stderr's colour follows stderr's terminal, stdout's its own", async () => {
+    const out = join(ctx.world.dir, 'work', 'out.txt')
+    // stdout to a file, stderr on the terminal: the error is red, the file plain.
+    const errOnTty = await inTerminal(ctx.world, `vpcsc status --policy bad/name > ${quote(out)}; vpcsc status > ${quote(out)}`)
+    assert.match(errOnTty.output, new RegExp(`${ESC.replace('[', '\\[')}31mError:`), errOnTty.output)
+    assert.ok(!hasColour(readFileSync(out, 'utf8')), 'stdout in a file got colour')
+    assert.match(readFileSync(out, 'utf8'), /In sync/)
+    // stderr to a file, stdout on the terminal: the screen is coloured, the error plain.
+    const err = join(ctx.world.dir, 'work', 'err.txt')
+    const outOnTty = await inTerminal(ctx.world, `vpcsc status --policy bad/name 2> ${quote(err)}; vpcsc status 2> ${quote(err)}`)
+    assert.ok(hasColour(outOnTty.output), outOnTty.output)
+    assert.ok(!hasColour(readFileSync(err, 'utf8')), `stderr in a file got colour: ${JSON.stringify(readFileSync(err, 'utf8'))}`)
+  })
+
+  it('help: vpcsc help, vpcsc help status, vpcsc ip sync -h', async () => {
+    const all = await vpcsc(ctx.world, ['help'])
+    assert.equal(all.code, 0, show(all))
+    for (const command of ['status', 'ip', 'deny-test', 'restore', 'violations', 'promote', 'demote', 'autocomplete']) assert.match(all.stdout, new RegExp(`^  ${command}\\s`, 'm'))
+    const topic = await vpcsc(ctx.world, ['help', 'ip'])
+    assert.match(topic.stdout, /ip sync/)
+    const status = await vpcsc(ctx.world, ['help', 'status'])
+    assert.equal(status.code, 0, show(status))
+    assert.match(status.stdout, /USAGE\s+\$ vpcsc status/)
+    assert.match(status.stdout, /EXIT CODES/)
+    const sync = await vpcsc(ctx.world, ['ip', 'sync', '-h'])
+    assert.equal(sync.code, 0, show(sync))
+    assert.match(sync.stdout, /USAGE\s+\$ vpcsc ip sync/)
+    assert.match(sync.stdout, /--plan/)
+  })
+
+  it('a mistyped command or flag gets "did you mean", in a pipe too, exit 2, nothing written', async () => {
+    await ctx.world.admin.clearRequests()
+    for (const [args, wanted] of [
+      [['statsu'], /statsu is not a vpcsc command\. Did you mean status\?/],
+      [['ip', 'snyc'], /ip snyc is not a vpcsc command\. Did you mean ip sync\?/],
+      [['status', '--polcy', '1'], /Nonexistent flag: --polcy\. Did you mean --policy\?/],
+      [['ip', 'sync', '--pln'], /Did you mean --plan\?/],
+    ] as const) {
+      const result = await vpcsc(ctx.world, [...args])
+      assert.equal(result.code, 2, show(result))
+      assert.match(result.stderr, wanted)
+      assert.equal(result.stdout, '')
+    }
+    assert.deepEqual(await ctx.world.admin.requests(), [], 'a typo made API calls')
+  })
+
+  it('shell completion for bash and zsh', async () => {
+    for (const shell of ['bash', 'zsh']) {
+      const setup = await vpcsc(ctx.world, ['autocomplete', shell])
+      assert.equal(setup.code, 0, show(setup))
+      assert.match(setup.stdout, new RegExp(`vpcsc autocomplete script ${shell}`))
+      const script = await vpcsc(ctx.world, ['autocomplete', 'script', shell])
+      assert.equal(script.code, 0, show(script))
+      assert.match(script.stdout, /VPCSC_AC_/)
+    }
+    // The cache the script sources names every command and their flags.
+    const cacheDir = join(ctx.world.env.HOME!, '.cache', 'vpcsc', 'autocomplete', 'functions', 'zsh')
+    const completion = existsSync(cacheDir) ? readdirSync(cacheDir).map((f) => readFileSync(join(cacheDir, f), 'utf8')).join('\n') : ''
+    assert.match(completion, /deny-test/)
+    assert.match(completion, /--policy/)
+  })
+
+  it('Ctrl-C at the confirmation: exit 130, one line, no stack, nothing written', async () => {
+    await ctx.world.aws.replaceNatGateway()
+    await ctx.world.admin.clearRequests()
+    let pressed = false
+    const run = await inTerminal(ctx.world, 'vpcsc ip sync', {
+      onOutput: (output, write) => {
+        if (!pressed && /\(y\/N\)/.test(output)) {
+          pressed = true
+          write('\u0003')
+        }
+      },
+    })
+    assert.ok(pressed, run.output)
+    assert.equal(run.code, 130, run.output)
+    assert.match(run.output, /Cancelled at the prompt \(Ctrl-C\); nothing was written\./)
+    assert.doesNotMatch(run.output, /ExitPromptError|\n\s+at /)
+    assert.deepEqual(await writes(ctx.world), [])
+  })
+
+  it('Ctrl-C at the deny test\'s question: exit 130, no journal, nothing written', async () => {
+    await ctx.world.admin.clearRequests()
+    let pressed = false
+    const run = await inTerminal(ctx.world, 'vpcsc deny-test --probe-interval 1s', {
+      onOutput: (output, write) => {
+        if (!pressed && /\(y\/N\)/.test(output)) {
+          pressed = true
+          write('\u0003')
+        }
+      },
+    })
+    assert.ok(pressed, run.output)
+    assert.equal(run.code, 130, run.output)
+    assert.match(run.output, /Cancelled at the prompt/)
+    assert.doesNotMatch(run.output, /ExitPromptError|\n\s+at /)
+    assert.deepEqual(await writes(ctx.world), [])
+    const stateDir = join(ctx.world.env.XDG_STATE_HOME!, 'vpcsc')
+    assert.deepEqual(existsSync(stateDir) ? readdirSync(stateDir) : [], [])
+  })
+
+  it('AWS_DEFAULT_REGION is honoured after AWS_REGION; a missing profile is named, without SDK warnings', async () => {
+    const region = await vpcsc(ctx.world, ['status', '--json'], {env: {AWS_REGION: '', AWS_DEFAULT_REGION: 'us-east-1'}})
+    assert.equal(region.code, 0, show(region))
+    assert.deepEqual(JSON.parse(region.stdout).nat.regions, ['us-east-1'])
+
+    // The world sets static keys too: the SDK would print its multi-line "Multiple credential sources" notice.
+    const profile = await vpcsc(ctx.world, ['status'], {env: {AWS_PROFILE: 'nope'}})
+    assert.equal(profile.code, 2, show(profile))
+    assert.match(profile.stderr, /AWS profile "nope" does not exist/)
+    assert.doesNotMatch(profile.stderr, /WARNING|Multiple credential sources/)
+    assert.ok(profile.stderr.trim().split('\n').length <= 2, show(profile))
+  })
+
+  it('no library warning reaches the user on a Google-side error', async () => {
+    // An unreadable credential file sends google-auth-library looking for a metadata server.
+    const result = await vpcsc(ctx.world, ['status'], {env: {GOOGLE_APPLICATION_CREDENTIALS: ''}})
+    assert.notEqual(result.code, 0)
+    assert.doesNotMatch(result.stderr, /MetadataLookupWarning|Warning:|NodeVersionSupportWarning/, show(result))
+  })
+})
+
+describe('output that fits', () => {
+  const ctx = useWorld()
+
+  it('status fits 80 columns, with drift, hints aside', async () => {
+    await ctx.world.aws.replaceNatGateway()
+    const result = await vpcsc(ctx.world, ['status'])
+    assert.equal(result.code, 0, show(result))
+    const lines = result.stdout.split('\n').filter((l) => !l.trimStart().startsWith('→'))
+    assert.ok(widest(lines.join('\n')) <= 80, `wider than 80:\n${result.stdout}`)
+    assert.match(result.stdout, /not admitted/)
+  })
+
+  it('violations fit 80 columns in a pipe (with a pointer to --json), a wide terminal gets the full table', async () => {
+    for (let i = 0; i < 3; i++) assert.equal(await vertexCall(ctx.world, '198.51.100.7'), 403)
+    const piped = await vpcsc(ctx.world, ['violations'])
+    assert.equal(piped.code, 0, show(piped))
+    assert.match(piped.stdout, /198\.51\.100\.7/)
+    assert.ok(widest(piped.stdout.split('\n').filter((l) => !l.startsWith('→')).join('\n')) <= 80, `wider than 80:\n${piped.stdout}`)
+    assert.match(piped.stdout, /--json has every field/)
+
+    const wide = await inTerminal(ctx.world, 'stty cols 200; vpcsc violations')
+    assert.equal(wide.code, 0, wide.output)
+    assert.match(wide.output, /First seen/)
+    assert.ok(widest(wide.output) <= 200, wide.output)
+  })
+
+  it('while a deny test holds the level, status does not suggest ip sync', async () => {
+    const {spawnCli} = await import('./helpers.ts')
+    await ctx.world.admin.config({propagationDelayMs: 60_000})
+    const run = spawnCli(ctx.world, ['deny-test', '--probe-interval', '1s', '--yes', '--timeout', '5m'])
+    await run.waitFor(/deny-wait\s+#1/)
+    const status = await vpcsc(ctx.world, ['status'])
+    run.child.kill('SIGINT')
+    const ended = await run.result
+    assert.equal(ended.code, 130, `${ended.stdout}\n${ended.stderr}`)
+    assert.match(status.stdout, /A deny test is running/)
+    assert.match(status.stdout, /192\.0\.2\.1\/32 is a deny test's deny CIDR/)
+    assert.doesNotMatch(status.stdout, /vpcsc ip sync/)
+    assert.match(status.stdout, /ip sync refuses until then/)
+    assert.deepEqual((await storedLevel(ctx.world, LEVEL)).basic!.conditions[0]!.ipSubnetworks, ['203.0.113.10/32'])
+  })
+
+  it('deny-test on a terminal: a live line with elapsed time, attempt, short answer and the next probe', async () => {
+    await ctx.world.admin.config({propagationDelayMs: 4000})
+    const run = await inTerminal(ctx.world, 'vpcsc deny-test --probe-interval 3s --yes --no-recovery-wait', {timeoutMs: 120_000})
+    assert.equal(run.code, 0, run.output)
+    // Redrawn in place: carriage return, erase the line, the new state.
+    const redraws = run.output.split(`\r${ESC}2K`).slice(1).map((d) => stripVTControlCharacters(d))
+    assert.ok(redraws.some((d) => /^ {2}deny-wait\s+#\d+\s+[\d.]+ s\s+ALLOWED HTTP 200\s+next probe in \d s/.test(d)), run.output)
+    assert.match(stripVTControlCharacters(run.output), /deny-wait\s+#\d+\s+[\d.]+ s\s+DENIED_VPCSC HTTP 403, aiplatform/)
+    // Short answers only: never the 403's whole text on the progress line.
+    assert.doesNotMatch(run.output, /deny-wait[^\n]*Request is prohibited by organization/)
+    assert.match(run.output, /PASS/)
+  })
+
+  it('deny-test in a pipe: one line per change of answer, not one per probe', async () => {
+    await ctx.world.admin.config({propagationDelayMs: 4000})
+    const result = await vpcsc(ctx.world, ['deny-test', '--probe-interval', '1s', '--yes', '--no-recovery-wait'], {timeoutMs: 120_000})
+    assert.equal(result.code, 0, show(result))
+    const waits = result.stderr.split('\n').filter((l) => /deny-wait/.test(l))
+    assert.deepEqual(waits.map((l) => /ALLOWED|DENIED_VPCSC/.exec(l)?.[0]), ['ALLOWED', 'DENIED_VPCSC'], result.stderr)
+    assert.doesNotMatch(result.stderr, /\r/)
+  })
+
+  it('a failed baseline from this machine says so, and nothing is written', async () => {
+    await ctx.world.admin.clearRequests()
+    const result = await vpcsc(ctx.world, ['deny-test', '--probe', 'local', '--yes'], {env: {VPCSC_INSTANCE_ID: ''}})
+    assert.equal(result.code, 4, show(result))
+    assert.match(result.stderr, /from this machine/)
+    assert.match(result.stderr, /--instance-id/)
+    assert.deepEqual(await writes(ctx.world), [])
+  })
+})
+
+describe("the newcomer's path", () => {
+  const ctx = useWorld()
+  const repo = join(import.meta.dirname, '..', '..')
+
+  /** A child process, asynchronously: the world's emulated Google answers from this process. */
+  function run(command: string, args: string[], env: Record<string, string> = {}): Promise<{code: number | null; stdout: string; stderr: string}> {
+    const child = spawn(command, args, {...cliProcessOptions(ctx.world, env), stdio: ['ignore', 'pipe', 'pipe']})
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c))
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000)
+    return new Promise((resolve) => child.on('close', (code) => (clearTimeout(timer), resolve({code, stdout, stderr}))))
+  }
+
+  it('bin/dev.js runs the sources without a build, like the built CLI', async () => {
+    const dev = await run(process.execPath, [join(repo, 'bin', 'dev.js'), 'status', '--json'])
+    assert.equal(dev.code, 0, dev.stderr)
+    const built = await vpcsc(ctx.world, ['status', '--json'])
+    const strip = (text: string) => ({...JSON.parse(text), timingsMs: undefined})
+    assert.deepEqual(strip(dev.stdout), strip(built.stdout))
+    const typo = await run(process.execPath, [join(repo, 'bin', 'dev.js'), 'statsu'])
+    assert.equal(typo.code, 2)
+    assert.match(typo.stderr, /Did you mean status\?/)
+  })
+
+  it('scripts/vpcsc runs the CLI whatever Node is first on PATH', async () => {
+    // Only the system's folders: an old Node (or none) first on PATH.
+    const result = await run('bash', [join(repo, 'scripts', 'vpcsc'), 'status', '--check'], {PATH: '/usr/local/bin:/usr/bin:/bin'})
+    assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`)
+    assert.match(result.stdout, /In sync/)
+    assert.doesNotMatch(result.stderr, /Using Node/)
+  })
+})
+
+describe('a failed baseline says what failed', () => {
+  const ctx = useWorld()
+
+  it('SSM could not deliver the probe: named, with the instance, nothing written', async () => {
+    await ctx.world.admin.clearRequests()
+    const result = await vpcsc(ctx.world, ['deny-test', '--yes', '--probe-timeout', '10s'], {env: {VPCSC_INSTANCE_ID: 'i-0123456789abcdef0'}, timeoutMs: 60_000})
+    assert.equal(result.code, 1, show(result))
+    assert.match(result.stderr, /never ran on i-0123456789abcdef0: SSM could not deliver it/)
+    assert.match(result.stderr, /describe-instance-information/)
+    assert.deepEqual(await writes(ctx.world), [])
+  })
+
+  it('a level that admits the NAT but has not propagated yet: says so, not "ip sync"', async () => {
+    await ctx.world.admin.config({propagationDelayMs: 120_000})
+    await ctx.world.aws.replaceNatGateway()
+    const sync = await vpcsc(ctx.world, ['ip', 'sync', '--yes'])
+    assert.equal(sync.code, 0, show(sync))
+    await ctx.world.admin.clearRequests()
+    const result = await vpcsc(ctx.world, ['deny-test', '--yes'], {timeoutMs: 60_000})
+    assert.equal(result.code, 4, show(result))
+    assert.match(result.stderr, /admits every NAT egress IP: a recent change of the level .* still propagating/)
+    assert.doesNotMatch(result.stderr, /vpcsc ip sync/)
+    assert.deepEqual(await writes(ctx.world), [])
+  })
+})

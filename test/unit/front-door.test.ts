@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict'
+import {mkdtempSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {stripVTControlCharacters} from 'node:util'
+import {describe, it} from 'node:test'
+
+import {Chalk} from 'chalk'
+
+import {isLibraryNoise} from '../../src/cli/library-warnings.ts'
+import {closest} from '../../src/cli/suggest.ts'
+import {profileExists, sdkRegion} from '../../src/lib/aws/sdk-options.ts'
+import {diagnoseBaseline} from '../../src/lib/baseline-diagnosis.ts'
+import {ExitCode, VpcscError} from '../../src/lib/errors.ts'
+import {probeLine, shortAnswer} from '../../src/lib/render/deny-test.ts'
+import {shortPrincipal} from '../../src/lib/render/perimeter.ts'
+import {colourLevel, visibleLength, wrap} from '../../src/lib/render/text.ts'
+
+describe('colourLevel', () => {
+  it('NO_COLOR (non-empty) turns colour off; an empty NO_COLOR does not; FORCE_COLOR wins', () => {
+    assert.equal(colourLevel({level: 2}, {NO_COLOR: '1'}), 0)
+    assert.equal(colourLevel({level: 2}, {NO_COLOR: ''}), 2)
+    assert.equal(colourLevel({level: 1}, {NO_COLOR: '1', FORCE_COLOR: '1'}), 1)
+    assert.equal(colourLevel(false, {}), 0)
+  })
+})
+
+describe('wrap', () => {
+  it('wraps at spaces under the value, and cuts a word longer than a line', () => {
+    const line = `  condition 1          members ${'x'.repeat(70)}; regions US`
+    const wrapped = wrap(line, 80, 23)
+    for (const l of wrapped.split('\n')) assert.ok(l.length <= 80, l)
+    assert.ok(wrapped.startsWith('  condition 1'))
+    assert.equal(wrapped.replace(/\s+/g, ''), line.replace(/\s+/g, ''))
+    assert.equal(wrap('short', 80), 'short')
+  })
+
+  it('measures colour codes as nothing', () => {
+    const red = new Chalk({level: 1}).red('word')
+    assert.equal(visibleLength(red), 4)
+    assert.equal(wrap(`${red} ${red}`, 9), `${red} ${red}`)
+  })
+})
+
+describe('closest ("did you mean")', () => {
+  it('finds typos, not other words', () => {
+    assert.equal(closest('statsu', ['status', 'restore', 'ip:sync']), 'status')
+    assert.equal(closest('ip:snyc', ['status', 'ip:sync']), 'ip:sync')
+    assert.equal(closest('polcy', ['policy', 'level', 'perimeter']), 'policy')
+    assert.equal(closest('frobnicate', ['status', 'restore']), undefined)
+  })
+})
+
+describe('deny-test progress line', () => {
+  const plain = new Chalk({level: 0})
+  const event = {phase: 'deny-wait' as const, attempt: 3, elapsedMs: 12_300, nextInMs: 7000, last: {verdict: 'DENIED_VPCSC' as const, service: 'aiplatform.googleapis.com', httpStatus: 403, detail: 'HTTP 403 PERMISSION_DENIED: Request is prohibited by organization\'s policy. vpcServiceControlsUniqueIdentifier: X'}}
+
+  it('elapsed time, attempt, the answer in short, and the next probe; ticking on between probes', () => {
+    assert.equal(probeLine(event, {countdown: true, c: plain}), '  deny-wait     #3  12.3 s  DENIED_VPCSC HTTP 403, aiplatform  next probe in 7 s')
+    assert.equal(probeLine(event, {countdown: true, sinceMs: 2000, c: plain}), '  deny-wait     #3  14.3 s  DENIED_VPCSC HTTP 403, aiplatform  next probe in 5 s')
+    assert.match(probeLine(event, {countdown: true, sinceMs: 7500, c: plain}), /probing\.\.\.$/)
+  })
+
+  it('never the whole 403 text, and never wider than the terminal', () => {
+    assert.doesNotMatch(shortAnswer(event.last, plain), /prohibited/)
+    const narrow = probeLine(event, {countdown: true, width: 50, c: plain})
+    assert.ok(stripVTControlCharacters(narrow).length <= 50, narrow)
+    assert.match(narrow, /#3/)
+  })
+})
+
+describe('shortPrincipal', () => {
+  it('service accounts by name and project, workload identities by pool and subject', () => {
+    assert.equal(shortPrincipal('serviceAccount:workload@vpcsc-demo.iam.gserviceaccount.com'), 'workload@vpcsc-demo')
+    assert.equal(shortPrincipal('principal://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/pool/subject/abc'), 'pool/subject/abc')
+    assert.equal(shortPrincipal('alice@example.com'), 'alice@example.com')
+  })
+})
+
+describe('library warnings', () => {
+  it('silences exactly the known noise', () => {
+    assert.equal(isLibraryNoise('MetadataLookupWarning', 'received unexpected error'), true)
+    assert.equal(isLibraryNoise('Warning', 'NodeVersionSupportWarning: The AWS SDK for JavaScript (v3) will no longer support Node.js'), true)
+    assert.equal(isLibraryNoise('DeprecationWarning', 'Buffer() is deprecated'), false)
+    assert.equal(isLibraryNoise('Warning', 'something else'), false)
+  })
+})
+
+describe('AWS region and profile', () => {
+  it('AWS_REGION, then AWS_DEFAULT_REGION, as the AWS CLI', () => {
+    assert.equal(sdkRegion('eu-west-1', {AWS_REGION: 'us-east-1'}), 'eu-west-1')
+    assert.equal(sdkRegion(undefined, {AWS_REGION: 'us-east-1', AWS_DEFAULT_REGION: 'eu-west-1'}), 'us-east-1')
+    assert.equal(sdkRegion(undefined, {AWS_REGION: '', AWS_DEFAULT_REGION: 'eu-west-1'}), 'eu-west-1')
+    assert.equal(sdkRegion(undefined, {}), undefined)
+  })
+
+  it('a profile exists in the config file ([profile x]) or the credentials file ([x])', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vpcsc-aws-'))
+    writeFileSync(join(dir, 'config'), '[default]\nregion = us-east-1\n[profile  ops ]\nregion = eu-west-1\n')
+    writeFileSync(join(dir, 'credentials'), '[ci]\naws_access_key_id = x\n')
+    const env = {AWS_CONFIG_FILE: join(dir, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials')}
+    assert.equal(profileExists('ops', env), true)
+    assert.equal(profileExists('ci', env), true)
+    assert.equal(profileExists('default', env), true)
+    assert.equal(profileExists('nope', env), false)
+  })
+})
+
+describe('diagnoseBaseline', () => {
+  const notAllowed = (verdict: string, detail: string) =>
+    new VpcscError('The baseline probe was not allowed', {exitCode: ExitCode.testFailed, code: 'BASELINE_NOT_ALLOWED', details: {baseline: {verdict, httpStatus: 403, detail}}})
+
+  it('from this machine: says so and points at --instance-id', () => {
+    const e = diagnoseBaseline(notAllowed('DENIED_VPCSC', 'HTTP 403'), {probe: 'local', command: false})
+    assert.match(e.message, /from this machine/)
+    assert.match(e.hint!, /--instance-id/)
+    assert.equal(e.exitCode, ExitCode.testFailed)
+  })
+
+  it('an SSM delivery problem is named as such', () => {
+    const error = new VpcscError('The baseline probe failed before anything was changed: SSM cannot reach i-1: not a managed instance.', {exitCode: ExitCode.runtime, code: 'BASELINE_ERROR'})
+    const e = diagnoseBaseline(error, {probe: 'ssm', instanceId: 'i-1', command: false})
+    assert.match(e.message, /never ran on i-1: SSM could not deliver it \(SSM cannot reach i-1/)
+  })
+
+  it('a VPC-SC denial through SSM mentions propagation; other errors pass unchanged', () => {
+    assert.match(diagnoseBaseline(notAllowed('DENIED_VPCSC', 'HTTP 403'), {probe: 'ssm', instanceId: 'i-1', command: false}).hint!, /propagating/)
+    assert.match(diagnoseBaseline(notAllowed('DENIED_VPCSC', 'HTTP 403'), {probe: 'ssm', command: false, notAdmitted: []}).message, /admits every NAT egress IP: a recent change .* still propagating/)
+    const missing = diagnoseBaseline(notAllowed('DENIED_VPCSC', 'HTTP 403'), {probe: 'ssm', command: false, notAdmitted: ['203.0.113.77']})
+    assert.match(missing.message, /does not admit the NAT egress IP 203\.0\.113\.77/)
+    assert.match(missing.hint!, /vpcsc ip sync/)
+    const other = new VpcscError('x', {exitCode: ExitCode.runtime, code: 'CONFLICT'})
+    assert.equal(diagnoseBaseline(other, {probe: 'ssm', command: false}), other)
+  })
+})

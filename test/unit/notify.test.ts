@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict'
+import {describe, it} from 'node:test'
+
+import {redact, syncMessage} from '../../src/lib/notify.ts'
+import type {LevelSyncResult} from '../../src/lib/sync.ts'
+
+const LEVEL = 'accessPolicies/1/accessLevels/allow_nat'
+
+const written: LevelSyncResult = {
+  level: LEVEL,
+  condition: 0,
+  outcome: 'written',
+  plan: {current: ['203.0.113.10/32'], desired: ['203.0.113.20/32', '203.0.113.21/32'], add: ['203.0.113.20/32', '203.0.113.21/32'], remove: ['203.0.113.10/32'], unchanged: [], result: ['203.0.113.20/32', '203.0.113.21/32'], changed: true},
+  egressIps: [
+    {ip: '203.0.113.20', natGatewayId: 'nat-1', account: {id: '123456789012'}, region: 'eu-west-1', primary: true},
+    {ip: '203.0.113.21', natGatewayId: 'nat-2', account: {id: '111111111111', roleName: 'vpcsc-reader'}, region: 'us-east-1', primary: true},
+  ],
+  warnings: [],
+  write: {method: 'replaceAll', operation: 'operations/x', answerLost: false, retriedWithFreshEtag: false, writeMs: 1, written: ['203.0.113.20/32', '203.0.113.21/32']},
+  timingsMs: {read: 1, total: 2},
+}
+
+describe('syncMessage', () => {
+  it('a write: the changes, the level, the regions, the command and exit code', () => {
+    assert.equal(
+      syncMessage({command: 'vpcsc ip sync --yes', exitCode: 0, result: written}),
+      `vpcsc wrote allow_nat (${LEVEL}), condition 0: 2 added, 1 removed, now 2 CIDRs.\n+ 203.0.113.20/32\n+ 203.0.113.21/32\n- 203.0.113.10/32\nNAT gateways read in: eu-west-1, us-east-1.\nRun: vpcsc ip sync --yes (exit 0).`,
+    )
+  })
+
+  it('a refusal (5, 6) and a failure (anything else) are worded apart, with the next step', () => {
+    const error = {code: 'EMPTY_LIST', message: 'Refusing.', hint: 'Keep a CIDR.'}
+    assert.match(syncMessage({command: 'c', exitCode: 5, level: LEVEL, error}), /^vpcsc refused to sync allow_nat .*\(EMPTY_LIST\): Refusing\.\nNext: Keep a CIDR\.\nRun: c \(exit 5\)\.$/)
+    assert.match(syncMessage({command: 'c', exitCode: 1, error: {code: 'CONFLICT', message: 'Changed.'}}), /^vpcsc failed to sync the access level \(CONFLICT\): Changed\.\nRun: c \(exit 1\)\.$/)
+  })
+
+  it('a skip says nothing was written, and why', () => {
+    const text = syncMessage({command: 'Lambda f, scheduled sweep', exitCode: 5, level: LEVEL, skipped: 'deny test in progress', error: {code: 'TEST_RUNNING', message: 'A deny test is running.', hint: 'Wait.'}})
+    assert.equal(text, `vpcsc skipped allow_nat (${LEVEL}): deny test in progress. Nothing was written.\nA deny test is running. Wait.\nRun: Lambda f, scheduled sweep (exit 5).`)
+  })
+
+  it('never carries a token, whatever an error text held', () => {
+    const text = syncMessage({command: 'c', exitCode: 1, error: {code: 'AUTH', message: 'got ya29.a0AfH6SMBx-secret_value and "access_token": "abc.def" with Authorization: Bearer eyJhbGciOi.x.y key ASIAABCDEFGHIJKLMNOP'}})
+    for (const secret of ['ya29.a0', 'secret_value', 'abc.def', 'eyJhbGciOi', 'ASIAABCDEFGHIJKLMNOP']) assert.ok(!text.includes(secret), `${secret} in ${text}`)
+    assert.equal(redact('nothing to hide 203.0.113.10/32'), 'nothing to hide 203.0.113.10/32')
+  })
+})
