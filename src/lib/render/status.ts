@@ -88,7 +88,7 @@ export function renderStatus(report: StatusReport, width = 80): string {
   }
   for (const ip of drift.missing) {
     const egress = nat.egressIps.find((e) => e.ip === ip)
-    lines.push(`  ${mark.bad()} ${ip} ${egress ? dim(`(${egress.natGatewayId}, ${egress.region}, ${accountLabel(egress.account)}) `) : ''}is not admitted by the level: its callers are denied.`)
+    lines.push(`  ${mark.bad()} ${ip} ${egress ? dim(`(${egress.natGatewayId}, ${egress.region}) `) : ''}is not admitted by the level: its callers are denied.`)
   }
   for (const cidr of drift.stale) {
     const unsure = nat.unreadable.length > 0 ? ` ${dim('(or it belongs to a source that was not read)')}` : ''
