@@ -1,7 +1,7 @@
 import type {EC2Client, NatGateway} from '@aws-sdk/client-ec2'
 
-import {awsClientOptions, profileExists} from './sdk-options.ts'
-import {runtimeError, usageError} from '../errors.ts'
+import {awsClientOptions} from './sdk-options.ts'
+import {awsError, EC2} from './errors.ts'
 
 /**
  * Finds the public egress addresses of the selected NAT gateways. The AWS SDK is loaded
@@ -173,7 +173,7 @@ export async function discoverNatEgress(selection: NatSelection): Promise<NatDis
         }
         return {region, gateways}
       } catch (error) {
-        throw awsError(error, requested, selection.profile)
+        throw awsError(EC2, error, requested, selection.profile)
       } finally {
         client.destroy()
       }
@@ -195,37 +195,10 @@ async function listRegions(
     const answer = await client.send(new sdk.DescribeRegionsCommand({}))
     return (answer.Regions ?? []).map((r) => r.RegionName).filter((r): r is string => Boolean(r)).sort()
   } catch (error) {
-    throw awsError(error, region, profile)
+    throw awsError(EC2, error, region, profile)
   } finally {
     client.destroy()
   }
-}
-
-/** AWS SDK errors as errors a user can act on. */
-export function awsError(error: unknown, region: string | undefined, profile?: string): Error {
-  const e = (error ?? {}) as {name?: string; message?: string; $metadata?: {httpStatusCode?: number}; code?: string}
-  const where = region ? ` in ${region}` : ''
-  const message = e.message ?? String(error)
-  if (/Region is missing/i.test(message)) {
-    return usageError('No AWS region is set.', 'Give --region REGION (repeatable), set AWS_REGION (or AWS_DEFAULT_REGION), or set a region in your AWS profile.')
-  }
-  const named = profile ?? process.env.AWS_PROFILE
-  if (named && (e.name === 'CredentialsProviderError' || /Could not load credentials|profile/i.test(message)) && !profileExists(named)) {
-    return usageError(`AWS profile "${named}" does not exist in the AWS config or credentials file.`, `Check --profile / AWS_PROFILE (aws configure list-profiles lists them), or create it: aws configure --profile ${named}.`)
-  }
-  if (e.name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
-    return runtimeError('AWS_CREDENTIALS', `No AWS credentials found: ${message}`, 'Use --profile NAME, set AWS_PROFILE, or run `aws configure` / `aws sso login`.')
-  }
-  if (['UnauthorizedOperation', 'AccessDenied', 'AccessDeniedException'].includes(e.name ?? '')) {
-    return runtimeError('AWS_PERMISSION', `AWS denied the call${where}: ${message}`, 'The caller needs ec2:DescribeNatGateways (and ec2:DescribeRegions for --all-regions).')
-  }
-  if (['AuthFailure', 'InvalidClientTokenId', 'ExpiredToken', 'ExpiredTokenException', 'SignatureDoesNotMatch'].includes(e.name ?? '')) {
-    return runtimeError('AWS_AUTH', `AWS rejected the credentials${where}: ${message}`, 'Refresh them (aws sso login, or new keys) and run again.')
-  }
-  if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || /ECONNREFUSED|ENOTFOUND|getaddrinfo/.test(message)) {
-    return runtimeError('AWS_NETWORK', `Cannot reach AWS EC2${where}: ${message}`, 'Check the network, or AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_EC2 if you set one.')
-  }
-  return runtimeError('AWS', `AWS EC2 call failed${where}: ${e.name ? `${e.name}: ` : ''}${message}`, 'Run again with DEBUG=vpcsc* for details.', undefined, error)
 }
 
 /**
