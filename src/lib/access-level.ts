@@ -59,7 +59,8 @@ function notHoldingIps(level: AccessLevel, requested: number, conditions: Condit
     return Array.isArray(value) ? value.length > 0 : value !== undefined
   })
   const holding = holdingIps(conditions).map((h) => h.index)
-  const what = fields.length > 0 ? `it holds ${fields.join(', ')}, and IPs written there would be ANDed with them` : 'it holds no IP list'
+  const named = fields.length > 1 ? `${fields.slice(0, -1).join(', ')} and ${fields.at(-1)}` : fields[0]
+  const what = fields.length > 0 ? `it holds ${named}, and IPs written there would be ANDed with them` : 'it holds no IP list'
   return usageError(
     `--condition ${requested} holds no ipSubnetworks in ${level.name}: ${what}.`,
     holding.length === 0

@@ -85,7 +85,7 @@ describe('ipCondition', () => {
 
   it('--condition N on a condition of members/regions/devicePolicy without IPs: refused, naming the condition that holds them', () => {
     // The IP list would be ANDed into condition 0: only its members, from DE or FR, on a locked Mac.
-    assert.throws(() => ipCondition(richLevel(), 0), usage(/--condition 0 holds no ipSubnetworks .*: it holds members, regions, devicePolicy, and IPs written there would be ANDed with them/))
+    assert.throws(() => ipCondition(richLevel(), 0), usage(/--condition 0 holds no ipSubnetworks .*: it holds members, regions and devicePolicy, and IPs written there would be ANDed with them/))
     assert.throws(() => ipCondition(richLevel(), 2), usage(/--condition 2 holds no ipSubnetworks/))
     assert.throws(() => ipCondition(richLevel(), 2), (error: unknown) => error instanceof VpcscError && /condition 1: use --condition 1, or leave --condition out/.test(error.hint ?? ''))
   })
