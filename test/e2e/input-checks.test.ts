@@ -87,6 +87,14 @@ describe('input checks', () => {
     assert.match(both.stderr, /the range is 2001:db8::\/32, or the one address 2001:db8::1\/128/)
   })
 
+  it('a region named like AWS regions but not served: the SDK\'s unreadable answer is named as such', async () => {
+    const result = await vpcsc(ctx.world, ['status', '--region', 'us-fake-9'])
+    assert.equal(result.code, 1, show(result))
+    assert.match(result.stderr, /AWS EC2 in us-fake-9 did not answer as AWS does \(HTTP \d+\): is us-fake-9 a region EC2 serves\?/)
+    assert.doesNotMatch(result.stderr, /XML parse error|Deserialization/)
+    assert.ok(result.stderr.trim().split('\n').length <= 2, result.stderr)
+  })
+
   it('an SSM failure says SSM, not EC2', async () => {
     const before = JSON.stringify(await storedLevel(ctx.world))
     const result = await vpcsc(ctx.world, ['deny-test', '--yes'], {env: {AWS_ENDPOINT_URL_SSM: 'http://127.0.0.1:9'}})
