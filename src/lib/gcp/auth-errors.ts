@@ -3,6 +3,7 @@ import path from 'node:path'
 
 import {debug} from '../debug.ts'
 import {runtimeError} from '../errors.ts'
+import {formatSeconds} from './google-error.ts'
 
 /**
  * Failures getting a Google token, named as what they are: a credentials problem, with the
@@ -80,7 +81,7 @@ interface TokenError {
  * an answer from another URL than the API's (STS, OAuth, iamcredentials), or in OAuth's
  * shape; no answer from such a URL; or a private key that cannot sign.
  */
-export function tokenFailure(apiEndpoint: string, error: unknown): Error | undefined {
+export function tokenFailure(apiEndpoint: string, error: unknown, timeoutMs?: number): Error | undefined {
   const e = (error ?? {}) as TokenError
   const url = String(e.config?.url ?? '')
   const host = url ? safeHost(url) : undefined
@@ -101,7 +102,7 @@ export function tokenFailure(apiEndpoint: string, error: unknown): Error | undef
   }
   const code = String(e.code ?? e.name ?? '')
   if (!e.response && url && !url.startsWith(apiEndpoint) && (NETWORK_CODES.test(code) || /socket hang up|timed? ?out|aborted|network|fetch failed/i.test(e.message ?? ''))) {
-    const what = /timed? ?out|TimeoutError|ETIMEDOUT/i.test(`${code} ${e.message}`) ? 'no answer in time' : code === 'ECONNRESET' || /hang up/i.test(e.message ?? '') ? 'the connection was closed without an answer' : 'no answer'
+    const what = /timed? ?out|TimeoutError|ETIMEDOUT/i.test(`${code} ${e.message}`) ? `no answer within ${formatSeconds(timeoutMs)}` : code === 'ECONNRESET' || /hang up/i.test(e.message ?? '') ? 'the connection was closed without an answer' : 'no answer'
     return authFailed(host, `${what} (${NETWORK_CODES.test(code) ? code : 'network error'})`, error)
   }
   if (!e.response && (/^ERR_OSSL/.test(code) || /private key|PEM|DECODER routines|asn1|unsupported key/i.test(e.message ?? ''))) {

@@ -157,7 +157,7 @@ function mapError(context: CallContext, error: unknown, attempts: number, timeou
   debug('vpcsc:http', `failed: ${debugAnswer(context.endpoint, error)}`)
   // Getting a token (STS, OAuth, iamcredentials, a local key) failed: a credentials
   // problem, whatever its HTTP status or network error, never the API's.
-  const token = tokenFailure(context.endpoint, error)
+  const token = tokenFailure(context.endpoint, error, timeoutMs)
   if (token) return token
   if (!e.response && /default credentials|Could not load|credential/i.test(e.message ?? '')) {
     return credentialsLoadFailure(error)
@@ -182,6 +182,7 @@ async function createAuthClient(options: GoogleClientOptions): Promise<AuthClien
   } catch (error) {
     throw credentialsLoadFailure(error)
   }
+  boundStsExchange(source, options.requestTimeoutMs)
   if (!options.impersonateServiceAccount) return source
   return new Impersonated({
     sourceClient: source,
@@ -191,4 +192,16 @@ async function createAuthClient(options: GoogleClientOptions): Promise<AuthClien
     transporterOptions: {timeout: options.requestTimeoutMs},
     ...(options.iamCredentialsEndpoint ? {endpoint: options.iamCredentialsEndpoint} : {}),
   })
+}
+
+/**
+ * A Workload Identity Federation client makes its STS token exchange through a Gaxios of
+ * its own, created without the client's transporter options (google-auth-library 11,
+ * BaseExternalAccountClient's stsCredential): the request timeout must be set there too,
+ * or a token_url that accepts and never answers hangs vpcsc for good.
+ */
+function boundStsExchange(client: AuthClient, timeoutMs: number | undefined): void {
+  if (timeoutMs === undefined) return
+  const sts = (client as unknown as {stsCredential?: {transporter?: {defaults?: Record<string, unknown>}}}).stsCredential?.transporter
+  if (sts) sts.defaults = {...sts.defaults, timeout: timeoutMs}
 }
