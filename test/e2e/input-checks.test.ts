@@ -2,6 +2,7 @@
 // the managed condition, the host-bits hint, and AWS errors that name their service.
 import assert from 'node:assert/strict'
 import {writeFileSync} from 'node:fs'
+import {createServer, type Socket} from 'node:net'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
 
@@ -102,5 +103,26 @@ describe('input checks', () => {
     assert.match(result.stderr, /Cannot reach AWS SSM: .*ECONNREFUSED/)
     assert.doesNotMatch(result.stderr, /EC2/)
     assert.equal(JSON.stringify(await storedLevel(ctx.world)), before)
+  })
+
+  it('a stalled EC2 or SSM endpoint ends within --request-timeout, naming the service', async () => {
+    const sockets = new Set<Socket>()
+    const hole = createServer((socket) => void sockets.add(socket))
+    await new Promise<void>((resolve) => hole.listen(0, '127.0.0.1', resolve))
+    const stalled = `http://127.0.0.1:${(hole.address() as {port: number}).port}`
+    try {
+      const ec2 = await vpcsc(ctx.world, ['status', '--request-timeout', '1s'], {env: {AWS_ENDPOINT_URL_EC2: stalled}})
+      assert.equal(ec2.code, 1, show(ec2))
+      assert.match(ec2.stderr, /No answer from AWS EC2 within 1s\./)
+      assert.doesNotMatch(ec2.stderr, /\[WARN\]|node-http-handler/)
+      const ssm = await vpcsc(ctx.world, ['deny-test', '--yes', '--request-timeout', '1s'], {env: {AWS_ENDPOINT_URL_SSM: stalled}})
+      assert.equal(ssm.code, 1, show(ssm))
+      assert.match(ssm.stderr, /SendCommand: No answer from AWS SSM within 1s\.$/m)
+      assert.doesNotMatch(ssm.stderr, /EC2|node-http-handler/)
+      assert.ok(sockets.size > 0, 'the calls reached the stalled endpoint')
+    } finally {
+      hole.close()
+      for (const socket of sockets) socket.destroy()
+    }
   })
 })

@@ -46,4 +46,11 @@ describe('awsError names the AWS service that failed', () => {
     assert.match(awsError(SSM, sdkError('CredentialsProviderError', 'Could not load credentials from any providers'), undefined).message, /No AWS credentials found/)
     assert.match(awsError(SSM, sdkError('UnrecognizedClientException', 'The security token included in the request is invalid'), 'us-east-1').message, /AWS SSM rejected the credentials/)
   })
+
+  it('a request timeout names the service and the bound, not the SDK handler', () => {
+    const timeout = sdkError('TimeoutError', '@smithy/node-http-handler - [ERROR] a request has exceeded the configured 1000 ms requestTimeout.', {code: 'ETIMEDOUT'})
+    const error = awsError(SSM, timeout, 'us-east-1') as VpcscError
+    assert.equal(error.message, 'No answer from AWS SSM in us-east-1 within 1s.')
+    assert.match(error.hint ?? '', /AWS_ENDPOINT_URL_SSM.*VPCSC_REQUEST_TIMEOUT/)
+  })
 })

@@ -59,6 +59,16 @@ export function awsError(service: AwsService, error: unknown, region: string | u
   if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || /ECONNREFUSED|ENOTFOUND|getaddrinfo/.test(message)) {
     return runtimeError('AWS_NETWORK', `Cannot reach AWS ${service.name}${where}: ${message}`, `Check the network and the region, or AWS_ENDPOINT_URL / ${service.endpointVariable} if you set one.`)
   }
+  if (e.name === 'TimeoutError' || e.code === 'ETIMEDOUT' || /exceeded the configured \d+ ms requestTimeout/.test(message)) {
+    const ms = Number(message.match(/configured (\d+) ms/)?.[1])
+    return runtimeError(
+      'AWS_TIMEOUT',
+      `No answer from AWS ${service.name}${where} within ${Number.isFinite(ms) ? `${Math.round(ms / 100) / 10}s` : 'the request timeout'}.`,
+      `Check the network, or AWS_ENDPOINT_URL / ${service.endpointVariable} if you set one; VPCSC_REQUEST_TIMEOUT (or --request-timeout) sets the bound on one attempt.`,
+      undefined,
+      error,
+    )
+  }
   // An answer the SDK cannot read (an HTML page, a proxy's error) is not AWS speaking:
   // most often a region the endpoint does not serve. The parser's own words say nothing.
   if (/Deserialization error|XML parse error|Unexpected token|is not valid JSON/i.test(message)) {

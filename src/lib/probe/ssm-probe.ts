@@ -67,7 +67,7 @@ export class SsmProbe implements Probe {
       if (name === 'InvalidInstanceId') {
         return {verdict: 'ERROR', detail: `SSM cannot reach ${this.options.instanceId}: not a managed instance in ${this.options.region ?? 'this region'}, or its SSM agent is not online`}
       }
-      return {verdict: 'ERROR', detail: `SendCommand: ${awsError(SSM, error, this.options.region, this.options.profile).message}`}
+      return {verdict: 'ERROR', detail: `SendCommand: ${awsError(SSM, error, this.options.region, this.options.profile).message.replace(/\.$/, '')}`}
     }
 
     let delay = 200
@@ -82,7 +82,7 @@ export class SsmProbe implements Probe {
         // Right after SendCommand the invocation may not exist yet: eventual consistency.
         if ((error as {name?: string}).name === 'InvocationDoesNotExist') continue
         if (signal?.aborted) return {verdict: 'ERROR', detail: 'interrupted'}
-        return {verdict: 'ERROR', detail: `GetCommandInvocation: ${awsError(SSM, error, this.options.region, this.options.profile).message}`}
+        return {verdict: 'ERROR', detail: `GetCommandInvocation: ${awsError(SSM, error, this.options.region, this.options.profile).message.replace(/\.$/, '')}`}
       }
       const status = invocation.Status ?? 'Pending'
       if (WAITING.has(status)) continue
