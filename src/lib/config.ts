@@ -67,7 +67,7 @@ export const configFileSchema = z.strictObject({
   impersonateServiceAccount: z.string().email('expected a service account email').optional(),
   stateDir: z.string().min(1, 'must not be empty').optional(),
   instanceId: z.string().regex(/^(i|mi)-[0-9a-f]+$/, 'expected an EC2 instance id such as i-0abc123').optional(),
-  probe: z.enum(['ssm', 'local']).optional(),
+  probe: z.enum(['ssm', 'local'], {error: 'expected ssm or local'}).optional(),
   probeCommand: z.string().min(1, 'must not be empty').optional(),
   probeTimeout: durationString('probe timeout', {min: 1000, max: MAX_PROBE_TIMEOUT_MS, why: "SSM's limit for a command"}).optional(),
   probeInterval: durationString('probe interval').optional(),

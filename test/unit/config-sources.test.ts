@@ -33,6 +33,7 @@ describe('one validation for flags, environment and config file', () => {
     ['probeInterval', 'probe-interval', ENV.probeInterval, 'often', /is not a duration for the probe interval/],
     ['timeout', 'timeout', ENV.timeout, 'forever', /is not a duration for the timeout/],
     ['instanceId', 'instance-id', ENV.instanceId, 'instance-1', /expected an EC2 instance id/],
+    ['probe', 'probe', ENV.probe, 'docker', /expected ssm or local/],
   ]
   for (const [key, flag, env, bad, reason] of cases) {
     it(`${key} "${bad}": refused from --${flag}, ${env} and the file, each named`, () => {
