@@ -78,7 +78,7 @@ export const configFileSchema = z.strictObject({
   timeout: durationString('timeout').optional(),
   requestTimeout: durationString('request timeout').optional(),
   tfvars: z.string().min(1, 'must not be empty').optional(),
-  tfvarsVar: z.string().regex(TF_VARIABLE, 'expected a Terraform variable name such as allowed_cidrs').optional(),
+  tfvarsVar: z.string().regex(TF_VARIABLE, 'is not a valid identifier: expected a Terraform variable name such as allowed_cidrs').optional(),
   notifyUrl: z.string().superRefine((value, ctx) => {
     const problem = notifyUrlProblem(value)
     if (problem) ctx.addIssue({code: 'custom', message: problem})
@@ -311,6 +311,7 @@ const SETTING_HINTS: {[K in keyof ConfigFile]?: string} = {
   instanceId: 'Give --instance-id i-0123456789abcdef0 (or VPCSC_INSTANCE_ID).',
   probe: 'Use --probe ssm (through SSM on the instance) or --probe local (from this machine).',
   natTags: 'Use --nat-tag KEY=VALUE, e.g. --nat-tag vpcsc=egress.',
+  tfvarsVar: 'Give --tfvars-var NAME (letters, digits, _ and -, starting with a letter or _), e.g. allowed_cidrs.',
 }
 
 function validateSources(flags: FlagValues, env: NodeJS.ProcessEnv, config: LoadedConfig): void {
