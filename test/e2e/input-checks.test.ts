@@ -117,7 +117,7 @@ describe('input checks', () => {
       assert.doesNotMatch(ec2.stderr, /\[WARN\]|node-http-handler/)
       const ssm = await vpcsc(ctx.world, ['deny-test', '--yes', '--request-timeout', '1s'], {env: {AWS_ENDPOINT_URL_SSM: stalled}})
       assert.equal(ssm.code, 1, show(ssm))
-      assert.match(ssm.stderr, /SendCommand: No answer from AWS SSM within 1s\.$/m)
+      assert.match(ssm.stderr, /SendCommand: No answer from AWS SSM within 1s\b/)
       assert.doesNotMatch(ssm.stderr, /EC2|node-http-handler/)
       assert.ok(sockets.size > 0, 'the calls reached the stalled endpoint')
     } finally {
