@@ -206,9 +206,9 @@ async function listRegions(
  * of their own. Only `explain` asks, for the one gateway it names; undefined when the
  * caller may not read it (the account is then simply not shown).
  */
-export async function vpcOwner(selection: Pick<NatSelection, 'profile'>, region: string, vpcId: string): Promise<string | undefined> {
+export async function vpcOwner(selection: Pick<NatSelection, 'profile' | 'requestTimeoutMs'>, region: string, vpcId: string): Promise<string | undefined> {
   const sdk = await import('@aws-sdk/client-ec2')
-  const client = new sdk.EC2Client({region, profile: selection.profile, maxAttempts: 2})
+  const client = new sdk.EC2Client({...awsClientOptions(region, selection.profile), maxAttempts: 2, requestHandler: awsRequestBounds(selection.requestTimeoutMs)})
   try {
     const answer = await client.send(new sdk.DescribeVpcsCommand({VpcIds: [vpcId]}))
     return answer.Vpcs?.[0]?.OwnerId
