@@ -26,19 +26,46 @@ export function ipCondition(level: AccessLevel, requested?: number): IpCondition
     if (condition.vpcNetworkSources?.length) {
       throw usageError(`Condition ${requested} of ${level.name} holds vpcNetworkSources, which cannot be combined with ipSubnetworks.`, 'Choose the condition that holds the IP subnetworks with --condition N.')
     }
+    if ((condition.ipSubnetworks?.length ?? 0) === 0) throw notHoldingIps(level, requested, conditions)
     return {index: requested, condition, ipSubnetworks: condition.ipSubnetworks ?? []}
   }
-  const holding = conditions.map((condition, index) => ({index, condition})).filter(({condition}) => (condition.ipSubnetworks?.length ?? 0) > 0)
+  const holding = holdingIps(conditions)
   if (holding.length === 1) {
     const {index, condition} = holding[0]!
     return {index, condition, ipSubnetworks: condition.ipSubnetworks ?? []}
   }
   if (holding.length === 0) {
-    throw usageError(`${level.name} has no condition holding ipSubnetworks.`, 'Add one with Terraform, or choose a condition to hold them with --condition N.')
+    throw usageError(`${level.name} has no condition holding ipSubnetworks.`, 'Add a condition holding the IP list (e.g. with Terraform), then run again.')
   }
   throw usageError(
     `${level.name} has ${holding.length} conditions holding ipSubnetworks (${holding.map((h) => h.index).join(', ')}).`,
     'Choose the one vpcsc manages with --condition N (or "condition" in vpcsc.config.json).',
+  )
+}
+
+function holdingIps(conditions: Condition[]): {index: number; condition: Condition}[] {
+  return conditions.map((condition, index) => ({index, condition})).filter(({condition}) => (condition.ipSubnetworks?.length ?? 0) > 0)
+}
+
+/**
+ * A condition's attributes are ANDed: IPs written into a condition of members or regions
+ * would admit only callers that match both, a silent narrowing nobody asked for. So
+ * --condition may only name a condition that already holds the IP list.
+ */
+function notHoldingIps(level: AccessLevel, requested: number, conditions: Condition[]): Error {
+  const condition = conditions[requested]!
+  const fields = (['members', 'regions', 'devicePolicy', 'requiredAccessLevels'] as const).filter((field) => {
+    const value = condition[field]
+    return Array.isArray(value) ? value.length > 0 : value !== undefined
+  })
+  const holding = holdingIps(conditions).map((h) => h.index)
+  const named = fields.length > 1 ? `${fields.slice(0, -1).join(', ')} and ${fields.at(-1)}` : fields[0]
+  const what = fields.length > 0 ? `it holds ${named}, and IPs written there would be ANDed with them` : 'it holds no IP list'
+  return usageError(
+    `--condition ${requested} holds no ipSubnetworks in ${level.name}: ${what}.`,
+    holding.length === 0
+      ? 'No condition of the level holds an IP list: add one (e.g. with Terraform), then run again.'
+      : `The IP list is in condition ${holding.join(', ')}: use --condition ${holding[0]}${holding.length === 1 ? ', or leave --condition out' : ''}.`,
   )
 }
 

@@ -82,14 +82,36 @@ export function parseCidr(input: string): Cidr {
   const version = address.kind() === 'ipv4' ? 4 : 6
   const network = networkOf(address, prefix)
   if (network.toString() !== address.toString()) {
-    throw new CidrError(input, `has host bits set; the range is ${network.toString()}/${prefix}`)
+    throw new CidrError(input, hostBitsReason(address, network, prefix))
   }
-  for (const rangeName of REFUSED_RANGES[version]) {
+  const refused = refusedRangeReason(address, prefix)
+  if (refused) throw new CidrError(input, refused)
+  return {text: `${address.toString()}/${prefix}`, address, prefix, version}
+}
+
+function refusedRangeReason(address: Address, prefix: number): string | undefined {
+  for (const rangeName of REFUSED_RANGES[address.kind() === 'ipv4' ? 4 : 6]) {
     if (overlapsSpecialRange(address, prefix, rangeName)) {
-      throw new CidrError(input, `is ${prefix === 0 ? 'every address' : `in or overlaps the ${RANGE_WORDS[rangeName]} range`}: only public egress addresses belong in an access level`)
+      return `is ${prefix === 0 ? 'every address' : `in or overlaps the ${RANGE_WORDS[rangeName]} range`}: only public egress addresses belong in an access level`
     }
   }
-  return {text: `${address.toString()}/${prefix}`, address, prefix, version}
+  return undefined
+}
+
+/**
+ * Host bits set: suggest only what would itself be accepted. The range the prefix names
+ * (8.0.0.0/4 -> 0.0.0.0/4) may overlap a refused range while the one address does not,
+ * or the reverse; a hint that is refused in turn only sends the user round in circles.
+ */
+function hostBitsReason(address: Address, network: Address, prefix: number): string {
+  const range = `${network.toString()}/${prefix}`
+  const single = `${address.toString()}/${address.kind() === 'ipv4' ? 32 : 128}`
+  const rangeRefused = refusedRangeReason(network, prefix)
+  const singleRefused = refusedRangeReason(address, address.kind() === 'ipv4' ? 32 : 128)
+  // A range that passes holds only addresses that pass, the given one included.
+  if (!rangeRefused) return `has host bits set; the range is ${range}, or the one address ${single}`
+  if (!singleRefused) return `has host bits set, and its range ${range} is refused too; the one address is ${single}`
+  return `has host bits set, and neither its range ${range} nor the address ${single} may be admitted: the address ${singleRefused}`
 }
 
 function networkOf(address: Address, prefix: number): Address {

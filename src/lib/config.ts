@@ -8,6 +8,7 @@ import type {NatSelection} from './aws/nat.ts'
 import {CidrError, parseCidr, type Cidr} from './cidr.ts'
 import {usageError} from './errors.ts'
 import {defaultStateDir} from './journal.ts'
+import {regionProblem} from './aws/regions.ts'
 
 /**
  * Settings come from four places, in this order of precedence:
@@ -33,7 +34,11 @@ const cidrString = z.string().superRefine((value, ctx) => {
 })
 
 const tagString = z.string().regex(/^[^=]+=.*$/, 'expected KEY=VALUE')
-const regionList = z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-[0-9]+$/, 'expected an AWS region such as eu-west-1'))
+const regionString = z.string().superRefine((value, ctx) => {
+  const problem = regionProblem(value)
+  if (problem) ctx.addIssue({code: 'custom', message: problem})
+})
+const regionList = z.array(regionString)
 const natGatewayList = z.array(z.string().regex(/^nat-[0-9a-f]+$/, 'expected a NAT gateway id such as nat-0abc123'))
 const vpcList = z.array(z.string().regex(/^vpc-[0-9a-f]+$/, 'expected a VPC id such as vpc-0abc123'))
 
@@ -47,37 +52,47 @@ const accountEntry = z.strictObject({
   natGateways: natGatewayList.optional(),
 })
 
+/** SSM's SendCommand takes TimeoutSeconds up to 30 days; vpcsc sends at least its minimum, 30. */
+export const MAX_PROBE_TIMEOUT_MS = 2_592_000_000
+
+function durationString(what: string, limits: {min?: number; max?: number; why?: string} = {}) {
+  return z.string().superRefine((value, ctx) => {
+    const problem = durationProblem(value, what, limits)
+    if (problem) ctx.addIssue({code: 'custom', message: problem})
+  })
+}
+
 /** The config file's schema: every key is optional and unknown keys are errors (typos). */
 export const configFileSchema = z.strictObject({
   $schema: z.string().optional(),
-  policy: z.string().min(1).optional(),
-  level: z.string().min(1).optional(),
-  perimeter: z.string().min(1).optional(),
+  policy: z.string().min(1, 'must not be empty').optional(),
+  level: z.string().min(1, 'must not be empty').optional(),
+  perimeter: z.string().min(1, 'must not be empty').optional(),
   projectNumber: z.string().regex(/^[0-9]+$/, 'expected a project number (digits only)').optional(),
   regions: regionList.optional(),
   allRegions: z.boolean().optional(),
-  profile: z.string().min(1).optional(),
+  profile: z.string().min(1, 'must not be empty').optional(),
   natGateways: natGatewayList.optional(),
   natTags: z.array(tagString).optional(),
   vpcs: vpcList.optional(),
   accounts: z.array(accountEntry).optional(),
   keep: z.array(cidrString).optional(),
-  condition: z.number().int().min(0).max(39).optional(),
+  condition: z.number().int('expected a condition index, 0 to 39').min(0, 'expected a condition index, 0 to 39').max(39, 'expected a condition index, 0 to 39 (a level holds at most 40)').optional(),
   impersonateServiceAccount: z.string().email('expected a service account email').optional(),
-  stateDir: z.string().min(1).optional(),
+  stateDir: z.string().min(1, 'must not be empty').optional(),
   instanceId: z.string().regex(/^(i|mi)-[0-9a-f]+$/, 'expected an EC2 instance id such as i-0abc123').optional(),
-  probe: z.enum(['ssm', 'local']).optional(),
-  probeCommand: z.string().min(1).optional(),
-  probeTimeout: z.string().min(1).optional(),
-  probeInterval: z.string().min(1).optional(),
+  probe: z.enum(['ssm', 'local'], {error: 'expected ssm or local'}).optional(),
+  probeCommand: z.string().min(1, 'must not be empty').optional(),
+  probeTimeout: durationString('probe timeout', {min: 1000, max: MAX_PROBE_TIMEOUT_MS, why: "SSM's limit for a command"}).optional(),
+  probeInterval: durationString('probe interval').optional(),
   location: z.string().regex(/^[a-z]+(-[a-z0-9]+)+$|^global$/, 'expected a Vertex AI location such as us-central1').optional(),
-  project: z.string().min(1).optional(),
-  credentialFile: z.string().min(1).optional(),
+  project: z.string().min(1, 'must not be empty').optional(),
+  credentialFile: z.string().min(1, 'must not be empty').optional(),
   denyCidr: z.string().optional(),
-  timeout: z.string().min(1).optional(),
-  requestTimeout: z.string().min(1).optional(),
-  tfvars: z.string().min(1).optional(),
-  tfvarsVar: z.string().regex(TF_VARIABLE, 'expected a Terraform variable name such as allowed_cidrs').optional(),
+  timeout: durationString('timeout').optional(),
+  requestTimeout: durationString('request timeout').optional(),
+  tfvars: z.string().min(1, 'must not be empty').optional(),
+  tfvarsVar: z.string().regex(TF_VARIABLE, 'is not a valid identifier: expected a Terraform variable name such as allowed_cidrs').optional(),
   notifyUrl: z.string().superRefine((value, ctx) => {
     const problem = notifyUrlProblem(value)
     if (problem) ctx.addIssue({code: 'custom', message: problem})
@@ -272,9 +287,99 @@ function nonEmpty<T>(list: T[] | undefined): T[] | undefined {
   return list && list.length > 0 ? list : undefined
 }
 
+/**
+ * One validation for every source: the value that wins (flag > env > file) of each setting
+ * is checked by the config file's own schema, whichever source it came from, and every
+ * problem is reported at once, naming its source (`--region`, `VPCSC_REGIONS`, or the
+ * file's field). The hand-written parsing in resolveSettings then only converts.
+ */
+type SourceKind = 'string' | 'list' | 'integer' | 'boolean'
+const SOURCES: {[K in keyof ConfigFile]?: {flag: keyof FlagValues; env: string; kind: SourceKind}} = {
+  projectNumber: {flag: 'project-number', env: ENV.projectNumber, kind: 'string'},
+  regions: {flag: 'region', env: ENV.regions, kind: 'list'},
+  allRegions: {flag: 'all-regions', env: ENV.allRegions, kind: 'boolean'},
+  profile: {flag: 'profile', env: ENV.profile, kind: 'string'},
+  natGateways: {flag: 'nat-gateway', env: ENV.natGateways, kind: 'list'},
+  natTags: {flag: 'nat-tag', env: ENV.natTags, kind: 'list'},
+  vpcs: {flag: 'vpc', env: ENV.vpcs, kind: 'list'},
+  keep: {flag: 'keep', env: ENV.keep, kind: 'list'},
+  condition: {flag: 'condition', env: ENV.condition, kind: 'integer'},
+  impersonateServiceAccount: {flag: 'impersonate-service-account', env: ENV.impersonateServiceAccount, kind: 'string'},
+  stateDir: {flag: 'state-dir', env: ENV.stateDir, kind: 'string'},
+  instanceId: {flag: 'instance-id', env: ENV.instanceId, kind: 'string'},
+  probe: {flag: 'probe', env: ENV.probe, kind: 'string'},
+  probeCommand: {flag: 'probe-command', env: ENV.probeCommand, kind: 'string'},
+  probeTimeout: {flag: 'probe-timeout', env: ENV.probeTimeout, kind: 'string'},
+  probeInterval: {flag: 'probe-interval', env: ENV.probeInterval, kind: 'string'},
+  location: {flag: 'location', env: ENV.location, kind: 'string'},
+  project: {flag: 'project', env: ENV.project, kind: 'string'},
+  credentialFile: {flag: 'credential-file', env: ENV.credentialFile, kind: 'string'},
+  timeout: {flag: 'timeout', env: ENV.timeout, kind: 'string'},
+  requestTimeout: {flag: 'request-timeout', env: ENV.requestTimeout, kind: 'string'},
+  tfvars: {flag: 'tfvars', env: ENV.tfvars, kind: 'string'},
+  tfvarsVar: {flag: 'tfvars-var', env: ENV.tfvarsVar, kind: 'string'},
+}
+
+/** What to do about one setting, when it is the only problem. */
+const SETTING_HINTS: {[K in keyof ConfigFile]?: string} = {
+  keep: 'Give public CIDRs with zero host bits, e.g. --keep 198.51.100.0/24.',
+  regions: 'Give regions as AWS names them, e.g. --region eu-west-1 (aws ec2 describe-regions lists yours).',
+  instanceId: 'Give --instance-id i-0123456789abcdef0 (or VPCSC_INSTANCE_ID).',
+  probe: 'Use --probe ssm (through SSM on the instance) or --probe local (from this machine).',
+  natTags: 'Use --nat-tag KEY=VALUE, e.g. --nat-tag vpcsc=egress.',
+  tfvarsVar: 'Give --tfvars-var NAME (letters, digits, _ and -, starting with a letter or _), e.g. allowed_cidrs.',
+}
+
+function validateSources(flags: FlagValues, env: NodeJS.ProcessEnv, config: LoadedConfig): void {
+  const problems: {key: keyof ConfigFile; text: string}[] = []
+  for (const [key, source] of Object.entries(SOURCES) as [keyof ConfigFile, {flag: keyof FlagValues; env: string; kind: SourceKind}][]) {
+    const flag = flags[source.flag]
+    const fromFlag = Array.isArray(flag) ? nonEmpty(flag) : source.kind === 'boolean' ? flag || undefined : flag
+    let value: unknown
+    let label: string
+    if (fromFlag !== undefined) {
+      value = fromFlag
+      label = `--${source.flag}`
+    } else if (envString(env, source.env) !== undefined) {
+      label = source.env
+      const raw = envString(env, source.env)!
+      if (source.kind === 'list') value = envList(env, source.env)
+      else if (source.kind === 'integer') {
+        value = /^[0-9]+$/.test(raw) ? Number(raw) : undefined
+        if (value === undefined) problems.push({key, text: `${label}="${raw}" is not a condition index (0 for the first condition, at most 39)`})
+      } else if (source.kind === 'boolean') {
+        value = ['1', 'true', 'yes'].includes(raw.toLowerCase()) ? true : ['0', 'false', 'no'].includes(raw.toLowerCase()) ? false : undefined
+        if (value === undefined) problems.push({key, text: `${label}="${raw}" is not a boolean (true or false)`})
+      } else value = raw
+      if (value === undefined) continue
+    } else if (config.values[key] !== undefined) {
+      value = config.values[key]
+      label = `${config.file ?? CONFIG_FILE_NAME}: field "${key}"`
+    } else continue
+    const parsed = configFileSchema.shape[key].safeParse(value)
+    if (parsed.success) continue
+    for (const issue of parsed.error.issues) {
+      const item = typeof issue.path[0] === 'number' && Array.isArray(value) ? value[issue.path[0]] : value
+      const message = issue.message.replace(/^Invalid input: /, '')
+      const quoted = JSON.stringify(item)
+      // CIDR problems name the value already; "is ..." and "has ..." read on from it.
+      const text = message.includes(quoted) ? `${label} ${message}` : /^(is|has) /.test(message) ? `${label} ${quoted} ${message}` : `${label} ${quoted}: ${message}`
+      problems.push({key, text})
+    }
+  }
+  if (problems.length === 0) return
+  const only = problems.length === 1 ? SETTING_HINTS[problems[0]!.key] : undefined
+  throw usageError(
+    problems.length === 1 ? `${problems[0]!.text}.` : `${problems.length} settings are invalid: ${problems.map((p) => p.text).join('; ')}.`,
+    only ?? 'Fix the values named; `--help` and the README\'s settings table say what each setting takes.',
+    {problems: problems.map((p) => p.text)},
+  )
+}
+
 /** Merges flags, environment and config file into validated settings. */
 export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, config: LoadedConfig): Settings {
   const file = config.values
+  validateSources(flags, env, config)
   const pick = <T>(flag: T | undefined, fromEnv: T | undefined, fromFile: T | undefined): T | undefined => flag ?? fromEnv ?? fromFile
 
   const levelText = pick(flags.level, envString(env, ENV.level), file.level)
@@ -357,9 +462,6 @@ function parseNotifyUrl(text: string | undefined): string | undefined {
 
 function resolveProbe(flags: FlagValues, env: NodeJS.ProcessEnv, file: ConfigFile): ProbeSettings {
   const instanceId = flags['instance-id'] ?? envString(env, ENV.instanceId) ?? file.instanceId
-  if (instanceId !== undefined && !/^(i|mi)-[0-9a-f]+$/.test(instanceId)) {
-    throw usageError(`Instance id "${instanceId}" is not an EC2 instance id.`, 'Give --instance-id i-0123456789abcdef0 (or VPCSC_INSTANCE_ID).')
-  }
   // An instance id given on the command line means: probe there, whatever the file says.
   const kind = flags.probe ?? (flags['instance-id'] ? 'ssm' : undefined) ?? envString(env, ENV.probe) ?? file.probe ?? (instanceId ? 'ssm' : 'local')
   if (kind !== 'ssm' && kind !== 'local') throw usageError(`Probe "${kind}" is not ssm or local.`, 'Use --probe ssm (through SSM on the instance) or --probe local (from this machine).')
@@ -375,11 +477,27 @@ function resolveProbe(flags: FlagValues, env: NodeJS.ProcessEnv, file: ConfigFil
   }
 }
 
-/** "90s", "30m", "1.5h", "7d", or a number of seconds. */
-export function parseDuration(text: string, what: string): number {
+/** "90s", "30m", "1.5h", "7d", or a number of seconds; undefined when it is none of these. */
+function durationMs(text: string): number | undefined {
   const trimmed = text.trim()
   const value = trimmed === '' ? undefined : /^[0-9]+(\.[0-9]+)?$/.test(trimmed) ? Number(trimmed) * 1000 : ms(trimmed as ms.StringValue)
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined
+}
+
+/** Why the text is not a duration within the limits, or undefined when it is one. */
+function durationProblem(text: string, what: string, limits: {min?: number; max?: number; why?: string}): string | undefined {
+  const value = durationMs(text)
+  if (value === undefined) return `is not a duration for the ${what} (use e.g. 90s, 30m, 2h or 7d)`
+  const why = limits.why ? `, ${limits.why}` : ''
+  if (limits.min !== undefined && value < limits.min) return `is shorter than ${ms(limits.min, {long: true})}, the shortest ${what}${why}`
+  if (limits.max !== undefined && value > limits.max) return `is longer than ${ms(limits.max, {long: true})}, the longest ${what}${why}`
+  return undefined
+}
+
+/** "90s", "30m", "1.5h", "7d", or a number of seconds. */
+export function parseDuration(text: string, what: string): number {
+  const value = durationMs(text)
+  if (value === undefined) {
     throw usageError(`The ${what} "${text}" is not a duration.`, 'Use e.g. 90s, 30m, 2h or 7d.')
   }
   return value

@@ -83,10 +83,23 @@ describe('ipCondition', () => {
     assert.throws(() => ipCondition({name: NAME, basic: {conditions: []}}), usage(/no condition holding ipSubnetworks/))
   })
 
-  it('--condition N picks a condition without ipSubnetworks, with an empty list', () => {
-    const found = ipCondition(richLevel(), 2)
-    assert.equal(found.index, 2)
-    assert.deepEqual(found.ipSubnetworks, [])
+  it('--condition N on a condition of members/regions/devicePolicy without IPs: refused, naming the condition that holds them', () => {
+    // The IP list would be ANDed into condition 0: only its members, from DE or FR, on a locked Mac.
+    assert.throws(() => ipCondition(richLevel(), 0), usage(/--condition 0 holds no ipSubnetworks .*: it holds members, regions and devicePolicy, and IPs written there would be ANDed with them/))
+    assert.throws(() => ipCondition(richLevel(), 2), usage(/--condition 2 holds no ipSubnetworks/))
+    assert.throws(() => ipCondition(richLevel(), 2), (error: unknown) => error instanceof VpcscError && /condition 1: use --condition 1, or leave --condition out/.test(error.hint ?? ''))
+  })
+
+  it('--condition N when no condition holds IPs: refused, saying none does', () => {
+    const level: AccessLevel = {name: NAME, basic: {conditions: [{members: ['user:a@example.com']}, {}]}}
+    assert.throws(() => ipCondition(level, 0), (error: unknown) => error instanceof VpcscError && error.exitCode === 2 && /No condition of the level holds an IP list/.test(error.hint ?? ''))
+    assert.throws(() => ipCondition(level, 1), usage(/--condition 1 holds no ipSubnetworks .*: it holds no IP list/))
+  })
+
+  it('--condition N on the condition that holds IPs: that one', () => {
+    const found = ipCondition(richLevel(), 1)
+    assert.equal(found.index, 1)
+    assert.deepEqual(found.ipSubnetworks, ['203.0.113.10/32', '2001:DB8::/32'])
   })
 
   it('--condition N out of range: usage error naming the count', () => {

@@ -258,3 +258,57 @@ describe('MAX_SUBNETWORKS', () => {
     assert.equal(MAX_SUBNETWORKS, 200)
   })
 })
+
+describe('the host-bits hint suggests only ranges that pass', () => {
+  /** The ranges the hint names, each checked against parseCidr itself. */
+  function suggestions(input: string): {message: string; passing: string[]} {
+    try {
+      parseCidr(input)
+    } catch (error) {
+      assert.ok(error instanceof CidrError, String(error))
+      assert.match(error.message, /host bits set/)
+      const named = [...error.message.slice(`"${input}"`.length).matchAll(/[0-9a-f.:]+\/[0-9]+/g)].map((m) => m[0])
+      const passing = named.filter((text) => {
+        try {
+          parseCidr(text)
+          return true
+        } catch {
+          return false
+        }
+      })
+      return {message: error.message, passing}
+    }
+    throw new Error(`${input} was accepted`)
+  }
+
+  const cases: [input: string, suggested: string[], notSuggested: string[]][] = [
+    // the range the prefix names overlaps the unspecified address: only the one address passes
+    ['8.0.0.0/4', ['8.0.0.0/32'], []],
+    ['2001:db8::1/0', ['2001:db8::1/128'], []],
+    // both pass: the range first, the one address as the alternative
+    ['192.0.2.1/24', ['192.0.2.0/24', '192.0.2.1/32'], []],
+    ['198.51.100.7/16', ['198.51.0.0/16', '198.51.100.7/32'], []],
+    ['2001:db8::1/32', ['2001:db8::/32', '2001:db8::1/128'], []],
+    ['203.0.113.7/8', ['203.0.0.0/8', '203.0.113.7/32'], []],
+    // a private address: nothing around it may be admitted, and nothing is suggested as passing
+    ['10.1.2.3/8', [], ['10.0.0.0/8', '10.1.2.3/32']],
+    ['fd00::1/8', [], ['fd00::/8', 'fd00::1/128']],
+    // a public address whose range covers a private one: the address only
+    ['11.0.0.1/6', ['11.0.0.1/32'], []],
+  ]
+  for (const [input, suggested, notSuggested] of cases) {
+    it(`${input}: ${suggested.length > 0 ? `suggests ${suggested.join(' and ')}` : 'suggests nothing'}`, () => {
+      const {message, passing} = suggestions(input)
+      assert.deepEqual(passing, suggested, message)
+      for (const text of notSuggested) assert.ok(message.includes(`neither its range ${text}`) || message.includes(`nor the address ${text}`), message)
+      // every range the message offers as a choice passes validation
+      for (const offered of [...message.matchAll(/(?:the range is|the one address(?: is)?) ([0-9a-f.:]+\/[0-9]+)/g)].map((m) => m[1]!)) {
+        assert.doesNotThrow(() => parseCidr(offered), `${offered} offered by: ${message}`)
+      }
+    })
+  }
+
+  it('names the refused range as refused, not as the answer (8.0.0.0/4)', () => {
+    assert.throws(() => parseCidr('8.0.0.0/4'), /its range 0\.0\.0\.0\/4 is refused too; the one address is 8\.0\.0\.0\/32/)
+  })
+})

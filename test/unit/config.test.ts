@@ -237,8 +237,8 @@ describe('resolveSettings: tags and kept CIDRs', () => {
 
   for (const bad of ['novalue', '=value']) {
     it(`refuses the tag ${JSON.stringify(bad)}`, () => {
-      assert.throws(() => resolve({'nat-tag': [bad]}), usage(new RegExp(`NAT tag "${bad}" is not KEY=VALUE`), /--nat-tag KEY=VALUE/))
-      assert.throws(() => resolve({}, {[ENV.natTags]: bad}), usage(/is not KEY=VALUE/))
+      assert.throws(() => resolve({'nat-tag': [bad]}), usage(new RegExp(`--nat-tag "${bad}": expected KEY=VALUE`), /--nat-tag KEY=VALUE/))
+      assert.throws(() => resolve({}, {[ENV.natTags]: bad}), usage(new RegExp(`VPCSC_NAT_TAGS "${bad}": expected KEY=VALUE`)))
     })
   }
 
@@ -247,7 +247,7 @@ describe('resolveSettings: tags and kept CIDRs', () => {
   })
 
   it('a bad --keep CIDR: usage error with the reason', () => {
-    assert.throws(() => resolve({keep: ['10.0.0.0/8']}), usage(/Kept CIDR "10\.0\.0\.0\/8" is in or overlaps the private \(RFC 1918\) range/, /public CIDRs/))
+    assert.throws(() => resolve({keep: ['10.0.0.0/8']}), usage(/--keep "10\.0\.0\.0\/8" is in or overlaps the private \(RFC 1918\) range/, /public CIDRs/))
     assert.throws(() => resolve({keep: ['192.0.2.1/24']}), usage(/host bits set; the range is 192\.0\.2\.0\/24/))
     assert.throws(() => resolve({keep: ['nonsense']}), usage(/"nonsense" is not an IPv4 or IPv6 address/))
     assert.throws(() => resolve({}, {[ENV.keep]: '203.0.113.10,127.0.0.1'}), usage(/"127\.0\.0\.1" is in or overlaps the loopback range/))

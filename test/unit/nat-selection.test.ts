@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {awsError, enabledRegions, selectEgress, type NatAddress, type NatGatewayInfo, type NatSelection} from '../../src/lib/aws/nat.ts'
+import {enabledRegions, selectEgress, type NatAddress, type NatGatewayInfo, type NatSelection} from '../../src/lib/aws/nat.ts'
+import {awsError as serviceError, EC2} from '../../src/lib/aws/errors.ts'
 import {ExitCode, VpcscError} from '../../src/lib/errors.ts'
 
 type Selection = Pick<NatSelection, 'natGatewayIds' | 'natTags' | 'vpcIds'>
@@ -198,6 +199,9 @@ describe('selectEgress: filters', () => {
     assert.deepEqual(ips(result), ['198.51.100.20'])
   })
 })
+
+/** The NAT reader's errors are EC2's. */
+const awsError = (error: unknown, region: string | undefined) => serviceError(EC2, error, region)
 
 describe('awsError', () => {
   const asVpcsc = (error: Error) => {

@@ -1,10 +1,11 @@
 import type {EC2Client, NatGateway} from '@aws-sdk/client-ec2'
 import type {AwsCredentialIdentity, AwsCredentialIdentityProvider} from '@smithy/types'
 
-import {awsClientOptions, profileExists} from './sdk-options.ts'
+import {awsClientOptions} from './sdk-options.ts'
 import {limiter} from '../concurrency.ts'
-import {runtimeError, usageError, VpcscError} from '../errors.ts'
+import {VpcscError, runtimeError} from '../errors.ts'
 import {describeAccount, type AccountRef, type MemberAccount, type NatTag} from './accounts.ts'
+import {awsError as serviceError, EC2} from './errors.ts'
 
 /**
  * Finds the public egress addresses of the selected NAT gateways. The AWS SDK is loaded
@@ -422,31 +423,10 @@ export function assumeRoleError(error: unknown, account: MemberAccount): VpcscEr
   return new VpcscError(`sts:AssumeRole on ${account.roleArn} failed: ${known.message}`, {exitCode: known.exitCode, code: known.code, hint: known.hint, cause: error})
 }
 
-/** AWS SDK errors as errors a user can act on. */
+/** AWS SDK errors (EC2 and the account reads) as errors a user can act on. */
 export function awsError(error: unknown, region: string | undefined, profile?: string): VpcscError {
-  const e = (error ?? {}) as {name?: string; message?: string; $metadata?: {httpStatusCode?: number}; code?: string}
-  const where = region ? ` in ${region}` : ''
-  const message = e.message ?? String(error)
-  if (/Region is missing/i.test(message)) {
-    return usageError('No AWS region is set.', 'Give --region REGION (repeatable), set AWS_REGION (or AWS_DEFAULT_REGION), or set a region in your AWS profile.')
-  }
-  const named = profile ?? process.env.AWS_PROFILE
-  if (named && (e.name === 'CredentialsProviderError' || /Could not load credentials|profile/i.test(message)) && !profileExists(named)) {
-    return usageError(`AWS profile "${named}" does not exist in the AWS config or credentials file.`, `Check --profile / AWS_PROFILE (aws configure list-profiles lists them), or create it: aws configure --profile ${named}.`)
-  }
-  if (e.name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
-    return runtimeError('AWS_CREDENTIALS', `No AWS credentials found: ${message}`, 'Use --profile NAME, set AWS_PROFILE, or run `aws configure` / `aws sso login`.')
-  }
-  if (['UnauthorizedOperation', 'AccessDenied', 'AccessDeniedException'].includes(e.name ?? '')) {
-    return runtimeError('AWS_PERMISSION', `AWS denied the call${where}: ${message}`, 'The caller needs ec2:DescribeNatGateways (and ec2:DescribeRegions for --all-regions).')
-  }
-  if (['AuthFailure', 'InvalidClientTokenId', 'ExpiredToken', 'ExpiredTokenException', 'SignatureDoesNotMatch'].includes(e.name ?? '')) {
-    return runtimeError('AWS_AUTH', `AWS rejected the credentials${where}: ${message}`, 'Refresh them (aws sso login, or new keys) and run again.')
-  }
-  if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || /ECONNREFUSED|ENOTFOUND|getaddrinfo/.test(message)) {
-    return runtimeError('AWS_NETWORK', `Cannot reach AWS EC2${where}: ${message}`, 'Check the network, or AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_EC2 if you set one.')
-  }
-  return runtimeError('AWS', `AWS EC2 call failed${where}: ${e.name ? `${e.name}: ` : ''}${message}`, 'Run again with DEBUG=vpcsc* for details.', undefined, error)
+  const known = serviceError(EC2, error, region, profile)
+  return known instanceof VpcscError ? known : runtimeError('AWS', known.message, undefined, undefined, error)
 }
 
 /**
@@ -454,9 +434,9 @@ export function awsError(error: unknown, region: string | undefined, profile?: s
  * of their own. Only `explain` asks, for the one gateway it names; undefined when the
  * caller may not read it (the account is then simply not shown).
  */
-export async function vpcOwner(selection: Pick<NatSelection, 'profile'>, region: string, vpcId: string): Promise<string | undefined> {
+export async function vpcOwner(selection: Pick<NatSelection, 'profile' | 'requestTimeoutMs'>, region: string, vpcId: string): Promise<string | undefined> {
   const sdk = await import('@aws-sdk/client-ec2')
-  const client = new sdk.EC2Client({region, profile: selection.profile, maxAttempts: 2})
+  const client = new sdk.EC2Client({...awsClientOptions(region, selection.profile), maxAttempts: 2, requestHandler: awsRequestBounds(selection.requestTimeoutMs)})
   try {
     const answer = await client.send(new sdk.DescribeVpcsCommand({VpcIds: [vpcId]}))
     return answer.Vpcs?.[0]?.OwnerId

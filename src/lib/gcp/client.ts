@@ -1,7 +1,7 @@
 import type {AuthClient} from 'google-auth-library'
 
 import {debug} from '../debug.ts'
-import {runtimeError} from '../errors.ts'
+import {credentialsLoadFailure, debugAnswer, quietMetadataLookupWarnings, tokenFailure} from './auth-errors.ts'
 import {type CallContext, toGoogleApiError} from './google-error.ts'
 
 /**
@@ -154,38 +154,21 @@ export type RawAnswer =
 
 function mapError(context: CallContext, error: unknown, attempts: number, timeoutMs: number): Error {
   const e = error as HttpError
-  debug('vpcsc:http', `failed: ${e.message} ${JSON.stringify(e.response?.data ?? null)}`)
-  // An error from getting a token (STS, OAuth, iamcredentials) is an auth problem, whatever
-  // its HTTP status: it comes from another URL than the call, or in OAuth's shape.
-  const url = String(e.config?.url ?? '')
-  const data = e.response?.data as {error?: string | {message?: string}; error_description?: string} | undefined
-  const oauthShaped = typeof data?.error === 'string'
-  if (e.response && url && (oauthShaped || !url.startsWith(context.endpoint))) {
-    const detail = data?.error_description ?? (typeof data?.error === 'object' ? data.error.message : data?.error) ?? e.message
-    const vpcsc = /prohibited by organization'?s policy/i.test(String(detail))
-    return runtimeError(
-      'AUTHENTICATION',
-      `Google authentication failed at ${new URL(url).host}: ${detail}.`,
-      vpcsc
-        ? 'VPC Service Controls denied the token exchange for this machine: run vpcsc from an address an access level admits, or allow it with an ingress rule.'
-        : credentialsHint(),
-      undefined,
-      error,
-    )
-  }
+  debug('vpcsc:http', `failed: ${debugAnswer(context.endpoint, error)}`)
+  // Getting a token (STS, OAuth, iamcredentials, a local key) failed: a credentials
+  // problem, whatever its HTTP status or network error, never the API's.
+  const token = tokenFailure(context.endpoint, error, timeoutMs)
+  if (token) return token
   if (!e.response && /default credentials|Could not load|credential/i.test(e.message ?? '')) {
-    return runtimeError('NO_CREDENTIALS', `No usable Google credentials: ${e.message}`, credentialsHint(), undefined, error)
+    return credentialsLoadFailure(error)
   }
   return toGoogleApiError(context, {status: e.response?.status, data: e.response?.data, networkCode: e.code, networkMessage: e.message, attempts, timeoutMs}, error)
-}
-
-function credentialsHint(): string {
-  return 'Run `gcloud auth application-default login`, or point GOOGLE_APPLICATION_CREDENTIALS at a service-account or Workload Identity Federation credential file.'
 }
 
 async function createAuthClient(options: GoogleClientOptions): Promise<AuthClient> {
   const {GoogleAuth, Impersonated} = await import('google-auth-library')
   let source: AuthClient
+  quietMetadataLookupWarnings()
   try {
     // A projectId given up front stops google-auth-library from looking one up while it
     // loads ADC: that lookup spawns gcloud, probes the metadata server, or (for Workload
@@ -197,8 +180,9 @@ async function createAuthClient(options: GoogleClientOptions): Promise<AuthClien
       clientOptions: {transporterOptions: {timeout: options.requestTimeoutMs}},
     }).getClient()
   } catch (error) {
-    throw runtimeError('NO_CREDENTIALS', `No usable Google credentials: ${(error as Error).message.split('\n')[0]}`, credentialsHint(), undefined, error)
+    throw credentialsLoadFailure(error)
   }
+  boundStsExchange(source, options.requestTimeoutMs)
   if (!options.impersonateServiceAccount) return source
   return new Impersonated({
     sourceClient: source,
@@ -208,4 +192,16 @@ async function createAuthClient(options: GoogleClientOptions): Promise<AuthClien
     transporterOptions: {timeout: options.requestTimeoutMs},
     ...(options.iamCredentialsEndpoint ? {endpoint: options.iamCredentialsEndpoint} : {}),
   })
+}
+
+/**
+ * A Workload Identity Federation client makes its STS token exchange through a Gaxios of
+ * its own, created without the client's transporter options (google-auth-library 11,
+ * BaseExternalAccountClient's stsCredential): the request timeout must be set there too,
+ * or a token_url that accepts and never answers hangs vpcsc for good.
+ */
+function boundStsExchange(client: AuthClient, timeoutMs: number | undefined): void {
+  if (timeoutMs === undefined) return
+  const sts = (client as unknown as {stsCredential?: {transporter?: {defaults?: Record<string, unknown>}}}).stsCredential?.transporter
+  if (sts) sts.defaults = {...sts.defaults, timeout: timeoutMs}
 }

@@ -121,7 +121,7 @@ function hostOf(endpoint: string): string {
   }
 }
 
-function formatSeconds(ms: number | undefined): string {
+export function formatSeconds(ms: number | undefined): string {
   return ms === undefined ? 'the request timeout' : `${Math.round(ms / 100) / 10}s`
 }
 

@@ -1,7 +1,8 @@
 import type {SSMClient} from '@aws-sdk/client-ssm'
 
 import {awsClientOptions} from '../aws/sdk-options.ts'
-import {awsError, awsRequestBounds} from '../aws/nat.ts'
+import {awsError, SSM} from '../aws/errors.ts'
+import {awsRequestBounds} from '../aws/nat.ts'
 import {sleep} from '../sleep.ts'
 import type {ProbeOutcome} from './classify.ts'
 import type {Probe} from './probe.ts'
@@ -66,7 +67,7 @@ export class SsmProbe implements Probe {
       if (name === 'InvalidInstanceId') {
         return {verdict: 'ERROR', detail: `SSM cannot reach ${this.options.instanceId}: not a managed instance in ${this.options.region ?? 'this region'}, or its SSM agent is not online`}
       }
-      return {verdict: 'ERROR', detail: `SSM SendCommand failed: ${awsError(error, this.options.region).message}`}
+      return {verdict: 'ERROR', detail: `SendCommand: ${awsError(SSM, error, this.options.region, this.options.profile).message.replace(/\.$/, '')}`}
     }
 
     let delay = 200
@@ -81,7 +82,7 @@ export class SsmProbe implements Probe {
         // Right after SendCommand the invocation may not exist yet: eventual consistency.
         if ((error as {name?: string}).name === 'InvocationDoesNotExist') continue
         if (signal?.aborted) return {verdict: 'ERROR', detail: 'interrupted'}
-        return {verdict: 'ERROR', detail: `SSM GetCommandInvocation failed: ${(error as Error).message}`}
+        return {verdict: 'ERROR', detail: `GetCommandInvocation: ${awsError(SSM, error, this.options.region, this.options.profile).message.replace(/\.$/, '')}`}
       }
       const status = invocation.Status ?? 'Pending'
       if (WAITING.has(status)) continue

@@ -1,0 +1,128 @@
+// Bad input from every source is refused before any call, in words that say what to do:
+// the managed condition, the host-bits hint, and AWS errors that name their service.
+import assert from 'node:assert/strict'
+import {writeFileSync} from 'node:fs'
+import {createServer, type Socket} from 'node:net'
+import {join} from 'node:path'
+import {describe, it} from 'node:test'
+
+import {LEVEL, show, storedLevel, useWorld, vpcsc, writes} from './helpers.ts'
+
+describe('input checks', () => {
+  const ctx = useWorld()
+
+  it('flags and VPCSC_* values get the config file\'s checks, before any call, each problem named with its source', async () => {
+    await ctx.world.admin.clearRequests()
+    const cases: [string[], Record<string, string>, RegExp][] = [
+      [['deny-test', '--yes', '--project-number', 'abc'], {}, /--project-number "abc": expected a project number \(digits only\)/],
+      [['status', '--region', 'xx-fake-9'], {}, /--region "xx-fake-9" is not an AWS region/],
+      [['status', '--region', 'US-EAST-1'], {}, /--region "US-EAST-1": expected an AWS region such as eu-west-1/],
+      [['status'], {VPCSC_REGIONS: 'us-east-1,xx-fake-9'}, /VPCSC_REGIONS "xx-fake-9" is not an AWS region/],
+      [['deny-test', '--yes', '--location', 'Bad!'], {}, /--location "Bad!": expected a Vertex AI location/],
+      [['status', '--impersonate-service-account', 'nobody'], {}, /--impersonate-service-account "nobody": expected a service account email/],
+      [['deny-test', '--yes', '--probe-timeout', '40d'], {}, /--probe-timeout "40d" is longer than 30 days, the longest probe timeout, SSM's limit/],
+      [['deny-test', '--yes'], {VPCSC_PROBE_TIMEOUT: 'soon'}, /VPCSC_PROBE_TIMEOUT "soon" is not a duration/],
+    ]
+    for (const [args, env, pattern] of cases) {
+      const result = await vpcsc(ctx.world, args, {env})
+      assert.equal(result.code, 2, show(result))
+      assert.match(result.stderr, pattern)
+      assert.ok(result.stderr.trim().split('\n').length <= 2, result.stderr)
+    }
+    assert.deepEqual(await ctx.world.admin.requests(), [], 'no call reached Google')
+    assert.deepEqual(await ctx.world.ssm.admin.requests(), [], 'no call reached SSM')
+  })
+
+  it('all problems at once, and a config file field is named as such', async () => {
+    const file = join(ctx.world.dir, 'work', 'bad-regions.json')
+    writeFileSync(file, JSON.stringify({regions: ['xx-fake-9']}))
+    const fromFile = await vpcsc(ctx.world, ['status', '--config', file])
+    assert.equal(fromFile.code, 2, show(fromFile))
+    assert.match(fromFile.stderr, /bad-regions\.json: field "regions\[0\]": is not an AWS region/)
+    const several = await vpcsc(ctx.world, ['deny-test', '--yes', '--project-number', 'abc', '--location', 'Bad!'], {env: {VPCSC_PROBE_TIMEOUT: '40d'}})
+    assert.equal(several.code, 2, show(several))
+    assert.match(several.stderr, /3 settings are invalid: --project-number "abc".*; VPCSC_PROBE_TIMEOUT "40d".*; --location "Bad!"/)
+  })
+
+  it('--condition on a condition of members but no IPs is refused (exit 2), naming the condition that holds them', async () => {
+    const before = JSON.stringify(await storedLevel(ctx.world))
+    await ctx.world.admin.clearRequests()
+    // The seed's condition 1 admits the break-glass account by its members alone.
+    for (const args of [['ip', 'sync', '--yes', '--condition', '1'], ['deny-test', '--yes', '--condition', '1']]) {
+      const result = await vpcsc(ctx.world, args)
+      assert.equal(result.code, 2, show(result))
+      assert.match(result.stderr, /--condition 1 holds no ipSubnetworks in .*vpcsc_allow_ec2_ip: it holds members and regions, and IPs written there would be ANDed with them\./)
+      assert.match(result.stderr, /The IP list is in condition 0: use --condition 0, or leave --condition out\./)
+      assert.equal(result.stderr.split('\n').filter((line) => line.startsWith('Error:')).length, 1, result.stderr)
+    }
+    assert.deepEqual(await writes(ctx.world), [])
+    assert.equal(JSON.stringify(await storedLevel(ctx.world)), before)
+  })
+
+  it('VPCSC_CONDITION is held to the same rule', async () => {
+    const result = await vpcsc(ctx.world, ['ip', 'sync', '--plan'], {env: {VPCSC_CONDITION: '1'}})
+    assert.equal(result.code, 2, show(result))
+    assert.match(result.stderr, /condition 1 holds no ipSubnetworks/)
+  })
+
+  it('--condition on a level where no condition holds IPs says so', async () => {
+    const level = await storedLevel(ctx.world)
+    level.basic!.conditions[0]!.ipSubnetworks = undefined
+    level.basic!.conditions[0]!.regions = ['DE']
+    await ctx.world.admin.putResource(LEVEL, level)
+    const result = await vpcsc(ctx.world, ['ip', 'sync', '--plan', '--condition', '0'])
+    assert.equal(result.code, 2, show(result))
+    assert.match(result.stderr, /--condition 0 holds no ipSubnetworks .*: it holds regions/)
+    assert.match(result.stderr, /No condition of the level holds an IP list/)
+  })
+
+  it('the host-bits hint offers only ranges that pass: 8.0.0.0/4 -> 8.0.0.0/32, never 0.0.0.0/4', async () => {
+    const result = await vpcsc(ctx.world, ['ip', 'sync', '--plan', '--keep', '8.0.0.0/4'])
+    assert.equal(result.code, 2, show(result))
+    assert.match(result.stderr, /"8\.0\.0\.0\/4" has host bits set, and its range 0\.0\.0\.0\/4 is refused too; the one address is 8\.0\.0\.0\/32/)
+    // The hint it gives is itself accepted.
+    const offered = await vpcsc(ctx.world, ['ip', 'sync', '--plan', '--keep', '8.0.0.0/32'])
+    assert.equal(offered.code, 3, show(offered))
+    const both = await vpcsc(ctx.world, ['ip', 'sync', '--plan', '--keep', '2001:db8::1/32'])
+    assert.equal(both.code, 2, show(both))
+    assert.match(both.stderr, /the range is 2001:db8::\/32, or the one address 2001:db8::1\/128/)
+  })
+
+  it('a region named like AWS regions but not served: the SDK\'s unreadable answer is named as such', async () => {
+    const result = await vpcsc(ctx.world, ['status', '--region', 'us-fake-9'])
+    assert.equal(result.code, 1, show(result))
+    assert.match(result.stderr, /AWS EC2 in us-fake-9 did not answer as AWS does \(HTTP \d+\): is us-fake-9 a region EC2 serves\?/)
+    assert.doesNotMatch(result.stderr, /XML parse error|Deserialization/)
+    assert.ok(result.stderr.trim().split('\n').length <= 2, result.stderr)
+  })
+
+  it('an SSM failure says SSM, not EC2', async () => {
+    const before = JSON.stringify(await storedLevel(ctx.world))
+    const result = await vpcsc(ctx.world, ['deny-test', '--yes'], {env: {AWS_ENDPOINT_URL_SSM: 'http://127.0.0.1:9'}})
+    assert.equal(result.code, 1, show(result))
+    assert.match(result.stderr, /Cannot reach AWS SSM: .*ECONNREFUSED/)
+    assert.doesNotMatch(result.stderr, /EC2/)
+    assert.equal(JSON.stringify(await storedLevel(ctx.world)), before)
+  })
+
+  it('a stalled EC2 or SSM endpoint ends within --request-timeout, naming the service', async () => {
+    const sockets = new Set<Socket>()
+    const hole = createServer((socket) => void sockets.add(socket))
+    await new Promise<void>((resolve) => hole.listen(0, '127.0.0.1', resolve))
+    const stalled = `http://127.0.0.1:${(hole.address() as {port: number}).port}`
+    try {
+      const ec2 = await vpcsc(ctx.world, ['status', '--request-timeout', '1s'], {env: {AWS_ENDPOINT_URL_EC2: stalled}})
+      assert.equal(ec2.code, 1, show(ec2))
+      assert.match(ec2.stderr, /No answer from AWS EC2 within 1s\./)
+      assert.doesNotMatch(ec2.stderr, /\[WARN\]|node-http-handler/)
+      const ssm = await vpcsc(ctx.world, ['deny-test', '--yes', '--request-timeout', '1s'], {env: {AWS_ENDPOINT_URL_SSM: stalled}})
+      assert.equal(ssm.code, 1, show(ssm))
+      assert.match(ssm.stderr, /SendCommand: No answer from AWS SSM within 1s\b/)
+      assert.doesNotMatch(ssm.stderr, /EC2|node-http-handler/)
+      assert.ok(sockets.size > 0, 'the calls reached the stalled endpoint')
+    } finally {
+      hole.close()
+      for (const socket of sockets) socket.destroy()
+    }
+  })
+})

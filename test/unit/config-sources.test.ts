@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict'
+import {describe, it} from 'node:test'
+
+import {ENV, resolveSettings, type ConfigFile, type FlagValues, type LoadedConfig} from '../../src/lib/config.ts'
+import {VpcscError} from '../../src/lib/errors.ts'
+
+const FILE = '/etc/vpcsc/vpcsc.config.json'
+const fileConfig = (values: ConfigFile): LoadedConfig => ({file: FILE, values})
+const resolve = (flags: FlagValues = {}, env: NodeJS.ProcessEnv = {}, config: LoadedConfig = {values: {}}) => resolveSettings(flags, env, config)
+
+/** The usage error's message, asserting it is one (exit 2). */
+function problem(run: () => unknown): string {
+  try {
+    run()
+  } catch (error) {
+    assert.ok(error instanceof VpcscError, String(error))
+    assert.equal(error.exitCode, 2)
+    assert.ok(error.hint)
+    return error.message
+  }
+  assert.fail('expected a usage error')
+}
+
+describe('one validation for flags, environment and config file', () => {
+  // Each setting the file's schema checks, with a bad value, the flag and the env variable.
+  const cases: [key: keyof ConfigFile, flag: keyof FlagValues, env: string, bad: string, reason: RegExp][] = [
+    ['projectNumber', 'project-number', ENV.projectNumber, 'abc', /expected a project number \(digits only\)/],
+    ['location', 'location', ENV.location, 'Bad!', /expected a Vertex AI location/],
+    ['impersonateServiceAccount', 'impersonate-service-account', ENV.impersonateServiceAccount, 'not-an-email', /expected a service account email/],
+    ['probeTimeout', 'probe-timeout', ENV.probeTimeout, 'soon', /is not a duration for the probe timeout/],
+    ['probeTimeout', 'probe-timeout', ENV.probeTimeout, '31d', /is longer than 30 days, the longest probe timeout, SSM's limit/],
+    ['probeTimeout', 'probe-timeout', ENV.probeTimeout, '10ms', /is shorter than 1 second/],
+    ['probeInterval', 'probe-interval', ENV.probeInterval, 'often', /is not a duration for the probe interval/],
+    ['timeout', 'timeout', ENV.timeout, 'forever', /is not a duration for the timeout/],
+    ['instanceId', 'instance-id', ENV.instanceId, 'instance-1', /expected an EC2 instance id/],
+    ['probe', 'probe', ENV.probe, 'docker', /expected ssm or local/],
+  ]
+  for (const [key, flag, env, bad, reason] of cases) {
+    it(`${key} "${bad}": refused from --${flag}, ${env} and the file, each named`, () => {
+      const quoted = JSON.stringify(bad).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+      assert.match(problem(() => resolve({[flag]: bad} as FlagValues)), new RegExp(`^--${flag} ${quoted}:? ${reason.source}`))
+      assert.match(problem(() => resolve({}, {[env]: bad})), new RegExp(`^${env} ${quoted}:? ${reason.source}`))
+      assert.match(problem(() => resolve({}, {}, fileConfig({[key]: bad}))), new RegExp(`^${FILE.replace(/\./g, '\\.')}: field "${key}" ${quoted}:? ${reason.source}`))
+    })
+  }
+
+  it('a region in the wrong format, and a well-formed one no AWS partition has', () => {
+    assert.match(problem(() => resolve({region: ['US-EAST-1']})), /^--region "US-EAST-1": expected an AWS region such as eu-west-1\.$/)
+    assert.match(problem(() => resolve({}, {[ENV.regions]: 'eu-west-1,xx-fake-9'})), /^VPCSC_REGIONS "xx-fake-9" is not an AWS region: no AWS partition has regions named like it/)
+    assert.match(problem(() => resolve({}, {}, fileConfig({regions: ['xx-fake-9']}))), /field "regions" "xx-fake-9" is not an AWS region/)
+    // real ones, including partitions besides aws and a region newer than any list
+    assert.deepEqual(resolve({region: ['us-east-1', 'cn-north-1', 'us-gov-west-1', 'eusc-de-east-1', 'ap-southeast-7', 'mx-central-1']}).regions.length, 6)
+  })
+
+  it('a probe timeout at the limits passes', () => {
+    assert.equal(resolve({'probe-timeout': '30d'}).probe.timeoutMs, 2_592_000_000)
+    assert.equal(resolve({'probe-timeout': '1s'}).probe.timeoutMs, 1000)
+  })
+
+  it('every problem at once, each with its source', () => {
+    const message = problem(() => resolve({'project-number': 'abc', region: ['xx-fake-9']}, {[ENV.location]: 'Nowhere!', [ENV.probeTimeout]: '40d'}))
+    assert.match(message, /^4 settings are invalid: /)
+    for (const part of [/--project-number "abc"/, /--region "xx-fake-9"/, /VPCSC_LOCATION "Nowhere!"/, /VPCSC_PROBE_TIMEOUT "40d"/]) assert.match(message, part)
+  })
+
+  it('only the winning source is checked: a good flag hides a bad env value (precedence holds)', () => {
+    const settings = resolve({'project-number': '123'}, {[ENV.projectNumber]: 'abc', [ENV.regions]: 'us-east-1'}, fileConfig({regions: ['eu-west-1']}))
+    assert.equal(settings.projectNumber, '123')
+    assert.deepEqual(settings.regions, ['us-east-1'])
+  })
+
+  it('a bad env value under a flag that wins is not an error; a bad flag over a good env value is', () => {
+    assert.equal(resolve({location: 'europe-west4'}, {[ENV.location]: 'Bad!'}).probe.location, 'europe-west4')
+    assert.match(problem(() => resolve({location: 'Bad!'}, {[ENV.location]: 'europe-west4'})), /^--location "Bad!"/)
+  })
+})
