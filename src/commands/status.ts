@@ -5,6 +5,7 @@ import {awsFlags, googleFlags, keepFlag, levelConditionFlag, tfvarsFlags} from '
 import {createClients} from '../lib/clients.ts'
 import {EXIT_CODES_HELP, ExitCode} from '../lib/errors.ts'
 import {renderStatus} from '../lib/render/status.ts'
+import {describeAccount} from '../lib/aws/accounts.ts'
 import {plural, renderError, screenWidth} from '../lib/render/text.ts'
 import {gatherStatus, type StatusReport} from '../lib/status.ts'
 
@@ -37,7 +38,9 @@ ${EXIT_CODES_HELP}`
     const report = await this.step('Reading Google Cloud and AWS', () => gatherStatus(settings, createClients(settings)))
     this.log(renderStatus(report, screenWidth()).trimEnd())
     const unread = report.nat.unreadable
-    if (unread.length > 0) this.note(renderError(`${plural(unread.length, 'NAT source was', 'NAT sources were')} not read (listed above): the egress IPs and the drift are incomplete.`, unread.find((u) => u.hint)?.hint).trimEnd())
+    // Each unreadable source with its own error, so that stderr alone says what failed.
+    const sources = unread.map((u) => `${describeAccount(u.account)}${u.region ? ` in ${u.region}` : ''}: ${u.message}`)
+    if (unread.length > 0) this.note(renderError(`${plural(unread.length, 'NAT source', 'NAT sources')} not read, the drift is incomplete: ${sources.join('; ')}`, unread.find((u) => u.hint)?.hint).trimEnd())
     if (flags.check && report.denyTest && !report.denyTest.running) process.exitCode = ExitCode.restoreNeeded
     // A source not read makes the drift unknowable: a runtime failure, with or without --check.
     else if (report.nat.unreadable.length > 0) process.exitCode = ExitCode.runtime
