@@ -1,6 +1,6 @@
 import {Command, Flags, ux, type Interfaces} from '@oclif/core'
 
-import {loadConfigFile, resolveSettings, type FlagValues, type Settings} from '../lib/config.ts'
+import {loadConfigFile, requireSettings, resolveSettings, type FlagValues, type RequiredSetting, type Settings} from '../lib/config.ts'
 import {debugEnabled} from '../lib/debug.ts'
 import {ExitCode, jsonError, VpcscError} from '../lib/errors.ts'
 import {disableColour, renderError} from '../lib/render/text.ts'
@@ -28,9 +28,14 @@ export abstract class VpcscCommand extends Command {
     await super.init()
   }
 
-  protected async settingsFrom(flags: FlagValues & {config?: string}): Promise<Settings> {
+  /** The settings the command cannot start without: all reported at once, before any I/O. */
+  static needs: readonly RequiredSetting[] = []
+
+  protected async settingsFrom(flags: FlagValues & {config?: string}, needs?: readonly RequiredSetting[]): Promise<Settings> {
     const config = await loadConfigFile(flags.config)
-    return resolveSettings(flags, process.env, config)
+    const settings = resolveSettings(flags, process.env, config)
+    requireSettings(settings, needs ?? (this.constructor as typeof VpcscCommand).needs)
+    return settings
   }
 
   /** A spinner on stderr around a remote wait, only in a terminal and not in --json mode. */

@@ -24,6 +24,7 @@ export default class Demote extends VpcscCommand {
 
 ${EXIT_CODES_HELP}`
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --yes --json']
+  static override needs = ['perimeter'] as const
   static override flags = {
     ...googleFlags,
     yes: Flags.boolean({char: 'y', description: 'Write without asking.'}),

@@ -33,6 +33,7 @@ ${EXIT_CODES_HELP}
     '<%= config.bin %> <%= command.id %> --probe-command "cd /home/ec2-user && .venv/bin/python vertex_ai_client.py"',
     '<%= config.bin %> <%= command.id %> --probe local --timeout 45m --json',
   ]
+  static override needs = ['policy', 'level', 'perimeter'] as const
   static override flags = {
     ...googleFlags,
     ...levelConditionFlag,

@@ -23,6 +23,7 @@ ${EXIT_CODES_HELP}`
   static override args = {
     target: Args.string({description: 'A vpcServiceControlsUniqueIdentifier, or a caller IP address.', required: true}),
   }
+  static override needs = ['policy', 'level'] as const
   static override flags = {
     ...googleFlags,
     ...awsFlags,

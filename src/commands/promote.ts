@@ -42,7 +42,7 @@ ${EXIT_CODES_HELP}`
   async run(): Promise<PromoteResult> {
     const started = Date.now()
     const {flags} = await this.parse(Promote)
-    const settings = await this.settingsFrom(flags)
+    const settings = await this.settingsFrom(flags, flags.all ? ['policy'] : ['perimeter'])
     const clients = createClients(settings)
     const lookbackMs = parseDuration(flags.lookback, 'lookback')
     const human = !this.jsonEnabled()

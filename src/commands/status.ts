@@ -23,6 +23,7 @@ ${EXIT_CODES_HELP}`
     '<%= config.bin %> <%= command.id %> --check --tfvars infra/vpcsc.auto.tfvars.json',
     '<%= config.bin %> <%= command.id %> --policy 555000111222 --level vpcsc_allow_ec2_ip --region eu-west-1 --json',
   ]
+  static override needs = ['policy', 'level'] as const
   static override flags = {
     ...googleFlags,
     ...levelConditionFlag,

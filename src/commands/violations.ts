@@ -15,6 +15,7 @@ export default class Violations extends VpcscCommand {
 
 ${EXIT_CODES_HELP}`
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --since 7d --json', '<%= config.bin %> <%= command.id %> --since 2026-11-01T00:00:00Z']
+  static override needs = ['perimeter'] as const
   static override flags = {
     ...googleFlags,
     since: Flags.string({description: 'How far back: a duration (24h, 7d) or an RFC 3339 timestamp.', default: '24h'}),

@@ -582,6 +582,23 @@ function normaliseChild(what: 'level' | 'perimeter', collection: string, policy:
   return `${policy}/${collection}/${id}`
 }
 
+/** The settings a command may declare it needs before it starts (checked before any I/O). */
+export type RequiredSetting = 'policy' | 'level' | 'perimeter'
+
+const REQUIRED: Record<RequiredSetting, {flag: string; env: string; key: string}> = {
+  policy: {flag: 'policy', env: ENV.policy, key: 'policy'},
+  level: {flag: 'level', env: ENV.level, key: 'level'},
+  perimeter: {flag: 'perimeter', env: ENV.perimeter, key: 'perimeter'},
+}
+
+/** Every missing setting a command needs, in one error (exit 2), each with where to set it. */
+export function requireSettings(settings: Pick<Settings, RequiredSetting>, needed: readonly RequiredSetting[]): void {
+  const missing = needed.filter((key) => settings[key] === undefined)
+  if (missing.length === 0) return
+  const where = missing.map((key) => `--${REQUIRED[key].flag} (or ${REQUIRED[key].env}, or "${REQUIRED[key].key}" in ${CONFIG_FILE_NAME})`)
+  throw usageError(`Missing ${missing.map((key) => `--${REQUIRED[key].flag}`).join(' and ')}.`, `Set ${where.join('; ')}.`)
+}
+
 /** Throws the usual "missing setting" error naming the flag, env and config key. */
 export function requireSetting<T>(value: T | undefined, flag: string, env: string, key: string): T {
   if (value === undefined) {

@@ -33,6 +33,25 @@ describe('input checks', () => {
     assert.deepEqual(await ctx.world.ssm.admin.requests(), [], 'no call reached SSM')
   })
 
+  it('every missing setting a command needs is named at once, before any call', async () => {
+    await ctx.world.admin.clearRequests()
+    const none = {VPCSC_POLICY: '', VPCSC_LEVEL: '', VPCSC_PERIMETER: ''}
+    const cases: [string[], RegExp][] = [
+      [['status'], /Missing --policy and --level\./],
+      [['ip', 'sync', '--plan'], /Missing --policy and --level\./],
+      [['deny-test', '--yes'], /Missing --policy and --level and --perimeter\./],
+      [['demote', '--yes'], /Missing --perimeter\./],
+      [['promote', '--all', '--yes'], /Missing --policy\./],
+    ]
+    for (const [args, pattern] of cases) {
+      const result = await vpcsc(ctx.world, args, {env: none})
+      assert.equal(result.code, 2, show(result))
+      assert.match(result.stderr, pattern)
+      assert.match(result.stderr, /VPCSC_POLICY|VPCSC_PERIMETER/)
+    }
+    assert.deepEqual(await ctx.world.admin.requests(), [], 'no call reached Google')
+  })
+
   it('all problems at once, and a config file field is named as such', async () => {
     const file = join(ctx.world.dir, 'work', 'bad-regions.json')
     writeFileSync(file, JSON.stringify({regions: ['xx-fake-9']}))

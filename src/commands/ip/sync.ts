@@ -37,6 +37,7 @@ ${EXIT_CODES_HELP}`
     '<%= config.bin %> <%= command.id %> --tfvars infra/vpcsc.auto.tfvars.json --tfvars-only',
     '<%= config.bin %> <%= command.id %> --yes --notify https://hooks.slack.com/services/T000/B000/XXXX',
   ]
+  static override needs = ['policy', 'level'] as const
   static override flags = {
     ...googleFlags,
     ...levelConditionFlag,
