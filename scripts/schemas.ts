@@ -12,17 +12,17 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url))
 
 /** command -> [source file, exported type]. */
 export const RESULTS: Record<string, [string, string]> = {
-  status: ['src/lib/status.ts', 'StatusReport'],
+  status: ['src/lib/report/status.ts', 'StatusReport'],
   'ip-sync': ['src/commands/ip/sync.ts', 'SyncResult'],
-  'deny-test': ['src/lib/deny-test.ts', 'DenyTestResult'],
-  restore: ['src/lib/restore-journals.ts', 'RestoreReport'],
+  'deny-test': ['src/lib/deny-test/run.ts', 'DenyTestResult'],
+  restore: ['src/lib/deny-test/restore-plan.ts', 'RestoreReport'],
   promote: ['src/commands/promote.ts', 'PromoteResult'],
   demote: ['src/commands/demote.ts', 'DemoteResult'],
-  violations: ['src/lib/violations.ts', 'ViolationsReport'],
-  explain: ['src/lib/explain.ts', 'Explanation'],
-  error: ['src/lib/errors.ts', 'JsonErrorOutput'],
+  violations: ['src/lib/perimeter/violations.ts', 'ViolationsReport'],
+  explain: ['src/lib/report/explain.ts', 'Explanation'],
+  error: ['src/lib/core/errors.ts', 'JsonErrorOutput'],
   // The Lambda handler's return value (not a command: no --json flag, the same contract).
-  lambda: ['src/lib/reconciler.ts', 'ReconcileResult'],
+  lambda: ['src/lib/reconciler/reconcile.ts', 'ReconcileResult'],
 }
 
 export function generateSchemas(): Record<string, string> {

@@ -1,8 +1,8 @@
 import {Command, Flags, ux, type Interfaces} from '@oclif/core'
 
-import {loadConfigFile, requireSettings, resolveSettings, type FlagValues, type RequiredSetting, type Settings} from '../lib/config.ts'
-import {debugEnabled} from '../lib/debug.ts'
-import {ExitCode, jsonError, VpcscError} from '../lib/errors.ts'
+import {loadConfigFile, requireSettings, resolveSettings, type FlagValues, type RequiredSetting, type Settings} from '../lib/core/config.ts'
+import {debugEnabled} from '../lib/core/debug.ts'
+import {ExitCode, jsonError, VpcscError} from '../lib/core/errors.ts'
 import {disableColour, renderError} from '../lib/render/text.ts'
 import {configFlag} from './flags.ts'
 import {quietLibraryWarnings} from './library-warnings.ts'

@@ -1,4 +1,4 @@
-import {interruptedError, usageError} from '../lib/errors.ts'
+import {interruptedError, usageError} from '../lib/core/errors.ts'
 
 /**
  * Asks before a write. With no terminal on stdin there is nobody to ask: refuse with the

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {ENV} from '../lib/config.ts'
+import {ENV} from '../lib/core/config.ts'
 
 /** Where and how the deny test probes, and where its journal lives. */
 export const stateDirFlag = {

@@ -1,10 +1,10 @@
 import {Flags} from '@oclif/core'
 
-import {ENV} from '../lib/config.ts'
+import {ENV} from '../lib/core/config.ts'
 
 /**
  * Flags shared by commands. None has a default here: a default would hide the config
- * file's value, so defaults are applied in src/lib/config.ts after flag > env > file.
+ * file's value, so defaults are applied in src/lib/core/config.ts after flag > env > file.
  */
 
 export const configFlag = {

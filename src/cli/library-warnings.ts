@@ -1,4 +1,4 @@
-import {debug} from '../lib/debug.ts'
+import {debug} from '../lib/core/debug.ts'
 
 /**
  * Library warnings that are noise to a vpcsc user go to DEBUG=vpcsc:warnings instead of

@@ -1,4 +1,4 @@
-import type {ProgressEvent} from '../lib/deny-test.ts'
+import type {ProgressEvent} from '../lib/deny-test/run.ts'
 import {probeLine, stepLine} from '../lib/render/deny-test.ts'
 
 /**

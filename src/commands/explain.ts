@@ -2,10 +2,10 @@ import {Args, Flags} from '@oclif/core'
 
 import {VpcscCommand} from '../cli/base-command.ts'
 import {awsFlags, googleFlags, keepFlag} from '../cli/flags.ts'
-import {createClients} from '../lib/clients.ts'
-import {parseDuration} from '../lib/config.ts'
-import {EXIT_CODES_HELP} from '../lib/errors.ts'
-import {explain, parseExplainInput, type Explanation} from '../lib/explain.ts'
+import {createClients} from '../lib/core/clients.ts'
+import {parseDuration} from '../lib/core/config.ts'
+import {EXIT_CODES_HELP} from '../lib/core/errors.ts'
+import {explain, parseExplainInput, type Explanation} from '../lib/report/explain.ts'
 import {renderExplanation} from '../lib/render/explain.ts'
 
 export default class Explain extends VpcscCommand {

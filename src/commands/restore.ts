@@ -4,10 +4,10 @@ import {VpcscCommand} from '../cli/base-command.ts'
 import {confirmWrite} from '../cli/confirm.ts'
 import {stateDirFlag} from '../cli/deny-test-flags.ts'
 import {googleFlags} from '../cli/flags.ts'
-import {createClients} from '../lib/clients.ts'
-import {EXIT_CODES_HELP} from '../lib/errors.ts'
+import {createClients} from '../lib/core/clients.ts'
+import {EXIT_CODES_HELP} from '../lib/core/errors.ts'
 import {renderRestore} from '../lib/render/deny-test.ts'
-import {planRestore, restoreHolds, type RestoreReport} from '../lib/restore-journals.ts'
+import {planRestore, restoreHolds, type RestoreReport} from '../lib/deny-test/restore-plan.ts'
 
 export default class Restore extends VpcscCommand {
   static override summary = 'Put back what an interrupted deny test left swapped, from any host.'

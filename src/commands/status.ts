@@ -2,12 +2,12 @@ import {Flags} from '@oclif/core'
 
 import {VpcscCommand} from '../cli/base-command.ts'
 import {awsFlags, googleFlags, keepFlag, levelConditionFlag, tfvarsFlags} from '../cli/flags.ts'
-import {createClients} from '../lib/clients.ts'
-import {EXIT_CODES_HELP, ExitCode} from '../lib/errors.ts'
+import {createClients} from '../lib/core/clients.ts'
+import {EXIT_CODES_HELP, ExitCode} from '../lib/core/errors.ts'
 import {renderStatus} from '../lib/render/status.ts'
 import {describeAccount} from '../lib/aws/accounts.ts'
 import {plural, renderError, screenWidth} from '../lib/render/text.ts'
-import {gatherStatus, type StatusReport} from '../lib/status.ts'
+import {gatherStatus, type StatusReport} from '../lib/report/status.ts'
 
 export default class Status extends VpcscCommand {
   static override summary = 'Show the perimeter, the access level, the NAT egress IPs and the drift between them.'

@@ -2,12 +2,12 @@ import {Flags} from '@oclif/core'
 
 import {VpcscCommand} from '../cli/base-command.ts'
 import {googleFlags, logFlags} from '../cli/flags.ts'
-import {createClients} from '../lib/clients.ts'
-import {parseSince} from '../lib/config.ts'
-import {EXIT_CODES_HELP} from '../lib/errors.ts'
+import {createClients} from '../lib/core/clients.ts'
+import {parseSince} from '../lib/core/config.ts'
+import {EXIT_CODES_HELP} from '../lib/core/errors.ts'
 import {renderViolations} from '../lib/render/perimeter.ts'
 import {screenWidth} from '../lib/render/text.ts'
-import {readViolations, type ViolationsReport} from '../lib/violations.ts'
+import {readViolations, type ViolationsReport} from '../lib/perimeter/violations.ts'
 
 export default class Violations extends VpcscCommand {
   static override summary = "Recent VPC Service Controls violations of the perimeter, dry-run and enforced, grouped."

@@ -1,7 +1,7 @@
 import type {Hook} from '@oclif/core'
 
 import {closest} from '../cli/suggest.ts'
-import {ExitCode} from '../lib/errors.ts'
+import {ExitCode} from '../lib/core/errors.ts'
 import {renderError} from '../lib/render/text.ts'
 
 /**

@@ -9,8 +9,8 @@ import {before, describe, it} from 'node:test'
 
 import {parse} from '@cdktf/hcl2json'
 
-import {ENV} from '../../src/lib/config.ts'
-import {classifyEvent, CLOUDTRAIL_DETAIL_TYPE, NAT_EVENT_NAMES} from '../../src/lib/lambda-event.ts'
+import {ENV} from '../../src/lib/core/config.ts'
+import {classifyEvent, CLOUDTRAIL_DETAIL_TYPE, NAT_EVENT_NAMES} from '../../src/lib/reconciler/event.ts'
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url))
 const MODULE = join(REPO, 'deploy', 'terraform')
@@ -21,7 +21,7 @@ const FIXTURES = join(REPO, 'test', 'fixtures', 'eventbridge')
 const LIBRARY_ENV = ['GOOGLE_APPLICATION_CREDENTIALS']
 /**
  * Set by the module for the multi-account discovery (issue 8, section 1), developed in
- * parallel: remove from here once src/lib/config.ts ENV reads it.
+ * parallel: remove from here once src/lib/core/config.ts ENV reads it.
  */
 const AWAITING_ENV = Object.values(ENV).includes('VPCSC_ASSUME_ROLES' as never) ? [] : ['VPCSC_ASSUME_ROLES']
 

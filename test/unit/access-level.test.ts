@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {assertSafeSubnetworks, ipCondition, withIpSubnetworks} from '../../src/lib/access-level.ts'
-import {ExitCode, VpcscError} from '../../src/lib/errors.ts'
+import {assertSafeSubnetworks, ipCondition, withIpSubnetworks} from '../../src/lib/level/condition.ts'
+import {ExitCode, VpcscError} from '../../src/lib/core/errors.ts'
 import type {AccessLevel} from '../../src/lib/gcp/types.ts'
 
 const NAME = 'accessPolicies/123/accessLevels/test_allow_ec2_ip'

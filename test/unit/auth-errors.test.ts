@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {describe, it} from 'node:test'
 
 import {credentialFilePath, credentialsLoadFailure, debugAnswer, redactSecrets, tokenFailure} from '../../src/lib/gcp/auth-errors.ts'
-import {VpcscError} from '../../src/lib/errors.ts'
+import {VpcscError} from '../../src/lib/core/errors.ts'
 
 const API = 'https://accesscontextmanager.googleapis.com'
 

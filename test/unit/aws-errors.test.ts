@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
 import {awsError, EC2, SSM} from '../../src/lib/aws/errors.ts'
-import {VpcscError} from '../../src/lib/errors.ts'
+import {VpcscError} from '../../src/lib/core/errors.ts'
 
 function sdkError(name: string, message: string, extra: object = {}): Error {
   return Object.assign(new Error(message), {name, ...extra})

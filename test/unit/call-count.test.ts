@@ -3,7 +3,7 @@ import {createServer, request} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {after, before, describe, it} from 'node:test'
 
-import {apiOf, countCalls} from '../../src/lib/call-count.ts'
+import {apiOf, countCalls} from '../../src/lib/reconciler/call-count.ts'
 
 describe('apiOf', () => {
   it('names the API by host, or behind a proxy or emulator by path', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {canonicalCidrText, CidrError, cidrContains, hostCidr, isDocumentationRange, MAX_SUBNETWORKS, parseCidr} from '../../src/lib/cidr.ts'
+import {canonicalCidrText, CidrError, cidrContains, hostCidr, isDocumentationRange, MAX_SUBNETWORKS, parseCidr} from '../../src/lib/level/cidr.ts'
 
 /** Asserts that parseCidr refuses the input with a CidrError whose message matches. */
 function refuses(input: string, reason: RegExp): void {

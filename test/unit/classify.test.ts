@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {classifyHttp, classifyText, VERTEX_SERVICE, type ProbeOutcome} from '../../src/lib/probe/classify.ts'
+import {classifyHttp, classifyText, VERTEX_SERVICE, type ProbeOutcome} from '../../src/lib/deny-test/probe/classify.ts'
 
 /** The VPC-SC denial body of docs/api-facts.md, with the service and uid filled in. */
 function vpcscBody(service: string, uid: string): string {

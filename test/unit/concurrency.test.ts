@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import {setImmediate as tick} from 'node:timers/promises'
 
-import {limiter} from '../../src/lib/concurrency.ts'
+import {limiter} from '../../src/lib/core/concurrency.ts'
 
 describe('limiter', () => {
   it('runs at most N tasks at once, all of them, in order of arrival', async () => {

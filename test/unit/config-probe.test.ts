@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 
-import {configFileSchema, DEFAULT_CREDENTIAL_FILE, DEFAULT_LOCATION, ENV, parseDuration, resolveSettings, type ConfigFile, type FlagValues, type LoadedConfig} from '../../src/lib/config.ts'
-import {ExitCode, VpcscError} from '../../src/lib/errors.ts'
+import {configFileSchema, DEFAULT_CREDENTIAL_FILE, DEFAULT_LOCATION, ENV, parseDuration, resolveSettings, type ConfigFile, type FlagValues, type LoadedConfig} from '../../src/lib/core/config.ts'
+import {ExitCode, VpcscError} from '../../src/lib/core/errors.ts'
 
 const fileConfig = (values: ConfigFile): LoadedConfig => ({file: '/etc/vpcsc/vpcsc.config.json', values})
 const noFile: LoadedConfig = {values: {}}

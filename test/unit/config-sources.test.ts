@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {ENV, resolveSettings, type ConfigFile, type FlagValues, type LoadedConfig} from '../../src/lib/config.ts'
-import {VpcscError} from '../../src/lib/errors.ts'
+import {ENV, resolveSettings, type ConfigFile, type FlagValues, type LoadedConfig} from '../../src/lib/core/config.ts'
+import {VpcscError} from '../../src/lib/core/errors.ts'
 
 const FILE = '/etc/vpcsc/vpcsc.config.json'
 const fileConfig = (values: ConfigFile): LoadedConfig => ({file: FILE, values})

@@ -4,8 +4,8 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
-import {CONFIG_FILE_NAME, DEFAULT_ACM_ENDPOINT, ENV, loadConfigFile, requireSetting, resolveSettings, type ConfigFile, type FlagValues, type LoadedConfig} from '../../src/lib/config.ts'
-import {ExitCode, VpcscError} from '../../src/lib/errors.ts'
+import {CONFIG_FILE_NAME, DEFAULT_ACM_ENDPOINT, ENV, loadConfigFile, requireSetting, resolveSettings, type ConfigFile, type FlagValues, type LoadedConfig} from '../../src/lib/core/config.ts'
+import {ExitCode, VpcscError} from '../../src/lib/core/errors.ts'
 
 const fileConfig = (values: ConfigFile, file = '/tmp/vpcsc.config.json'): LoadedConfig => ({file, values})
 const noFile: LoadedConfig = {values: {}}

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {DEFAULT_DENY_CIDR, parseDenyCidr, probeUntil, type Polling, type ProgressEvent} from '../../src/lib/deny-test.ts'
-import {ExitCode, VpcscError} from '../../src/lib/errors.ts'
-import type {ProbeOutcome, ProbeVerdict} from '../../src/lib/probe/classify.ts'
-import type {Probe} from '../../src/lib/probe/probe.ts'
+import {DEFAULT_DENY_CIDR, parseDenyCidr, probeUntil, type Polling, type ProgressEvent} from '../../src/lib/deny-test/run.ts'
+import {ExitCode, VpcscError} from '../../src/lib/core/errors.ts'
+import type {ProbeOutcome, ProbeVerdict} from '../../src/lib/deny-test/probe/classify.ts'
+import type {Probe} from '../../src/lib/deny-test/probe/probe.ts'
 
 function usage(error: unknown): boolean {
   assert.ok(error instanceof VpcscError, `expected a VpcscError, got ${String(error)}`)

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {parseCidr} from '../../src/lib/cidr.ts'
-import {computeDrift} from '../../src/lib/drift.ts'
+import {parseCidr} from '../../src/lib/level/cidr.ts'
+import {computeDrift} from '../../src/lib/level/drift.ts'
 
 describe('computeDrift', () => {
   it('is in sync when each NAT IP is held and nothing else is', () => {

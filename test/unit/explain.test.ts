@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {admissionOf, decideFixes, findOwner, ingressAdmits, parseExplainInput, type Admission, type GatewayOwner} from '../../src/lib/explain.ts'
+import {admissionOf, decideFixes, findOwner, ingressAdmits, parseExplainInput, type Admission, type GatewayOwner} from '../../src/lib/report/explain.ts'
 import type {AccessLevel} from '../../src/lib/gcp/types.ts'
 
 const LEVEL = 'accessPolicies/1/accessLevels/allow'

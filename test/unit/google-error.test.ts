@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {ExitCode, VpcscError} from '../../src/lib/errors.ts'
+import {ExitCode, VpcscError} from '../../src/lib/core/errors.ts'
 import {GoogleApiError, googleErrorBody, isConflict, operationFailed, toGoogleApiError, type CallContext} from '../../src/lib/gcp/google-error.ts'
 
 const LEVEL = 'accessPolicies/123/accessLevels/test_allow_ec2_ip'

@@ -7,7 +7,7 @@ import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
 import type {AccessLevel} from '../../src/lib/gcp/types.ts'
-import {createJournal, defaultStateDir, findJournal, journalPath, listJournals, newJournal, readJournal, removeJournal, writerAlive, type Journal} from '../../src/lib/journal.ts'
+import {createJournal, defaultStateDir, findJournal, journalPath, listJournals, newJournal, readJournal, removeJournal, writerAlive, type Journal} from '../../src/lib/deny-test/journal.ts'
 
 const POLICY = 'accessPolicies/123456'
 const LEVEL = `${POLICY}/accessLevels/test_allow_ec2_ip`

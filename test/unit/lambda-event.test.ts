@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {readdirSync, readFileSync} from 'node:fs'
 import {describe, it} from 'node:test'
 
-import {classifyEvent, describeTrigger, NAT_EVENT_NAMES} from '../../src/lib/lambda-event.ts'
+import {classifyEvent, describeTrigger, NAT_EVENT_NAMES} from '../../src/lib/reconciler/event.ts'
 
 const FIXTURES = new URL('../fixtures/eventbridge/', import.meta.url)
 const fixture = (name: string): Record<string, unknown> => JSON.parse(readFileSync(new URL(`${name}.json`, FIXTURES), 'utf8')) as Record<string, unknown>

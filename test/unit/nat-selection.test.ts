@@ -3,7 +3,7 @@ import {describe, it} from 'node:test'
 
 import {enabledRegions, selectEgress, type NatAddress, type NatGatewayInfo, type NatSelection} from '../../src/lib/aws/nat.ts'
 import {awsError as serviceError, EC2} from '../../src/lib/aws/errors.ts'
-import {ExitCode, VpcscError} from '../../src/lib/errors.ts'
+import {ExitCode, VpcscError} from '../../src/lib/core/errors.ts'
 
 type Selection = Pick<NatSelection, 'natGatewayIds' | 'natTags' | 'vpcIds'>
 

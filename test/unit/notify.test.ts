@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {redact, syncMessage} from '../../src/lib/notify.ts'
-import type {LevelSyncResult} from '../../src/lib/sync.ts'
+import {redact, syncMessage} from '../../src/lib/core/notify.ts'
+import type {LevelSyncResult} from '../../src/lib/level/sync.ts'
 
 const LEVEL = 'accessPolicies/1/accessLevels/allow_nat'
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
 import type {NatDiscovery, NatGatewayInfo} from '../../src/lib/aws/nat.ts'
-import {pendingGateways, waitWhilePending} from '../../src/lib/pending-nat.ts'
+import {pendingGateways, waitWhilePending} from '../../src/lib/aws/pending-nat.ts'
 
 const gateway = (id: string, state: string): NatGatewayInfo => ({id, account: {id: '123456789012'}, region: 'us-east-1', state, connectivityType: 'public', addresses: []})
 const discovery = (...gateways: NatGatewayInfo[]): NatDiscovery => ({regions: ['us-east-1'], accounts: [], unreadable: [], gateways, egressIps: [], warnings: [], missingGatewayIds: []})

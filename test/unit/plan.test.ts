@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {parseCidr} from '../../src/lib/cidr.ts'
-import {ExitCode, VpcscError} from '../../src/lib/errors.ts'
-import {checkWritable, desiredSubnetworks, planSync, type SyncPlan} from '../../src/lib/plan.ts'
+import {parseCidr} from '../../src/lib/level/cidr.ts'
+import {ExitCode, VpcscError} from '../../src/lib/core/errors.ts'
+import {checkWritable, desiredSubnetworks, planSync, type SyncPlan} from '../../src/lib/level/plan.ts'
 
 const LEVEL = 'accessPolicies/123/accessLevels/test_allow_ec2_ip'
 

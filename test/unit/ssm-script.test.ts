@@ -6,8 +6,8 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
-import {VERTEX_SERVICE} from '../../src/lib/probe/classify.ts'
-import {commandProbeScript, parseProbeOutput, RESULT_MARKER, SSM_STDOUT_LIMIT, vertexProbeScript} from '../../src/lib/probe/ssm-script.ts'
+import {VERTEX_SERVICE} from '../../src/lib/deny-test/probe/classify.ts'
+import {commandProbeScript, parseProbeOutput, RESULT_MARKER, SSM_STDOUT_LIMIT, vertexProbeScript} from '../../src/lib/deny-test/probe/ssm-script.ts'
 
 const FAKE_TOKEN = 'ya29.FAKE-t0ken-must-never-leak'
 const URL = 'https://us-central1-aiplatform.googleapis.com/v1/projects/1234/locations/us-central1/models?pageSize=1'

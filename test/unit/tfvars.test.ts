@@ -4,9 +4,9 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
 
-import {resolveSettings} from '../../src/lib/config.ts'
-import {VpcscError} from '../../src/lib/errors.ts'
-import {planTfvars, readTfvars, renderTfvars, terraformDrift, writeTfvars, type TfvarsFile} from '../../src/lib/tfvars.ts'
+import {resolveSettings} from '../../src/lib/core/config.ts'
+import {VpcscError} from '../../src/lib/core/errors.ts'
+import {planTfvars, readTfvars, renderTfvars, terraformDrift, writeTfvars, type TfvarsFile} from '../../src/lib/level/tfvars.ts'
 
 const file = (values: Record<string, unknown>, list?: string[]): TfvarsFile => ({file: '/x/a.auto.tfvars.json', variable: 'allowed_cidrs', exists: true, values, list})
 

@@ -1,4 +1,4 @@
-import {usageError} from '../errors.ts'
+import {usageError} from '../core/errors.ts'
 
 /**
  * Member accounts: the AWS accounts besides the caller's own whose NAT gateways count,

@@ -1,4 +1,4 @@
-import {runtimeError, usageError} from '../errors.ts'
+import {runtimeError, usageError} from '../core/errors.ts'
 import {profileExists} from './sdk-options.ts'
 
 /**

@@ -2,8 +2,8 @@ import type {EC2Client, NatGateway} from '@aws-sdk/client-ec2'
 import type {AwsCredentialIdentity, AwsCredentialIdentityProvider} from '@smithy/types'
 
 import {awsClientOptions} from './sdk-options.ts'
-import {limiter} from '../concurrency.ts'
-import {VpcscError, runtimeError} from '../errors.ts'
+import {limiter} from '../core/concurrency.ts'
+import {VpcscError, runtimeError} from '../core/errors.ts'
 import {describeAccount, type AccountRef, type MemberAccount, type NatTag} from './accounts.ts'
 import {awsError as serviceError, EC2} from './errors.ts'
 

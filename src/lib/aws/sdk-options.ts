@@ -2,7 +2,7 @@ import {existsSync, readFileSync} from 'node:fs'
 import {homedir} from 'node:os'
 import {join} from 'node:path'
 
-import {debug} from '../debug.ts'
+import {debug} from '../core/debug.ts'
 
 /**
  * What every AWS SDK client of vpcsc is built with. The SDK reads AWS_REGION but not

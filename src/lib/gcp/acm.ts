@@ -1,5 +1,5 @@
-import {runtimeError} from '../errors.ts'
-import {sleep} from '../sleep.ts'
+import {runtimeError} from '../core/errors.ts'
+import {sleep} from '../core/sleep.ts'
 import type {GoogleRestClient} from './client.ts'
 import {GoogleApiError, operationFailed, type CallContext} from './google-error.ts'
 import type {AccessLevel, AccessPolicy, Operation, ServicePerimeter} from './types.ts'

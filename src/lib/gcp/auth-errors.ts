@@ -1,8 +1,8 @@
 import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 
-import {debug} from '../debug.ts'
-import {runtimeError} from '../errors.ts'
+import {debug} from '../core/debug.ts'
+import {runtimeError} from '../core/errors.ts'
 import {formatSeconds} from './google-error.ts'
 
 /**

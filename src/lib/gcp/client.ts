@@ -1,6 +1,6 @@
 import type {AuthClient} from 'google-auth-library'
 
-import {debug} from '../debug.ts'
+import {debug} from '../core/debug.ts'
 import {credentialsLoadFailure, debugAnswer, quietMetadataLookupWarnings, tokenFailure} from './auth-errors.ts'
 import {type CallContext, toGoogleApiError} from './google-error.ts'
 

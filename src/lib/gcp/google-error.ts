@@ -1,4 +1,4 @@
-import {ExitCode, VpcscError, type ErrorCode} from '../errors.ts'
+import {ExitCode, VpcscError, type ErrorCode} from '../core/errors.ts'
 
 /**
  * Google API errors as errors a user can act on. Google answers

@@ -1,8 +1,8 @@
 import {stripVTControlCharacters} from 'node:util'
 
-import type {DenyTestResult, ProgressEvent} from '../deny-test.ts'
-import type {ProbeOutcome} from '../probe/classify.ts'
-import type {RestoreResult} from '../restore.ts'
+import type {DenyTestResult, ProgressEvent} from '../deny-test/run.ts'
+import type {ProbeOutcome} from '../deny-test/probe/classify.ts'
+import type {RestoreResult} from '../deny-test/restore.ts'
 import {dim, err, mark, out as chalk, plural, seconds, shortName} from './text.ts'
 import type {ChalkInstance} from 'chalk'
 

@@ -1,6 +1,6 @@
 import chalk from 'chalk'
 
-import type {Explanation} from '../explain.ts'
+import type {Explanation} from '../report/explain.ts'
 import {dim, heading, mark, shortName} from './text.ts'
 
 /** The human answer of `vpcsc explain`: the call, the caller IP's facts, then the fix. */

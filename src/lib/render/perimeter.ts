@@ -1,7 +1,7 @@
 import Table from 'cli-table3'
 
-import type {FieldChange} from '../perimeter-diff.ts'
-import type {ViolationGroup, ViolationsReport} from '../violations.ts'
+import type {FieldChange} from '../perimeter/diff.ts'
+import type {ViolationGroup, ViolationsReport} from '../perimeter/violations.ts'
 import {dim, heading, mark, plural, out as chalk, wrap} from './text.ts'
 
 /** Diffs of perimeter configurations and grouped violations, for people. */

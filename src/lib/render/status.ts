@@ -3,7 +3,7 @@ import {stripVTControlCharacters} from 'node:util'
 import Table from 'cli-table3'
 
 import {accountLabel, describeAccount} from '../aws/accounts.ts'
-import type {StatusReport} from '../status.ts'
+import type {StatusReport} from '../report/status.ts'
 import {dim, heading, mark, plural, shortName, out as chalk, PLAIN_TABLE, wrap} from './text.ts'
 
 /**

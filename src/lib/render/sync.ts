@@ -1,8 +1,8 @@
 import {accountLabel, describeAccount} from '../aws/accounts.ts'
 import type {NatDiscovery} from '../aws/nat.ts'
-import type {SyncPlan} from '../plan.ts'
-import type {SyncWrite} from '../sync.ts'
-import type {TfvarsChange} from '../tfvars.ts'
+import type {SyncPlan} from '../level/plan.ts'
+import type {SyncWrite} from '../level/sync.ts'
+import type {TfvarsChange} from '../level/tfvars.ts'
 import {dim, mark, plural, seconds, shortName, out as chalk} from './text.ts'
 
 /** The plan as a diff: + added, - removed, unchanged in between, each with its source. */

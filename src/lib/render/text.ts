@@ -45,7 +45,7 @@ export function dim(text: string, c: ChalkInstance = out): string {
   return c.dim(text)
 }
 
-export {shortName} from '../names.ts'
+export {shortName} from '../core/names.ts'
 
 export function plural(n: number, word: string, words = `${word}s`): string {
   return `${n} ${n === 1 ? word : words}`

@@ -1,0 +1,618 @@
+import {readFile} from 'node:fs/promises'
+import path from 'node:path'
+import ms from 'ms'
+import * as z from 'zod'
+
+import {memberAccount, parseRoleArn, ROLE_ARN_EXAMPLE, uniqueAccounts, type MemberAccount} from '../aws/accounts.ts'
+import type {NatSelection} from '../aws/nat.ts'
+import {CidrError, parseCidr, type Cidr} from '../level/cidr.ts'
+import {usageError} from './errors.ts'
+import {defaultStateDir} from '../deny-test/journal.ts'
+import {regionProblem} from '../aws/regions.ts'
+
+/**
+ * Settings come from four places, in this order of precedence:
+ * flag > environment variable (VPCSC_*) > config file > default.
+ * Everything is resolved here, in one place, so the rule holds for every setting.
+ */
+
+export const CONFIG_FILE_NAME = 'vpcsc.config.json'
+
+const RESOURCE_ID = /^[A-Za-z][A-Za-z0-9_]{0,49}$/
+const POLICY_NAME = /^accessPolicies\/[0-9]+$/
+/** A Terraform identifier: a letter or underscore, then letters, digits, underscores and dashes. */
+const TF_VARIABLE = /^[A-Za-z_][A-Za-z0-9_-]*$/
+/** The reference module's variable for the level's IP list. */
+export const DEFAULT_TFVARS_VARIABLE = 'allowed_cidrs'
+
+const cidrString = z.string().superRefine((value, ctx) => {
+  try {
+    parseCidr(value)
+  } catch (error) {
+    ctx.addIssue({code: 'custom', message: error instanceof CidrError ? error.message : String(error)})
+  }
+})
+
+const tagString = z.string().regex(/^[^=]+=.*$/, 'expected KEY=VALUE')
+const regionString = z.string().superRefine((value, ctx) => {
+  const problem = regionProblem(value)
+  if (problem) ctx.addIssue({code: 'custom', message: problem})
+})
+const regionList = z.array(regionString)
+const natGatewayList = z.array(z.string().regex(/^nat-[0-9a-f]+$/, 'expected a NAT gateway id such as nat-0abc123'))
+const vpcList = z.array(z.string().regex(/^vpc-[0-9a-f]+$/, 'expected a VPC id such as vpc-0abc123'))
+
+/** A member account: the role vpcsc assumes there, and the selection keys that replace the top-level ones. */
+const accountEntry = z.strictObject({
+  roleArn: z.string().refine((text) => parseRoleArn(text) !== undefined, `expected an IAM role ARN such as ${ROLE_ARN_EXAMPLE}`),
+  externalId: z.string().min(2).max(1224).optional(),
+  regions: regionList.optional(),
+  natTags: z.array(tagString).optional(),
+  vpcs: vpcList.optional(),
+  natGateways: natGatewayList.optional(),
+})
+
+/** SSM's SendCommand takes TimeoutSeconds up to 30 days; vpcsc sends at least its minimum, 30. */
+export const MAX_PROBE_TIMEOUT_MS = 2_592_000_000
+
+function durationString(what: string, limits: {min?: number; max?: number; why?: string} = {}) {
+  return z.string().superRefine((value, ctx) => {
+    const problem = durationProblem(value, what, limits)
+    if (problem) ctx.addIssue({code: 'custom', message: problem})
+  })
+}
+
+/** The config file's schema: every key is optional and unknown keys are errors (typos). */
+export const configFileSchema = z.strictObject({
+  $schema: z.string().optional(),
+  policy: z.string().min(1, 'must not be empty').optional(),
+  level: z.string().min(1, 'must not be empty').optional(),
+  perimeter: z.string().min(1, 'must not be empty').optional(),
+  projectNumber: z.string().regex(/^[0-9]+$/, 'expected a project number (digits only)').optional(),
+  regions: regionList.optional(),
+  allRegions: z.boolean().optional(),
+  profile: z.string().min(1, 'must not be empty').optional(),
+  natGateways: natGatewayList.optional(),
+  natTags: z.array(tagString).optional(),
+  vpcs: vpcList.optional(),
+  accounts: z.array(accountEntry).optional(),
+  keep: z.array(cidrString).optional(),
+  condition: z.number().int('expected a condition index, 0 to 39').min(0, 'expected a condition index, 0 to 39').max(39, 'expected a condition index, 0 to 39 (a level holds at most 40)').optional(),
+  impersonateServiceAccount: z.string().email('expected a service account email').optional(),
+  stateDir: z.string().min(1, 'must not be empty').optional(),
+  instanceId: z.string().regex(/^(i|mi)-[0-9a-f]+$/, 'expected an EC2 instance id such as i-0abc123').optional(),
+  probe: z.enum(['ssm', 'local'], {error: 'expected ssm or local'}).optional(),
+  probeCommand: z.string().min(1, 'must not be empty').optional(),
+  probeTimeout: durationString('probe timeout', {min: 1000, max: MAX_PROBE_TIMEOUT_MS, why: "SSM's limit for a command"}).optional(),
+  probeInterval: durationString('probe interval').optional(),
+  location: z.string().regex(/^[a-z]+(-[a-z0-9]+)+$|^global$/, 'expected a Vertex AI location such as us-central1').optional(),
+  project: z.string().min(1, 'must not be empty').optional(),
+  credentialFile: z.string().min(1, 'must not be empty').optional(),
+  denyCidr: z.string().optional(),
+  timeout: durationString('timeout').optional(),
+  requestTimeout: durationString('request timeout').optional(),
+  tfvars: z.string().min(1, 'must not be empty').optional(),
+  tfvarsVar: z.string().regex(TF_VARIABLE, 'is not a valid identifier: expected a Terraform variable name such as allowed_cidrs').optional(),
+  notifyUrl: z.string().superRefine((value, ctx) => {
+    const problem = notifyUrlProblem(value)
+    if (problem) ctx.addIssue({code: 'custom', message: problem})
+  }).optional(),
+})
+export type ConfigFile = z.infer<typeof configFileSchema>
+
+export interface LoadedConfig {
+  /** Absolute path, or undefined when no file was found (that is fine). */
+  file?: string
+  values: ConfigFile
+}
+
+/**
+ * Reads `--config FILE` (must exist) or ./vpcsc.config.json (optional). Errors name the
+ * file, the field, what is wrong and what is expected.
+ */
+export async function loadConfigFile(explicit: string | undefined, cwd = process.cwd()): Promise<LoadedConfig> {
+  const file = path.resolve(cwd, explicit ?? CONFIG_FILE_NAME)
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && explicit === undefined) return {values: {}}
+    throw usageError(`Cannot read config file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`, 'Check the --config path (or VPCSC_CONFIG).')
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (error) {
+    throw usageError(`${file}: not valid JSON (${(error as Error).message}).`, 'Fix the syntax; see the README for an example config file.')
+  }
+  const parsed = configFileSchema.safeParse(json)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    const field = issue.path.length > 0 ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : undefined
+    const what =
+      issue.code === 'unrecognized_keys'
+        ? `unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}; expected one of: ${Object.keys(configFileSchema.shape).filter((k) => k !== '$schema').join(', ')}`
+        : issue.message.replace(/^Invalid input: /, '')
+    const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more problem${parsed.error.issues.length > 2 ? 's' : ''})` : ''
+    throw usageError(`${file}: ${field ? `field "${field}": ` : ''}${what}${more}.`, 'Fix the config file; see the README for every field.')
+  }
+  return {file, values: parsed.data}
+}
+
+/** What the command's flags gave (undefined = not given). */
+export interface FlagValues {
+  policy?: string
+  level?: string
+  perimeter?: string
+  'project-number'?: string
+  region?: string[]
+  'all-regions'?: boolean
+  profile?: string
+  'nat-gateway'?: string[]
+  'nat-tag'?: string[]
+  vpc?: string[]
+  'assume-role'?: string[]
+  keep?: string[]
+  condition?: number
+  'impersonate-service-account'?: string
+  'state-dir'?: string
+  'instance-id'?: string
+  probe?: string
+  'probe-command'?: string
+  'probe-timeout'?: string
+  'probe-interval'?: string
+  location?: string
+  project?: string
+  'credential-file'?: string
+  'deny-cidr'?: string
+  timeout?: string
+  'request-timeout'?: string
+  tfvars?: string
+  'tfvars-var'?: string
+  notify?: string
+}
+
+/** Everything a command may need, resolved; the AWS part is the NAT selection as is. */
+export interface Settings extends NatSelection {
+  policy?: string
+  level?: string
+  perimeter?: string
+  projectNumber?: string
+  keep: Cidr[]
+  condition?: number
+  impersonateServiceAccount?: string
+  endpoints: {acm: string; vertex?: string; logging: string; iamCredentials?: string}
+  stateDir: string
+  probe: ProbeSettings
+  /** The deny test's swap address (validated by the deny test: TEST-NET only). */
+  denyCidr?: string
+  /** The deny test's wait bound, for the denial and again for the recovery. */
+  timeoutMs?: number
+  /** Bound on one HTTP attempt to Google or AWS (default 30 s). */
+  requestTimeoutMs: number
+  /** The Terraform variables file kept in step with the level (`--tfvars`), if any. */
+  tfvars?: TfvarsSetting
+  /** The config file read, if any. */
+  configFile?: string
+  /** Where `ip sync` posts a message after a write, refusal or failure (Slack webhook format). */
+  notifyUrl?: string
+}
+
+export interface TfvarsSetting {
+  /** Absolute path of the `*.auto.tfvars.json` file. */
+  file: string
+  /** The variable holding the level's IP list. */
+  variable: string
+}
+
+export interface ProbeSettings {
+  instanceId?: string
+  kind: 'ssm' | 'local'
+  command?: string
+  /** Bound on one probe, delivery included. */
+  timeoutMs: number
+  /** The first pause between probes; it grows by half each time, up to 30 s. */
+  intervalMs: number
+  location: string
+  /** The Vertex AI project (id or number); defaults to the project number. */
+  project?: string
+  /** The instance's Workload Identity Federation credential file, as a path on the instance. */
+  credentialFile: string
+}
+
+export const DEFAULT_ACM_ENDPOINT = 'https://accesscontextmanager.googleapis.com'
+export const DEFAULT_LOGGING_ENDPOINT = 'https://logging.googleapis.com'
+/** Where the seed's instance keeps its credential configuration (its temp folder). */
+export const DEFAULT_CREDENTIAL_FILE = '/tmp/gcp_credential_config.json'
+export const DEFAULT_LOCATION = 'us-central1'
+
+/** Environment variable of every setting (documented in the README and in help). */
+export const ENV = {
+  policy: 'VPCSC_POLICY',
+  level: 'VPCSC_LEVEL',
+  perimeter: 'VPCSC_PERIMETER',
+  projectNumber: 'VPCSC_PROJECT_NUMBER',
+  regions: 'VPCSC_REGIONS',
+  allRegions: 'VPCSC_ALL_REGIONS',
+  profile: 'AWS_PROFILE',
+  natGateways: 'VPCSC_NAT_GATEWAYS',
+  natTags: 'VPCSC_NAT_TAGS',
+  vpcs: 'VPCSC_VPCS',
+  assumeRoles: 'VPCSC_ASSUME_ROLES',
+  keep: 'VPCSC_KEEP',
+  condition: 'VPCSC_CONDITION',
+  impersonateServiceAccount: 'VPCSC_IMPERSONATE_SERVICE_ACCOUNT',
+  acmEndpoint: 'VPCSC_ACM_ENDPOINT',
+  vertexEndpoint: 'VPCSC_VERTEX_ENDPOINT',
+  loggingEndpoint: 'VPCSC_LOGGING_ENDPOINT',
+  iamCredentialsEndpoint: 'VPCSC_IAMCREDENTIALS_ENDPOINT',
+  config: 'VPCSC_CONFIG',
+  stateDir: 'VPCSC_STATE_DIR',
+  instanceId: 'VPCSC_INSTANCE_ID',
+  probe: 'VPCSC_PROBE',
+  probeCommand: 'VPCSC_PROBE_COMMAND',
+  probeTimeout: 'VPCSC_PROBE_TIMEOUT',
+  probeInterval: 'VPCSC_PROBE_INTERVAL',
+  location: 'VPCSC_LOCATION',
+  project: 'VPCSC_PROJECT',
+  credentialFile: 'VPCSC_PROBE_CRED_FILE',
+  denyCidr: 'VPCSC_DENY_CIDR',
+  timeout: 'VPCSC_TIMEOUT',
+  requestTimeout: 'VPCSC_REQUEST_TIMEOUT',
+  tfvars: 'VPCSC_TFVARS',
+  tfvarsVar: 'VPCSC_TFVARS_VAR',
+  notifyUrl: 'VPCSC_NOTIFY_URL',
+} as const
+
+function envList(env: NodeJS.ProcessEnv, name: string): string[] | undefined {
+  const value = env[name]?.trim()
+  if (!value) return undefined
+  return value.split(',').map((s) => s.trim()).filter(Boolean)
+}
+
+function envString(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name]?.trim()
+  return value ? value : undefined
+}
+
+function envBoolean(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
+  const value = env[name]?.trim().toLowerCase()
+  if (!value) return undefined
+  if (['1', 'true', 'yes'].includes(value)) return true
+  if (['0', 'false', 'no'].includes(value)) return false
+  throw usageError(`${name}="${env[name]}" is not a boolean.`, `Set ${name} to true or false.`)
+}
+
+function nonEmpty<T>(list: T[] | undefined): T[] | undefined {
+  return list && list.length > 0 ? list : undefined
+}
+
+/**
+ * One validation for every source: the value that wins (flag > env > file) of each setting
+ * is checked by the config file's own schema, whichever source it came from, and every
+ * problem is reported at once, naming its source (`--region`, `VPCSC_REGIONS`, or the
+ * file's field). The hand-written parsing in resolveSettings then only converts.
+ */
+type SourceKind = 'string' | 'list' | 'integer' | 'boolean'
+const SOURCES: {[K in keyof ConfigFile]?: {flag: keyof FlagValues; env: string; kind: SourceKind}} = {
+  projectNumber: {flag: 'project-number', env: ENV.projectNumber, kind: 'string'},
+  regions: {flag: 'region', env: ENV.regions, kind: 'list'},
+  allRegions: {flag: 'all-regions', env: ENV.allRegions, kind: 'boolean'},
+  profile: {flag: 'profile', env: ENV.profile, kind: 'string'},
+  natGateways: {flag: 'nat-gateway', env: ENV.natGateways, kind: 'list'},
+  natTags: {flag: 'nat-tag', env: ENV.natTags, kind: 'list'},
+  vpcs: {flag: 'vpc', env: ENV.vpcs, kind: 'list'},
+  keep: {flag: 'keep', env: ENV.keep, kind: 'list'},
+  condition: {flag: 'condition', env: ENV.condition, kind: 'integer'},
+  impersonateServiceAccount: {flag: 'impersonate-service-account', env: ENV.impersonateServiceAccount, kind: 'string'},
+  stateDir: {flag: 'state-dir', env: ENV.stateDir, kind: 'string'},
+  instanceId: {flag: 'instance-id', env: ENV.instanceId, kind: 'string'},
+  probe: {flag: 'probe', env: ENV.probe, kind: 'string'},
+  probeCommand: {flag: 'probe-command', env: ENV.probeCommand, kind: 'string'},
+  probeTimeout: {flag: 'probe-timeout', env: ENV.probeTimeout, kind: 'string'},
+  probeInterval: {flag: 'probe-interval', env: ENV.probeInterval, kind: 'string'},
+  location: {flag: 'location', env: ENV.location, kind: 'string'},
+  project: {flag: 'project', env: ENV.project, kind: 'string'},
+  credentialFile: {flag: 'credential-file', env: ENV.credentialFile, kind: 'string'},
+  timeout: {flag: 'timeout', env: ENV.timeout, kind: 'string'},
+  requestTimeout: {flag: 'request-timeout', env: ENV.requestTimeout, kind: 'string'},
+  tfvars: {flag: 'tfvars', env: ENV.tfvars, kind: 'string'},
+  tfvarsVar: {flag: 'tfvars-var', env: ENV.tfvarsVar, kind: 'string'},
+}
+
+/** What to do about one setting, when it is the only problem. */
+const SETTING_HINTS: {[K in keyof ConfigFile]?: string} = {
+  keep: 'Give public CIDRs with zero host bits, e.g. --keep 198.51.100.0/24.',
+  regions: 'Give regions as AWS names them, e.g. --region eu-west-1 (aws ec2 describe-regions lists yours).',
+  instanceId: 'Give --instance-id i-0123456789abcdef0 (or VPCSC_INSTANCE_ID).',
+  probe: 'Use --probe ssm (through SSM on the instance) or --probe local (from this machine).',
+  natTags: 'Use --nat-tag KEY=VALUE, e.g. --nat-tag vpcsc=egress.',
+  tfvarsVar: 'Give --tfvars-var NAME (letters, digits, _ and -, starting with a letter or _), e.g. allowed_cidrs.',
+}
+
+function validateSources(flags: FlagValues, env: NodeJS.ProcessEnv, config: LoadedConfig): void {
+  const problems: {key: keyof ConfigFile; text: string}[] = []
+  for (const [key, source] of Object.entries(SOURCES) as [keyof ConfigFile, {flag: keyof FlagValues; env: string; kind: SourceKind}][]) {
+    const flag = flags[source.flag]
+    const fromFlag = Array.isArray(flag) ? nonEmpty(flag) : source.kind === 'boolean' ? flag || undefined : flag
+    let value: unknown
+    let label: string
+    if (fromFlag !== undefined) {
+      value = fromFlag
+      label = `--${source.flag}`
+    } else if (envString(env, source.env) !== undefined) {
+      label = source.env
+      const raw = envString(env, source.env)!
+      if (source.kind === 'list') value = envList(env, source.env)
+      else if (source.kind === 'integer') {
+        value = /^[0-9]+$/.test(raw) ? Number(raw) : undefined
+        if (value === undefined) problems.push({key, text: `${label}="${raw}" is not a condition index (0 for the first condition, at most 39)`})
+      } else if (source.kind === 'boolean') {
+        value = ['1', 'true', 'yes'].includes(raw.toLowerCase()) ? true : ['0', 'false', 'no'].includes(raw.toLowerCase()) ? false : undefined
+        if (value === undefined) problems.push({key, text: `${label}="${raw}" is not a boolean (true or false)`})
+      } else value = raw
+      if (value === undefined) continue
+    } else if (config.values[key] !== undefined) {
+      value = config.values[key]
+      label = `${config.file ?? CONFIG_FILE_NAME}: field "${key}"`
+    } else continue
+    const parsed = configFileSchema.shape[key].safeParse(value)
+    if (parsed.success) continue
+    for (const issue of parsed.error.issues) {
+      const item = typeof issue.path[0] === 'number' && Array.isArray(value) ? value[issue.path[0]] : value
+      const message = issue.message.replace(/^Invalid input: /, '')
+      const quoted = JSON.stringify(item)
+      // CIDR problems name the value already; "is ..." and "has ..." read on from it.
+      const text = message.includes(quoted) ? `${label} ${message}` : /^(is|has) /.test(message) ? `${label} ${quoted} ${message}` : `${label} ${quoted}: ${message}`
+      problems.push({key, text})
+    }
+  }
+  if (problems.length === 0) return
+  const only = problems.length === 1 ? SETTING_HINTS[problems[0]!.key] : undefined
+  throw usageError(
+    problems.length === 1 ? `${problems[0]!.text}.` : `${problems.length} settings are invalid: ${problems.map((p) => p.text).join('; ')}.`,
+    only ?? 'Fix the values named; `--help` and the README\'s settings table say what each setting takes.',
+    {problems: problems.map((p) => p.text)},
+  )
+}
+
+/** Merges flags, environment and config file into validated settings. */
+export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, config: LoadedConfig): Settings {
+  const file = config.values
+  validateSources(flags, env, config)
+  const pick = <T>(flag: T | undefined, fromEnv: T | undefined, fromFile: T | undefined): T | undefined => flag ?? fromEnv ?? fromFile
+
+  const levelText = pick(flags.level, envString(env, ENV.level), file.level)
+  const perimeterText = pick(flags.perimeter, envString(env, ENV.perimeter), file.perimeter)
+  // A full level or perimeter name carries its policy, which then serves the other's short
+  // id. Precedence holds for the policy too: a full name given as a flag beats a policy
+  // from the environment or the file, and so on down.
+  const policyText =
+    flags.policy ?? policyOf(flags.level) ?? policyOf(flags.perimeter) ??
+    envString(env, ENV.policy) ?? policyOf(envString(env, ENV.level)) ?? policyOf(envString(env, ENV.perimeter)) ??
+    file.policy ?? policyOf(file.level) ?? policyOf(file.perimeter)
+  const policy = normalisePolicy(policyText)
+  const level = normaliseChild('level', 'accessLevels', policy, levelText)
+  const perimeter = normaliseChild('perimeter', 'servicePerimeters', policy, perimeterText)
+  const condition = pick(flags.condition, parseConditionEnv(envString(env, ENV.condition)), file.condition)
+  const tags = pick(nonEmpty(flags['nat-tag']), envList(env, ENV.natTags), file.natTags) ?? []
+  const keepTexts = pick(nonEmpty(flags.keep), envList(env, ENV.keep), file.keep) ?? []
+
+  return {
+    policy,
+    level,
+    perimeter,
+    projectNumber: pick(flags['project-number'], envString(env, ENV.projectNumber), file.projectNumber),
+    regions: pick(nonEmpty(flags.region), envList(env, ENV.regions), file.regions) ?? [],
+    allRegions: pick(flags['all-regions'] || undefined, envBoolean(env, ENV.allRegions), file.allRegions) ?? false,
+    profile: pick(flags.profile, envString(env, ENV.profile), file.profile),
+    natGatewayIds: pick(nonEmpty(flags['nat-gateway']), envList(env, ENV.natGateways), file.natGateways) ?? [],
+    natTags: tags.map(parseTag),
+    vpcIds: pick(nonEmpty(flags.vpc), envList(env, ENV.vpcs), file.vpcs) ?? [],
+    accounts: resolveAccounts(flags, env, file),
+    keep: keepTexts.map((text) => parseKeep(text)),
+    condition,
+    impersonateServiceAccount: pick(flags['impersonate-service-account'], envString(env, ENV.impersonateServiceAccount), file.impersonateServiceAccount),
+    endpoints: {
+      acm: (envString(env, ENV.acmEndpoint) ?? DEFAULT_ACM_ENDPOINT).replace(/\/+$/, ''),
+      vertex: envString(env, ENV.vertexEndpoint)?.replace(/\/+$/, ''),
+      logging: (envString(env, ENV.loggingEndpoint) ?? DEFAULT_LOGGING_ENDPOINT).replace(/\/+$/, ''),
+      iamCredentials: envString(env, ENV.iamCredentialsEndpoint)?.replace(/\/+$/, ''),
+    },
+    stateDir: path.resolve(pick(flags['state-dir'], envString(env, ENV.stateDir), file.stateDir) ?? defaultStateDir(env)),
+    probe: resolveProbe(flags, env, file),
+    denyCidr: pick(flags['deny-cidr'], envString(env, ENV.denyCidr), file.denyCidr),
+    timeoutMs: ((text) => (text === undefined ? undefined : parseDuration(text, 'timeout')))(pick(flags.timeout, envString(env, ENV.timeout), file.timeout)),
+    requestTimeoutMs: parseDuration(pick(flags['request-timeout'], envString(env, ENV.requestTimeout), file.requestTimeout) ?? '30s', 'request timeout'),
+    tfvars: resolveTfvars(flags, env, file),
+    configFile: config.file,
+    notifyUrl: parseNotifyUrl(pick(flags.notify, envString(env, ENV.notifyUrl), file.notifyUrl)),
+  }
+}
+
+function resolveTfvars(flags: FlagValues, env: NodeJS.ProcessEnv, file: ConfigFile): TfvarsSetting | undefined {
+  const where = flags.tfvars ?? envString(env, ENV.tfvars) ?? file.tfvars
+  const variable = flags['tfvars-var'] ?? envString(env, ENV.tfvarsVar) ?? file.tfvarsVar ?? DEFAULT_TFVARS_VARIABLE
+  if (!TF_VARIABLE.test(variable)) {
+    throw usageError(`The Terraform variable name "${variable}" is not a valid identifier.`, 'Give --tfvars-var NAME (letters, digits, _ and -, starting with a letter or _), e.g. allowed_cidrs.')
+  }
+  return where === undefined ? undefined : {file: path.resolve(where), variable}
+}
+
+/** Why a notification URL is unusable, or undefined: only http(s), with a host and no credentials in it. */
+function notifyUrlProblem(text: string): string | undefined {
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    return 'expected an http(s) URL such as https://hooks.slack.com/services/...'
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return `expected an http(s) URL, not ${url.protocol}`
+  // user:password@ would end up in error messages and logs; a webhook carries its secret in the path.
+  if (url.username || url.password) return 'expected a URL without user:password@'
+  return undefined
+}
+
+function parseNotifyUrl(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined
+  const problem = notifyUrlProblem(text)
+  if (problem) throw usageError(`Notification URL: ${problem}.`, `Give --notify (or ${ENV.notifyUrl}, or "notifyUrl" in ${CONFIG_FILE_NAME}) an http(s) URL, e.g. a Slack incoming webhook.`)
+  return text
+}
+
+function resolveProbe(flags: FlagValues, env: NodeJS.ProcessEnv, file: ConfigFile): ProbeSettings {
+  const instanceId = flags['instance-id'] ?? envString(env, ENV.instanceId) ?? file.instanceId
+  // An instance id given on the command line means: probe there, whatever the file says.
+  const kind = flags.probe ?? (flags['instance-id'] ? 'ssm' : undefined) ?? envString(env, ENV.probe) ?? file.probe ?? (instanceId ? 'ssm' : 'local')
+  if (kind !== 'ssm' && kind !== 'local') throw usageError(`Probe "${kind}" is not ssm or local.`, 'Use --probe ssm (through SSM on the instance) or --probe local (from this machine).')
+  return {
+    instanceId,
+    kind,
+    command: flags['probe-command'] ?? envString(env, ENV.probeCommand) ?? file.probeCommand,
+    timeoutMs: parseDuration(flags['probe-timeout'] ?? envString(env, ENV.probeTimeout) ?? file.probeTimeout ?? '2m', 'probe timeout'),
+    intervalMs: parseDuration(flags['probe-interval'] ?? envString(env, ENV.probeInterval) ?? file.probeInterval ?? '3s', 'probe interval'),
+    location: flags.location ?? envString(env, ENV.location) ?? file.location ?? DEFAULT_LOCATION,
+    project: flags.project ?? envString(env, ENV.project) ?? file.project,
+    credentialFile: flags['credential-file'] ?? envString(env, ENV.credentialFile) ?? file.credentialFile ?? DEFAULT_CREDENTIAL_FILE,
+  }
+}
+
+/** "90s", "30m", "1.5h", "7d", or a number of seconds; undefined when it is none of these. */
+function durationMs(text: string): number | undefined {
+  const trimmed = text.trim()
+  const value = trimmed === '' ? undefined : /^[0-9]+(\.[0-9]+)?$/.test(trimmed) ? Number(trimmed) * 1000 : ms(trimmed as ms.StringValue)
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined
+}
+
+/** Why the text is not a duration within the limits, or undefined when it is one. */
+function durationProblem(text: string, what: string, limits: {min?: number; max?: number; why?: string}): string | undefined {
+  const value = durationMs(text)
+  if (value === undefined) return `is not a duration for the ${what} (use e.g. 90s, 30m, 2h or 7d)`
+  const why = limits.why ? `, ${limits.why}` : ''
+  if (limits.min !== undefined && value < limits.min) return `is shorter than ${ms(limits.min, {long: true})}, the shortest ${what}${why}`
+  if (limits.max !== undefined && value > limits.max) return `is longer than ${ms(limits.max, {long: true})}, the longest ${what}${why}`
+  return undefined
+}
+
+/** "90s", "30m", "1.5h", "7d", or a number of seconds. */
+export function parseDuration(text: string, what: string): number {
+  const value = durationMs(text)
+  if (value === undefined) {
+    throw usageError(`The ${what} "${text}" is not a duration.`, 'Use e.g. 90s, 30m, 2h or 7d.')
+  }
+  return value
+}
+
+function parseConditionEnv(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0 || n > 39) throw usageError(`${ENV.condition}="${value}" is not a condition index.`, 'Use 0 for the first condition, 1 for the second, ... (a level holds at most 40).')
+  return n
+}
+
+/**
+ * Member accounts: `--assume-role` (repeatable) > VPCSC_ASSUME_ROLES (comma-separated) >
+ * the file's `accounts`. Roles from a flag or the environment use the top-level selection.
+ */
+function resolveAccounts(flags: FlagValues, env: NodeJS.ProcessEnv, file: ConfigFile): MemberAccount[] {
+  const fromFlags = nonEmpty(flags['assume-role'])
+  if (fromFlags) return uniqueAccounts(fromFlags.map((arn) => memberAccount(arn, '--assume-role')))
+  const fromEnv = envList(env, ENV.assumeRoles)
+  if (fromEnv) return uniqueAccounts(fromEnv.map((arn) => memberAccount(arn, ENV.assumeRoles)))
+  return uniqueAccounts(
+    (file.accounts ?? []).map((entry, i) =>
+      memberAccount(entry.roleArn, `accounts[${i}].roleArn`, {
+        externalId: entry.externalId,
+        regions: entry.regions,
+        natTags: entry.natTags?.map(parseTag),
+        vpcIds: entry.vpcs,
+        natGatewayIds: entry.natGateways,
+      }),
+    ),
+  )
+}
+
+function parseTag(text: string): {key: string; value: string} {
+  const at = text.indexOf('=')
+  if (at <= 0) throw usageError(`NAT tag "${text}" is not KEY=VALUE.`, 'Use --nat-tag KEY=VALUE, e.g. --nat-tag vpcsc=egress.')
+  return {key: text.slice(0, at), value: text.slice(at + 1)}
+}
+
+function parseKeep(text: string): Cidr {
+  try {
+    return parseCidr(text)
+  } catch (error) {
+    if (error instanceof CidrError) throw usageError(`Kept CIDR ${error.message}.`, 'Give public CIDRs with zero host bits, e.g. --keep 198.51.100.0/24.')
+    throw error
+  }
+}
+
+function normalisePolicy(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined
+  const name = /^[0-9]+$/.test(value) ? `accessPolicies/${value}` : value
+  if (!POLICY_NAME.test(name)) {
+    throw usageError(`Access policy "${value}" is not a policy number or accessPolicies/NUMBER.`, 'Find it with: gcloud access-context-manager policies list --organization ORG_ID')
+  }
+  return name
+}
+
+function policyOf(name: string | undefined): string | undefined {
+  return name?.match(/^(accessPolicies\/[0-9]+)\//)?.[1]
+}
+
+function normaliseChild(what: 'level' | 'perimeter', collection: string, policy: string | undefined, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined
+  const full = value.match(new RegExp(`^(accessPolicies/[0-9]+)/${collection}/(.+)$`))
+  const id = full ? full[2]! : value
+  if (!RESOURCE_ID.test(id)) {
+    throw usageError(
+      `The ${what} "${value}" is not a valid ${what} id or resource name.`,
+      `Ids start with a letter and hold letters, digits and _ (at most 50), e.g. ${what === 'level' ? 'my_allow_level' : 'my_perimeter'}, or give accessPolicies/NUMBER/${collection}/ID.`,
+    )
+  }
+  if (full) {
+    if (policy && policy !== full[1]) {
+      throw usageError(`The ${what} ${value} is not in the policy ${policy}.`, `Give the ${what} as a short id, or a policy that matches.`)
+    }
+    return value
+  }
+  if (!policy) {
+    throw usageError(`The ${what} "${value}" is a short id, so the access policy is needed.`, `Set --policy (or ${ENV.policy}, or "policy" in ${CONFIG_FILE_NAME}).`)
+  }
+  return `${policy}/${collection}/${id}`
+}
+
+/** The settings a command may declare it needs before it starts (checked before any I/O). */
+export type RequiredSetting = 'policy' | 'level' | 'perimeter'
+
+const REQUIRED: Record<RequiredSetting, {flag: string; env: string; key: string}> = {
+  policy: {flag: 'policy', env: ENV.policy, key: 'policy'},
+  level: {flag: 'level', env: ENV.level, key: 'level'},
+  perimeter: {flag: 'perimeter', env: ENV.perimeter, key: 'perimeter'},
+}
+
+/** Every missing setting a command needs, in one error (exit 2), each with where to set it. */
+export function requireSettings(settings: Pick<Settings, RequiredSetting>, needed: readonly RequiredSetting[]): void {
+  const missing = needed.filter((key) => settings[key] === undefined)
+  if (missing.length === 0) return
+  const where = missing.map((key) => `--${REQUIRED[key].flag} (or ${REQUIRED[key].env}, or "${REQUIRED[key].key}" in ${CONFIG_FILE_NAME})`)
+  throw usageError(`Missing ${missing.map((key) => `--${REQUIRED[key].flag}`).join(' and ')}.`, `Set ${where.join('; ')}.`)
+}
+
+/** Throws the usual "missing setting" error naming the flag, env and config key. */
+export function requireSetting<T>(value: T | undefined, flag: string, env: string, key: string): T {
+  if (value === undefined) {
+    throw usageError(`Missing --${flag}.`, `Set --${flag}, ${env}, or "${key}" in ${CONFIG_FILE_NAME}.`)
+  }
+  return value
+}
+
+/** A point in time given as a duration back from now ("24h", "7d") or an RFC 3339 timestamp. */
+export function parseSince(text: string, now = Date.now()): Date {
+  if (/^\d{4}-\d{2}-\d{2}(T|$)/.test(text.trim())) {
+    const at = new Date(text.trim())
+    if (Number.isNaN(at.getTime())) throw usageError(`"${text}" is not a valid timestamp.`, 'Use RFC 3339, e.g. 2026-11-01T00:00:00Z, or a duration such as 24h or 7d.')
+    return at
+  }
+  return new Date(now - parseDuration(text, 'time span'))
+}

@@ -1,0 +1,32 @@
+import type {Clients} from '../../core/clients.ts'
+import type {Settings} from '../../core/config.ts'
+import {usageError} from '../../core/errors.ts'
+import {LocalCommandProbe} from './command-probe.ts'
+import {LocalProbe} from './local-probe.ts'
+import {defaultVertexEndpoint, vertexProbeUrl, type Probe} from './probe.ts'
+import {SsmProbe} from './ssm-probe.ts'
+import {commandProbeScript, vertexProbeScript} from './ssm-script.ts'
+
+/** The probe the settings ask for: through SSM on the instance, or from this machine. */
+export function createProbe(settings: Settings, clients: Clients): Probe {
+  const {probe} = settings
+  const project = probe.project ?? settings.projectNumber
+  const url = () => {
+    if (!project) throw usageError('The Vertex AI project for the probe is not set.', 'Set --project (or --project-number, VPCSC_PROJECT_NUMBER, "projectNumber" in vpcsc.config.json).')
+    return vertexProbeUrl(settings.endpoints.vertex ?? defaultVertexEndpoint(probe.location), project, probe.location)
+  }
+  if (probe.kind === 'local') {
+    return probe.command ? new LocalCommandProbe(probe.command, probe.timeoutMs) : new LocalProbe(clients.google, url())
+  }
+  if (!probe.instanceId) {
+    throw usageError('The SSM probe needs the instance to run on.', 'Set --instance-id (or VPCSC_INSTANCE_ID, "instanceId" in vpcsc.config.json), or use --probe local.')
+  }
+  return new SsmProbe({
+    instanceId: probe.instanceId,
+    region: settings.regions[0],
+    profile: settings.profile,
+    script: probe.command ? commandProbeScript(probe.command) : vertexProbeScript({credentialFile: probe.credentialFile, url: url()}),
+    timeoutMs: probe.timeoutMs,
+    requestTimeoutMs: settings.requestTimeoutMs,
+  })
+}

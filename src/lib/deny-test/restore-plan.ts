@@ -1,0 +1,89 @@
+import type {Clients} from '../core/clients.ts'
+import type {Settings} from '../core/config.ts'
+import {ForeignChange, NotWritten, WriteUnknown} from '../gcp/confirmed-write.ts'
+import {findMarker, listMarkers} from './marker.ts'
+import {denyTestHold, type DenyTestHold} from './hold.ts'
+import {ExitCode, refusedError, runtimeError, usageError, VpcscError} from '../core/errors.ts'
+import {listJournals, removeJournal} from './journal.ts'
+import {readLevels, replaceLevels} from '../level/write.ts'
+import {restoreLevel, type RestoreResult} from './restore.ts'
+
+/**
+ * `vpcsc restore`: which deny tests to undo, found in the access policy (their markers,
+ * visible from any host) and in this machine's journals, and undoing them one by one.
+ */
+
+export interface RestoreReport {
+  stateDir: string
+  results: RestoreResult[]
+}
+
+export interface RestorePlan {
+  policy?: string
+  holds: DenyTestHold[]
+}
+
+export async function planRestore(settings: Settings, clients: Clients, options: {force: boolean}): Promise<RestorePlan> {
+  const found = await listJournals(settings.stateDir)
+  const broken = found.find((f) => f.problem)
+  if (broken) {
+    throw runtimeError('BAD_JOURNAL', `The journal ${broken.file} cannot be read: ${broken.problem}.`, 'Restore the level by hand from your records (or vpcsc ip sync), then delete the file.')
+  }
+  const journals = found.map((f) => f.journal!).filter((j) => !settings.level || j.level === settings.level)
+  const policy = settings.policy ?? journals[0]?.policy
+  if (!policy) throw usageError('Missing --policy: the deny-test markers live in the access policy.', 'Set --policy (or VPCSC_POLICY, or "policy" in vpcsc.config.json).')
+  const {levels} = await readLevels(clients, policy)
+  const {markers, problems} = listMarkers(levels)
+  if (problems.length > 0) throw runtimeError('BAD_MARKER', `Cannot read ${problems.join('; ')}.`, 'Compare it with the level (gcloud access-context-manager levels describe), fix the level by hand, then delete the marker level.')
+  const names = new Set([...markers.map((m) => m.level), ...journals.filter((j) => j.policy === policy).map((j) => j.level)].filter((l) => !settings.level || l === settings.level))
+  const holds = (await Promise.all([...names].sort().map((level) => denyTestHold(settings.stateDir, levels, level)))).filter((h): h is DenyTestHold => h !== undefined)
+  const running = holds.find((h) => h.state === 'running')
+  if (running && !options.force) {
+    throw refusedError(
+      'TEST_RUNNING',
+      `The deny test holding ${running.level} is still running (${running.who}${running.owner === 'running-elsewhere' ? ', on another host' : ''}); it restores the level itself.`,
+      'Wait for it (or stop it with Ctrl-C: it restores before exiting). If it hangs or its host is gone, run vpcsc restore --force.',
+    )
+  }
+  return {policy, holds}
+}
+
+export async function restoreHolds(clients: Clients, settings: Settings, plan: RestorePlan, options: {discard: boolean; signal?: AbortSignal}): Promise<RestoreReport> {
+  const results: RestoreResult[] = []
+  for (const hold of plan.holds) {
+    const target = {policy: plan.policy!, level: hold.level, stateDir: settings.stateDir}
+    results.push(options.discard ? await discard(clients, target, options.signal) : await restoreLevel(clients, target, {signal: options.signal}))
+  }
+  return {stateDir: settings.stateDir, results}
+}
+
+/** After the level was fixed by hand: remove the marker (one confirmed write) and the journal; the level is not touched. */
+async function discard(clients: Clients, target: {policy: string; level: string; stateDir: string}, signal?: AbortSignal): Promise<RestoreResult> {
+  const started = Date.now()
+  const {etag, levels} = await readLevels(clients, target.policy, signal)
+  const marker = findMarker(levels, target.level)
+  if (marker) {
+    try {
+      await replaceLevels(
+        clients,
+        {policy: target.policy, etag, levels},
+        {
+          what: `the deny-test marker ${marker.name}`,
+          action: `remove the deny-test marker ${marker.name}`,
+          build: (now) => now.filter((l) => l.name !== marker.name),
+          classify: (now) => {
+            const m = findMarker(now, target.level)
+            return !m ? 'target' : m.testId === marker.testId ? 'before' : 'other'
+          },
+        },
+        {signal},
+      )
+    } catch (error) {
+      if (error instanceof ForeignChange) throw new VpcscError(`Not discarded: the marker of ${target.level} changed meanwhile (another deny test?).`, {exitCode: ExitCode.restoreNeeded, code: 'RESTORE_CONFLICT', hint: 'Run vpcsc status, then vpcsc restore again.'})
+      if (error instanceof NotWritten || error instanceof WriteUnknown) throw new VpcscError(`The marker of ${target.level} may not be removed: ${error.reason.message}`, {exitCode: ExitCode.restoreNeeded, code: 'RESTORE_FAILED', hint: 'Run vpcsc restore --discard again.'})
+      throw error
+    }
+  }
+  await removeJournal(target.stateDir, target.level)
+  return {level: target.level, outcome: 'discarded', ms: Date.now() - started}
+}

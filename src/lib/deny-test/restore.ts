@@ -1,0 +1,165 @@
+import {isDeepStrictEqual} from 'node:util'
+
+import type {Clients} from '../core/clients.ts'
+import {ForeignChange, NotWritten, WriteUnknown} from '../gcp/confirmed-write.ts'
+import {findMarker, holdsSwap, levelsWithRestore, swappedBasic, type Marker} from './marker.ts'
+import {ExitCode, VpcscError} from '../core/errors.ts'
+import type {AccessLevel} from '../gcp/types.ts'
+import {findJournal, removeJournal, type Journal} from './journal.ts'
+import {readLevels, replaceLevels} from '../level/write.ts'
+import {sleep} from '../core/sleep.ts'
+
+/**
+ * Puts back what a deny test swapped (docs/safety.md, rules 3, 7 and 9), from the marker
+ * in the access policy, so it works from any host, with or without a local journal.
+ *
+ * The restore is one replaceAll carrying the policy etag that puts the level's original
+ * `basic` back and removes the marker, and only while the level still holds exactly what
+ * the swap wrote: anything else is someone else's change, which is never overwritten
+ * (exit 6, every copy kept). With no marker but a local journal, a swap may still be on
+ * its way: the restore rules it out first (fence) and never forgets the original before.
+ */
+
+export interface RestoreResult {
+  level: string
+  /**
+   * restored: written back now; already: the level holds its original (a swap that never
+   * landed, or a restore done before); discarded: journal dropped, nothing written;
+   * nothing: no marker and no journal for the level.
+   */
+  outcome: 'restored' | 'already' | 'discarded' | 'nothing'
+  operation?: string
+  /** The restore's answer was lost; reading the policy confirmed it. */
+  answerLost?: boolean
+  ms: number
+}
+
+export interface RestoreTarget {
+  policy: string
+  level: string
+  /** Restore only this test's swap (a deny test restoring its own). */
+  testId?: string
+  stateDir: string
+}
+
+export interface RestoreOptions {
+  signal?: AbortSignal
+  /** Bound on the whole restore (default 2 min). */
+  deadlineMs?: number
+}
+
+export async function restoreLevel(clients: Clients, target: RestoreTarget, options: RestoreOptions = {}): Promise<RestoreResult> {
+  const started = Date.now()
+  const deadline = started + (options.deadlineMs ?? 120_000)
+  const done = (outcome: RestoreResult['outcome'], extra: Partial<RestoreResult> = {}): RestoreResult => ({level: target.level, outcome, ...extra, ms: Date.now() - started})
+  for (;;) {
+    const {etag, levels} = await readLevels(clients, target.policy, options.signal)
+    const marker = findMarker(levels, target.level)
+    if (marker && target.testId && marker.testId !== target.testId) throw notOurs(target, marker)
+    if (!marker) {
+      const journal = await findJournal(target.stateDir, target.level)
+      if (!journal) return done('nothing')
+      if (etag === journal.etagBefore) {
+        // The swap carried this etag: it may still land. Move the etag ourselves first.
+        if ((await fence(clients, target.policy, journal, deadline, options.signal)) === 'swapped') continue
+      }
+      await removeJournal(target.stateDir, target.level)
+      return done('already')
+    }
+    const level = levels.find((l) => l.name === target.level)
+    if (!holdsSwap(level, marker)) throw changedSinceSwap(marker, level)
+    try {
+      const write = await replaceLevels(
+        clients,
+        {policy: target.policy, etag, levels},
+        {
+          what: `access level ${target.level}`,
+          action: `restore access level ${target.level}`,
+          build: (now) => levelsWithRestore(now, findMarker(now, target.level) ?? marker),
+          classify: (now) => {
+            const m = findMarker(now, target.level)
+            const l = now.find((x) => x.name === target.level)
+            if (!m) return l && isDeepStrictEqual(l.basic, marker.original) ? 'target' : 'other'
+            return m.testId === marker.testId && holdsSwap(l, m) ? 'before' : 'other'
+          },
+        },
+        {signal: options.signal, deadlineMs: Math.max(1_000, deadline - Date.now())},
+      )
+      await removeJournal(target.stateDir, target.level)
+      return done('restored', {operation: write.operation, answerLost: write.answerLost})
+    } catch (error) {
+      if (error instanceof ForeignChange) {
+        const now = error.now as AccessLevel[]
+        throw changedSinceSwap(marker, now.find((l) => l.name === target.level))
+      }
+      if (error instanceof NotWritten || error instanceof WriteUnknown) throw restoreFailed(target.level, marker.denyCidr, error.reason)
+      throw error
+    }
+  }
+}
+
+/**
+ * Rules out a swap still on its way: a replaceAll of the levels exactly as they are,
+ * carrying the etag the swap carried. Once it commits, the etag has moved and the swap can
+ * never land. A refusal means a write is pending (maybe the swap): read again.
+ */
+async function fence(clients: Clients, policy: string, journal: Journal, deadline: number, signal?: AbortSignal): Promise<'settled' | 'swapped'> {
+  let pause = 250
+  let problem: Error = new Error('no answer')
+  while (Date.now() < deadline && !signal?.aborted) {
+    let read
+    try {
+      read = await readLevels(clients, policy, signal)
+    } catch (error) {
+      problem = error as Error
+      await sleep(pause, signal)
+      pause = Math.min(pause * 2, 4_000)
+      continue
+    }
+    if (findMarker(read.levels, journal.level)) return 'swapped'
+    if (read.etag !== journal.etagBefore) return 'settled'
+    try {
+      const operation = await clients.acm.replaceAllLevels(policy, read.levels, read.etag, signal)
+      await clients.acm.waitForOperation(operation, `settle the access policy ${policy}`, {signal, deadline})
+      return 'settled'
+    } catch (error) {
+      problem = error as Error
+      await sleep(pause, signal)
+      pause = Math.min(pause * 2, 4_000)
+    }
+  }
+  throw new VpcscError(`The swap of ${journal.level} to ${journal.denyCidr} may still land: it was sent, its outcome is unknown, and the access policy could not be settled (${problem.message.replace(/\.$/, '')}).`, {
+    exitCode: ExitCode.restoreNeeded,
+    code: 'SWAP_UNCERTAIN',
+    hint: 'The journal is kept. Run vpcsc restore again in a few minutes: it re-checks the policy and clears the journal once the swap can no longer land.',
+  })
+}
+
+function notOurs(target: RestoreTarget, marker: Marker): VpcscError {
+  return new VpcscError(`${target.level} is held by another deny test (pid ${marker.pid} on ${marker.host}, started ${marker.startedAt}); not touching it.`, {
+    exitCode: ExitCode.refused,
+    code: 'TEST_RUNNING',
+    hint: 'Its owner restores it; vpcsc status shows it.',
+  })
+}
+
+export function changedSinceSwap(marker: Marker, now: AccessLevel | undefined): VpcscError {
+  const original = marker.original.conditions[marker.condition]?.ipSubnetworks ?? []
+  const swapped = swappedBasic(marker).conditions[marker.condition]?.ipSubnetworks ?? []
+  const current = now?.basic?.conditions[marker.condition]?.ipSubnetworks
+  const what = !now ? 'it was deleted' : current && !isDeepStrictEqual(current, swapped) ? `its IP list is now [${current.join(', ')}] (the swap wrote [${swapped.join(', ')}])` : 'other conditions of the level changed'
+  return new VpcscError(`Not restored: ${marker.level} was changed by someone else after the deny test swapped it: ${what}.`, {
+    exitCode: ExitCode.restoreNeeded,
+    code: 'RESTORE_CONFLICT',
+    hint: `Nothing was overwritten; the marker ${marker.name} and the journal are kept. The original list was [${original.join(', ')}]: fix the level by hand, then run vpcsc restore --discard.`,
+    details: {original: marker.original, now},
+  })
+}
+
+function restoreFailed(level: string, denyCidr: string, reason: Error): VpcscError {
+  return new VpcscError(`${level} may still be swapped to ${denyCidr}: the restore failed: ${reason.message.replace(/\.$/, '')}.`, {
+    exitCode: ExitCode.restoreNeeded,
+    code: 'RESTORE_FAILED',
+    hint: 'The marker and the journal are kept: run vpcsc restore (from any host) as soon as the cause is fixed.',
+  })
+}

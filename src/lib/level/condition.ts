@@ -1,0 +1,90 @@
+import {refusedError, usageError} from '../core/errors.ts'
+import type {AccessLevel, Condition} from '../gcp/types.ts'
+
+/**
+ * Which condition of a basic access level holds the IP subnetworks vpcsc manages, and how
+ * to change that one list while every other field and condition stays byte for byte.
+ */
+
+export interface IpCondition {
+  index: number
+  condition: Condition
+  ipSubnetworks: string[]
+}
+
+/** The condition whose ipSubnetworks vpcsc manages: exactly one, or the one asked for. */
+export function ipCondition(level: AccessLevel, requested?: number): IpCondition {
+  if (level.custom || !level.basic) {
+    throw refusedError('CUSTOM_LEVEL', `${level.name} is a custom (CEL) access level; vpcsc manages the IP subnetworks of basic levels only.`, 'Use a basic access level with an ipSubnetworks condition.')
+  }
+  const conditions = level.basic.conditions ?? []
+  if (requested !== undefined) {
+    const condition = conditions[requested]
+    if (!condition) {
+      throw usageError(`--condition ${requested} does not exist: ${level.name} has ${conditions.length} condition${conditions.length === 1 ? '' : 's'} (0 to ${conditions.length - 1}).`, 'Run vpcsc status to see each condition.')
+    }
+    if (condition.vpcNetworkSources?.length) {
+      throw usageError(`Condition ${requested} of ${level.name} holds vpcNetworkSources, which cannot be combined with ipSubnetworks.`, 'Choose the condition that holds the IP subnetworks with --condition N.')
+    }
+    if ((condition.ipSubnetworks?.length ?? 0) === 0) throw notHoldingIps(level, requested, conditions)
+    return {index: requested, condition, ipSubnetworks: condition.ipSubnetworks ?? []}
+  }
+  const holding = holdingIps(conditions)
+  if (holding.length === 1) {
+    const {index, condition} = holding[0]!
+    return {index, condition, ipSubnetworks: condition.ipSubnetworks ?? []}
+  }
+  if (holding.length === 0) {
+    throw usageError(`${level.name} has no condition holding ipSubnetworks.`, 'Add a condition holding the IP list (e.g. with Terraform), then run again.')
+  }
+  throw usageError(
+    `${level.name} has ${holding.length} conditions holding ipSubnetworks (${holding.map((h) => h.index).join(', ')}).`,
+    'Choose the one vpcsc manages with --condition N (or "condition" in vpcsc.config.json).',
+  )
+}
+
+function holdingIps(conditions: Condition[]): {index: number; condition: Condition}[] {
+  return conditions.map((condition, index) => ({index, condition})).filter(({condition}) => (condition.ipSubnetworks?.length ?? 0) > 0)
+}
+
+/**
+ * A condition's attributes are ANDed: IPs written into a condition of members or regions
+ * would admit only callers that match both, a silent narrowing nobody asked for. So
+ * --condition may only name a condition that already holds the IP list.
+ */
+function notHoldingIps(level: AccessLevel, requested: number, conditions: Condition[]): Error {
+  const condition = conditions[requested]!
+  const fields = (['members', 'regions', 'devicePolicy', 'requiredAccessLevels'] as const).filter((field) => {
+    const value = condition[field]
+    return Array.isArray(value) ? value.length > 0 : value !== undefined
+  })
+  const holding = holdingIps(conditions).map((h) => h.index)
+  const named = fields.length > 1 ? `${fields.slice(0, -1).join(', ')} and ${fields.at(-1)}` : fields[0]
+  const what = fields.length > 0 ? `it holds ${named}, and IPs written there would be ANDed with them` : 'it holds no IP list'
+  return usageError(
+    `--condition ${requested} holds no ipSubnetworks in ${level.name}: ${what}.`,
+    holding.length === 0
+      ? 'No condition of the level holds an IP list: add one (e.g. with Terraform), then run again.'
+      : `The IP list is in condition ${holding.join(', ')}: use --condition ${holding[0]}${holding.length === 1 ? ', or leave --condition out' : ''}.`,
+  )
+}
+
+/** A copy of the level with one condition's ipSubnetworks replaced; nothing else moves. */
+export function withIpSubnetworks(level: AccessLevel, index: number, ipSubnetworks: string[]): AccessLevel {
+  const copy = structuredClone(level)
+  const condition = copy.basic?.conditions[index]
+  if (!condition) throw new Error(`BUG: condition ${index} vanished from ${level.name}`)
+  condition.ipSubnetworks = [...ipSubnetworks]
+  return copy
+}
+
+/**
+ * The last line of defence before any write (docs/safety.md, rule 1): an empty ipSubnetworks
+ * admits every address, so no code path may send one.
+ */
+export function assertSafeSubnetworks(level: AccessLevel, index: number): void {
+  const list = level.basic?.conditions[index]?.ipSubnetworks ?? []
+  if (list.length === 0) {
+    throw refusedError('EMPTY_LIST', `Refusing to write an empty ipSubnetworks to ${level.name}: an empty list admits every IP address.`, 'Check the NAT selection (vpcsc status), or keep a CIDR on purpose with --keep.')
+  }
+}

@@ -1,0 +1,203 @@
+import {assertSafeSubnetworks, ipCondition, withIpSubnetworks} from './condition.ts'
+import {discoverNatEgress, type EgressIp, type NatDiscovery} from '../aws/nat.ts'
+import type {Clients} from '../core/clients.ts'
+import {ENV, requireSetting, type Settings} from '../core/config.ts'
+import {describeAccount} from '../aws/accounts.ts'
+import {refusedError, runtimeError, VpcscError} from '../core/errors.ts'
+import {denyTestHold, holdInTheWay} from '../deny-test/hold.ts'
+import {ForeignChange} from '../gcp/confirmed-write.ts'
+import type {AccessLevel} from '../gcp/types.ts'
+import {describeChange, readForWrite, writeFailure, writeLevel, type LevelSnapshot, type LevelWrite} from './write.ts'
+import {waitWhilePending, type PendingWait} from '../aws/pending-nat.ts'
+import {checkWritable, desiredSubnetworks, planSync, type SyncPlan} from './plan.ts'
+
+/**
+ * `vpcsc ip sync`: plan the access level's IP list from the NAT gateways, then write it
+ * conflict-safely (level-write.ts). Only the managed condition changes (docs/safety.md, rule 6)
+ * and an empty list is never sent (rule 1).
+ */
+
+export interface PreparedSync {
+  snapshot: LevelSnapshot
+  condition: number
+  plan: SyncPlan
+  nat: NatDiscovery
+  readMs: number
+  /** Besides the NAT's: what a plan-only run let pass (a deny test journal). */
+  warnings: string[]
+}
+
+export interface SyncWrite extends LevelWrite {
+  written: string[]
+}
+
+export async function prepareSync(
+  settings: Settings,
+  clients: Clients,
+  options: {addOnly: boolean; planOnly?: boolean; settleNat?: (nat: NatDiscovery) => Promise<NatDiscovery>},
+): Promise<PreparedSync> {
+  const started = Date.now()
+  const levelName = requireSetting(settings.level, 'level', ENV.level, 'level')
+  const policy = requireSetting(settings.policy, 'policy', ENV.policy, 'policy')
+  const natPromise = discoverNatEgress(settings)
+  natPromise.catch(() => undefined)
+  const snapshot = await readForWrite(clients, policy, levelName)
+  // docs/safety.md rules 3 and 9: while a deny test holds the level (its marker in the
+  // policy, from any host, or a journal here), a sync would "fix" the swap and the test's
+  // restore would then refuse to overwrite it. A plan writes nothing: it may still be
+  // shown, with the test as a warning.
+  const hold = await denyTestHold(settings.stateDir, snapshot.levels, levelName)
+  const inTheWay = hold && holdInTheWay(hold, 'not syncing the level while a deny test holds it')
+  if (inTheWay && !options.planOnly) throw inTheWay
+  // The reconciler waits here for gateways still pending, before the plan is made of them.
+  const nat = options.settleNat ? await options.settleNat(await natPromise) : await natPromise
+
+  if (nat.missingGatewayIds.length > 0) {
+    throw refusedError(
+      'NAT_NOT_FOUND',
+      `NAT gateway${nat.missingGatewayIds.length > 1 ? 's' : ''} ${nat.missingGatewayIds.join(', ')} not found in ${nat.regions.join(', ') || 'the default region'}; refusing to plan without ${nat.missingGatewayIds.length > 1 ? 'them' : 'it'}.`,
+      'Check the ids and --region (or use --all-regions).',
+    )
+  }
+  const managed = ipCondition(snapshot.level, settings.condition)
+  const desired = desiredSubnetworks(nat.egressIps, settings.keep)
+  const plan = planSync(managed.ipSubnetworks, desired, {addOnly: options.addOnly, unreadable: nat.unreadable})
+  checkWritable(plan, snapshot.level.name)
+  return {snapshot, condition: managed.index, plan, nat, readMs: Date.now() - started, warnings: inTheWay ? [`${inTheWay.message} ${inTheWay.hint ?? ''}`.trim()] : []}
+}
+
+/**
+ * The error a partial read ends with, after the additions (if any) were written: every
+ * unreadable source with its error, and that nothing was removed.
+ */
+export function partialReadError(plan: SyncPlan, written: boolean): VpcscError | undefined {
+  if (!plan.partial) return undefined
+  const sources = plan.partial.unreadable.map((u) => `${describeAccount(u.account)}${u.region ? ` in ${u.region}` : ''}: ${u.message}`)
+  const what = written ? `additions written (${plan.add.length}), nothing removed` : 'nothing removed'
+  return runtimeError(
+    'PARTIAL_READ',
+    `Not every NAT source could be read, so ${what}:\n${sources.map((s) => `  - ${s}`).join('\n')}`,
+    plan.partial.unreadable.find((u) => u.hint)?.hint ?? 'Fix access to those sources and run vpcsc ip sync again.',
+    {unreadable: plan.partial.unreadable, notRemoved: plan.partial.notRemoved},
+  )
+}
+
+/**
+ * Writes the plan, waits for the operation and confirms what the level holds. A lost
+ * answer is confirmed by reading (docs/safety.md, rule 7): written, not written, or
+ * changed by someone else, each said as such.
+ */
+export async function applySync(prepared: PreparedSync, clients: Clients, options: {force?: boolean; signal?: AbortSignal} = {}): Promise<SyncWrite> {
+  const {snapshot, condition, plan} = prepared
+  const target = withIpSubnetworks(snapshot.level, condition, plan.result)
+  assertSafeSubnetworks(target, condition)
+  try {
+    const write = await writeLevel(clients, snapshot, target, `update access level ${target.name}`, options)
+    return {...write, written: plan.result}
+  } catch (error) {
+    if (error instanceof ForeignChange) {
+      const now = error.now as AccessLevel | undefined
+      throw runtimeError(
+        'CONFLICT',
+        `Not written: ${snapshot.level.name} was changed by someone else after vpcsc read it: ${describeChange(snapshot.level, now, condition)}.`,
+        'Nothing was overwritten. Review the change (vpcsc status), then run vpcsc ip sync again to plan against it.',
+        {before: snapshot.level, now},
+      )
+    }
+    throw writeFailure(error, snapshot.level.name, 'Nothing changed. Run vpcsc ip sync again.')
+  }
+}
+
+/** What one `ip sync` returns: the `--json` result, and the Lambda handler's. */
+export interface LevelSyncResult {
+  level: string
+  condition: number
+  /** `partial`: some source could not be read and there was nothing to add (plan.partial names them). */
+  outcome: 'in-sync' | 'partial' | 'planned' | 'declined' | 'written'
+  plan: SyncPlan
+  egressIps: EgressIp[]
+  warnings: string[]
+  write?: SyncWrite
+  /** A pending NAT gateway was waited for (the reconciler only). */
+  pending?: PendingWait
+  timingsMs: {read: number; total: number; write?: number; pendingWait?: number}
+}
+
+export interface SyncRunOptions {
+  addOnly: boolean
+  /** Plan only: never write (a plan is shown even while a deny test holds the level). */
+  planOnly?: boolean
+  /** Never write the level, but as a run that acts: every guard applies (ip sync --tfvars-only). */
+  leaveLevel?: boolean
+  /** Asked before the write (the CLI's prompt); absent = write without asking (--yes). */
+  confirm?: (prepared: PreparedSync) => Promise<boolean>
+  /** Called once the plan is made, before any write: the CLI shows it. */
+  onPlan?: (prepared: PreparedSync) => void
+  /** Write even when the policy has no etag (ip sync --force; the reconciler never does). */
+  force?: boolean
+  /** Runs each remote step (the CLI puts a spinner around it). */
+  step?: <T>(message: string, work: () => Promise<T>) => Promise<T>
+  /** Wait this long at most for NAT gateways still `pending` (the reconciler: 20 s). */
+  waitForPendingMs?: number
+  pendingPollMs?: number
+}
+
+/**
+ * One `ip sync`: prepare (guards, reads, plan), optionally wait for pending NAT gateways,
+ * then write unless in sync, plan-only or declined. The CLI command and the Lambda handler
+ * both run exactly this, so every guard one has, the other has.
+ */
+export async function runSync(settings: Settings, clients: Clients, options: SyncRunOptions): Promise<LevelSyncResult> {
+  const started = Date.now()
+  const step = options.step ?? (<T>(_message: string, work: () => Promise<T>) => work())
+  let pending: PendingWait | undefined
+  const settleNat = options.waitForPendingMs
+    ? async (nat: NatDiscovery) => {
+        const settled = await waitWhilePending(nat, () => discoverNatEgress(settings), {maxMs: options.waitForPendingMs!, intervalMs: options.pendingPollMs ?? 4000})
+        pending = settled.wait
+        return settled.nat
+      }
+    : undefined
+  let prepared: PreparedSync
+  try {
+    prepared = await step('Reading the access level and the NAT gateways', () => prepareSync(settings, clients, {...options, settleNat}))
+  } catch (error) {
+    const waited = pending as PendingWait | undefined
+    if (waited && waited.stillPending.length > 0 && error instanceof VpcscError && error.code === 'EMPTY_LIST') {
+      throw refusedError(
+        'NAT_PENDING',
+        `${waited.stillPending.join(', ')} still pending after ${Math.round(waited.waitedMs / 1000)} s, and no other egress IP was found: nothing written (an empty list admits every IP).`,
+        'Left to the next event or the scheduled sweep (or run vpcsc ip sync once the gateway is available).',
+      )
+    }
+    throw error
+  }
+  // After a wait, plan again from fresh reads: the policy etag, and the deny-test guard, as of now.
+  if (pending && pending.stillPending.length < pending.gateways.length) prepared = await prepareSync(settings, clients, options)
+  const pendingWarning = pending && pending.stillPending.length > 0
+    ? [`${pending.stillPending.join(', ')} still pending after ${Math.round(pending.waitedMs / 1000)} s: left to the next event or the scheduled sweep.`]
+    : []
+  options.onPlan?.(prepared)
+  const {plan} = prepared
+  const result: LevelSyncResult = {
+    level: prepared.snapshot.level.name,
+    condition: prepared.condition,
+    outcome: 'in-sync',
+    plan,
+    egressIps: prepared.nat.egressIps,
+    warnings: [...prepared.nat.warnings, ...prepared.warnings, ...pendingWarning],
+    ...(pending ? {pending} : {}),
+    timingsMs: {read: prepared.readMs, total: 0, ...(pending ? {pendingWait: pending.waitedMs} : {})},
+  }
+  const finish = (outcome: LevelSyncResult['outcome'], write?: SyncWrite): LevelSyncResult => ({
+    ...result,
+    outcome,
+    ...(write ? {write} : {}),
+    timingsMs: {...result.timingsMs, ...(write ? {write: write.writeMs} : {}), total: Date.now() - started},
+  })
+  if (!plan.changed) return finish(plan.partial ? 'partial' : 'in-sync')
+  if (options.planOnly || options.leaveLevel) return finish('planned')
+  if (options.confirm && !(await options.confirm(prepared))) return finish('declined')
+  const write = await step('Writing the access level', () => applySync(prepared, clients, {force: options.force}))
+  return finish('written', write)
+}

@@ -1,0 +1,185 @@
+import {isDeepStrictEqual} from 'node:util'
+
+import type {Clients} from '../core/clients.ts'
+import {ENV, requireSetting, type Settings} from '../core/config.ts'
+import {confirmedWrite, ForeignChange} from '../gcp/confirmed-write.ts'
+import {refusedError, runtimeError} from '../core/errors.ts'
+import {writeFailure} from '../level/write.ts'
+import type {ServicePerimeter} from '../gcp/types.ts'
+import {diffConfigs, type FieldChange} from './diff.ts'
+import {patchPerimeter, type PerimeterWrite} from './write.ts'
+import {perimeterMode} from './mode.ts'
+import {readViolations, type ViolationGroup} from './violations.ts'
+
+/**
+ * `vpcsc promote` and `vpcsc demote`: a perimeter from dry-run to enforced and back, the
+ * way a careful operator does it. Promote checks that a dry-run spec exists and that the
+ * audit logs hold no dry-run violation before it moves spec to status; gcloud's
+ * `perimeters dry-run enforce` checks neither and sends no etag.
+ */
+
+/** The move is one PATCH of exactly these fields (docs/api-facts.md). */
+export const MOVE_MASK = ['spec', 'status', 'useExplicitDryRunSpec']
+
+export interface Gate {
+  lookbackMs: number
+  since: string
+  count: number
+  groups: ViolationGroup[]
+  truncated: boolean
+}
+
+export interface PromotePlan {
+  perimeter: ServicePerimeter
+  changes: FieldChange[]
+  gate: Gate
+}
+
+export async function preparePromote(settings: Settings, clients: Clients, options: {lookbackMs: number; limit: number}): Promise<PromotePlan> {
+  const name = requireSetting(settings.perimeter, 'perimeter', ENV.perimeter, 'perimeter')
+  const perimeter = await clients.acm.getPerimeter(name)
+  if (!perimeter.useExplicitDryRunSpec || !perimeter.spec) {
+    throw refusedError(
+      'NO_DRY_RUN_SPEC',
+      `${name} has no explicit dry-run spec: there is nothing to promote${perimeterMode(perimeter) === 'enforced' ? ' (it is already enforced)' : ''}.`,
+      'Give it one first (Terraform: use_explicit_dry_run_spec = true with a spec block), watch vpcsc violations, then promote.',
+    )
+  }
+  return {perimeter, changes: diffConfigs(perimeter.status, perimeter.spec), gate: await readGate(settings, clients, perimeter, options)}
+}
+
+/** The dry-run violations of one perimeter over the lookback: what the gate decides on. */
+async function readGate(settings: Settings, clients: Clients, perimeter: ServicePerimeter, options: {lookbackMs: number; limit: number}): Promise<Gate> {
+  const since = new Date(Date.now() - options.lookbackMs)
+  const {dryRun} = await readViolations({...settings, perimeter: perimeter.name}, clients, {since, limit: options.limit, perimeter, kinds: ['dryRun']})
+  return {lookbackMs: options.lookbackMs, since: since.toISOString(), count: dryRun.entries.length, groups: dryRun.groups, truncated: dryRun.truncated}
+}
+
+/** Refuses (exit 5) while the dry-run spec would have denied someone, unless forced. */
+export function checkGate(plan: PromotePlan, force: boolean): void {
+  if (plan.gate.count === 0 || force) return
+  throw refusedError(
+    'DRY_RUN_VIOLATIONS',
+    `Not promoted: the dry-run spec of ${plan.perimeter.name} would have denied ${plan.gate.count}${plan.gate.truncated ? '+' : ''} call${plan.gate.count === 1 ? '' : 's'} since ${plan.gate.since}.`,
+    'Enforcing it would deny them for real. Fix the spec (or the access level) and wait, or promote anyway with --force.',
+    {groups: plan.gate.groups},
+  )
+}
+
+export async function applyPromote(plan: PromotePlan, clients: Clients, options: {force?: boolean} = {}): Promise<PerimeterWrite> {
+  const spec = plan.perimeter.spec!
+  return patchPerimeter(
+    clients,
+    plan.perimeter,
+    // spec absent from the body while in the mask: cleared.
+    {status: spec, useExplicitDryRunSpec: false},
+    MOVE_MASK,
+    (after) =>
+      !isDeepStrictEqual(after.status, spec) ? 'the enforced status is not the spec that was promoted'
+      : after.spec ? 'a dry-run spec is still there'
+      : after.useExplicitDryRunSpec ? 'useExplicitDryRunSpec is still true'
+      : undefined,
+    `promote ${plan.perimeter.name}`,
+    options,
+  )
+}
+
+export interface DemotePlan {
+  perimeter: ServicePerimeter
+  /** What stops being enforced. */
+  changes: FieldChange[]
+}
+
+export async function prepareDemote(settings: Settings, clients: Clients): Promise<DemotePlan> {
+  const name = requireSetting(settings.perimeter, 'perimeter', ENV.perimeter, 'perimeter')
+  const perimeter = await clients.acm.getPerimeter(name)
+  const mode = perimeterMode(perimeter)
+  if (mode === 'dry-run' || mode === 'empty') {
+    throw refusedError('NOT_ENFORCED', `${name} is ${mode === 'dry-run' ? 'already dry-run only' : 'empty'}: there is nothing to demote.`, 'vpcsc status shows its mode.')
+  }
+  if (mode === 'enforced+dry-run' && !isDeepStrictEqual(perimeter.spec, perimeter.status)) {
+    throw refusedError(
+      'PENDING_DRY_RUN_SPEC',
+      `${name} already has a dry-run spec that differs from what is enforced; demoting would overwrite it with the enforced configuration.`,
+      'Promote or drop that spec first (vpcsc promote shows how it differs).',
+    )
+  }
+  return {perimeter, changes: diffConfigs(perimeter.status, undefined)}
+}
+
+export async function applyDemote(plan: DemotePlan, clients: Clients, options: {force?: boolean} = {}): Promise<PerimeterWrite> {
+  const status = plan.perimeter.status!
+  return patchPerimeter(
+    clients,
+    plan.perimeter,
+    // status absent from the body while in the mask: cleared, so nothing is enforced.
+    {spec: status, useExplicitDryRunSpec: true},
+    MOVE_MASK,
+    (after) =>
+      !isDeepStrictEqual(after.spec, status) ? 'the dry-run spec is not the configuration that was enforced'
+      : perimeterMode(after) !== 'dry-run' ? 'the perimeter is still enforced'
+      : undefined,
+    `demote ${plan.perimeter.name}`,
+    options,
+  )
+}
+
+export interface PromoteAllPlan {
+  policy: string
+  etag: string
+  perimeters: {perimeter: ServicePerimeter; changes: FieldChange[]; gate: Gate}[]
+}
+
+/** Every perimeter the policy-wide commit would promote, each with its diff and gate. */
+export async function preparePromoteAll(settings: Settings, clients: Clients, options: {lookbackMs: number; limit: number}): Promise<PromoteAllPlan> {
+  const policy = requireSetting(settings.policy, 'policy', ENV.policy, 'policy')
+  const policyResource = await clients.acm.getPolicy(policy)
+  if (!policyResource.etag) throw runtimeError('NO_ETAG', `The access policy ${policy} has no etag: the policy-wide commit cannot be made conflict-safe.`, 'Promote perimeters one at a time (without --all).')
+  const all = await clients.acm.listPerimeters(policy)
+  const perimeters = await Promise.all(
+    all
+      .filter((p) => p.useExplicitDryRunSpec && p.spec)
+      .map(async (perimeter) => ({perimeter, changes: diffConfigs(perimeter.status, perimeter.spec), gate: await readGate(settings, clients, perimeter, options)})),
+  )
+  if (perimeters.length === 0) throw refusedError('NO_DRY_RUN_SPEC', `No perimeter of ${policy} has an explicit dry-run spec: there is nothing to promote.`)
+  return {policy, etag: policyResource.etag, perimeters}
+}
+
+/**
+ * The policy-wide commit, carrying the policy etag, confirmed by reading every perimeter
+ * it promotes (docs/safety.md, rule 7): a lost answer is never reported as "not committed".
+ */
+export async function applyPromoteAll(plan: PromoteAllPlan, clients: Clients, options: {signal?: AbortSignal} = {}): Promise<{operation?: string; answerLost: boolean}> {
+  const promoted = (p: ServicePerimeter | undefined, spec: ServicePerimeter['spec']) => p !== undefined && isDeepStrictEqual(p.status, spec) && !p.spec && !p.useExplicitDryRunSpec
+  const withoutEtag = ({etag: _etag, ...rest}: ServicePerimeter) => rest
+  try {
+    const result = await confirmedWrite<ServicePerimeter[]>(
+      {
+        what: `the dry-run perimeters of ${plan.policy}`,
+        action: `commit the dry-run perimeters of ${plan.policy}`,
+        read: async (signal) => {
+          const policy = await clients.acm.getPolicy(plan.policy, signal)
+          return {etag: policy.etag ?? '', state: await clients.acm.listPerimeters(plan.policy, signal)}
+        },
+        send: (basis, signal) => clients.acm.commitPerimeters(plan.policy, basis.etag, signal),
+        classify: (now) => {
+          const find = (name: string) => now.find((p) => p.name === name)
+          if (plan.perimeters.every(({perimeter}) => promoted(find(perimeter.name), perimeter.spec))) return 'target'
+          const untouched = plan.perimeters.every(({perimeter}) => {
+            const p = find(perimeter.name)
+            return p !== undefined && isDeepStrictEqual(withoutEtag(p), withoutEtag(perimeter))
+          })
+          return untouched ? 'before' : 'other'
+        },
+      },
+      {etag: plan.etag, state: plan.perimeters.map((p) => p.perimeter)},
+      {acm: clients.acm, signal: options.signal},
+    )
+    return {operation: result.operation, answerLost: result.answerLost}
+  } catch (error) {
+    if (error instanceof ForeignChange) {
+      throw runtimeError('CONFLICT', `Not committed: the dry-run perimeters of ${plan.policy} were changed by someone else after vpcsc read them.`, 'Nothing was promoted by vpcsc. Run vpcsc promote --all again to review the current state.')
+    }
+    throw writeFailure(error, `the commit of ${plan.policy}`, 'Run vpcsc promote --all again.')
+  }
+}

@@ -1,0 +1,184 @@
+import {ipCondition} from '../level/condition.ts'
+import {discoverNatEgress, type NatDiscovery} from '../aws/nat.ts'
+import type {Clients} from '../core/clients.ts'
+import {requireSetting, ENV, type Settings} from '../core/config.ts'
+import {DEFAULT_DENY_CIDR} from '../deny-test/run.ts'
+import {computeDrift, type Drift} from '../level/drift.ts'
+import type {VpcscError} from '../core/errors.ts'
+import {denyTestHold} from '../deny-test/hold.ts'
+import {journalPath} from '../deny-test/journal.ts'
+import type {AccessLevel, AccessPolicy, Condition, ServicePerimeter} from '../gcp/types.ts'
+import {diffConfigs, summariseChanges} from '../perimeter/diff.ts'
+import {levelUse, perimeterMode, type PerimeterMode} from '../perimeter/mode.ts'
+import {readViolations} from '../perimeter/violations.ts'
+import {readTfvars, terraformDrift} from '../level/tfvars.ts'
+
+/**
+ * `vpcsc status`: everything on one screen, read-only. The Google reads and the AWS reads
+ * run concurrently; no write call is ever made from here.
+ */
+
+export interface LevelReport {
+  name: string
+  title?: string
+  description?: string
+  combiningFunction?: string
+  conditions: (Condition & {index: number})[]
+  /** The condition whose ipSubnetworks vpcsc manages, when it can tell. */
+  managedCondition?: number
+  managedCidrs: string[]
+  /** Why no condition is managed (several hold IPs, custom level, ...). */
+  managedProblem?: string
+}
+
+export interface PerimeterReport {
+  name: string
+  title?: string
+  mode: PerimeterMode
+  perimeterType?: string
+  resources: string[]
+  restrictedServices: string[]
+  levelInAccessLevels: boolean
+  levelInIngressSources: boolean
+  dryRun?: {
+    resources: string[]
+    restrictedServices: string[]
+    levelInAccessLevels: boolean
+    levelInIngressSources: boolean
+    /** How the dry-run spec differs from the enforced status, in one line. */
+    differs: string
+    /** Dry-run violations over the last 24 hours (undefined when the logs could not be read). */
+    violations24h?: number
+    violationsProblem?: string
+  }
+}
+
+export interface StatusReport {
+  policy: {name: string; title?: string; scopes?: string[]}
+  level: LevelReport
+  perimeter?: PerimeterReport
+  nat: NatDiscovery
+  keep: string[]
+  drift: Drift
+  /** A deny test holding this level (its marker in the policy, or a journal here): running, or interrupted. */
+  denyTest?: {
+    running: boolean
+    /** running-here, running-elsewhere (another host, within its time) or gone. */
+    owner: string
+    who: string
+    startedAt: string
+    denyCidr: string
+    /** The marker level in the access policy; absent while only the local journal knows of the swap. */
+    marker?: string
+    /** This machine's journal, if any. */
+    journal?: string
+  }
+  timingsMs: {total: number}
+}
+
+export async function gatherStatus(settings: Settings, clients: Clients): Promise<StatusReport> {
+  const started = Date.now()
+  const policyName = requireSetting(settings.policy, 'policy', ENV.policy, 'policy')
+  const levelName = requireSetting(settings.level, 'level', ENV.level, 'level')
+  // The tfvars file first: a malformed one is a usage error, before any remote read.
+  const tfvars = settings.tfvars && (await readTfvars(settings.tfvars, {forWrite: false}))
+  // The level is read with the policy's other levels (one call either way): a deny test's
+  // marker is one of them (docs/safety.md, rule 9).
+  const [policy, levels, perimeter, nat] = await Promise.all([
+    clients.acm.getPolicy(policyName),
+    clients.acm.listLevels(policyName),
+    settings.perimeter ? clients.acm.getPerimeter(settings.perimeter).then((p) => withDryRunViolations(settings, clients, p)) : Promise.resolve(undefined),
+    discoverNatEgress(settings),
+  ])
+  const level = levels.find((l) => l.name === levelName) ?? (await clients.acm.getLevel(levelName))
+  const hold = await denyTestHold(settings.stateDir, levels, levelName)
+  const levelReport = describeLevel(level, settings.condition)
+  const drift: Drift = computeDrift(levelReport.managedCidrs, nat.egressIps.map((e) => e.ip), settings.keep, [settings.denyCidr ?? DEFAULT_DENY_CIDR, ...(hold?.denyCidr ? [hold.denyCidr] : [])])
+  if (tfvars && levelReport.managedCondition !== undefined) {
+    drift.terraform = terraformDrift(tfvars, levelReport.managedCidrs)
+    drift.inSync &&= !drift.terraform.reverts
+  }
+  return {
+    policy: describePolicy(policy),
+    level: levelReport,
+    perimeter: perimeter ? describePerimeter(perimeter.perimeter, levelName, perimeter.violations) : undefined,
+    nat,
+    keep: settings.keep.map((c) => c.text),
+    drift,
+    denyTest: hold && {
+      running: hold.state === 'running',
+      owner: hold.owner,
+      who: hold.who,
+      startedAt: hold.startedAt,
+      denyCidr: hold.denyCidr,
+      marker: hold.marker?.name,
+      journal: hold.journal ? journalPath(settings.stateDir, levelName) : undefined,
+    },
+    timingsMs: {total: Date.now() - started},
+  }
+}
+
+function describePolicy(policy: AccessPolicy): StatusReport['policy'] {
+  return {name: policy.name, title: policy.title, scopes: policy.scopes}
+}
+
+function describeLevel(level: AccessLevel, condition: number | undefined): LevelReport {
+  const report: LevelReport = {
+    name: level.name,
+    title: level.title,
+    description: level.description,
+    combiningFunction: level.basic?.combiningFunction ?? (level.basic ? 'AND' : undefined),
+    conditions: (level.basic?.conditions ?? []).map((c, index) => ({index, ...c})),
+    managedCidrs: [],
+  }
+  try {
+    const managed = ipCondition(level, condition)
+    report.managedCondition = managed.index
+    report.managedCidrs = managed.ipSubnetworks
+  } catch (error) {
+    // Status still shows the level; sync will refuse with the same words.
+    report.managedProblem = (error as VpcscError).message
+  }
+  return report
+}
+
+/** For a perimeter with a dry-run spec: how many calls the spec would have denied in 24 h. */
+async function withDryRunViolations(settings: Settings, clients: Clients, perimeter: ServicePerimeter) {
+  if (!perimeter.useExplicitDryRunSpec || !perimeter.spec) return {perimeter}
+  try {
+    const report = await readViolations(settings, clients, {since: new Date(Date.now() - DAY_MS), limit: 1000, perimeter, level: undefined, kinds: ['dryRun']})
+    return {perimeter, violations: {count: report.dryRun.entries.length}}
+  } catch (error) {
+    // The logs are one more permission; status still shows everything else.
+    return {perimeter, violations: {problem: (error as Error).message}}
+  }
+}
+
+const DAY_MS = 24 * 3600_000
+
+function describePerimeter(perimeter: ServicePerimeter, level: string, violations?: {count?: number; problem?: string}): PerimeterReport {
+  const enforcedUse = levelUse(perimeter.status, level)
+  const report: PerimeterReport = {
+    name: perimeter.name,
+    title: perimeter.title,
+    mode: perimeterMode(perimeter),
+    perimeterType: perimeter.perimeterType,
+    resources: perimeter.status?.resources ?? [],
+    restrictedServices: perimeter.status?.restrictedServices ?? [],
+    levelInAccessLevels: enforcedUse.accessLevels,
+    levelInIngressSources: enforcedUse.ingressSources,
+  }
+  if (perimeter.useExplicitDryRunSpec && perimeter.spec) {
+    const dryUse = levelUse(perimeter.spec, level)
+    report.dryRun = {
+      resources: perimeter.spec.resources ?? [],
+      restrictedServices: perimeter.spec.restrictedServices ?? [],
+      levelInAccessLevels: dryUse.accessLevels,
+      levelInIngressSources: dryUse.ingressSources,
+      differs: summariseChanges(diffConfigs(perimeter.status, perimeter.spec)),
+      violations24h: violations?.count,
+      violationsProblem: violations?.problem,
+    }
+  }
+  return report
+}
