@@ -2,7 +2,7 @@ import {Command, Flags, ux, type Interfaces} from '@oclif/core'
 
 import {loadConfigFile, requireSettings, resolveSettings, type FlagValues, type RequiredSetting, type Settings} from '../lib/core/config.ts'
 import {debugEnabled} from '../lib/core/debug.ts'
-import {ExitCode, jsonError, VpcscError} from '../lib/core/errors.ts'
+import {jsonError, UsageError, VpcscError} from '../lib/core/errors.ts'
 import {disableColour, renderError} from '../lib/render/text.ts'
 import {configFlag} from './flags.ts'
 import {quietLibraryWarnings} from './library-warnings.ts'
@@ -91,8 +91,8 @@ function fromOclifError(error: Interfaces.CommandError, flagNames: string[]): Vp
   // A mistyped flag: name the closest one (--polcy -> --policy).
   const unknown = /^Nonexistent flags?: (--?[\w-]+)/.exec(reasons[0] ?? '')?.[1]
   const suggestion = unknown?.startsWith('--') ? closest(unknown.slice(2), flagNames) : undefined
-  return new VpcscError((reasons.length > 0 ? reasons : lines).join('; ') + (suggestion ? `. Did you mean --${suggestion}?` : ''), {
-    exitCode: ExitCode.usage,
+  return new UsageError({
+    message: (reasons.length > 0 ? reasons : lines).join('; ') + (suggestion ? `. Did you mean --${suggestion}?` : ''),
     code: 'USAGE',
     hint: 'See --help for the flags this command takes.',
   })

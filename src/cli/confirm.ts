@@ -1,4 +1,4 @@
-import {interruptedError, usageError} from '../lib/core/errors.ts'
+import {CancelledError, UsageError} from '../lib/core/errors.ts'
 
 /**
  * Asks before a write. With no terminal on stdin there is nobody to ask: refuse with the
@@ -6,7 +6,7 @@ import {interruptedError, usageError} from '../lib/core/errors.ts'
  */
 export async function confirmWrite(question: string, yesFlag = '--yes'): Promise<boolean> {
   if (!process.stdin.isTTY) {
-    throw usageError('Nothing was written: confirmation needs a terminal, and none is attached.', `Review the plan, then run again with ${yesFlag} to write without asking.`)
+    throw new UsageError({message: 'Nothing was written: confirmation needs a terminal, and none is attached.', hint: `Review the plan, then run again with ${yesFlag} to write without asking.`})
   }
   const {default: confirm} = await import('@inquirer/confirm')
   try {
@@ -14,7 +14,7 @@ export async function confirmWrite(question: string, yesFlag = '--yes'): Promise
   } catch (error) {
     // Ctrl-C at the prompt: the answer is neither yes nor no. Exit 130 as a shell does for
     // SIGINT, with one line instead of inquirer's ExitPromptError and its stack.
-    if ((error as Error).name === 'ExitPromptError') throw interruptedError('Cancelled at the prompt (Ctrl-C); nothing was written.')
+    if ((error as Error).name === 'ExitPromptError') throw new CancelledError({message: 'Cancelled at the prompt (Ctrl-C); nothing was written.'})
     throw error
   }
 }

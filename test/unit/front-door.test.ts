@@ -11,7 +11,7 @@ import {isLibraryNoise} from '../../src/cli/library-warnings.ts'
 import {closest} from '../../src/cli/suggest.ts'
 import {profileExists, sdkRegion} from '../../src/lib/aws/sdk-options.ts'
 import {diagnoseBaseline} from '../../src/lib/deny-test/baseline-diagnosis.ts'
-import {ExitCode, VpcscError} from '../../src/lib/core/errors.ts'
+import {ExitCode, RuntimeError, TestFailedError} from '../../src/lib/core/errors.ts'
 import {probeLine, shortAnswer} from '../../src/lib/render/deny-test.ts'
 import {shortPrincipal} from '../../src/lib/render/perimeter.ts'
 import {colourLevel, visibleLength, wrap} from '../../src/lib/render/text.ts'
@@ -108,7 +108,7 @@ describe('AWS region and profile', () => {
 
 describe('diagnoseBaseline', () => {
   const notAllowed = (verdict: string, detail: string) =>
-    new VpcscError('The baseline probe was not allowed', {exitCode: ExitCode.testFailed, code: 'BASELINE_NOT_ALLOWED', details: {baseline: {verdict, httpStatus: 403, detail}}})
+    new TestFailedError({message: 'The baseline probe was not allowed', code: 'BASELINE_NOT_ALLOWED', details: {baseline: {verdict, httpStatus: 403, detail}}})
 
   it('from this machine: says so and points at --instance-id', () => {
     const e = diagnoseBaseline(notAllowed('DENIED_VPCSC', 'HTTP 403'), {probe: 'local', command: false})
@@ -118,7 +118,7 @@ describe('diagnoseBaseline', () => {
   })
 
   it('an SSM delivery problem is named as such', () => {
-    const error = new VpcscError('The baseline probe failed before anything was changed: SSM cannot reach i-1: not a managed instance.', {exitCode: ExitCode.runtime, code: 'BASELINE_ERROR'})
+    const error = new RuntimeError({message: 'The baseline probe failed before anything was changed: SSM cannot reach i-1: not a managed instance.', code: 'BASELINE_ERROR'})
     const e = diagnoseBaseline(error, {probe: 'ssm', instanceId: 'i-1', command: false})
     assert.match(e.message, /never ran on i-1: SSM could not deliver it \(SSM cannot reach i-1/)
   })
@@ -129,7 +129,7 @@ describe('diagnoseBaseline', () => {
     const missing = diagnoseBaseline(notAllowed('DENIED_VPCSC', 'HTTP 403'), {probe: 'ssm', command: false, notAdmitted: ['203.0.113.77']})
     assert.match(missing.message, /does not admit the NAT egress IP 203\.0\.113\.77/)
     assert.match(missing.hint!, /vpcsc ip sync/)
-    const other = new VpcscError('x', {exitCode: ExitCode.runtime, code: 'CONFLICT'})
+    const other = new RuntimeError({message: 'x', code: 'CONFLICT'})
     assert.equal(diagnoseBaseline(other, {probe: 'ssm', command: false}), other)
   })
 })

@@ -1,4 +1,4 @@
-import {usageError} from '../core/errors.ts'
+import {UsageError} from '../core/errors.ts'
 
 /**
  * Member accounts: the AWS accounts besides the caller's own whose NAT gateways count,
@@ -50,7 +50,7 @@ export function parseRoleArn(text: string): {partition: string; accountId: strin
 export function memberAccount(roleArn: string, source: string, rest: Omit<MemberAccount, 'roleArn' | 'accountId' | 'roleName'> = {}): MemberAccount {
   const parsed = parseRoleArn(roleArn)
   if (!parsed) {
-    throw usageError(`${source}: "${roleArn}" is not an IAM role ARN.`, `Give arn:PARTITION:iam::ACCOUNT_ID:role/NAME (partition aws, aws-us-gov or aws-cn), e.g. ${ROLE_ARN_EXAMPLE}.`)
+    throw new UsageError({message: `${source}: "${roleArn}" is not an IAM role ARN.`, hint: `Give arn:PARTITION:iam::ACCOUNT_ID:role/NAME (partition aws, aws-us-gov or aws-cn), e.g. ${ROLE_ARN_EXAMPLE}.`})
   }
   return {roleArn: roleArn.trim(), accountId: parsed.accountId, roleName: parsed.roleName, ...rest}
 }

@@ -3,7 +3,7 @@ import type {AwsCredentialIdentity, AwsCredentialIdentityProvider} from '@smithy
 
 import {awsClientOptions} from './sdk-options.ts'
 import {limiter} from '../core/concurrency.ts'
-import {VpcscError, runtimeError} from '../core/errors.ts'
+import {RuntimeError, VpcscError} from '../core/errors.ts'
 import {describeAccount, type AccountRef, type MemberAccount, type NatTag} from './accounts.ts'
 import {awsError as serviceError, EC2} from './errors.ts'
 
@@ -413,20 +413,20 @@ export function assumeRoleError(error: unknown, account: MemberAccount): VpcscEr
   const message = e.message ?? String(error)
   const who = describeAccount({id: account.accountId, roleName: account.roleName})
   if (['AccessDenied', 'AccessDeniedException'].includes(e.name ?? '')) {
-    return runtimeError(
-      'AWS_ASSUME_ROLE_DENIED',
-      `AWS denied sts:AssumeRole on ${account.roleArn} (${who}): ${message}`,
-      "The caller needs sts:AssumeRole on the role, and the role's trust policy must allow the caller (and the external id, if one is set).",
-    )
+    return new RuntimeError({
+      code: 'AWS_ASSUME_ROLE_DENIED',
+      message: `AWS denied sts:AssumeRole on ${account.roleArn} (${who}): ${message}`,
+      hint: "The caller needs sts:AssumeRole on the role, and the role's trust policy must allow the caller (and the external id, if one is set).",
+    })
   }
   const known = awsError(error, undefined)
-  return new VpcscError(`sts:AssumeRole on ${account.roleArn} failed: ${known.message}`, {exitCode: known.exitCode, code: known.code, hint: known.hint, cause: error})
+  return new VpcscError({message: `sts:AssumeRole on ${account.roleArn} failed: ${known.message}`, exitCode: known.exitCode, code: known.code, hint: known.hint, cause: error})
 }
 
 /** AWS SDK errors (EC2 and the account reads) as errors a user can act on. */
 export function awsError(error: unknown, region: string | undefined, profile?: string): VpcscError {
   const known = serviceError(EC2, error, region, profile)
-  return known instanceof VpcscError ? known : runtimeError('AWS', known.message, undefined, undefined, error)
+  return known instanceof VpcscError ? known : new RuntimeError({code: 'AWS', message: known.message, cause: error})
 }
 
 /**

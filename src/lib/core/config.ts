@@ -6,7 +6,7 @@ import * as z from 'zod'
 import {memberAccount, parseRoleArn, ROLE_ARN_EXAMPLE, uniqueAccounts, type MemberAccount} from '../aws/accounts.ts'
 import type {NatSelection} from '../aws/nat.ts'
 import {CidrError, parseCidr, type Cidr} from '../level/cidr.ts'
-import {usageError} from './errors.ts'
+import {UsageError} from './errors.ts'
 import {defaultStateDir} from '../deny-test/journal.ts'
 import {regionProblem} from '../aws/regions.ts'
 
@@ -117,13 +117,13 @@ export async function loadConfigFile(explicit: string | undefined, cwd = process
     text = await readFile(file, 'utf8')
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT' && explicit === undefined) return {values: {}}
-    throw usageError(`Cannot read config file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`, 'Check the --config path (or VPCSC_CONFIG).')
+    throw new UsageError({message: `Cannot read config file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`, hint: 'Check the --config path (or VPCSC_CONFIG).'})
   }
   let json: unknown
   try {
     json = JSON.parse(text)
   } catch (error) {
-    throw usageError(`${file}: not valid JSON (${(error as Error).message}).`, 'Fix the syntax; see the README for an example config file.')
+    throw new UsageError({message: `${file}: not valid JSON (${(error as Error).message}).`, hint: 'Fix the syntax; see the README for an example config file.'})
   }
   const parsed = configFileSchema.safeParse(json)
   if (!parsed.success) {
@@ -134,7 +134,7 @@ export async function loadConfigFile(explicit: string | undefined, cwd = process
         ? `unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}; expected one of: ${Object.keys(configFileSchema.shape).filter((k) => k !== '$schema').join(', ')}`
         : issue.message.replace(/^Invalid input: /, '')
     const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more problem${parsed.error.issues.length > 2 ? 's' : ''})` : ''
-    throw usageError(`${file}: ${field ? `field "${field}": ` : ''}${what}${more}.`, 'Fix the config file; see the README for every field.')
+    throw new UsageError({message: `${file}: ${field ? `field "${field}": ` : ''}${what}${more}.`, hint: 'Fix the config file; see the README for every field.'})
   }
   return {file, values: parsed.data}
 }
@@ -280,7 +280,7 @@ function envBoolean(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
   if (!value) return undefined
   if (['1', 'true', 'yes'].includes(value)) return true
   if (['0', 'false', 'no'].includes(value)) return false
-  throw usageError(`${name}="${env[name]}" is not a boolean.`, `Set ${name} to true or false.`)
+  throw new UsageError({message: `${name}="${env[name]}" is not a boolean.`, hint: `Set ${name} to true or false.`})
 }
 
 function nonEmpty<T>(list: T[] | undefined): T[] | undefined {
@@ -369,11 +369,11 @@ function validateSources(flags: FlagValues, env: NodeJS.ProcessEnv, config: Load
   }
   if (problems.length === 0) return
   const only = problems.length === 1 ? SETTING_HINTS[problems[0]!.key] : undefined
-  throw usageError(
-    problems.length === 1 ? `${problems[0]!.text}.` : `${problems.length} settings are invalid: ${problems.map((p) => p.text).join('; ')}.`,
-    only ?? 'Fix the values named; `--help` and the README\'s settings table say what each setting takes.',
-    {problems: problems.map((p) => p.text)},
-  )
+  throw new UsageError({
+    message: problems.length === 1 ? `${problems[0]!.text}.` : `${problems.length} settings are invalid: ${problems.map((p) => p.text).join('; ')}.`,
+    hint: only ?? 'Fix the values named; `--help` and the README\'s settings table say what each setting takes.',
+    details: {problems: problems.map((p) => p.text)},
+  })
 }
 
 /** Merges flags, environment and config file into validated settings. */
@@ -434,7 +434,7 @@ function resolveTfvars(flags: FlagValues, env: NodeJS.ProcessEnv, file: ConfigFi
   const where = flags.tfvars ?? envString(env, ENV.tfvars) ?? file.tfvars
   const variable = flags['tfvars-var'] ?? envString(env, ENV.tfvarsVar) ?? file.tfvarsVar ?? DEFAULT_TFVARS_VARIABLE
   if (!TF_VARIABLE.test(variable)) {
-    throw usageError(`The Terraform variable name "${variable}" is not a valid identifier.`, 'Give --tfvars-var NAME (letters, digits, _ and -, starting with a letter or _), e.g. allowed_cidrs.')
+    throw new UsageError({message: `The Terraform variable name "${variable}" is not a valid identifier.`, hint: 'Give --tfvars-var NAME (letters, digits, _ and -, starting with a letter or _), e.g. allowed_cidrs.'})
   }
   return where === undefined ? undefined : {file: path.resolve(where), variable}
 }
@@ -456,7 +456,7 @@ function notifyUrlProblem(text: string): string | undefined {
 function parseNotifyUrl(text: string | undefined): string | undefined {
   if (text === undefined) return undefined
   const problem = notifyUrlProblem(text)
-  if (problem) throw usageError(`Notification URL: ${problem}.`, `Give --notify (or ${ENV.notifyUrl}, or "notifyUrl" in ${CONFIG_FILE_NAME}) an http(s) URL, e.g. a Slack incoming webhook.`)
+  if (problem) throw new UsageError({message: `Notification URL: ${problem}.`, hint: `Give --notify (or ${ENV.notifyUrl}, or "notifyUrl" in ${CONFIG_FILE_NAME}) an http(s) URL, e.g. a Slack incoming webhook.`})
   return text
 }
 
@@ -464,7 +464,7 @@ function resolveProbe(flags: FlagValues, env: NodeJS.ProcessEnv, file: ConfigFil
   const instanceId = flags['instance-id'] ?? envString(env, ENV.instanceId) ?? file.instanceId
   // An instance id given on the command line means: probe there, whatever the file says.
   const kind = flags.probe ?? (flags['instance-id'] ? 'ssm' : undefined) ?? envString(env, ENV.probe) ?? file.probe ?? (instanceId ? 'ssm' : 'local')
-  if (kind !== 'ssm' && kind !== 'local') throw usageError(`Probe "${kind}" is not ssm or local.`, 'Use --probe ssm (through SSM on the instance) or --probe local (from this machine).')
+  if (kind !== 'ssm' && kind !== 'local') throw new UsageError({message: `Probe "${kind}" is not ssm or local.`, hint: 'Use --probe ssm (through SSM on the instance) or --probe local (from this machine).'})
   return {
     instanceId,
     kind,
@@ -498,7 +498,7 @@ function durationProblem(text: string, what: string, limits: {min?: number; max?
 export function parseDuration(text: string, what: string): number {
   const value = durationMs(text)
   if (value === undefined) {
-    throw usageError(`The ${what} "${text}" is not a duration.`, 'Use e.g. 90s, 30m, 2h or 7d.')
+    throw new UsageError({message: `The ${what} "${text}" is not a duration.`, hint: 'Use e.g. 90s, 30m, 2h or 7d.'})
   }
   return value
 }
@@ -506,7 +506,7 @@ export function parseDuration(text: string, what: string): number {
 function parseConditionEnv(value: string | undefined): number | undefined {
   if (value === undefined) return undefined
   const n = Number(value)
-  if (!Number.isInteger(n) || n < 0 || n > 39) throw usageError(`${ENV.condition}="${value}" is not a condition index.`, 'Use 0 for the first condition, 1 for the second, ... (a level holds at most 40).')
+  if (!Number.isInteger(n) || n < 0 || n > 39) throw new UsageError({message: `${ENV.condition}="${value}" is not a condition index.`, hint: 'Use 0 for the first condition, 1 for the second, ... (a level holds at most 40).'})
   return n
 }
 
@@ -534,7 +534,7 @@ function resolveAccounts(flags: FlagValues, env: NodeJS.ProcessEnv, file: Config
 
 function parseTag(text: string): {key: string; value: string} {
   const at = text.indexOf('=')
-  if (at <= 0) throw usageError(`NAT tag "${text}" is not KEY=VALUE.`, 'Use --nat-tag KEY=VALUE, e.g. --nat-tag vpcsc=egress.')
+  if (at <= 0) throw new UsageError({message: `NAT tag "${text}" is not KEY=VALUE.`, hint: 'Use --nat-tag KEY=VALUE, e.g. --nat-tag vpcsc=egress.'})
   return {key: text.slice(0, at), value: text.slice(at + 1)}
 }
 
@@ -542,7 +542,7 @@ function parseKeep(text: string): Cidr {
   try {
     return parseCidr(text)
   } catch (error) {
-    if (error instanceof CidrError) throw usageError(`Kept CIDR ${error.message}.`, 'Give public CIDRs with zero host bits, e.g. --keep 198.51.100.0/24.')
+    if (error instanceof CidrError) throw new UsageError({message: `Kept CIDR ${error.message}.`, hint: 'Give public CIDRs with zero host bits, e.g. --keep 198.51.100.0/24.'})
     throw error
   }
 }
@@ -551,7 +551,7 @@ function normalisePolicy(value: string | undefined): string | undefined {
   if (value === undefined) return undefined
   const name = /^[0-9]+$/.test(value) ? `accessPolicies/${value}` : value
   if (!POLICY_NAME.test(name)) {
-    throw usageError(`Access policy "${value}" is not a policy number or accessPolicies/NUMBER.`, 'Find it with: gcloud access-context-manager policies list --organization ORG_ID')
+    throw new UsageError({message: `Access policy "${value}" is not a policy number or accessPolicies/NUMBER.`, hint: 'Find it with: gcloud access-context-manager policies list --organization ORG_ID'})
   }
   return name
 }
@@ -565,19 +565,19 @@ function normaliseChild(what: 'level' | 'perimeter', collection: string, policy:
   const full = value.match(new RegExp(`^(accessPolicies/[0-9]+)/${collection}/(.+)$`))
   const id = full ? full[2]! : value
   if (!RESOURCE_ID.test(id)) {
-    throw usageError(
-      `The ${what} "${value}" is not a valid ${what} id or resource name.`,
-      `Ids start with a letter and hold letters, digits and _ (at most 50), e.g. ${what === 'level' ? 'my_allow_level' : 'my_perimeter'}, or give accessPolicies/NUMBER/${collection}/ID.`,
-    )
+    throw new UsageError({
+      message: `The ${what} "${value}" is not a valid ${what} id or resource name.`,
+      hint: `Ids start with a letter and hold letters, digits and _ (at most 50), e.g. ${what === 'level' ? 'my_allow_level' : 'my_perimeter'}, or give accessPolicies/NUMBER/${collection}/ID.`,
+    })
   }
   if (full) {
     if (policy && policy !== full[1]) {
-      throw usageError(`The ${what} ${value} is not in the policy ${policy}.`, `Give the ${what} as a short id, or a policy that matches.`)
+      throw new UsageError({message: `The ${what} ${value} is not in the policy ${policy}.`, hint: `Give the ${what} as a short id, or a policy that matches.`})
     }
     return value
   }
   if (!policy) {
-    throw usageError(`The ${what} "${value}" is a short id, so the access policy is needed.`, `Set --policy (or ${ENV.policy}, or "policy" in ${CONFIG_FILE_NAME}).`)
+    throw new UsageError({message: `The ${what} "${value}" is a short id, so the access policy is needed.`, hint: `Set --policy (or ${ENV.policy}, or "policy" in ${CONFIG_FILE_NAME}).`})
   }
   return `${policy}/${collection}/${id}`
 }
@@ -596,13 +596,13 @@ export function requireSettings(settings: Pick<Settings, RequiredSetting>, neede
   const missing = needed.filter((key) => settings[key] === undefined)
   if (missing.length === 0) return
   const where = missing.map((key) => `--${REQUIRED[key].flag} (or ${REQUIRED[key].env}, or "${REQUIRED[key].key}" in ${CONFIG_FILE_NAME})`)
-  throw usageError(`Missing ${missing.map((key) => `--${REQUIRED[key].flag}`).join(' and ')}.`, `Set ${where.join('; ')}.`)
+  throw new UsageError({message: `Missing ${missing.map((key) => `--${REQUIRED[key].flag}`).join(' and ')}.`, hint: `Set ${where.join('; ')}.`})
 }
 
 /** Throws the usual "missing setting" error naming the flag, env and config key. */
 export function requireSetting<T>(value: T | undefined, flag: string, env: string, key: string): T {
   if (value === undefined) {
-    throw usageError(`Missing --${flag}.`, `Set --${flag}, ${env}, or "${key}" in ${CONFIG_FILE_NAME}.`)
+    throw new UsageError({message: `Missing --${flag}.`, hint: `Set --${flag}, ${env}, or "${key}" in ${CONFIG_FILE_NAME}.`})
   }
   return value
 }
@@ -611,7 +611,7 @@ export function requireSetting<T>(value: T | undefined, flag: string, env: strin
 export function parseSince(text: string, now = Date.now()): Date {
   if (/^\d{4}-\d{2}-\d{2}(T|$)/.test(text.trim())) {
     const at = new Date(text.trim())
-    if (Number.isNaN(at.getTime())) throw usageError(`"${text}" is not a valid timestamp.`, 'Use RFC 3339, e.g. 2026-11-01T00:00:00Z, or a duration such as 24h or 7d.')
+    if (Number.isNaN(at.getTime())) throw new UsageError({message: `"${text}" is not a valid timestamp.`, hint: 'Use RFC 3339, e.g. 2026-11-01T00:00:00Z, or a duration such as 24h or 7d.'})
     return at
   }
   return new Date(now - parseDuration(text, 'time span'))

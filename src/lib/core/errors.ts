@@ -34,38 +34,72 @@ export const EXIT_CODES_HELP = `EXIT CODES
   5  refused for safety
   6  restore needed (a deny test was interrupted)`
 
+export interface ErrorOptions {
+  /** What happened, in one line. */
+  message: string
+  /** A stable machine-readable name, for --json (src/lib/core/error-codes.ts). */
+  code: ErrorCode
+  /** The next step, in one line. */
+  hint?: string
+  /** Structured details for --json (never secrets). */
+  details?: unknown
+  cause?: unknown
+}
+
 /**
- * An error a user can act on: what happened (message), and the next step (hint).
- * Thrown by src/lib; the base command turns it into one or two lines and an exit code.
+ * An error a user can act on: what happened (message), and the next step (hint). Thrown
+ * by src/lib as one of the classes below, one per exit code; the base command turns it
+ * into one or two lines and that exit code.
  */
 export class VpcscError extends Error {
   readonly exitCode: ExitCode
   readonly hint?: string
-  /** A stable machine-readable name, for --json error output. */
   readonly code: ErrorCode
-  /** Structured details for --json (never secrets). */
   readonly details?: unknown
 
-  constructor(message: string, opts: {exitCode: ExitCode; code: ErrorCode; hint?: string; details?: unknown; cause?: unknown}) {
-    super(message, {cause: opts.cause})
-    this.name = 'VpcscError'
-    this.exitCode = opts.exitCode
-    this.code = opts.code
-    this.hint = opts.hint
-    this.details = opts.details
+  constructor(options: ErrorOptions & {exitCode: ExitCode}) {
+    super(options.message, {cause: options.cause})
+    this.name = new.target.name
+    this.exitCode = options.exitCode
+    this.code = options.code
+    this.hint = options.hint
+    this.details = options.details
   }
 }
 
-export function usageError(message: string, hint?: string, details?: unknown): VpcscError {
-  return new VpcscError(message, {exitCode: ExitCode.usage, code: 'USAGE', hint, details})
+/** Exit 1: an API, network or authentication failure, or a conflicting change. */
+export class RuntimeError extends VpcscError {
+  constructor(options: ErrorOptions) {
+    super({...options, exitCode: ExitCode.runtime})
+  }
 }
 
-export function refusedError(code: ErrorCode, message: string, hint?: string, details?: unknown): VpcscError {
-  return new VpcscError(message, {exitCode: ExitCode.refused, code, hint, details})
+/** Exit 2: a bad flag, argument, setting or config file. */
+export class UsageError extends VpcscError {
+  constructor(options: Omit<ErrorOptions, 'code'> & {code?: ErrorCode}) {
+    super({code: 'USAGE', ...options, exitCode: ExitCode.usage})
+  }
 }
 
-export function runtimeError(code: ErrorCode, message: string, hint?: string, details?: unknown, cause?: unknown): VpcscError {
-  return new VpcscError(message, {exitCode: ExitCode.runtime, code, hint, details, cause})
+/** Exit 4: the deny test failed. */
+export class TestFailedError extends VpcscError {
+  constructor(options: ErrorOptions) {
+    super({...options, exitCode: ExitCode.testFailed})
+  }
+}
+
+/** Exit 5: refused because going on would be unsafe. */
+export class RefusedError extends VpcscError {
+  constructor(options: ErrorOptions) {
+    super({...options, exitCode: ExitCode.refused})
+  }
+}
+
+/** Exit 6: a deny test left a level swapped, or may have: a restore is owed. */
+export class RestoreNeededError extends VpcscError {
+  constructor(options: ErrorOptions) {
+    super({...options, exitCode: ExitCode.restoreNeeded})
+  }
 }
 
 /** What `--json` prints on stdout when a command fails (schemas/error.json). */
@@ -84,7 +118,9 @@ export function jsonError(error: VpcscError): JsonErrorOutput {
   return {error: {code: error.code, message: error.message, hint: error.hint, exitCode: error.exitCode, details: error.details}}
 }
 
-/** Ctrl-C at a confirmation, before anything was written: exit 130, as a shell reports SIGINT. */
-export function interruptedError(message: string): VpcscError {
-  return new VpcscError(message, {exitCode: ExitCode.interrupted, code: 'CANCELLED'})
+/** Exit 130: Ctrl-C at a confirmation, before anything was written (as a shell reports SIGINT). */
+export class CancelledError extends VpcscError {
+  constructor(options: Omit<ErrorOptions, 'code'>) {
+    super({...options, code: 'CANCELLED', exitCode: ExitCode.interrupted})
+  }
 }

@@ -41,7 +41,7 @@ export function diagnoseBaseline(error: VpcscError, context: BaselineContext): V
   if (error.code !== 'BASELINE_ERROR' && error.code !== 'BASELINE_NOT_ALLOWED') return error
   const baseline = (error.details as {baseline?: ProbeOutcome} | undefined)?.baseline
   const detail = baseline?.detail ?? error.message
-  const withCause = (message: string, hint: string) => new VpcscError(message, {exitCode: error.exitCode, code: error.code, hint, details: error.details, cause: error})
+  const withCause = (message: string, hint: string) => new VpcscError({message, exitCode: error.exitCode, code: error.code, hint, details: error.details, cause: error})
 
   if (context.probe === 'local' && !context.command) {
     const reason = baseline ? `${baseline.verdict}, ${baseline.httpStatus ? `HTTP ${baseline.httpStatus}` : detail}` : detail

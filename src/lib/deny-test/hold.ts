@@ -1,5 +1,5 @@
 import {describeOwner, findMarker, ownerState, type Marker, type OwnerState} from './marker.ts'
-import {ExitCode, refusedError, VpcscError} from '../core/errors.ts'
+import {RefusedError, RestoreNeededError, VpcscError} from '../core/errors.ts'
 import type {AccessLevel} from '../gcp/types.ts'
 import {findJournal, writerAlive, type Journal} from './journal.ts'
 
@@ -45,19 +45,21 @@ export async function denyTestHold(stateDir: string, levels: AccessLevel[], leve
 /** The error for a deny test in the way: still running (5) or interrupted (6). */
 export function holdInTheWay(hold: DenyTestHold, doing: string): VpcscError {
   if (hold.state === 'running') {
-    return refusedError(
-      'TEST_RUNNING',
-      `A deny test is running on ${hold.level} (${hold.who}${hold.owner === 'running-elsewhere' ? ', on another host' : ''}): ${doing}.`,
-      'Wait for it to finish (Ctrl-C on it restores the level before it exits).',
-      {hold: summary(hold)},
-    )
+    return new RefusedError({
+      code: 'TEST_RUNNING',
+      message: `A deny test is running on ${hold.level} (${hold.who}${hold.owner === 'running-elsewhere' ? ', on another host' : ''}): ${doing}.`,
+      hint: 'Wait for it to finish (Ctrl-C on it restores the level before it exits).',
+      details: {hold: summary(hold)},
+    })
   }
-  return new VpcscError(
-    hold.marker
+  return new RestoreNeededError({
+    message: hold.marker
       ? `An interrupted deny test (${hold.who}) left ${hold.level} swapped to ${hold.denyCidr}: ${doing}.`
       : `An interrupted deny test (${hold.who}) may have swapped ${hold.level} to ${hold.denyCidr} (its local journal remains): ${doing}.`,
-    {exitCode: ExitCode.restoreNeeded, code: 'RESTORE_NEEDED', hint: 'Run vpcsc restore to put the original IP list back (from any host).', details: {hold: summary(hold)}},
-  )
+    code: 'RESTORE_NEEDED',
+    hint: 'Run vpcsc restore to put the original IP list back (from any host).',
+    details: {hold: summary(hold)},
+  })
 }
 
 function summary(hold: DenyTestHold) {

@@ -3,7 +3,7 @@ import {link, mkdir, open, readdir, readFile, rename, unlink} from 'node:fs/prom
 import {hostname} from 'node:os'
 import path from 'node:path'
 
-import {runtimeError} from '../core/errors.ts'
+import {RuntimeError} from '../core/errors.ts'
 import type {AccessLevel} from '../gcp/types.ts'
 
 /**
@@ -80,7 +80,7 @@ export async function readJournal(file: string): Promise<Journal> {
 }
 
 function badJournal(file: string, why: string): Error {
-  return runtimeError('BAD_JOURNAL', `The deny-test journal ${file} cannot be read (${why}).`, 'Check the level with vpcsc status and put its IP list back by hand (or vpcsc ip sync), then delete the file.')
+  return new RuntimeError({code: 'BAD_JOURNAL', message: `The deny-test journal ${file} cannot be read (${why}).`, hint: 'Check the level with vpcsc status and put its IP list back by hand (or vpcsc ip sync), then delete the file.'})
 }
 
 /** Replaces the journal's content atomically (temp file, fsync, rename). */

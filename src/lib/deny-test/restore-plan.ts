@@ -3,7 +3,7 @@ import type {Settings} from '../core/config.ts'
 import {ForeignChange, NotWritten, WriteUnknown} from '../gcp/confirmed-write.ts'
 import {findMarker, listMarkers} from './marker.ts'
 import {denyTestHold, type DenyTestHold} from './hold.ts'
-import {ExitCode, refusedError, runtimeError, usageError, VpcscError} from '../core/errors.ts'
+import {RefusedError, RestoreNeededError, RuntimeError, UsageError} from '../core/errors.ts'
 import {listJournals, removeJournal} from './journal.ts'
 import {readLevels, replaceLevels} from '../level/write.ts'
 import {restoreLevel, type RestoreResult} from './restore.ts'
@@ -27,23 +27,23 @@ export async function planRestore(settings: Settings, clients: Clients, options:
   const found = await listJournals(settings.stateDir)
   const broken = found.find((f) => f.problem)
   if (broken) {
-    throw runtimeError('BAD_JOURNAL', `The journal ${broken.file} cannot be read: ${broken.problem}.`, 'Restore the level by hand from your records (or vpcsc ip sync), then delete the file.')
+    throw new RuntimeError({code: 'BAD_JOURNAL', message: `The journal ${broken.file} cannot be read: ${broken.problem}.`, hint: 'Restore the level by hand from your records (or vpcsc ip sync), then delete the file.'})
   }
   const journals = found.map((f) => f.journal!).filter((j) => !settings.level || j.level === settings.level)
   const policy = settings.policy ?? journals[0]?.policy
-  if (!policy) throw usageError('Missing --policy: the deny-test markers live in the access policy.', 'Set --policy (or VPCSC_POLICY, or "policy" in vpcsc.config.json).')
+  if (!policy) throw new UsageError({message: 'Missing --policy: the deny-test markers live in the access policy.', hint: 'Set --policy (or VPCSC_POLICY, or "policy" in vpcsc.config.json).'})
   const {levels} = await readLevels(clients, policy)
   const {markers, problems} = listMarkers(levels)
-  if (problems.length > 0) throw runtimeError('BAD_MARKER', `Cannot read ${problems.join('; ')}.`, 'Compare it with the level (gcloud access-context-manager levels describe), fix the level by hand, then delete the marker level.')
+  if (problems.length > 0) throw new RuntimeError({code: 'BAD_MARKER', message: `Cannot read ${problems.join('; ')}.`, hint: 'Compare it with the level (gcloud access-context-manager levels describe), fix the level by hand, then delete the marker level.'})
   const names = new Set([...markers.map((m) => m.level), ...journals.filter((j) => j.policy === policy).map((j) => j.level)].filter((l) => !settings.level || l === settings.level))
   const holds = (await Promise.all([...names].sort().map((level) => denyTestHold(settings.stateDir, levels, level)))).filter((h): h is DenyTestHold => h !== undefined)
   const running = holds.find((h) => h.state === 'running')
   if (running && !options.force) {
-    throw refusedError(
-      'TEST_RUNNING',
-      `The deny test holding ${running.level} is still running (${running.who}${running.owner === 'running-elsewhere' ? ', on another host' : ''}); it restores the level itself.`,
-      'Wait for it (or stop it with Ctrl-C: it restores before exiting). If it hangs or its host is gone, run vpcsc restore --force.',
-    )
+    throw new RefusedError({
+      code: 'TEST_RUNNING',
+      message: `The deny test holding ${running.level} is still running (${running.who}${running.owner === 'running-elsewhere' ? ', on another host' : ''}); it restores the level itself.`,
+      hint: 'Wait for it (or stop it with Ctrl-C: it restores before exiting). If it hangs or its host is gone, run vpcsc restore --force.',
+    })
   }
   return {policy, holds}
 }
@@ -79,8 +79,8 @@ async function discard(clients: Clients, target: {policy: string; level: string;
         {signal},
       )
     } catch (error) {
-      if (error instanceof ForeignChange) throw new VpcscError(`Not discarded: the marker of ${target.level} changed meanwhile (another deny test?).`, {exitCode: ExitCode.restoreNeeded, code: 'RESTORE_CONFLICT', hint: 'Run vpcsc status, then vpcsc restore again.'})
-      if (error instanceof NotWritten || error instanceof WriteUnknown) throw new VpcscError(`The marker of ${target.level} may not be removed: ${error.reason.message}`, {exitCode: ExitCode.restoreNeeded, code: 'RESTORE_FAILED', hint: 'Run vpcsc restore --discard again.'})
+      if (error instanceof ForeignChange) throw new RestoreNeededError({message: `Not discarded: the marker of ${target.level} changed meanwhile (another deny test?).`, code: 'RESTORE_CONFLICT', hint: 'Run vpcsc status, then vpcsc restore again.'})
+      if (error instanceof NotWritten || error instanceof WriteUnknown) throw new RestoreNeededError({message: `The marker of ${target.level} may not be removed: ${error.reason.message}`, code: 'RESTORE_FAILED', hint: 'Run vpcsc restore --discard again.'})
       throw error
     }
   }

@@ -3,7 +3,7 @@ import {isDeepStrictEqual} from 'node:util'
 import type {Clients} from '../core/clients.ts'
 import {ForeignChange, NotWritten, WriteUnknown} from '../gcp/confirmed-write.ts'
 import {findMarker, holdsSwap, levelsWithRestore, swappedBasic, type Marker} from './marker.ts'
-import {ExitCode, VpcscError} from '../core/errors.ts'
+import {RefusedError, RestoreNeededError, VpcscError} from '../core/errors.ts'
 import type {AccessLevel} from '../gcp/types.ts'
 import {findJournal, removeJournal, type Journal} from './journal.ts'
 import {readLevels, replaceLevels} from '../level/write.ts'
@@ -128,16 +128,16 @@ async function fence(clients: Clients, policy: string, journal: Journal, deadlin
       pause = Math.min(pause * 2, 4_000)
     }
   }
-  throw new VpcscError(`The swap of ${journal.level} to ${journal.denyCidr} may still land: it was sent, its outcome is unknown, and the access policy could not be settled (${problem.message.replace(/\.$/, '')}).`, {
-    exitCode: ExitCode.restoreNeeded,
+  throw new RestoreNeededError({
+    message: `The swap of ${journal.level} to ${journal.denyCidr} may still land: it was sent, its outcome is unknown, and the access policy could not be settled (${problem.message.replace(/\.$/, '')}).`,
     code: 'SWAP_UNCERTAIN',
     hint: 'The journal is kept. Run vpcsc restore again in a few minutes: it re-checks the policy and clears the journal once the swap can no longer land.',
   })
 }
 
 function notOurs(target: RestoreTarget, marker: Marker): VpcscError {
-  return new VpcscError(`${target.level} is held by another deny test (pid ${marker.pid} on ${marker.host}, started ${marker.startedAt}); not touching it.`, {
-    exitCode: ExitCode.refused,
+  return new RefusedError({
+    message: `${target.level} is held by another deny test (pid ${marker.pid} on ${marker.host}, started ${marker.startedAt}); not touching it.`,
     code: 'TEST_RUNNING',
     hint: 'Its owner restores it; vpcsc status shows it.',
   })
@@ -148,8 +148,8 @@ export function changedSinceSwap(marker: Marker, now: AccessLevel | undefined): 
   const swapped = swappedBasic(marker).conditions[marker.condition]?.ipSubnetworks ?? []
   const current = now?.basic?.conditions[marker.condition]?.ipSubnetworks
   const what = !now ? 'it was deleted' : current && !isDeepStrictEqual(current, swapped) ? `its IP list is now [${current.join(', ')}] (the swap wrote [${swapped.join(', ')}])` : 'other conditions of the level changed'
-  return new VpcscError(`Not restored: ${marker.level} was changed by someone else after the deny test swapped it: ${what}.`, {
-    exitCode: ExitCode.restoreNeeded,
+  return new RestoreNeededError({
+    message: `Not restored: ${marker.level} was changed by someone else after the deny test swapped it: ${what}.`,
     code: 'RESTORE_CONFLICT',
     hint: `Nothing was overwritten; the marker ${marker.name} and the journal are kept. The original list was [${original.join(', ')}]: fix the level by hand, then run vpcsc restore --discard.`,
     details: {original: marker.original, now},
@@ -157,8 +157,8 @@ export function changedSinceSwap(marker: Marker, now: AccessLevel | undefined): 
 }
 
 function restoreFailed(level: string, denyCidr: string, reason: Error): VpcscError {
-  return new VpcscError(`${level} may still be swapped to ${denyCidr}: the restore failed: ${reason.message.replace(/\.$/, '')}.`, {
-    exitCode: ExitCode.restoreNeeded,
+  return new RestoreNeededError({
+    message: `${level} may still be swapped to ${denyCidr}: the restore failed: ${reason.message.replace(/\.$/, '')}.`,
     code: 'RESTORE_FAILED',
     hint: 'The marker and the journal are kept: run vpcsc restore (from any host) as soon as the cause is fixed.',
   })

@@ -8,7 +8,7 @@ import {ENV, requireSetting, type Settings} from '../core/config.ts'
 import {ForeignChange, NotWritten, WriteUnknown} from '../gcp/confirmed-write.ts'
 import {describeOwner, findMarker, holdsSwap, levelsWithSwap, markerLevel, newMarkerInfo} from './marker.ts'
 import {denyTestHold, holdInTheWay} from './hold.ts'
-import {ExitCode, refusedError, runtimeError, usageError, VpcscError} from '../core/errors.ts'
+import {ExitCode, RefusedError, RestoreNeededError, RuntimeError, TestFailedError, UsageError, VpcscError} from '../core/errors.ts'
 import type {AccessLevel} from '../gcp/types.ts'
 import {createJournal, newJournal, removeJournal} from './journal.ts'
 import {readForWrite, readLevels, replaceLevels, writeFailure, type LevelSnapshot} from '../level/write.ts'
@@ -95,11 +95,11 @@ export function parseDenyCidr(text: string): Cidr {
   try {
     cidr = parseCidr(text)
   } catch (error) {
-    if (error instanceof CidrError) throw usageError(`--deny-cidr ${error.message}.`, `Use a TEST-NET range (RFC 5737), e.g. ${DEFAULT_DENY_CIDR}.`)
+    if (error instanceof CidrError) throw new UsageError({message: `--deny-cidr ${error.message}.`, hint: `Use a TEST-NET range (RFC 5737), e.g. ${DEFAULT_DENY_CIDR}.`})
     throw error
   }
   if (cidr.version !== 4 || !isDocumentationRange(cidr)) {
-    throw usageError(`--deny-cidr ${text} is not in a TEST-NET range (RFC 5737): it could admit a real caller.`, `Use ${DEFAULT_DENY_CIDR}, or another address in 192.0.2.0/24, 198.51.100.0/24 or 203.0.113.0/24.`)
+    throw new UsageError({message: `--deny-cidr ${text} is not in a TEST-NET range (RFC 5737): it could admit a real caller.`, hint: `Use ${DEFAULT_DENY_CIDR}, or another address in 192.0.2.0/24, 198.51.100.0/24 or 203.0.113.0/24.`})
   }
   return cidr
 }
@@ -116,18 +116,18 @@ async function preflight(settings: Settings, clients: Clients, denyCidr: Cidr) {
   const level = levels.find((l) => l.name === levelName) ?? (await clients.acm.getLevel(levelName))
   const mode = perimeterMode(perimeter)
   if (mode === 'dry-run' || mode === 'empty') {
-    throw refusedError(
-      'NOT_ENFORCED',
-      `${perimeterName} is ${mode === 'dry-run' ? 'in dry-run mode only' : 'empty'}: a perimeter that is not enforced never denies, so a deny test cannot pass.`,
-      'Check its dry-run violations (vpcsc violations), enforce it (vpcsc promote), then run the deny test.',
-    )
+    throw new RefusedError({
+      code: 'NOT_ENFORCED',
+      message: `${perimeterName} is ${mode === 'dry-run' ? 'in dry-run mode only' : 'empty'}: a perimeter that is not enforced never denies, so a deny test cannot pass.`,
+      hint: 'Check its dry-run violations (vpcsc violations), enforce it (vpcsc promote), then run the deny test.',
+    })
   }
   if (!perimeter.status?.restrictedServices?.includes(VERTEX_SERVICE)) {
-    throw refusedError('NOT_RESTRICTED', `${perimeterName} does not restrict ${VERTEX_SERVICE}: Vertex AI calls are never denied by it.`, `Add ${VERTEX_SERVICE} to its restricted services.`)
+    throw new RefusedError({code: 'NOT_RESTRICTED', message: `${perimeterName} does not restrict ${VERTEX_SERVICE}: Vertex AI calls are never denied by it.`, hint: `Add ${VERTEX_SERVICE} to its restricted services.`})
   }
   const use = levelUse(perimeter.status, levelName)
   if (!use.accessLevels && !use.ingressSources) {
-    throw refusedError('LEVEL_UNUSED', `${perimeterName} does not use ${levelName} (neither in its access levels nor in an ingress source): swapping the level would prove nothing.`, 'Check --level and --perimeter (vpcsc status shows both).')
+    throw new RefusedError({code: 'LEVEL_UNUSED', message: `${perimeterName} does not use ${levelName} (neither in its access levels nor in an ingress source): swapping the level would prove nothing.`, hint: 'Check --level and --perimeter (vpcsc status shows both).'})
   }
   refuseIfSwapped(level, settings.condition, denyCidr)
   return {perimeterName, levelName, policy}
@@ -137,7 +137,7 @@ async function preflight(settings: Settings, clients: Clients, denyCidr: Cidr) {
 function refuseIfSwapped(level: AccessLevel, condition: number | undefined, denyCidr: Cidr): void {
   const current = ipCondition(level, condition).ipSubnetworks.map(canonicalCidrText)
   if (current.length > 0 && current.every((c) => c === denyCidr.text)) {
-    throw refusedError('ALREADY_SWAPPED', `${level.name} already holds only ${denyCidr.text}: another deny test is running, or one was interrupted elsewhere.`, 'Check vpcsc status; if nothing runs, put the NAT IPs back with vpcsc ip sync.')
+    throw new RefusedError({code: 'ALREADY_SWAPPED', message: `${level.name} already holds only ${denyCidr.text}: another deny test is running, or one was interrupted elsewhere.`, hint: 'Check vpcsc status; if nothing runs, put the NAT IPs back with vpcsc ip sync.'})
   }
 }
 
@@ -166,7 +166,7 @@ export async function probeUntil(
     if (stop(last)) return {reached: false, attempts, elapsedMs, last}
     errorsInARow = last.verdict === 'ERROR' ? errorsInARow + 1 : 0
     if (errorsInARow >= options.polling.maxConsecutiveErrors) {
-      throw runtimeError('PROBE_FAILING', `The probe failed ${errorsInARow} times in a row: ${last.detail}.`, 'Check the instance, its SSM agent and its credential file (or --probe-command), then run again.')
+      throw new RuntimeError({code: 'PROBE_FAILING', message: `The probe failed ${errorsInARow} times in a row: ${last.detail}.`, hint: 'Check the instance, its SSM agent and its credential file (or --probe-command), then run again.'})
     }
     const pause = Math.max(0, probeStarted + interval - Date.now())
     if (elapsedMs + pause > options.timeoutMs) return {reached: false, attempts, elapsedMs, last}
@@ -190,11 +190,11 @@ export async function runDenyTest(settings: Settings, clients: Clients, probe: P
   const base = {level: levelName, perimeter: perimeterName, denyCidr: denyCidr.text, probe: probe.description, baseline}
   if (options.signal.aborted) return {...base, outcome: 'interrupted', timingsMs: {total: Date.now() - started}}
   if (baseline.verdict === 'ERROR') {
-    throw runtimeError('BASELINE_ERROR', `The baseline probe failed before anything was changed: ${baseline.detail}.`, 'Check the instance, its SSM agent and its credential file (or --probe-command), then run again.')
+    throw new RuntimeError({code: 'BASELINE_ERROR', message: `The baseline probe failed before anything was changed: ${baseline.detail}.`, hint: 'Check the instance, its SSM agent and its credential file (or --probe-command), then run again.'})
   }
   if (baseline.verdict !== 'ALLOWED') {
-    throw new VpcscError(`The baseline probe was not allowed (${baseline.verdict}: ${baseline.detail}); nothing was changed. A test that starts from a failing call proves nothing.`, {
-      exitCode: ExitCode.testFailed,
+    throw new TestFailedError({
+      message: `The baseline probe was not allowed (${baseline.verdict}: ${baseline.detail}); nothing was changed. A test that starts from a failing call proves nothing.`,
       code: 'BASELINE_NOT_ALLOWED',
       hint: 'Make the call work first: vpcsc status shows whether the level admits the NAT IPs (vpcsc ip sync fixes that).',
       details: {baseline},
@@ -209,7 +209,7 @@ export async function runDenyTest(settings: Settings, clients: Clients, probe: P
   // sees the test from the moment the level is swapped until the moment it is restored.
   const snapshot = await readForWrite(clients, policy, levelName)
   if (!snapshot.etag) {
-    throw refusedError('NO_ETAG', `The access policy ${policy} came without an etag: the swap and its marker cannot be written conflict-safely.`, 'A deny test needs the policy etag; check the API endpoint (VPCSC_ACM_ENDPOINT).')
+    throw new RefusedError({code: 'NO_ETAG', message: `The access policy ${policy} came without an etag: the swap and its marker cannot be written conflict-safely.`, hint: 'A deny test needs the policy etag; check the API endpoint (VPCSC_ACM_ENDPOINT).'})
   }
   const held = await denyTestHold(settings.stateDir, snapshot.levels, levelName)
   if (held) throw holdInTheWay(held, 'not starting another')
@@ -329,12 +329,12 @@ async function swapLevel(
       const now = error.now as AccessLevel[]
       const marker = findMarker(now, levelName)
       // Ours landed and the level moved since: the restore finds that and says so (exit 6).
-      if (marker?.testId === swap.testId) return {failure: runtimeError('CHANGED_DURING_SWAP', `${levelName} was changed by someone else right after the swap.`, 'See the restore message below.')}
+      if (marker?.testId === swap.testId) return {failure: new RuntimeError({code: 'CHANGED_DURING_SWAP', message: `${levelName} was changed by someone else right after the swap.`, hint: 'See the restore message below.'})}
       await removeJournal(stateDir, levelName)
       if (marker) {
-        throw refusedError('TEST_RUNNING', `Another deny test (${describeOwner(marker)}) swapped ${levelName} at the same moment; this one wrote nothing and restores nothing.`, 'Let that test finish (vpcsc status shows it), then run this one again.')
+        throw new RefusedError({code: 'TEST_RUNNING', message: `Another deny test (${describeOwner(marker)}) swapped ${levelName} at the same moment; this one wrote nothing and restores nothing.`, hint: 'Let that test finish (vpcsc status shows it), then run this one again.'})
       }
-      throw runtimeError('CONFLICT', `${levelName} was changed by someone else before the swap; the deny test did not start and wrote nothing.`, 'Run vpcsc status, then run the deny test again.', {before: swap.original, now: now.find((l) => l.name === levelName)})
+      throw new RuntimeError({code: 'CONFLICT', message: `${levelName} was changed by someone else before the swap; the deny test did not start and wrote nothing.`, hint: 'Run vpcsc status, then run the deny test again.', details: {before: swap.original, now: now.find((l) => l.name === levelName)}})
     }
     if (error instanceof NotWritten) {
       await removeJournal(stateDir, levelName)
@@ -373,11 +373,11 @@ async function restoreWithRetries(
   }
   const cause = context.failure ? ` (The test itself had failed: ${(context.failure as Error).message})` : ''
   if (lastError instanceof VpcscError && lastError.exitCode === ExitCode.restoreNeeded) {
-    throw new VpcscError(`${lastError.message}${cause}`, {exitCode: lastError.exitCode, code: lastError.code, hint: lastError.hint, details: lastError.details})
+    throw new VpcscError({message: `${lastError.message}${cause}`, exitCode: lastError.exitCode, code: lastError.code, hint: lastError.hint, details: lastError.details})
   }
   const why = lastError ? `the restore failed: ${(lastError as Error).message}` : 'the restore was stopped before it could finish'
-  throw new VpcscError(`${target.level} may still be swapped: ${why}${cause}`, {
-    exitCode: ExitCode.restoreNeeded,
+  throw new RestoreNeededError({
+    message: `${target.level} may still be swapped: ${why}${cause}`,
     code: 'RESTORE_FAILED',
     hint: 'The marker in the access policy and the journal are kept: run vpcsc restore (from any host) as soon as the cause is fixed.',
   })

@@ -1,4 +1,4 @@
-import {runtimeError} from '../core/errors.ts'
+import {RuntimeError} from '../core/errors.ts'
 import {sleep} from '../core/sleep.ts'
 import type {GoogleRestClient} from './client.ts'
 import {GoogleApiError, operationFailed, type CallContext} from './google-error.ts'
@@ -146,11 +146,11 @@ export class AccessContextManager {
     while (!current.done) {
       if (wait.signal?.aborted) throw new GoogleApiError(`Could not ${action}: interrupted while operation ${operation.name} was still running.`, {code: 'INTERRUPTED'})
       if (Date.now() + delay > deadline) {
-        throw runtimeError(
-          'OPERATION_TIMEOUT',
-          `Could not ${action}: operation ${operation.name} was not done after ${Math.round((Date.now() - started) / 1000)} s.`,
-          `It may still finish: check it with \`gcloud access-context-manager operations describe ${operation.name.split('/').pop()}\`, then run vpcsc status.`,
-        )
+        throw new RuntimeError({
+          code: 'OPERATION_TIMEOUT',
+          message: `Could not ${action}: operation ${operation.name} was not done after ${Math.round((Date.now() - started) / 1000)} s.`,
+          hint: `It may still finish: check it with \`gcloud access-context-manager operations describe ${operation.name.split('/').pop()}\`, then run vpcsc status.`,
+        })
       }
       await sleep(delay, wait.signal)
       if (wait.signal?.aborted) continue

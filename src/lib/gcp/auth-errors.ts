@@ -2,7 +2,7 @@ import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {debug} from '../core/debug.ts'
-import {runtimeError} from '../core/errors.ts'
+import {RuntimeError} from '../core/errors.ts'
 import {formatSeconds} from './google-error.ts'
 
 /**
@@ -63,7 +63,7 @@ export function redactSecrets(text: string): string {
 }
 
 function authFailed(host: string | undefined, reason: string, cause: unknown): Error {
-  return runtimeError('AUTHENTICATION', `Google authentication failed${host ? ` at ${host}` : ''} (${source()}): ${redactSecrets(reason)}.`, credentialsHint(), undefined, cause)
+  return new RuntimeError({code: 'AUTHENTICATION', message: `Google authentication failed${host ? ` at ${host}` : ''} (${source()}): ${redactSecrets(reason)}.`, hint: credentialsHint(), cause})
 }
 
 const NETWORK_CODES = /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|ECONNABORTED|UND_ERR_\w+|TimeoutError|AbortError|ERR_STREAM_PREMATURE_CLOSE)$/
@@ -90,13 +90,12 @@ export function tokenFailure(apiEndpoint: string, error: unknown, timeoutMs?: nu
   if (e.response && url && (oauthShaped || !url.startsWith(apiEndpoint))) {
     const detail = data?.error_description ?? (typeof data?.error === 'object' ? data.error.message : data?.error) ?? `HTTP ${e.response.status}`
     if (/prohibited by organization'?s policy/i.test(String(detail))) {
-      return runtimeError(
-        'AUTHENTICATION',
-        `Google authentication failed at ${host}: ${redactSecrets(String(detail))}.`,
-        'VPC Service Controls denied the token exchange for this machine: run vpcsc from an address an access level admits, or allow it with an ingress rule.',
-        undefined,
-        error,
-      )
+      return new RuntimeError({
+        code: 'AUTHENTICATION',
+        message: `Google authentication failed at ${host}: ${redactSecrets(String(detail))}.`,
+        hint: 'VPC Service Controls denied the token exchange for this machine: run vpcsc from an address an access level admits, or allow it with an ingress rule.',
+        cause: error,
+      })
     }
     return authFailed(host, String(detail), error)
   }
@@ -116,14 +115,14 @@ export function credentialsLoadFailure(error: unknown): Error {
   const message = String((error as Error)?.message ?? error).split('\n')[0]!
   const file = credentialFilePath()
   if (/Could not load the default credentials/i.test(message)) {
-    return runtimeError('NO_CREDENTIALS', 'No Google credentials found: no GOOGLE_APPLICATION_CREDENTIALS, no gcloud application-default login, no metadata server.', credentialsHint(), undefined, error)
+    return new RuntimeError({code: 'NO_CREDENTIALS', message: 'No Google credentials found: no GOOGLE_APPLICATION_CREDENTIALS, no gcloud application-default login, no metadata server.', hint: credentialsHint(), cause: error})
   }
   let reason: string
   if (error instanceof SyntaxError || /is not valid JSON|Unexpected (token|end of JSON)|JSON at position/i.test(message)) reason = 'the file is not valid JSON'
   else if (/does not exist|ENOENT/i.test(message)) reason = 'the file does not exist'
   else if (/EACCES|permission denied/i.test(message)) reason = 'the file cannot be read (permission denied)'
   else reason = message.replace(/^Unable to read the credential file specified by the GOOGLE_APPLICATION_CREDENTIALS environment variable: /, '')
-  return runtimeError('AUTHENTICATION', `Google authentication failed (${source(file)}): ${redactSecrets(reason)}.`, credentialsHint(), undefined, error)
+  return new RuntimeError({code: 'AUTHENTICATION', message: `Google authentication failed (${source(file)}): ${redactSecrets(reason)}.`, hint: credentialsHint(), cause: error})
 }
 
 /** What DEBUG may show of a failed call's answer: an API's error body, but nothing of a token endpoint's. */

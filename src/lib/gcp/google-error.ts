@@ -46,7 +46,7 @@ export class GoogleApiError extends VpcscError {
   readonly httpStatus?: number
   readonly googleStatus?: string
   constructor(message: string, opts: {code: ErrorCode; hint?: string; httpStatus?: number; googleStatus?: string; exitCode?: ExitCode; cause?: unknown}) {
-    super(message, {exitCode: opts.exitCode ?? ExitCode.runtime, code: opts.code, hint: opts.hint, cause: opts.cause, details: {httpStatus: opts.httpStatus, status: opts.googleStatus}})
+    super({message, exitCode: opts.exitCode ?? ExitCode.runtime, code: opts.code, hint: opts.hint, cause: opts.cause, details: {httpStatus: opts.httpStatus, status: opts.googleStatus}})
     this.name = 'GoogleApiError'
     this.httpStatus = opts.httpStatus
     this.googleStatus = opts.googleStatus

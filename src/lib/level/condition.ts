@@ -1,4 +1,4 @@
-import {refusedError, usageError} from '../core/errors.ts'
+import {RefusedError, UsageError} from '../core/errors.ts'
 import type {AccessLevel, Condition} from '../gcp/types.ts'
 
 /**
@@ -15,16 +15,16 @@ export interface IpCondition {
 /** The condition whose ipSubnetworks vpcsc manages: exactly one, or the one asked for. */
 export function ipCondition(level: AccessLevel, requested?: number): IpCondition {
   if (level.custom || !level.basic) {
-    throw refusedError('CUSTOM_LEVEL', `${level.name} is a custom (CEL) access level; vpcsc manages the IP subnetworks of basic levels only.`, 'Use a basic access level with an ipSubnetworks condition.')
+    throw new RefusedError({code: 'CUSTOM_LEVEL', message: `${level.name} is a custom (CEL) access level; vpcsc manages the IP subnetworks of basic levels only.`, hint: 'Use a basic access level with an ipSubnetworks condition.'})
   }
   const conditions = level.basic.conditions ?? []
   if (requested !== undefined) {
     const condition = conditions[requested]
     if (!condition) {
-      throw usageError(`--condition ${requested} does not exist: ${level.name} has ${conditions.length} condition${conditions.length === 1 ? '' : 's'} (0 to ${conditions.length - 1}).`, 'Run vpcsc status to see each condition.')
+      throw new UsageError({message: `--condition ${requested} does not exist: ${level.name} has ${conditions.length} condition${conditions.length === 1 ? '' : 's'} (0 to ${conditions.length - 1}).`, hint: 'Run vpcsc status to see each condition.'})
     }
     if (condition.vpcNetworkSources?.length) {
-      throw usageError(`Condition ${requested} of ${level.name} holds vpcNetworkSources, which cannot be combined with ipSubnetworks.`, 'Choose the condition that holds the IP subnetworks with --condition N.')
+      throw new UsageError({message: `Condition ${requested} of ${level.name} holds vpcNetworkSources, which cannot be combined with ipSubnetworks.`, hint: 'Choose the condition that holds the IP subnetworks with --condition N.'})
     }
     if ((condition.ipSubnetworks?.length ?? 0) === 0) throw notHoldingIps(level, requested, conditions)
     return {index: requested, condition, ipSubnetworks: condition.ipSubnetworks ?? []}
@@ -35,12 +35,12 @@ export function ipCondition(level: AccessLevel, requested?: number): IpCondition
     return {index, condition, ipSubnetworks: condition.ipSubnetworks ?? []}
   }
   if (holding.length === 0) {
-    throw usageError(`${level.name} has no condition holding ipSubnetworks.`, 'Add a condition holding the IP list (e.g. with Terraform), then run again.')
+    throw new UsageError({message: `${level.name} has no condition holding ipSubnetworks.`, hint: 'Add a condition holding the IP list (e.g. with Terraform), then run again.'})
   }
-  throw usageError(
-    `${level.name} has ${holding.length} conditions holding ipSubnetworks (${holding.map((h) => h.index).join(', ')}).`,
-    'Choose the one vpcsc manages with --condition N (or "condition" in vpcsc.config.json).',
-  )
+  throw new UsageError({
+    message: `${level.name} has ${holding.length} conditions holding ipSubnetworks (${holding.map((h) => h.index).join(', ')}).`,
+    hint: 'Choose the one vpcsc manages with --condition N (or "condition" in vpcsc.config.json).',
+  })
 }
 
 function holdingIps(conditions: Condition[]): {index: number; condition: Condition}[] {
@@ -61,12 +61,12 @@ function notHoldingIps(level: AccessLevel, requested: number, conditions: Condit
   const holding = holdingIps(conditions).map((h) => h.index)
   const named = fields.length > 1 ? `${fields.slice(0, -1).join(', ')} and ${fields.at(-1)}` : fields[0]
   const what = fields.length > 0 ? `it holds ${named}, and IPs written there would be ANDed with them` : 'it holds no IP list'
-  return usageError(
-    `--condition ${requested} holds no ipSubnetworks in ${level.name}: ${what}.`,
-    holding.length === 0
+  return new UsageError({
+    message: `--condition ${requested} holds no ipSubnetworks in ${level.name}: ${what}.`,
+    hint: holding.length === 0
       ? 'No condition of the level holds an IP list: add one (e.g. with Terraform), then run again.'
       : `The IP list is in condition ${holding.join(', ')}: use --condition ${holding[0]}${holding.length === 1 ? ', or leave --condition out' : ''}.`,
-  )
+  })
 }
 
 /** A copy of the level with one condition's ipSubnetworks replaced; nothing else moves. */
@@ -85,6 +85,6 @@ export function withIpSubnetworks(level: AccessLevel, index: number, ipSubnetwor
 export function assertSafeSubnetworks(level: AccessLevel, index: number): void {
   const list = level.basic?.conditions[index]?.ipSubnetworks ?? []
   if (list.length === 0) {
-    throw refusedError('EMPTY_LIST', `Refusing to write an empty ipSubnetworks to ${level.name}: an empty list admits every IP address.`, 'Check the NAT selection (vpcsc status), or keep a CIDR on purpose with --keep.')
+    throw new RefusedError({code: 'EMPTY_LIST', message: `Refusing to write an empty ipSubnetworks to ${level.name}: an empty list admits every IP address.`, hint: 'Check the NAT selection (vpcsc status), or keep a CIDR on purpose with --keep.'})
   }
 }

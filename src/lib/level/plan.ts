@@ -1,6 +1,6 @@
 import {canonicalCidrText, CidrError, cidrContains, hostCidr, MAX_SUBNETWORKS, type Cidr} from './cidr.ts'
 import type {UnreadableSource} from '../aws/nat.ts'
-import {refusedError} from '../core/errors.ts'
+import {RefusedError} from '../core/errors.ts'
 
 /**
  * The sync plan: what the IP condition holds now against what it should hold, as
@@ -40,7 +40,7 @@ export function desiredSubnetworks(egress: {ip: string; natGatewayId: string}[],
       host = hostCidr(ip)
     } catch (error) {
       if (!(error instanceof CidrError)) throw error
-      throw refusedError('BAD_EGRESS_IP', `NAT gateway ${natGatewayId} reports the egress address ${error.message}.`, 'Check the gateway in AWS, or narrow the NAT selection (--nat-gateway, --nat-tag, --vpc).')
+      throw new RefusedError({code: 'BAD_EGRESS_IP', message: `NAT gateway ${natGatewayId} reports the egress address ${error.message}.`, hint: 'Check the gateway in AWS, or narrow the NAT selection (--nat-gateway, --nat-tag, --vpc).'})
     }
     if (!keep.some((range) => cidrContains(range, host.address.toString()))) hosts.push(host.text)
   }
@@ -70,13 +70,13 @@ export function planSync(current: string[], desired: string[], options: {addOnly
 export function checkWritable(plan: SyncPlan, levelName: string): void {
   // A partial read keeps every CIDR: its list is never emptier than what the level holds.
   if (!plan.partial && (plan.desired.length === 0 || plan.result.length === 0)) {
-    throw refusedError(
-      'EMPTY_LIST',
-      `Refusing to sync ${levelName}: no NAT egress IP was found and no CIDR is kept, and an empty ipSubnetworks admits every IP address.`,
-      'Check the NAT selection and regions (vpcsc status), or keep a CIDR on purpose with --keep.',
-    )
+    throw new RefusedError({
+      code: 'EMPTY_LIST',
+      message: `Refusing to sync ${levelName}: no NAT egress IP was found and no CIDR is kept, and an empty ipSubnetworks admits every IP address.`,
+      hint: 'Check the NAT selection and regions (vpcsc status), or keep a CIDR on purpose with --keep.',
+    })
   }
   if (plan.result.length > MAX_SUBNETWORKS) {
-    throw refusedError('TOO_MANY', `The IP list for ${levelName} would hold ${plan.result.length} CIDRs; Access Context Manager accepts at most ${MAX_SUBNETWORKS} per condition.`, 'Narrow the NAT selection, or keep wider CIDRs.')
+    throw new RefusedError({code: 'TOO_MANY', message: `The IP list for ${levelName} would hold ${plan.result.length} CIDRs; Access Context Manager accepts at most ${MAX_SUBNETWORKS} per condition.`, hint: 'Narrow the NAT selection, or keep wider CIDRs.'})
   }
 }

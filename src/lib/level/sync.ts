@@ -3,7 +3,7 @@ import {discoverNatEgress, type EgressIp, type NatDiscovery} from '../aws/nat.ts
 import type {Clients} from '../core/clients.ts'
 import {ENV, requireSetting, type Settings} from '../core/config.ts'
 import {describeAccount} from '../aws/accounts.ts'
-import {refusedError, runtimeError, VpcscError} from '../core/errors.ts'
+import {RefusedError, RuntimeError, VpcscError} from '../core/errors.ts'
 import {denyTestHold, holdInTheWay} from '../deny-test/hold.ts'
 import {ForeignChange} from '../gcp/confirmed-write.ts'
 import type {AccessLevel} from '../gcp/types.ts'
@@ -53,11 +53,11 @@ export async function prepareSync(
   const nat = options.settleNat ? await options.settleNat(await natPromise) : await natPromise
 
   if (nat.missingGatewayIds.length > 0) {
-    throw refusedError(
-      'NAT_NOT_FOUND',
-      `NAT gateway${nat.missingGatewayIds.length > 1 ? 's' : ''} ${nat.missingGatewayIds.join(', ')} not found in ${nat.regions.join(', ') || 'the default region'}; refusing to plan without ${nat.missingGatewayIds.length > 1 ? 'them' : 'it'}.`,
-      'Check the ids and --region (or use --all-regions).',
-    )
+    throw new RefusedError({
+      code: 'NAT_NOT_FOUND',
+      message: `NAT gateway${nat.missingGatewayIds.length > 1 ? 's' : ''} ${nat.missingGatewayIds.join(', ')} not found in ${nat.regions.join(', ') || 'the default region'}; refusing to plan without ${nat.missingGatewayIds.length > 1 ? 'them' : 'it'}.`,
+      hint: 'Check the ids and --region (or use --all-regions).',
+    })
   }
   const managed = ipCondition(snapshot.level, settings.condition)
   const desired = desiredSubnetworks(nat.egressIps, settings.keep)
@@ -74,12 +74,12 @@ export function partialReadError(plan: SyncPlan, written: boolean): VpcscError |
   if (!plan.partial) return undefined
   const sources = plan.partial.unreadable.map((u) => `${describeAccount(u.account)}${u.region ? ` in ${u.region}` : ''}: ${u.message}`)
   const what = written ? `additions written (${plan.add.length}), nothing removed` : 'nothing removed'
-  return runtimeError(
-    'PARTIAL_READ',
-    `Not every NAT source could be read, so ${what}:\n${sources.map((s) => `  - ${s}`).join('\n')}`,
-    plan.partial.unreadable.find((u) => u.hint)?.hint ?? 'Fix access to those sources and run vpcsc ip sync again.',
-    {unreadable: plan.partial.unreadable, notRemoved: plan.partial.notRemoved},
-  )
+  return new RuntimeError({
+    code: 'PARTIAL_READ',
+    message: `Not every NAT source could be read, so ${what}:\n${sources.map((s) => `  - ${s}`).join('\n')}`,
+    hint: plan.partial.unreadable.find((u) => u.hint)?.hint ?? 'Fix access to those sources and run vpcsc ip sync again.',
+    details: {unreadable: plan.partial.unreadable, notRemoved: plan.partial.notRemoved},
+  })
 }
 
 /**
@@ -97,12 +97,12 @@ export async function applySync(prepared: PreparedSync, clients: Clients, option
   } catch (error) {
     if (error instanceof ForeignChange) {
       const now = error.now as AccessLevel | undefined
-      throw runtimeError(
-        'CONFLICT',
-        `Not written: ${snapshot.level.name} was changed by someone else after vpcsc read it: ${describeChange(snapshot.level, now, condition)}.`,
-        'Nothing was overwritten. Review the change (vpcsc status), then run vpcsc ip sync again to plan against it.',
-        {before: snapshot.level, now},
-      )
+      throw new RuntimeError({
+        code: 'CONFLICT',
+        message: `Not written: ${snapshot.level.name} was changed by someone else after vpcsc read it: ${describeChange(snapshot.level, now, condition)}.`,
+        hint: 'Nothing was overwritten. Review the change (vpcsc status), then run vpcsc ip sync again to plan against it.',
+        details: {before: snapshot.level, now},
+      })
     }
     throw writeFailure(error, snapshot.level.name, 'Nothing changed. Run vpcsc ip sync again.')
   }
@@ -164,11 +164,11 @@ export async function runSync(settings: Settings, clients: Clients, options: Syn
   } catch (error) {
     const waited = pending as PendingWait | undefined
     if (waited && waited.stillPending.length > 0 && error instanceof VpcscError && error.code === 'EMPTY_LIST') {
-      throw refusedError(
-        'NAT_PENDING',
-        `${waited.stillPending.join(', ')} still pending after ${Math.round(waited.waitedMs / 1000)} s, and no other egress IP was found: nothing written (an empty list admits every IP).`,
-        'Left to the next event or the scheduled sweep (or run vpcsc ip sync once the gateway is available).',
-      )
+      throw new RefusedError({
+        code: 'NAT_PENDING',
+        message: `${waited.stillPending.join(', ')} still pending after ${Math.round(waited.waitedMs / 1000)} s, and no other egress IP was found: nothing written (an empty list admits every IP).`,
+        hint: 'Left to the next event or the scheduled sweep (or run vpcsc ip sync once the gateway is available).',
+      })
     }
     throw error
   }

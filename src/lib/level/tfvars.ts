@@ -4,7 +4,7 @@ import path from 'node:path'
 
 import {canonicalCidrText} from './cidr.ts'
 import {CONFIG_FILE_NAME, ENV, type Settings, type TfvarsSetting} from '../core/config.ts'
-import {runtimeError, usageError, VpcscError} from '../core/errors.ts'
+import {RuntimeError, UsageError, VpcscError} from '../core/errors.ts'
 
 /**
  * The Terraform JSON variables file (`*.auto.tfvars.json`, loaded by `terraform apply`
@@ -45,7 +45,7 @@ export async function readTfvars(setting: TfvarsSetting, options: {forWrite: boo
     text = await readFile(file, 'utf8')
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    if (code !== 'ENOENT') throw usageError(`Cannot read the tfvars file ${file}: ${code ?? String(error)}.`, 'Check the --tfvars path (or VPCSC_TFVARS) and its permissions.')
+    if (code !== 'ENOENT') throw new UsageError({message: `Cannot read the tfvars file ${file}: ${code ?? String(error)}.`, hint: 'Check the --tfvars path (or VPCSC_TFVARS) and its permissions.'})
   }
   if (options.forWrite) await checkFolderTakesFile(file)
   if (text === undefined) return {file, variable, exists: false, values: {}}
@@ -54,7 +54,7 @@ export async function readTfvars(setting: TfvarsSetting, options: {forWrite: boo
   const held = values[variable]
   if (held === undefined) return {file, variable, exists: true, values, mode}
   if (!Array.isArray(held) || held.some((item) => typeof item !== 'string')) {
-    throw usageError(`${file}: "${variable}" is not a list of strings (it holds ${describe(held)}).`, `Make it a list of CIDRs, e.g. "${variable}": ["203.0.113.10/32"], or choose another variable with --tfvars-var.`)
+    throw new UsageError({message: `${file}: "${variable}" is not a list of strings (it holds ${describe(held)}).`, hint: `Make it a list of CIDRs, e.g. "${variable}": ["203.0.113.10/32"], or choose another variable with --tfvars-var.`})
   }
   return {file, variable, exists: true, values, list: held as string[], mode}
 }
@@ -71,10 +71,10 @@ async function checkFolderTakesFile(file: string): Promise<void> {
     await unlink(probe)
   } catch (error) {
     const missing = await stat(dir).then(() => false, () => true)
-    throw usageError(
-      `Cannot write the tfvars file ${file}: its folder ${dir} ${missing ? 'does not exist' : `does not take a new file (${(error as NodeJS.ErrnoException).code ?? String(error)})`}.`,
-      'Give a --tfvars path in a folder you can write (the file itself is created if missing).',
-    )
+    throw new UsageError({
+      message: `Cannot write the tfvars file ${file}: its folder ${dir} ${missing ? 'does not exist' : `does not take a new file (${(error as NodeJS.ErrnoException).code ?? String(error)})`}.`,
+      hint: 'Give a --tfvars path in a folder you can write (the file itself is created if missing).',
+    })
   }
 }
 
@@ -92,13 +92,13 @@ function parseTfvarsJson(text: string, {file}: TfvarsSetting): Record<string, un
       return value
     } as Parameters<typeof JSON.parse>[1])
   } catch (error) {
-    throw usageError(`${file}: not valid JSON (${(error as Error).message}).`, 'Fix the syntax (a *.auto.tfvars.json file is one JSON object of variables), or point --tfvars at another file.')
+    throw new UsageError({message: `${file}: not valid JSON (${(error as Error).message}).`, hint: 'Fix the syntax (a *.auto.tfvars.json file is one JSON object of variables), or point --tfvars at another file.'})
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw usageError(`${file}: expected a JSON object of Terraform variables, found ${describe(parsed)}.`, 'A *.auto.tfvars.json file is one object, e.g. {"allowed_cidrs": ["203.0.113.10/32"]}.')
+    throw new UsageError({message: `${file}: expected a JSON object of Terraform variables, found ${describe(parsed)}.`, hint: 'A *.auto.tfvars.json file is one object, e.g. {"allowed_cidrs": ["203.0.113.10/32"]}.'})
   }
   if (lossy.length > 0) {
-    throw usageError(`${file}: the number ${lossy[0]} cannot be rewritten exactly (JSON numbers are doubles here).`, 'Keep that variable in another tfvars file, or write it as a string.')
+    throw new UsageError({message: `${file}: the number ${lossy[0]} cannot be rewritten exactly (JSON numbers are doubles here).`, hint: 'Keep that variable in another tfvars file, or write it as a string.'})
   }
   return parsed as Record<string, unknown>
 }
@@ -115,7 +115,7 @@ function describe(value: unknown): string {
  */
 export async function openTfvars(settings: Settings, options: {tfvarsOnly: boolean; planOnly: boolean}): Promise<TfvarsFile | undefined> {
   if (!settings.tfvars) {
-    if (options.tfvarsOnly) throw usageError('--tfvars-only needs the tfvars file to write.', `Give --tfvars FILE (or ${ENV.tfvars}, or "tfvars" in ${CONFIG_FILE_NAME}).`)
+    if (options.tfvarsOnly) throw new UsageError({message: '--tfvars-only needs the tfvars file to write.', hint: `Give --tfvars FILE (or ${ENV.tfvars}, or "tfvars" in ${CONFIG_FILE_NAME}).`})
     return undefined
   }
   return readTfvars(settings.tfvars, {forWrite: !options.planOnly})
@@ -138,7 +138,7 @@ export async function afterLevelWrite<T>(level: string, writeFile: () => Promise
     return await writeFile()
   } catch (error) {
     if (!(error instanceof VpcscError)) throw error
-    throw runtimeError('TFVARS_AFTER_LEVEL', `${level} was written, but the tfvars file was not: ${error.message}`, 'Fix the problem, then run vpcsc ip sync --tfvars-only to write the file from the level.', undefined, error)
+    throw new RuntimeError({code: 'TFVARS_AFTER_LEVEL', message: `${level} was written, but the tfvars file was not: ${error.message}`, hint: 'Fix the problem, then run vpcsc ip sync --tfvars-only to write the file from the level.', cause: error})
   }
 }
 
@@ -187,7 +187,7 @@ export async function writeTfvars(current: TfvarsFile, list: string[]): Promise<
     await rename(temp, current.file)
   } catch (error) {
     await unlink(temp).catch(() => undefined)
-    throw runtimeError('TFVARS_WRITE', `Could not write ${current.file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`, 'Check the folder and the disk, then run the command again.', undefined, error)
+    throw new RuntimeError({code: 'TFVARS_WRITE', message: `Could not write ${current.file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`, hint: 'Check the folder and the disk, then run the command again.', cause: error})
   }
   const handle = await open(dir, 'r').catch(() => undefined)
   if (handle) {

@@ -2,7 +2,7 @@ import {isDeepStrictEqual} from 'node:util'
 
 import type {Clients} from '../core/clients.ts'
 import {confirmedWrite, ForeignChange, NotWritten, WriteUnknown, type Finding, type Observed} from '../gcp/confirmed-write.ts'
-import {refusedError, runtimeError, VpcscError} from '../core/errors.ts'
+import {RefusedError, RuntimeError, VpcscError} from '../core/errors.ts'
 import {GoogleApiError} from '../gcp/google-error.ts'
 import type {AccessLevel} from '../gcp/types.ts'
 
@@ -150,32 +150,31 @@ async function patchLevel(clients: Clients, snapshot: LevelSnapshot, target: Acc
 function assertNoEmptyList(level: AccessLevel): void {
   // docs/safety.md rule 1, for every writer: an empty ipSubnetworks admits every address.
   if (level.basic?.conditions.some((c) => c.ipSubnetworks !== undefined && c.ipSubnetworks.length === 0)) {
-    throw refusedError('EMPTY_LIST', `Refusing to write ${level.name} with an empty ipSubnetworks: an empty list admits every IP address.`)
+    throw new RefusedError({code: 'EMPTY_LIST', message: `Refusing to write ${level.name} with an empty ipSubnetworks: an empty list admits every IP address.`})
   }
 }
 
 function noEtag(policy: string): VpcscError {
-  return refusedError(
-    'NO_ETAG',
-    `The access policy ${policy} came without an etag: vpcsc cannot write its levels conflict-safely (another writer's change could be overwritten).`,
-    'Run again with --force to write anyway (the level is re-read and compared right before a PATCH).',
-  )
+  return new RefusedError({
+    code: 'NO_ETAG',
+    message: `The access policy ${policy} came without an etag: vpcsc cannot write its levels conflict-safely (another writer's change could be overwritten).`,
+    hint: 'Run again with --force to write anyway (the level is re-read and compared right before a PATCH).',
+  })
 }
 
 /** The standard words for an unconfirmed or refused write, by what was found. */
 export function writeFailure(error: unknown, what: string, nextStep: string): unknown {
   if (error instanceof NotWritten) {
     const reason = error.reason
-    return runtimeError('NOT_WRITTEN', `Not written: ${what}: ${reason.message.replace(/\.$/, '')}.`, reason instanceof VpcscError && reason.hint ? reason.hint : nextStep, undefined, reason)
+    return new RuntimeError({code: 'NOT_WRITTEN', message: `Not written: ${what}: ${reason.message.replace(/\.$/, '')}.`, hint: reason instanceof VpcscError && reason.hint ? reason.hint : nextStep, cause: reason})
   }
   if (error instanceof WriteUnknown) {
-    return runtimeError(
-      'WRITE_UNKNOWN',
-      `Unknown whether ${what} was written: ${error.reason.message.replace(/\.$/, '')}.`,
-      'Run vpcsc status to see what the policy holds now; running the command again is safe (a write carries the policy etag, so it can never land twice).',
-      undefined,
-      error.reason,
-    )
+    return new RuntimeError({
+      code: 'WRITE_UNKNOWN',
+      message: `Unknown whether ${what} was written: ${error.reason.message.replace(/\.$/, '')}.`,
+      hint: 'Run vpcsc status to see what the policy holds now; running the command again is safe (a write carries the policy etag, so it can never land twice).',
+      cause: error.reason,
+    })
   }
   return error
 }

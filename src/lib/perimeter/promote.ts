@@ -3,7 +3,7 @@ import {isDeepStrictEqual} from 'node:util'
 import type {Clients} from '../core/clients.ts'
 import {ENV, requireSetting, type Settings} from '../core/config.ts'
 import {confirmedWrite, ForeignChange} from '../gcp/confirmed-write.ts'
-import {refusedError, runtimeError} from '../core/errors.ts'
+import {RefusedError, RuntimeError} from '../core/errors.ts'
 import {writeFailure} from '../level/write.ts'
 import type {ServicePerimeter} from '../gcp/types.ts'
 import {diffConfigs, type FieldChange} from './diff.ts'
@@ -39,11 +39,11 @@ export async function preparePromote(settings: Settings, clients: Clients, optio
   const name = requireSetting(settings.perimeter, 'perimeter', ENV.perimeter, 'perimeter')
   const perimeter = await clients.acm.getPerimeter(name)
   if (!perimeter.useExplicitDryRunSpec || !perimeter.spec) {
-    throw refusedError(
-      'NO_DRY_RUN_SPEC',
-      `${name} has no explicit dry-run spec: there is nothing to promote${perimeterMode(perimeter) === 'enforced' ? ' (it is already enforced)' : ''}.`,
-      'Give it one first (Terraform: use_explicit_dry_run_spec = true with a spec block), watch vpcsc violations, then promote.',
-    )
+    throw new RefusedError({
+      code: 'NO_DRY_RUN_SPEC',
+      message: `${name} has no explicit dry-run spec: there is nothing to promote${perimeterMode(perimeter) === 'enforced' ? ' (it is already enforced)' : ''}.`,
+      hint: 'Give it one first (Terraform: use_explicit_dry_run_spec = true with a spec block), watch vpcsc violations, then promote.',
+    })
   }
   return {perimeter, changes: diffConfigs(perimeter.status, perimeter.spec), gate: await readGate(settings, clients, perimeter, options)}
 }
@@ -58,12 +58,12 @@ async function readGate(settings: Settings, clients: Clients, perimeter: Service
 /** Refuses (exit 5) while the dry-run spec would have denied someone, unless forced. */
 export function checkGate(plan: PromotePlan, force: boolean): void {
   if (plan.gate.count === 0 || force) return
-  throw refusedError(
-    'DRY_RUN_VIOLATIONS',
-    `Not promoted: the dry-run spec of ${plan.perimeter.name} would have denied ${plan.gate.count}${plan.gate.truncated ? '+' : ''} call${plan.gate.count === 1 ? '' : 's'} since ${plan.gate.since}.`,
-    'Enforcing it would deny them for real. Fix the spec (or the access level) and wait, or promote anyway with --force.',
-    {groups: plan.gate.groups},
-  )
+  throw new RefusedError({
+    code: 'DRY_RUN_VIOLATIONS',
+    message: `Not promoted: the dry-run spec of ${plan.perimeter.name} would have denied ${plan.gate.count}${plan.gate.truncated ? '+' : ''} call${plan.gate.count === 1 ? '' : 's'} since ${plan.gate.since}.`,
+    hint: 'Enforcing it would deny them for real. Fix the spec (or the access level) and wait, or promote anyway with --force.',
+    details: {groups: plan.gate.groups},
+  })
 }
 
 export async function applyPromote(plan: PromotePlan, clients: Clients, options: {force?: boolean} = {}): Promise<PerimeterWrite> {
@@ -95,14 +95,14 @@ export async function prepareDemote(settings: Settings, clients: Clients): Promi
   const perimeter = await clients.acm.getPerimeter(name)
   const mode = perimeterMode(perimeter)
   if (mode === 'dry-run' || mode === 'empty') {
-    throw refusedError('NOT_ENFORCED', `${name} is ${mode === 'dry-run' ? 'already dry-run only' : 'empty'}: there is nothing to demote.`, 'vpcsc status shows its mode.')
+    throw new RefusedError({code: 'NOT_ENFORCED', message: `${name} is ${mode === 'dry-run' ? 'already dry-run only' : 'empty'}: there is nothing to demote.`, hint: 'vpcsc status shows its mode.'})
   }
   if (mode === 'enforced+dry-run' && !isDeepStrictEqual(perimeter.spec, perimeter.status)) {
-    throw refusedError(
-      'PENDING_DRY_RUN_SPEC',
-      `${name} already has a dry-run spec that differs from what is enforced; demoting would overwrite it with the enforced configuration.`,
-      'Promote or drop that spec first (vpcsc promote shows how it differs).',
-    )
+    throw new RefusedError({
+      code: 'PENDING_DRY_RUN_SPEC',
+      message: `${name} already has a dry-run spec that differs from what is enforced; demoting would overwrite it with the enforced configuration.`,
+      hint: 'Promote or drop that spec first (vpcsc promote shows how it differs).',
+    })
   }
   return {perimeter, changes: diffConfigs(perimeter.status, undefined)}
 }
@@ -134,14 +134,14 @@ export interface PromoteAllPlan {
 export async function preparePromoteAll(settings: Settings, clients: Clients, options: {lookbackMs: number; limit: number}): Promise<PromoteAllPlan> {
   const policy = requireSetting(settings.policy, 'policy', ENV.policy, 'policy')
   const policyResource = await clients.acm.getPolicy(policy)
-  if (!policyResource.etag) throw runtimeError('NO_ETAG', `The access policy ${policy} has no etag: the policy-wide commit cannot be made conflict-safe.`, 'Promote perimeters one at a time (without --all).')
+  if (!policyResource.etag) throw new RuntimeError({code: 'NO_ETAG', message: `The access policy ${policy} has no etag: the policy-wide commit cannot be made conflict-safe.`, hint: 'Promote perimeters one at a time (without --all).'})
   const all = await clients.acm.listPerimeters(policy)
   const perimeters = await Promise.all(
     all
       .filter((p) => p.useExplicitDryRunSpec && p.spec)
       .map(async (perimeter) => ({perimeter, changes: diffConfigs(perimeter.status, perimeter.spec), gate: await readGate(settings, clients, perimeter, options)})),
   )
-  if (perimeters.length === 0) throw refusedError('NO_DRY_RUN_SPEC', `No perimeter of ${policy} has an explicit dry-run spec: there is nothing to promote.`)
+  if (perimeters.length === 0) throw new RefusedError({code: 'NO_DRY_RUN_SPEC', message: `No perimeter of ${policy} has an explicit dry-run spec: there is nothing to promote.`})
   return {policy, etag: policyResource.etag, perimeters}
 }
 
@@ -178,7 +178,7 @@ export async function applyPromoteAll(plan: PromoteAllPlan, clients: Clients, op
     return {operation: result.operation, answerLost: result.answerLost}
   } catch (error) {
     if (error instanceof ForeignChange) {
-      throw runtimeError('CONFLICT', `Not committed: the dry-run perimeters of ${plan.policy} were changed by someone else after vpcsc read them.`, 'Nothing was promoted by vpcsc. Run vpcsc promote --all again to review the current state.')
+      throw new RuntimeError({code: 'CONFLICT', message: `Not committed: the dry-run perimeters of ${plan.policy} were changed by someone else after vpcsc read them.`, hint: 'Nothing was promoted by vpcsc. Run vpcsc promote --all again to review the current state.'})
     }
     throw writeFailure(error, `the commit of ${plan.policy}`, 'Run vpcsc promote --all again.')
   }

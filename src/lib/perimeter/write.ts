@@ -2,7 +2,7 @@ import {isDeepStrictEqual} from 'node:util'
 
 import type {Clients} from '../core/clients.ts'
 import {confirmedWrite, ForeignChange} from '../gcp/confirmed-write.ts'
-import {refusedError, runtimeError} from '../core/errors.ts'
+import {RefusedError, RuntimeError} from '../core/errors.ts'
 import type {ServicePerimeter} from '../gcp/types.ts'
 import {writeFailure} from '../level/write.ts'
 
@@ -37,11 +37,11 @@ export async function patchPerimeter(
   const sent = (etag?: string): Record<string, unknown> => ({name: asRead.name, ...body, ...(etag ? {etag} : {})})
   if (!asRead.etag) {
     if (!options.force) {
-      throw refusedError(
-        'NO_ETAG',
-        `${asRead.name} came without an etag: vpcsc cannot write it conflict-safely (a change made by someone else between its read and its write would be overwritten).`,
-        'Run again with --force to write anyway (the perimeter is re-read and compared right before the PATCH).',
-      )
+      throw new RefusedError({
+        code: 'NO_ETAG',
+        message: `${asRead.name} came without an etag: vpcsc cannot write it conflict-safely (a change made by someone else between its read and its write would be overwritten).`,
+        hint: 'Run again with --force to write anyway (the perimeter is re-read and compared right before the PATCH).',
+      })
     }
     const now = await clients.acm.getPerimeter(asRead.name, options.signal)
     if (!isDeepStrictEqual(now, asRead)) throw perimeterConflict(asRead.name)
@@ -70,9 +70,9 @@ export async function patchPerimeter(
 }
 
 function perimeterConflict(name: string, problem?: string): Error {
-  return runtimeError(
-    'CONFLICT',
-    `Not written: ${name} (or its access policy) was changed by someone else after vpcsc read it${problem ? ` (now ${problem})` : ''}.`,
-    'Nothing was overwritten. Run the command again to see and confirm the change against the current state.',
-  )
+  return new RuntimeError({
+    code: 'CONFLICT',
+    message: `Not written: ${name} (or its access policy) was changed by someone else after vpcsc read it${problem ? ` (now ${problem})` : ''}.`,
+    hint: 'Nothing was overwritten. Run the command again to see and confirm the change against the current state.',
+  })
 }

@@ -6,7 +6,7 @@ import {CidrError, cidrContains, hostCidr} from '../level/cidr.ts'
 import type {Clients} from '../core/clients.ts'
 import {ENV, requireSetting, type Settings} from '../core/config.ts'
 import {tryCidr} from '../level/drift.ts'
-import {runtimeError, usageError} from '../core/errors.ts'
+import {RuntimeError, UsageError} from '../core/errors.ts'
 import {listEntries, type VpcscAuditEntry} from '../gcp/logging.ts'
 import type {AccessLevel, ServicePerimeter, ServicePerimeterConfig} from '../gcp/types.ts'
 import {denyTestHold} from '../deny-test/hold.ts'
@@ -35,10 +35,10 @@ export function parseExplainInput(text: string): ExplainInput {
     return {kind: 'ip', ip: ipaddr.process(value).toString()}
   }
   if (PLAUSIBLE_ID.test(value) && !/^[0-9.]+$/.test(value)) return {kind: 'id', id: value}
-  throw usageError(
-    `"${text}" is neither an IP address nor a vpcServiceControlsUniqueIdentifier.`,
-    'Give the id from the 403 message ("vpcServiceControlsUniqueIdentifier: ...") or deny-test\'s evidence, or one caller IP such as 203.0.113.10.',
-  )
+  throw new UsageError({
+    message: `"${text}" is neither an IP address nor a vpcServiceControlsUniqueIdentifier.`,
+    hint: 'Give the id from the 403 message ("vpcServiceControlsUniqueIdentifier: ...") or deny-test\'s evidence, or one caller IP such as 203.0.113.10.',
+  })
 }
 
 export interface Denial {
@@ -141,11 +141,11 @@ export async function explain(settings: Settings, clients: Clients, text: string
     const resourceNames = configured ? perimeterProjects(await configured, settings.projectNumber) : [`projects/${settings.projectNumber}`]
     denial = await findDenial(clients, settings.endpoints.logging, input.id, resourceNames, new Date(now.getTime() - options.freshnessMs))
     if (!denial) {
-      throw runtimeError(
-        'NOT_FOUND',
-        `No VPC Service Controls audit entry with id ${input.id} in the last ${formatSpan(options.freshnessMs)} (${resourceNames.join(', ')}).`,
-        'Check the id; look further back with --freshness 30d; entries can take a minute to reach Cloud Logging.',
-      )
+      throw new RuntimeError({
+        code: 'NOT_FOUND',
+        message: `No VPC Service Controls audit entry with id ${input.id} in the last ${formatSpan(options.freshnessMs)} (${resourceNames.join(', ')}).`,
+        hint: 'Check the id; look further back with --freshness 30d; entries can take a minute to reach Cloud Logging.',
+      })
     }
   }
   const warnings: string[] = []

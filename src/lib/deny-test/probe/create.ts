@@ -1,6 +1,6 @@
 import type {Clients} from '../../core/clients.ts'
 import type {Settings} from '../../core/config.ts'
-import {usageError} from '../../core/errors.ts'
+import {UsageError} from '../../core/errors.ts'
 import {LocalCommandProbe} from './command-probe.ts'
 import {LocalProbe} from './local-probe.ts'
 import {defaultVertexEndpoint, vertexProbeUrl, type Probe} from './probe.ts'
@@ -12,14 +12,14 @@ export function createProbe(settings: Settings, clients: Clients): Probe {
   const {probe} = settings
   const project = probe.project ?? settings.projectNumber
   const url = () => {
-    if (!project) throw usageError('The Vertex AI project for the probe is not set.', 'Set --project (or --project-number, VPCSC_PROJECT_NUMBER, "projectNumber" in vpcsc.config.json).')
+    if (!project) throw new UsageError({message: 'The Vertex AI project for the probe is not set.', hint: 'Set --project (or --project-number, VPCSC_PROJECT_NUMBER, "projectNumber" in vpcsc.config.json).'})
     return vertexProbeUrl(settings.endpoints.vertex ?? defaultVertexEndpoint(probe.location), project, probe.location)
   }
   if (probe.kind === 'local') {
     return probe.command ? new LocalCommandProbe(probe.command, probe.timeoutMs) : new LocalProbe(clients.google, url())
   }
   if (!probe.instanceId) {
-    throw usageError('The SSM probe needs the instance to run on.', 'Set --instance-id (or VPCSC_INSTANCE_ID, "instanceId" in vpcsc.config.json), or use --probe local.')
+    throw new UsageError({message: 'The SSM probe needs the instance to run on.', hint: 'Set --instance-id (or VPCSC_INSTANCE_ID, "instanceId" in vpcsc.config.json), or use --probe local.'})
   }
   return new SsmProbe({
     instanceId: probe.instanceId,
