@@ -19,11 +19,6 @@ const FIXTURES = join(REPO, 'test', 'fixtures', 'eventbridge')
 
 /** Names Lambda's environment may carry besides vpcsc's own settings: read by google-auth-library (ADC). */
 const LIBRARY_ENV = ['GOOGLE_APPLICATION_CREDENTIALS']
-/**
- * Set by the module for the multi-account discovery (issue 8, section 1), developed in
- * parallel: remove from here once src/lib/core/config.ts ENV reads it.
- */
-const AWAITING_ENV = Object.values(ENV).includes('VPCSC_ASSUME_ROLES' as never) ? [] : ['VPCSC_ASSUME_ROLES']
 
 type Hcl = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- parsed HCL is untyped JSON
 
@@ -138,7 +133,7 @@ describe('deploy/terraform', () => {
 
   it('every environment variable it sets is one vpcsc reads (its settings table)', () => {
     const names = Object.keys(locals(main.json).environment)
-    const read = new Set<string>([...Object.values(ENV), ...LIBRARY_ENV, ...AWAITING_ENV])
+    const read = new Set<string>([...Object.values(ENV), ...LIBRARY_ENV])
     assert.deepEqual(names.filter((n) => !read.has(n)), [])
     assert.ok(names.includes(ENV.policy) && names.includes(ENV.level) && names.includes(ENV.notifyUrl))
     const fn = main.json.resource.aws_lambda_function.reconciler[0]

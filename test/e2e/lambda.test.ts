@@ -165,7 +165,7 @@ describe('the Lambda handler (dist/lambda.js, in-process)', () => {
       const text = sink.texts[0]!
       assert.match(text, new RegExp(`wrote vpcsc_allow_ec2_ip \\(${LEVEL}\\), condition 0: 1 added, 1 removed`))
       assert.ok(text.includes(`+ ${replaced.newIp}/32`) && text.includes('- 203.0.113.10/32'), text)
-      assert.match(text, /NAT gateways read in: us-east-1\./)
+      assert.match(text, /NAT gateways read in: us-east-1; accounts \d{12}\./)
       assert.match(text, new RegExp(`Run: Lambda vpcsc-reconciler, event ${eventName} in us-east-1 \\(account 111122223333\\) \\(vpcsc ip sync --yes\\) \\(exit 0\\)\\.`))
       assert.deepEqual(Object.keys(JSON.parse(sink.bodies[0]!)), ['text'], 'the Slack incoming-webhook body')
       noSecrets(sink.bodies[0]!)

@@ -32,7 +32,7 @@ describe('vpcsc ip sync --notify', () => {
         `vpcsc wrote vpcsc_allow_ec2_ip (${LEVEL}), condition 0: 1 added, 1 removed, now 1 CIDR.`,
         `+ ${replaced.newIp}/32`,
         '- 203.0.113.10/32',
-        'NAT gateways read in: us-east-1.',
+        'NAT gateways read in: us-east-1; accounts 123456789012.',
         'Run: vpcsc ip sync --yes (exit 0).',
       ].join('\n'),
     )

@@ -24,7 +24,7 @@ describe('syncMessage', () => {
   it('a write: the changes, the level, the regions, the command and exit code', () => {
     assert.equal(
       syncMessage({command: 'vpcsc ip sync --yes', exitCode: 0, result: written}),
-      `vpcsc wrote allow_nat (${LEVEL}), condition 0: 2 added, 1 removed, now 2 CIDRs.\n+ 203.0.113.20/32\n+ 203.0.113.21/32\n- 203.0.113.10/32\nNAT gateways read in: eu-west-1, us-east-1.\nRun: vpcsc ip sync --yes (exit 0).`,
+      `vpcsc wrote allow_nat (${LEVEL}), condition 0: 2 added, 1 removed, now 2 CIDRs.\n+ 203.0.113.20/32\n+ 203.0.113.21/32\n- 203.0.113.10/32\nNAT gateways read in: eu-west-1, us-east-1; accounts 123456789012, 111111111111 (vpcsc-reader).\nRun: vpcsc ip sync --yes (exit 0).`,
     )
   })
 
