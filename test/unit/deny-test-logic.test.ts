@@ -141,7 +141,8 @@ describe('probeUntil', () => {
     assert.equal(result.last.verdict, 'ALLOWED')
     assert.ok(result.attempts >= 3, `several attempts in 200 ms with 5..20 ms intervals: ${result.attempts}`)
     assert.equal(result.attempts, probe.calls)
-    assert.ok(result.elapsedMs <= 200, `elapsed ${result.elapsedMs}`)
+    // No pause is started that would end past the timeout; a timer may fire a few ms late.
+    assert.ok(result.elapsedMs <= 250, `elapsed ${result.elapsedMs}`)
     assert.ok(took < 1000, `took ${took} ms`)
   })
 

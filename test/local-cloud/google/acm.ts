@@ -126,6 +126,7 @@ function write(ctx: CloudContext, spec: WriteSpec): Reply {
     method: spec.method,
     target: spec.target,
     ...(typeof spec.etag === 'string' && spec.etag !== '' ? {etag: spec.etag} : {}),
+    acceptedAt: now,
     dueAt: Math.max(now + ctx.controls.operationDelayMs, queuedAfter ?? now),
     commit: (at) => {
       if (armedError) return {error: clone(armedError)}

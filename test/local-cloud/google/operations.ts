@@ -28,6 +28,8 @@ export interface NewOperation {
   target: string
   /** The etag the write was sent with, when it carries one (checked again at commit). */
   etag?: string
+  /** Emulator time it was accepted (default: now). */
+  acceptedAt?: number
   /** Emulator time after which the service commits it. */
   dueAt: number
   commit: CommitFn
@@ -68,7 +70,8 @@ export class Operations {
   /** Record an accepted write; it answers the operation, not done yet. */
   create(spec: NewOperation): JsonObject {
     const name = `operations/${randomBytes(12).toString('hex')}`
-    this.#records.set(name, {...spec, name, seq: ++this.#seq, acceptedAt: this.#clock.now()})
+    // The caller's own reading of the clock: dueAt was computed from the same instant.
+    this.#records.set(name, {...spec, name, seq: ++this.#seq, acceptedAt: spec.acceptedAt ?? this.#clock.now()})
     this.settleDue()
     return this.view(name)
   }
