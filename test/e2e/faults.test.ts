@@ -51,6 +51,14 @@ function assertNoConflictingResend(all: LoggedWrite[]): void {
   }
 }
 
+/** A deny test killed (kill -9) once its swap and marker are in the policy: nothing of it restores. */
+async function killDenyTestAfterSwap(world: World): Promise<void> {
+  const cli = spawnCli(world, ['deny-test', ...FAST, '--timeout', '2m'])
+  await waitForMarker(world, true)
+  cli.child.kill('SIGKILL')
+  await cli.result
+}
+
 async function googleAdminDelete(world: World, path: string): Promise<void> {
   const res = await fetch(`${world.googleUrl}/__admin/${path}`, {method: 'DELETE'})
   assert.ok(res.ok, `DELETE /__admin/${path}: ${res.status}`)
@@ -234,10 +242,7 @@ describe('faults: every write confirmed, every wait bounded', () => {
   describe('the deny test, from any host', () => {
     it(row('deny-test is SIGKILLed after the swap; restore from another state dir', 'restore', 'exit 0, the policy byte for byte as before'), async () => {
       const before = await policyContent(ctx.world)
-      const cli = spawnCli(ctx.world, ['deny-test', ...FAST, '--timeout', '2m'])
-      await waitForMarker(ctx.world, true)
-      cli.child.kill('SIGKILL')
-      await cli.result
+      await killDenyTestAfterSwap(ctx.world)
       const elsewhere = otherStateDir(ctx.world, 'b')
       const status = await vpcsc(ctx.world, ['status', '--check'], {env: elsewhere})
       assert.equal(status.code, 6, show(status))
@@ -342,10 +347,7 @@ describe('faults: every write confirmed, every wait bounded', () => {
 
     it(row("the restore lands, its answer is dropped", 'restore', 'exit 0 "restored"'), async () => {
       const before = await policyContent(ctx.world)
-      const cli = spawnCli(ctx.world, ['deny-test', ...FAST, '--timeout', '2m'])
-      await waitForMarker(ctx.world, true)
-      cli.child.kill('SIGKILL')
-      await cli.result
+      await killDenyTestAfterSwap(ctx.world)
       await ctx.world.admin.fault({match: {method: 'POST', path: ':replaceAll'}, drop: true, phase: 'after'})
       const restore = await vpcsc(ctx.world, ['restore', '--yes'])
       assert.equal(restore.code, 0, show(restore))
@@ -354,10 +356,7 @@ describe('faults: every write confirmed, every wait bounded', () => {
     })
 
     it(row('the level is changed by hand during the test', 'restore', 'exit 6 RESTORE_CONFLICT, nothing overwritten, marker kept'), async () => {
-      const cli = spawnCli(ctx.world, ['deny-test', ...FAST, '--timeout', '2m'])
-      await waitForMarker(ctx.world, true)
-      cli.child.kill('SIGKILL')
-      await cli.result
+      await killDenyTestAfterSwap(ctx.world)
       const level = await storedLevel(ctx.world)
       level.basic!.conditions[0]!.ipSubnetworks = ['198.51.100.9/32']
       await ctx.world.admin.putResource(LEVEL, level)

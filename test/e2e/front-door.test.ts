@@ -27,6 +27,21 @@ interface PtyRun {
  * Runs a shell line in a pseudo-terminal (script(1)): `vpcsc` in it is the built CLI. `onOutput`
  * may answer (keys written to the terminal) as output arrives.
  */
+/** Runs a command in a terminal and presses Ctrl-C at its y/N question (asserting there was one). */
+async function ctrlCAtQuestion(world: World, line: string): Promise<PtyRun> {
+  let pressed = false
+  const run = await inTerminal(world, line, {
+    onOutput: (output, write) => {
+      if (!pressed && /\(y\/N\)/.test(output)) {
+        pressed = true
+        write('\u0003')
+      }
+    },
+  })
+  assert.ok(pressed, run.output)
+  return run
+}
+
 function inTerminal(world: World, line: string, opts: {env?: Record<string, string>; onOutput?: (output: string, write: (keys: string) => void) => void; timeoutMs?: number} = {}): Promise<PtyRun> {
   const vpcscCmd = `${quote(process.execPath)} ${quote(CLI_ENTRY)}`
   const child = spawn('script', ['-qec', `vpcsc() { ${vpcscCmd} "$@"; }; ${line}`, '/dev/null'], {
@@ -134,16 +149,7 @@ describe('conventions', () => {
   it('Ctrl-C at the confirmation: exit 130, one line, no stack, nothing written', async () => {
     await ctx.world.aws.replaceNatGateway()
     await ctx.world.admin.clearRequests()
-    let pressed = false
-    const run = await inTerminal(ctx.world, 'vpcsc ip sync', {
-      onOutput: (output, write) => {
-        if (!pressed && /\(y\/N\)/.test(output)) {
-          pressed = true
-          write('\u0003')
-        }
-      },
-    })
-    assert.ok(pressed, run.output)
+    const run = await ctrlCAtQuestion(ctx.world, 'vpcsc ip sync')
     assert.equal(run.code, 130, run.output)
     assert.match(run.output, /Cancelled at the prompt \(Ctrl-C\); nothing was written\./)
     assert.doesNotMatch(run.output, /ExitPromptError|\n\s+at /)
@@ -152,16 +158,7 @@ describe('conventions', () => {
 
   it('Ctrl-C at the deny test\'s question: exit 130, no journal, nothing written', async () => {
     await ctx.world.admin.clearRequests()
-    let pressed = false
-    const run = await inTerminal(ctx.world, 'vpcsc deny-test --probe-interval 1s', {
-      onOutput: (output, write) => {
-        if (!pressed && /\(y\/N\)/.test(output)) {
-          pressed = true
-          write('\u0003')
-        }
-      },
-    })
-    assert.ok(pressed, run.output)
+    const run = await ctrlCAtQuestion(ctx.world, 'vpcsc deny-test --probe-interval 1s')
     assert.equal(run.code, 130, run.output)
     assert.match(run.output, /Cancelled at the prompt/)
     assert.doesNotMatch(run.output, /ExitPromptError|\n\s+at /)

@@ -1,4 +1,5 @@
 import {RuntimeError} from '../core/errors.ts'
+import {shortName} from '../core/names.ts'
 import {sleep} from '../core/sleep.ts'
 import type {GoogleRestClient} from './client.ts'
 import {GoogleApiError, operationFailed, type CallContext} from './google-error.ts'
@@ -79,7 +80,7 @@ export class AccessContextManager {
       return await this.http.request<ServicePerimeter>(this.context(`read service perimeter ${name}`), {method: 'GET', url: this.url(name), signal})
     } catch (error) {
       throw await this.explainMissing(error, name, 'service perimeter', async (policy) =>
-        (await this.listPerimeters(policy)).map((p) => p.name.split('/').pop() ?? p.name),
+        (await this.listPerimeters(policy)).map((p) => shortName(p.name)),
       )
     }
   }
@@ -149,7 +150,7 @@ export class AccessContextManager {
         throw new RuntimeError({
           code: 'OPERATION_TIMEOUT',
           message: `Could not ${action}: operation ${operation.name} was not done after ${Math.round((Date.now() - started) / 1000)} s.`,
-          hint: `It may still finish: check it with \`gcloud access-context-manager operations describe ${operation.name.split('/').pop()}\`, then run vpcsc status.`,
+          hint: `It may still finish: check it with \`gcloud access-context-manager operations describe ${shortName(operation.name)}\`, then run vpcsc status.`,
         })
       }
       await sleep(delay, wait.signal)
@@ -163,7 +164,7 @@ export class AccessContextManager {
 
   private explainMissingLevel(error: unknown, name: string): Promise<unknown> {
     return this.explainMissing(error, name, 'access level', async (policy) =>
-      (await this.listLevels(policy)).map((l) => l.name.split('/').pop() ?? l.name),
+      (await this.listLevels(policy)).map((l) => shortName(l.name)),
     )
   }
 
