@@ -29,11 +29,22 @@ const srcFiles = readdirSync(join(root, 'src'), {recursive: true, encoding: 'utf
 // Entry points oclif loads by path: the commands, and the hooks package.json names.
 const commands = srcFiles.filter((file) => file.startsWith(join('src', 'commands') + '/') || file.startsWith(join('src', 'hooks') + '/'))
 
-/** Every identifier in these files, in code only (not in comments or strings). */
-function identifiers(files: string[]): Set<string> {
+/**
+ * The names these files take from an object: `x.name` and `const {name} = ...`. A lazily
+ * imported module is a namespace object, so these are all the names src/ can use from it;
+ * a bare identifier (`EC2`, our own constant) is not one, and counting it would pull in the
+ * SDK's aggregated client, which imports every one of its ~800 commands.
+ */
+function accessedNames(files: string[]): Set<string> {
   const names = new Set<string>()
   const visit = (node: ts.Node): void => {
-    if (ts.isIdentifier(node)) names.add(node.text)
+    if (ts.isPropertyAccessExpression(node) && ts.isIdentifier(node.name)) names.add(node.name.text)
+    if (ts.isObjectBindingPattern(node)) {
+      for (const element of node.elements) {
+        const key = element.propertyName ?? element.name
+        if (ts.isIdentifier(key)) names.add(key.text)
+      }
+    }
     ts.forEachChild(node, visit)
   }
   for (const file of files) visit(ts.createSourceFile(file, readFileSync(join(root, file), 'utf8'), ts.ScriptTarget.Latest))
@@ -60,7 +71,7 @@ function isCommonJs(specifier: string): boolean {
  * for the package (cjs-module-lexer for CommonJS): the built CLI gets what `node src/...` gets.
  */
 function lazyFacades(): Plugin {
-  const used = identifiers(srcFiles)
+  const used = accessedNames(srcFiles)
   return {
     name: 'lazy-facades',
     setup(b) {
