@@ -1,9 +1,12 @@
-// The benchmark: against one local cloud, in one run, times vpcsc's commands and a
-// baseline (one `aws ec2 describe-nat-gateways`, Debian's awscli v2, against the same moto),
+// The benchmark: against one local cloud, in one run, times vpcsc's commands and two
+// baselines (one `aws ec2 describe-nat-gateways`, Debian's awscli v2, against the same moto;
+// gcloud's `levels update`, when gcloud is installed, against the same emulated ACM),
 // prints medians, peak memory and ratios, and counts the API calls each command makes.
-//   node bench/run.ts [--runs 7] [--only fanout]     (after npm run build)
+//   node bench/run.ts [--runs 7] [--only fanout|sync]     (after npm run build)
 import {spawn} from 'node:child_process'
-import {existsSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {parseArgs} from 'node:util'
 
 import {CLI_ENTRY, cliProcessOptions, startWorld, type World} from '../test/local-cloud/world.ts'
@@ -69,14 +72,90 @@ async function alternating(world: World, a: string[], b: string[], env: Record<s
     samples[0].push(await measure(world, a, env))
     samples[1].push(await measure(world, b, env))
   }
-  const toSeries = (list: Sample[]): Series => ({
+  return [toSeries(samples[0]), toSeries(samples[1])]
+}
+
+function toSeries(list: Sample[]): Series {
+  return {
     median: median(list.map((s) => s.seconds)),
     min: Math.min(...list.map((s) => s.seconds)),
     cpu: median(list.map((s) => s.cpuSeconds)),
     rssMb: median(list.map((s) => s.maxRssKb)) / 1024,
     codes: new Set(list.map((s) => s.code)),
+  }
+}
+
+/**
+ * `vpcsc ip sync --yes` with one change against gcloud's `access-context-manager levels
+ * update` (one PATCH, then gcloud waits for the operation), both on the emulated ACM, in
+ * alternation. gcloud reads a token file (the emulator's own token) and the endpoint
+ * override; it updates the seed's other level, so that the two never touch each other.
+ */
+async function syncAgainstGcloud(world: World): Promise<[Series, Series] | undefined> {
+  const gcloud = await which('gcloud')
+  if (!gcloud) return undefined
+  const dir = mkdtempSync(join(tmpdir(), 'vpcsc-bench-gcloud-'))
+  const credentials = JSON.parse(readFileSync(world.env.GOOGLE_APPLICATION_CREDENTIALS!, 'utf8')) as {token_url: string; audience: string; subject_token_type: string; credential_source: {file: string}}
+  const answer = await fetch(credentials.token_url, {
+    method: 'POST',
+    body: new URLSearchParams({
+      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+      subject_token_type: credentials.subject_token_type,
+      audience: credentials.audience,
+      subject_token: readFileSync(credentials.credential_source.file, 'utf8').trim(),
+    }),
   })
+  writeFileSync(join(dir, 'token'), ((await answer.json()) as {access_token: string}).access_token)
+  const env = {
+    CLOUDSDK_CONFIG: join(dir, 'config'),
+    CLOUDSDK_AUTH_ACCESS_TOKEN_FILE: join(dir, 'token'),
+    CLOUDSDK_API_ENDPOINT_OVERRIDES_ACCESSCONTEXTMANAGER: `${world.env.VPCSC_ACM_ENDPOINT}/`,
+    CLOUDSDK_CORE_DISABLE_PROMPTS: '1',
+    CLOUDSDK_CORE_DISABLE_USAGE_REPORTING: 'true',
+    CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK: 'true',
+  }
+  const spec = join(dir, 'spec.json')
+  const policy = world.env.VPCSC_POLICY!.replace('accessPolicies/', '')
+  const samples: [Sample[], Sample[]] = [[], []]
+  try {
+    for (let i = -1; i < RUNS; i++) {
+      // One change each: a NAT gateway with a new address for vpcsc, a new CIDR for gcloud.
+      await world.aws.replaceNatGateway({eip: `192.0.2.${100 + (i + 1) * 2}`})
+      const sync = await measure(world, [process.execPath, CLI_ENTRY, 'ip', 'sync', '--yes'])
+      writeFileSync(spec, JSON.stringify([{ipSubnetworks: [`198.51.100.${50 + ((i + 1) % 2)}/32`]}]))
+      const update = await measure(world, [gcloud, 'access-context-manager', 'levels', 'update', 'vpcsc_office', `--policy=${policy}`, `--basic-level-spec=${spec}`, '--quiet'], env)
+      if (i < 0) continue // the first pair is the warm-up
+      samples[0].push(sync)
+      samples[1].push(update)
+    }
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
   return [toSeries(samples[0]), toSeries(samples[1])]
+}
+
+async function printSyncAgainstGcloud(world: World): Promise<void> {
+  const versusGcloud = await syncAgainstGcloud(world)
+  if (versusGcloud) {
+    const [sync, update] = versusGcloud
+    console.log(`\nOne change written, ${RUNS} alternating runs after one warm-up pair; wall-clock seconds:\n`)
+    console.log('| command | median s | min s | CPU s (median) | peak RSS MB | vs gcloud | exit codes |')
+    console.log('| --- | --- | --- | --- | --- | --- | --- |')
+    for (const [name, s] of [['gcloud access-context-manager levels update --basic-level-spec (baseline)', update], ['vpcsc ip sync --yes', sync]] as const) {
+      if ([...s.codes].some((c) => c !== 0)) throw new Error(`${name} exited ${[...s.codes].join(',')}`)
+      console.log(`| ${name} | ${s.median.toFixed(3)} | ${s.min.toFixed(3)} | ${(s.cpu ?? 0).toFixed(2)} | ${s.rssMb.toFixed(0)} | ${(s.median / update.median).toFixed(2)}x | ${[...s.codes].join(',')} |`)
+    }
+  } else {
+    console.log('\n(no gcloud on PATH: install the Google Cloud CLI for the ip sync --yes baseline)')
+  }
+}
+
+async function which(command: string): Promise<string | undefined> {
+  const child = spawn('sh', ['-c', `command -v ${command}`], {stdio: ['ignore', 'pipe', 'ignore']})
+  let stdout = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+  const code = await new Promise((resolve) => child.once('close', resolve))
+  return code === 0 ? stdout.trim() : undefined
 }
 
 async function callsOf(world: World, args: string[]): Promise<Record<string, number>> {
@@ -189,6 +268,15 @@ async function output(world: World, command: string[]): Promise<string> {
   return stdout
 }
 
+if (values.only === 'sync') {
+  const world = await startWorld()
+  try {
+    await printSyncAgainstGcloud(world)
+  } finally {
+    await world.stop()
+  }
+  process.exit(0)
+}
 if (values.only === 'fanout') {
   await fanOut()
   process.exit(0)
@@ -215,6 +303,9 @@ try {
     console.log(`| ${name} | ${s.median.toFixed(3)} | ${s.min.toFixed(3)} | ${s.rssMb.toFixed(0)} | ${ratio} | ${[...s.codes].join(',')} |`)
   }
   if (!baseline) console.log(`\n(no ${aws}: install Debian's awscli for the baseline)`)
+
+  await printSyncAgainstGcloud(world)
+  await world.reset()
 
   console.log('\nAPI calls per command (from the emulated Google request log):\n')
   for (const args of [['status'], ['ip', 'sync', '--plan']]) {
