@@ -7,7 +7,7 @@ import {createClients} from '../lib/core/clients.ts'
 import {EXIT_CODES_HELP} from '../lib/core/errors.ts'
 import type {FieldChange} from '../lib/perimeter/diff.ts'
 import type {PerimeterWrite} from '../lib/perimeter/write.ts'
-import {applyDemote, prepareDemote} from '../lib/perimeter/promote.ts'
+import {applyDemote, prepareDemote, writeWarnings} from '../lib/perimeter/promote.ts'
 import {renderChanges} from '../lib/render/perimeter.ts'
 import {dim, mark, shortName} from '../lib/render/text.ts'
 
@@ -16,6 +16,8 @@ export interface DemoteResult {
   perimeter: string
   changes: FieldChange[]
   write?: PerimeterWrite
+  /** Also shown in the human output: a lost answer, a write without compare-and-swap. */
+  warnings: string[]
 }
 
 export default class Demote extends VpcscCommand {
@@ -36,12 +38,12 @@ ${EXIT_CODES_HELP}`
     const settings = await this.settingsFrom(flags)
     const clients = createClients(settings)
     const plan = await this.step('Reading the perimeter', () => prepareDemote(settings, clients))
-    const result: DemoteResult = {outcome: 'declined', perimeter: plan.perimeter.name, changes: plan.changes}
+    const result: DemoteResult = {outcome: 'declined', perimeter: plan.perimeter.name, changes: plan.changes, warnings: []}
     this.log(renderChanges(`Demoting ${shortName(plan.perimeter.name)} stops enforcing:`, plan.changes).trimEnd())
     if (!flags.yes && !(await confirmWrite(`Stop enforcing ${shortName(plan.perimeter.name)} (it stays as a dry-run spec)?`))) return result
     const write = await this.step('Demoting', () => applyDemote(plan, clients, {force: flags.force}))
     this.log(`${mark.ok()} ${shortName(plan.perimeter.name)} is dry-run only now (${write.operation ?? "the API's answer was lost; a read confirmed it"}); vpcsc promote enforces it again.`)
     this.log(dim('Changes can take up to 30 minutes to propagate.'))
-    return {...result, outcome: 'demoted', write}
+    return {...result, outcome: 'demoted', write, warnings: writeWarnings(write, !plan.perimeter.etag)}
   }
 }

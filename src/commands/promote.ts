@@ -8,7 +8,7 @@ import {parseDuration} from '../lib/core/config.ts'
 import {EXIT_CODES_HELP} from '../lib/core/errors.ts'
 import type {FieldChange} from '../lib/perimeter/diff.ts'
 import type {PerimeterWrite} from '../lib/perimeter/write.ts'
-import {applyPromote, applyPromoteAll, checkGate, preparePromote, preparePromoteAll, type Gate} from '../lib/perimeter/promote.ts'
+import {applyPromote, applyPromoteAll, checkGate, preparePromote, preparePromoteAll, promoteWarnings, type Gate} from '../lib/perimeter/promote.ts'
 import {renderChanges, renderGroups} from '../lib/render/perimeter.ts'
 import {dim, mark, plural, screenWidth, seconds, shortName} from '../lib/render/text.ts'
 
@@ -16,6 +16,8 @@ export interface PromoteResult {
   outcome: 'promoted' | 'declined'
   perimeters: {name: string; changes: FieldChange[]; gate: Gate}[]
   write?: PerimeterWrite | {operation?: string; answerLost: boolean}
+  /** Also shown in the human output: perimeters promoted past violations (--force), a lost answer. */
+  warnings: string[]
   timingsMs: {total: number}
 }
 
@@ -62,20 +64,20 @@ ${EXIT_CODES_HELP}`
       const perimeters = plan.perimeters.map((p) => ({name: p.perimeter.name, changes: p.changes, gate: p.gate}))
       for (const p of plan.perimeters) checkGate(p, flags.force)
       this.log(`servicePerimeters:commit promotes ${plural(plan.perimeters.length, 'perimeter')}: ${plan.perimeters.map((p) => shortName(p.perimeter.name)).join(', ')}.`)
-      if (!flags.yes && !(await confirmWrite(`Enforce all ${plan.perimeters.length} dry-run specs of ${plan.policy}?`))) return {outcome: 'declined', perimeters, timingsMs: {total: Date.now() - started}}
+      if (!flags.yes && !(await confirmWrite(`Enforce all ${plan.perimeters.length} dry-run specs of ${plan.policy}?`))) return {outcome: 'declined', perimeters, warnings: [], timingsMs: {total: Date.now() - started}}
       const write = await this.step('Committing', () => applyPromoteAll(plan, clients))
       this.log(`${mark.ok()} Promoted ${plural(plan.perimeters.length, 'perimeter')} (${write.operation ?? "the API's answer was lost; a read confirmed every perimeter"}).\n${dim('Enforcement can take up to 30 minutes to propagate; then run vpcsc deny-test.')}`)
-      return {outcome: 'promoted', perimeters, write, timingsMs: {total: Date.now() - started}}
+      return {outcome: 'promoted', perimeters, write, warnings: promoteWarnings(perimeters, write), timingsMs: {total: Date.now() - started}}
     }
 
     const plan = await this.step('Reading the perimeter and the audit logs', () => preparePromote(settings, clients, {lookbackMs, limit: flags.limit}))
     show(plan.perimeter.name, plan.changes, plan.gate)
     checkGate(plan, flags.force)
     const perimeters = [{name: plan.perimeter.name, changes: plan.changes, gate: plan.gate}]
-    if (!flags.yes && !(await confirmWrite(`Enforce the dry-run spec of ${shortName(plan.perimeter.name)}?`))) return {outcome: 'declined', perimeters, timingsMs: {total: Date.now() - started}}
+    if (!flags.yes && !(await confirmWrite(`Enforce the dry-run spec of ${shortName(plan.perimeter.name)}?`))) return {outcome: 'declined', perimeters, warnings: [], timingsMs: {total: Date.now() - started}}
     const write = await this.step('Promoting', () => applyPromote(plan, clients, {force: flags.force}))
     this.log(`${mark.ok()} ${shortName(plan.perimeter.name)} now enforces its former dry-run spec (${write.operation ?? "the API's answer was lost; a read confirmed it"}, ${seconds(write.writeMs)}).`)
     this.log(dim('Enforcement can take up to 30 minutes to propagate; then run vpcsc deny-test to prove it denies.'))
-    return {outcome: 'promoted', perimeters, write, timingsMs: {total: Date.now() - started}}
+    return {outcome: 'promoted', perimeters, write, warnings: promoteWarnings(perimeters, write, !plan.perimeter.etag), timingsMs: {total: Date.now() - started}}
   }
 }

@@ -30,7 +30,7 @@ ${EXIT_CODES_HELP}`
     const plan = await planRestore(settings, clients, {force: flags.force})
     if (plan.holds.length === 0) {
       this.log(`Nothing to restore: no deny-test marker in ${plan.policy} and no journal in ${settings.stateDir}${settings.level ? ` for ${settings.level}` : ''}.`)
-      return {stateDir: settings.stateDir, results: []}
+      return {stateDir: settings.stateDir, results: [], warnings: []}
     }
     if (!this.jsonEnabled()) {
       for (const hold of plan.holds) {
@@ -41,7 +41,7 @@ ${EXIT_CODES_HELP}`
       }
     }
     if (!flags.yes && !(await confirmWrite(flags.discard ? 'Discard these?' : 'Restore these levels?'))) {
-      return {stateDir: settings.stateDir, results: []}
+      return {stateDir: settings.stateDir, results: [], warnings: []}
     }
     const report = await restoreHolds(clients, settings, plan, {discard: flags.discard})
     for (const result of report.results) this.log(renderRestore(result).trimEnd())

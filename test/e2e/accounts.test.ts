@@ -111,6 +111,7 @@ describe('many accounts', () => {
       [{id: B, roleName: 'vpcsc-reader'}, 'eu-west-1', '203.0.113.42'],
     ])
     assert.deepEqual(out.nat.unreadable, [])
+    assert.deepEqual(out.warnings, [])
     assert.ok(out.nat.egressIps.every((e: {account: {id: string}}) => /^\d{12}$/.test(e.account.id)))
 
     const screen = await vpcsc(ctx.world, ['status', ...regionArgs, ...roleArgs])
@@ -127,6 +128,11 @@ describe('many accounts', () => {
     const result = await vpcsc(ctx.world, ['status', ...regionArgs, ...roleArgs])
     assert.equal(result.code, 1, show(result))
     assert.match(result.stdout, /not read: account 111111111111 \(role vpcsc-reader\): AWS denied\s+sts:AssumeRole/)
+    const json = await vpcsc(ctx.world, ['status', '--json', ...regionArgs, ...roleArgs])
+    assert.equal(json.code, 1, show(json))
+    const {warnings} = JSON.parse(json.stdout) as {warnings: string[]}
+    assert.equal(warnings.length, 1, warnings.join('\n'))
+    assert.match(warnings[0]!, /^NAT gateways not read, the drift is incomplete: account 111111111111 \(role vpcsc-reader\): AWS denied sts:AssumeRole/)
   })
 
   it('the config file: per-account regions and external id; VPCSC_ASSUME_ROLES; --all-regions per account', async () => {

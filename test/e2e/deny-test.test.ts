@@ -34,6 +34,7 @@ describe('vpcsc deny-test', () => {
     assert.match(out.evidence, /^[A-Za-z0-9_-]{8,}$/)
     assert.ok(out.timingsMs.toDeny >= 2000, `denied after ${out.timingsMs.toDeny} ms, before the 2 s propagation`)
     assert.equal(out.recovery.reached, true)
+    assert.deepEqual(out.warnings, [])
     assert.equal(JSON.stringify(await storedLevel(ctx.world)), before)
     assert.deepEqual(journals(ctx.world), [])
 
@@ -55,8 +56,9 @@ describe('vpcsc deny-test', () => {
 
   it('never puts a token in the SSM command', async () => {
     await ctx.world.ssm.admin.clearRequests()
-    const result = await vpcsc(ctx.world, ['deny-test', ...FAST, '--no-recovery-wait'], {timeoutMs: 120_000})
+    const result = await vpcsc(ctx.world, ['deny-test', ...FAST, '--no-recovery-wait', '--json'], {timeoutMs: 120_000})
     assert.equal(result.code, 0, show(result))
+    assert.deepEqual(JSON.parse(result.stdout).warnings, ['The recovery was not waited for (--no-recovery-wait): callers may be denied until the restore has propagated (up to 30 minutes).'])
     const sent = (await ctx.world.ssm.admin.requests()).filter((r: {target: string}) => r.target.endsWith('SendCommand'))
     assert.ok(sent.length >= 2)
     const subjectToken = (await import('node:fs')).readFileSync(join(ctx.world.dir, 'google', 'subject-token'), 'utf8').trim()

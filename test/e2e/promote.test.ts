@@ -88,6 +88,8 @@ describe('vpcsc violations', () => {
     const limited = JSON.parse((await vpcsc(ctx.world, ['violations', '--json', '--limit', '50'])).stdout)
     assert.equal(limited.dryRun.entries.length, 50)
     assert.equal(limited.dryRun.truncated, true)
+    assert.equal(limited.warnings.length, 1, limited.warnings.join('\n'))
+    assert.match(limited.warnings[0], /^More dry-run violations than --limit 50 since .*: the counts are a floor/)
   })
 
   it('a bad --since is a usage error', async () => {
@@ -154,6 +156,14 @@ describe('vpcsc promote and demote', () => {
     assert.equal(forced.code, 0, show(forced))
     assert.match(forced.stdout, /198\.51\.100\.250/)
     assert.equal((await storedPerimeter(ctx.world)).spec, undefined)
+
+    // The same through --json: the result says what --force let through.
+    await withDryRunSpec(ctx.world)
+    const json = await vpcsc(ctx.world, ['promote', '--yes', '--force', '--json'])
+    assert.equal(json.code, 0, show(json))
+    const {warnings} = JSON.parse(json.stdout) as {warnings: string[]}
+    assert.deepEqual(warnings.length, 1, warnings.join('\n'))
+    assert.match(warnings[0]!, /^vpcsc_vertex_ai_perimeter: 1 dry-run violation since .*; promoted with --force, those callers are denied once it is enforced\.$/)
   })
 
   it('demote then promote gives back the enforced configuration byte for byte', async () => {

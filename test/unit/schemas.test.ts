@@ -11,3 +11,22 @@ describe('schemas/', () => {
     }
   })
 })
+
+interface Schema {
+  $ref?: string
+  anyOf?: Schema[]
+  required?: string[]
+  definitions?: Record<string, Schema>
+}
+
+describe('the --json contract', () => {
+  it("every command's result carries its warnings (a required array), whatever its outcome", () => {
+    for (const [name, text] of Object.entries(generateSchemas())) {
+      if (name === 'error') continue
+      const schema = JSON.parse(text) as Schema
+      const root = schema.definitions![schema.$ref!.split('/').at(-1)!]!
+      const shapes = (root.anyOf ?? [root]).map((s) => (s.$ref ? schema.definitions![s.$ref.split('/').at(-1)!]! : s))
+      for (const shape of shapes) assert.ok(shape.required?.includes('warnings'), `${name}: a result without warnings`)
+    }
+  })
+})

@@ -16,6 +16,8 @@ import {restoreLevel, type RestoreResult} from './restore.ts'
 export interface RestoreReport {
   stateDir: string
   results: RestoreResult[]
+  /** Also shown in the human output: restores whose answer was lost (a read confirmed them). */
+  warnings: string[]
 }
 
 export interface RestorePlan {
@@ -54,7 +56,8 @@ export async function restoreHolds(clients: Clients, settings: Settings, plan: R
     const target = {policy: plan.policy!, level: hold.level, stateDir: settings.stateDir}
     results.push(options.discard ? await discard(clients, target, options.signal) : await restoreLevel(clients, target, {signal: options.signal}))
   }
-  return {stateDir: settings.stateDir, results}
+  const warnings = results.filter((r) => r.answerLost).map((r) => `${r.level}: the restore's answer was lost; a read of the access policy confirmed it.`)
+  return {stateDir: settings.stateDir, results, warnings}
 }
 
 /** After the level was fixed by hand: remove the marker (one confirmed write) and the journal; the level is not touched. */

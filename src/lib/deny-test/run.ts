@@ -86,6 +86,8 @@ export interface DenyTestResult {
   recovery?: WaitResult | {skipped: true}
   /** The vpcServiceControlsUniqueIdentifier of the denial: look it up in the audit logs. */
   evidence?: string
+  /** What the reader should know beyond the outcome: one line each (denyTestWarnings). */
+  warnings: string[]
   timingsMs: {total: number; toDeny?: number; toRecover?: number}
 }
 
@@ -177,6 +179,29 @@ export async function probeUntil(
 }
 
 export async function runDenyTest(settings: Settings, clients: Clients, probe: Probe, options: DenyTestOptions): Promise<DenyTestResult> {
+  const result = await runSteps(settings, clients, probe, options)
+  return {...result, warnings: denyTestWarnings(result)}
+}
+
+/**
+ * A deny test's warnings: an interrupted test (no verdict, and whether the level is back), a
+ * restore whose answer was lost (a read confirmed it), a recovery not waited for (callers
+ * may still be denied while the restore propagates).
+ */
+export function denyTestWarnings(result: Omit<DenyTestResult, 'warnings'>): string[] {
+  const warnings: string[] = []
+  if (result.outcome === 'interrupted') {
+    warnings.push(
+      !result.restore ? 'Interrupted before the swap: no verdict, nothing was written.'
+      : `Interrupted: no verdict; the access level ${result.restore.outcome === 'restored' || result.restore.outcome === 'already' ? 'holds its original again' : 'may still be swapped: run vpcsc restore'}.`,
+    )
+  }
+  if (result.restore?.answerLost) warnings.push("The restore's answer was lost; a read of the access policy confirmed it.")
+  if (result.recovery && 'skipped' in result.recovery) warnings.push('The recovery was not waited for (--no-recovery-wait): callers may be denied until the restore has propagated (up to 30 minutes).')
+  return warnings
+}
+
+async function runSteps(settings: Settings, clients: Clients, probe: Probe, options: DenyTestOptions): Promise<Omit<DenyTestResult, 'warnings'>> {
   const started = Date.now()
   const polling = options.polling ?? DEFAULT_POLLING
   const progress = options.onProgress ?? (() => undefined)

@@ -6,6 +6,8 @@ import {confirmedWrite, ForeignChange} from '../gcp/confirmed-write.ts'
 import {RefusedError, RuntimeError} from '../core/errors.ts'
 import {writeFailure} from '../level/write.ts'
 import type {ServicePerimeter} from '../gcp/types.ts'
+import {shortName} from '../core/names.ts'
+import {plural} from '../render/text.ts'
 import {diffConfigs, type FieldChange} from './diff.ts'
 import {patchPerimeter, type PerimeterWrite} from './write.ts'
 import {perimeterMode} from './mode.ts'
@@ -53,6 +55,26 @@ async function readGate(settings: Settings, clients: Clients, perimeter: Service
   const since = new Date(Date.now() - options.lookbackMs)
   const {dryRun} = await readViolations({...settings, perimeter: perimeter.name}, clients, {since, limit: options.limit, perimeter, kinds: ['dryRun']})
   return {lookbackMs: options.lookbackMs, since: since.toISOString(), count: dryRun.entries.length, groups: dryRun.groups, truncated: dryRun.truncated}
+}
+
+/**
+ * A promotion's warnings: each perimeter whose dry-run spec would have denied someone (only
+ * --force gets that far: they are denied for real once enforced), and the write's own.
+ */
+export function promoteWarnings(perimeters: {name: string; gate: Gate}[], write?: {answerLost: boolean}, withoutEtag = false): string[] {
+  const warnings: string[] = []
+  for (const {name, gate} of perimeters) {
+    if (gate.count > 0) warnings.push(`${shortName(name)}: ${plural(gate.count, 'dry-run violation')}${gate.truncated ? ' or more' : ''} since ${gate.since}; promoted with --force, those callers are denied once it is enforced.`)
+  }
+  return [...warnings, ...writeWarnings(write, withoutEtag)]
+}
+
+/** A perimeter write's warnings: a lost answer (a read confirmed it), no compare-and-swap (--force without an etag). */
+export function writeWarnings(write: {answerLost: boolean} | undefined, withoutEtag = false): string[] {
+  return [
+    ...(write?.answerLost ? ["The API's answer was lost; a read of the perimeter confirmed the write."] : []),
+    ...(write && withoutEtag ? ['The perimeter came without an etag: written with --force, without compare-and-swap.'] : []),
+  ]
 }
 
 /** Refuses (exit 5) while the dry-run spec would have denied someone, unless forced. */

@@ -95,6 +95,8 @@ export interface ViolationsReport {
   since: string
   dryRun: ViolationSet
   enforced: ViolationSet
+  /** Also shown in the human output: a kind read only up to --limit (its counts are a floor). */
+  warnings: string[]
 }
 
 /** The projects whose logs hold the perimeter's violations. */
@@ -123,5 +125,8 @@ export async function readViolations(
     return {entries: listed.entries, groups: groupViolations(listed.entries, cidrs), truncated: listed.truncated}
   }
   const [dryRun, enforced] = await Promise.all([read(true), read(false)])
-  return {perimeter: perimeterName, resourceNames, since: options.since.toISOString(), dryRun, enforced}
+  const warnings = ([['dry-run', dryRun], ['enforced', enforced]] as const)
+    .filter(([, set]) => set.truncated)
+    .map(([kind, set]) => `More ${kind} violations than --limit ${set.entries.length} since ${options.since.toISOString()}: the counts are a floor; raise --limit or shorten --since.`)
+  return {perimeter: perimeterName, resourceNames, since: options.since.toISOString(), dryRun, enforced, warnings}
 }

@@ -1,4 +1,5 @@
 import {ipCondition} from '../level/condition.ts'
+import {describeAccount} from '../aws/accounts.ts'
 import {discoverNatEgress, type NatDiscovery} from '../aws/nat.ts'
 import type {Clients} from '../core/clients.ts'
 import {requireSetting, ENV, type Settings} from '../core/config.ts'
@@ -73,6 +74,8 @@ export interface StatusReport {
     /** This machine's journal, if any. */
     journal?: string
   }
+  /** What the reader should know that the screen shows in its sections: one line each (statusWarnings). */
+  warnings: string[]
   timingsMs: {total: number}
 }
 
@@ -98,7 +101,7 @@ export async function gatherStatus(settings: Settings, clients: Clients): Promis
     drift.terraform = terraformDrift(tfvars, levelReport.managedCidrs)
     drift.inSync &&= !drift.terraform.reverts
   }
-  return {
+  const report: Omit<StatusReport, 'warnings'> = {
     policy: describePolicy(policy),
     level: levelReport,
     perimeter: perimeter ? describePerimeter(perimeter.perimeter, levelName, perimeter.violations) : undefined,
@@ -116,6 +119,21 @@ export async function gatherStatus(settings: Settings, clients: Clients): Promis
     },
     timingsMs: {total: Date.now() - started},
   }
+  return {...report, warnings: statusWarnings(report)}
+}
+
+/**
+ * The status's warnings, for --json readers and scripts: the NAT selection's own, each
+ * source that could not be read (the drift is then incomplete), a level vpcsc cannot manage,
+ * dry-run violations that could not be counted, and a deny test that left the level swapped.
+ */
+export function statusWarnings(report: Omit<StatusReport, 'warnings'>): string[] {
+  const warnings = [...report.nat.warnings]
+  for (const u of report.nat.unreadable) warnings.push(`NAT gateways not read, the drift is incomplete: ${describeAccount(u.account)}${u.region ? ` in ${u.region}` : ''}: ${u.message}`)
+  if (report.level.managedProblem) warnings.push(`vpcsc cannot tell which condition of ${report.level.name} it manages: ${report.level.managedProblem}`)
+  if (report.perimeter?.dryRun?.violationsProblem) warnings.push(`Dry-run violations not counted: ${report.perimeter.dryRun.violationsProblem}`)
+  if (report.denyTest && !report.denyTest.running) warnings.push(`An interrupted deny test (${report.denyTest.who}, ${report.denyTest.startedAt}) left ${report.level.name} swapped to ${report.denyTest.denyCidr}: run vpcsc restore.`)
+  return warnings
 }
 
 function describePolicy(policy: AccessPolicy): StatusReport['policy'] {
