@@ -288,6 +288,40 @@ describe('the Lambda handler (dist/lambda.js, in-process)', () => {
     assert.deepEqual((await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks, ['203.0.113.10/32'])
   })
 
+  it('a member account not read: the additions written, nothing removed, then a throw (Lambda retries) and a failure notice', async () => {
+    const A = '111111111111'
+    const B = '222222222222'
+    const {roleArn: roleA} = await ctx.world.aws.seedAccount(A, {eips: {'us-east-1': '203.0.113.31'}})
+    const {roleArn: roleB} = await ctx.world.aws.seedAccount(B, {eips: {'us-east-1': '203.0.113.41'}})
+    process.env.VPCSC_ASSUME_ROLES = `${roleA},${roleB}`
+    try {
+      const first = await invoke(handler, fixture('ScheduledEvent'))
+      assert.equal(first.error, undefined, first.raw)
+      assert.deepEqual([...(await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks!].sort(), ['203.0.113.10/32', '203.0.113.31/32', '203.0.113.41/32'])
+
+      // A's NAT gets a new address (its old one would go on a complete read); B can no longer be read.
+      const replaced = await ctx.world.aws.replaceNatGateway({accountId: A, region: 'us-east-1', eip: '203.0.113.88'})
+      await ctx.world.aws.deleteRole(B)
+      await ctx.world.admin.clearRequests()
+      sink.clear()
+      const run = await invoke(handler, fixture('DeleteNatGateway'))
+      assert.equal(run.error?.code, 'PARTIAL_READ', run.raw)
+      assert.match(run.error!.message, /additions written \(1\), nothing removed/)
+      assert.match(run.error!.message, /account 222222222222 \(role vpcsc-reader\)/)
+      assert.equal((await writes(ctx.world)).length, 1)
+      assert.deepEqual([...(await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks!].sort(), ['203.0.113.10/32', `${replaced.oldIp}/32`, '203.0.113.41/32', '203.0.113.88/32'].sort())
+      assert.equal(run.logs.length, 1)
+      assert.equal(run.logs[0]!.outcome, 'failed')
+      // Two notices: the addition that was written, then the failed read.
+      assert.equal(sink.texts.length, 2, sink.texts.join('\n---\n'))
+      assert.match(sink.texts[0]!, /203\.0\.113\.88/)
+      assert.match(sink.texts[1]!, /PARTIAL_READ|Not every NAT source could be read/)
+      noSecrets(run.raw + sink.texts.join('\n'))
+    } finally {
+      delete process.env.VPCSC_ASSUME_ROLES
+    }
+  })
+
   it('a refusal for safety throws too (an empty list is never written)', async () => {
     process.env.VPCSC_NAT_TAGS = 'vpcsc=no-such-gateway'
     try {

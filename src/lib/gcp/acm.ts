@@ -19,7 +19,7 @@ export interface OperationWait {
   deadline?: number
 }
 
-/** The floor between polls (docs/safety.md, rule 8): no loop may spin on an operation. */
+/** The floor between polls (docs/safety.md, rule 8): no loop may spin on an operation, and reads are an organization-wide quota (docs/api-facts.md, Quotas). */
 export const MIN_POLL_MS = 250
 const MAX_POLL_MS = 5_000
 const DEFAULT_OPERATION_TIMEOUT_MS = 120_000
