@@ -78,6 +78,7 @@ export async function replaceLevels(
         if (!etag) throw noEtag(snapshot.policy)
         return {etag, state: levels}
       },
+      readBack: (signal) => clients.acm.listLevels(snapshot.policy, signal),
       send: (basis: Observed<AccessLevel[]>, signal) => clients.acm.replaceAllLevels(snapshot.policy, write.build(basis.state), basis.etag, signal),
       classify: write.classify,
       onOperation: write.onOperation,

@@ -183,6 +183,7 @@ export async function applyPromoteAll(plan: PromoteAllPlan, clients: Clients, op
           const policy = await clients.acm.getPolicy(plan.policy, signal)
           return {etag: policy.etag ?? '', state: await clients.acm.listPerimeters(plan.policy, signal)}
         },
+        readBack: (signal) => clients.acm.listPerimeters(plan.policy, signal),
         send: (basis, signal) => clients.acm.commitPerimeters(plan.policy, basis.etag, signal),
         classify: (now) => {
           const find = (name: string) => now.find((p) => p.name === name)
