@@ -52,6 +52,11 @@ export abstract class VpcscCommand extends Command {
     }
   }
 
+  /** Human output on stdout, rendered only when someone reads it: --json skips the rendering too. */
+  protected show(render: () => string): void {
+    if (!this.jsonEnabled()) this.log(render().trimEnd())
+  }
+
   /** A warning on stderr, silent in --json mode (the result carries the warnings). */
   protected note(message: string): void {
     this.logToStderr(message)

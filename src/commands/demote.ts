@@ -39,7 +39,7 @@ ${EXIT_CODES_HELP}`
     const clients = createClients(settings)
     const plan = await this.step('Reading the perimeter', () => prepareDemote(settings, clients))
     const result: DemoteResult = {outcome: 'declined', perimeter: plan.perimeter.name, changes: plan.changes, warnings: []}
-    this.log(renderChanges(`Demoting ${shortName(plan.perimeter.name)} stops enforcing:`, plan.changes).trimEnd())
+    this.show(() => renderChanges(`Demoting ${shortName(plan.perimeter.name)} stops enforcing:`, plan.changes))
     if (!flags.yes && !(await confirmWrite(`Stop enforcing ${shortName(plan.perimeter.name)} (it stays as a dry-run spec)?`))) return result
     const write = await this.step('Demoting', () => applyDemote(plan, clients, {force: flags.force}))
     this.log(`${mark.ok()} ${shortName(plan.perimeter.name)} is dry-run only now (${write.operation ?? "the API's answer was lost; a read confirmed it"}); vpcsc promote enforces it again.`)

@@ -99,7 +99,7 @@ ${EXIT_CODES_HELP}
         onProgress: (event) => progress.handle(event),
       })
       progress.settle()
-      this.log(renderDenyTest(result).trimEnd())
+      this.show(() => renderDenyTest(result))
       process.exitCode =
         result.outcome === 'pass' || result.outcome === 'declined' ? ExitCode.ok
         : result.outcome === 'interrupted' ? (SIGNAL_EXIT[received ?? 'SIGINT'] ?? 130)

@@ -38,7 +38,7 @@ ${EXIT_CODES_HELP}`
     const freshnessMs = parseDuration(flags.freshness, 'freshness')
     const settings = await this.settingsFrom(flags)
     const explanation = await this.step('Reading the audit log, the access level and the NAT gateways', () => explain(settings, createClients(settings), args.target, {freshnessMs}))
-    this.log(renderExplanation(explanation).trimEnd())
+    this.show(() => renderExplanation(explanation))
     return explanation
   }
 }

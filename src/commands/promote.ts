@@ -50,7 +50,7 @@ ${EXIT_CODES_HELP}`
     const human = !this.jsonEnabled()
     const show = (name: string, changes: FieldChange[], gate: Gate) => {
       if (!human) return
-      this.log(renderChanges(`Enforcing the dry-run spec of ${shortName(name)} changes:`, changes).trimEnd())
+      this.show(() => renderChanges(`Enforcing the dry-run spec of ${shortName(name)} changes:`, changes))
       this.log(
         gate.count === 0
           ? `${mark.ok()} No dry-run violation since ${gate.since}.`

@@ -44,7 +44,7 @@ ${EXIT_CODES_HELP}`
       return {stateDir: settings.stateDir, results: [], warnings: []}
     }
     const report = await restoreHolds(clients, settings, plan, {discard: flags.discard})
-    for (const result of report.results) this.log(renderRestore(result).trimEnd())
+    for (const result of report.results) this.show(() => renderRestore(result))
     return report
   }
 }

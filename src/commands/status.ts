@@ -37,7 +37,7 @@ ${EXIT_CODES_HELP}`
     const {flags} = await this.parse(Status)
     const settings = await this.settingsFrom(flags)
     const report = await this.step('Reading Google Cloud and AWS', () => gatherStatus(settings, createClients(settings)))
-    this.log(renderStatus(report, screenWidth()).trimEnd())
+    this.show(() => renderStatus(report, screenWidth()))
     const unread = report.nat.unreadable
     // Each unreadable source with its own error, so that stderr alone says what failed.
     const sources = unread.map((u) => `${describeAccount(u.account)}${u.region ? ` in ${u.region}` : ''}: ${u.message}`)

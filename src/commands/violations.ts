@@ -27,7 +27,7 @@ ${EXIT_CODES_HELP}`
     const settings = await this.settingsFrom(flags)
     const since = parseSince(flags.since)
     const report = await this.step('Reading the audit logs', () => readViolations(settings, createClients(settings), {since, limit: flags.limit}))
-    this.log(renderViolations(report, screenWidth()).trimEnd())
+    this.show(() => renderViolations(report, screenWidth()))
     return report
   }
 }
