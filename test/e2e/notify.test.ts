@@ -72,6 +72,29 @@ describe('vpcsc ip sync --notify', () => {
     }
   })
 
+  it('a partial read (a member role gone): the addition is posted, then the failure, exit 1', async () => {
+    const {roleArn: roleA} = await ctx.world.aws.seedAccount('111111111111', {eips: {'us-east-1': '203.0.113.31'}})
+    const {roleArn: roleB} = await ctx.world.aws.seedAccount('222222222222', {eips: {'us-east-1': '203.0.113.41'}})
+    const roles = ['--assume-role', roleA, '--assume-role', roleB]
+    assert.equal((await vpcsc(ctx.world, ['ip', 'sync', '--yes', ...roles])).code, 0)
+    await ctx.world.aws.replaceNatGateway({accountId: '111111111111', region: 'us-east-1', eip: '203.0.113.88'})
+    await ctx.world.aws.deleteRole('222222222222')
+    sink.clear()
+    const result = await vpcsc(ctx.world, ['ip', 'sync', '--yes', '--notify', sink.url, ...roles])
+    assert.equal(result.code, 1, show(result))
+    assert.equal(sink.texts.length, 2, sink.texts.join('\n---\n'))
+    assert.match(sink.texts[0]!, /^vpcsc wrote vpcsc_allow_ec2_ip .*1 added, 0 removed/)
+    assert.match(sink.texts[1]!, /^vpcsc failed to sync vpcsc_allow_ec2_ip .*Not every NAT source could be read, so additions written \(1\), nothing removed/s)
+    assert.match(sink.texts[1]!, /account 222222222222 \(role vpcsc-reader\)/)
+    assert.match(sink.texts[1]!, /Run: vpcsc ip sync --yes \(exit 1\)\.$/)
+
+    // A plan acts on nothing: a partial plan posts nothing.
+    sink.clear()
+    const plan = await vpcsc(ctx.world, ['ip', 'sync', '--plan', '--notify', sink.url, ...roles])
+    assert.equal(plan.code, 1, show(plan))
+    assert.deepEqual(sink.texts, [])
+  })
+
   it('a dead sink is a warning: the write stands, exit 0, and --json carries it', async () => {
     const replaced = await ctx.world.aws.replaceNatGateway()
     const url = await deadUrl()

@@ -52,14 +52,19 @@ ${EXIT_CODES_HELP}`
     notify: Flags.string({description: `After a write, refusal or failure, POST {"text": ...} (Slack incoming webhook format) to this http(s) URL. Env: ${ENV.notifyUrl}.`}),
   }
 
+  /** Where a run that could write reports its failures; unset for --plan, which acts on nothing. */
+  private failureNotice?: {url?: string; command: string; level?: string}
+
   async run(): Promise<SyncResult> {
     const result = await this.sync()
     // A partial read (docs/safety.md, rule 10) ends in exit 1 naming every unreadable
-    // source, whatever else happened: the result (what was written, if anything) stays.
+    // source, whatever else happened: the result (what was written, if anything) stays, and
+    // it is notified as a failure, as the Lambda handler does (after the write's own notice).
     const partial = partialReadError(result.plan, result.outcome === 'written')
     if (partial) {
       process.exitCode = partial.exitCode
       this.note(renderError(partial.message, partial.hint).trimEnd())
+      if (this.failureNotice) await this.notifyFailure(this.failureNotice.url, this.failureNotice.command, this.failureNotice.level, partial)
     }
     return result
   }
@@ -74,6 +79,7 @@ ${EXIT_CODES_HELP}`
     // Human output through oclif's log, which stays silent under --json.
     const say = (text: string) => this.log(text.trimEnd())
     const command = `vpcsc ip sync${flags.yes ? ' --yes' : ''}${flags['add-only'] ? ' --add-only' : ''}${tfvarsOnly ? ' --tfvars-only' : ''}`
+    if (!flags.plan) this.failureNotice = {url: settings.notifyUrl, command, level: settings.level}
     let fileChange: TfvarsChange | undefined
     let synced: LevelSyncResult
     try {
@@ -94,7 +100,7 @@ ${EXIT_CODES_HELP}`
       })
     } catch (error) {
       // A plan acts on nothing: only a run that could write notifies.
-      if (!flags.plan) await this.notifyFailure(settings.notifyUrl, command, settings.level, error)
+      if (this.failureNotice) await this.notifyFailure(settings.notifyUrl, command, settings.level, error)
       throw error
     }
     const result: SyncResult = {...synced, tfvarsOnly, tfvars: fileChange && {...fileChange, written: false}}
@@ -139,7 +145,7 @@ ${EXIT_CODES_HELP}`
     for (const warning of [...prepared.nat.warnings, ...prepared.warnings]) this.note(`! ${warning}`)
     const {plan, snapshot} = prepared
     // this.log stays silent under --json.
-    if (plan.changed || plan.partial) this.log(renderPlan(snapshot.level.name, prepared.condition, plan, prepared.nat, keep).trimEnd())
+    if (plan.changed || plan.partial) this.show(() => renderPlan(snapshot.level.name, prepared.condition, plan, prepared.nat, keep))
     else this.log(`${snapshot.level.name} is in sync: ${plan.result.join(', ')}.${withFile ? '' : ' Nothing to write.'}`)
   }
 
