@@ -1,22 +1,13 @@
 import assert from 'node:assert/strict'
-import {existsSync, readdirSync, writeFileSync} from 'node:fs'
+import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
 
-import {LEVEL, OTHER_LEVEL, PERIMETER, perimeterThatNeverDenies, show, spawnCli, storedLevel, useWorld, vpcsc, writes} from './helpers.ts'
-import type {World} from '../local-cloud/world.ts'
+import {journals, LEVEL, OTHER_LEVEL, PERIMETER, perimeterThatNeverDenies, show, spawnCli, storedLevel, useWorld, vpcsc, writes} from './helpers.ts'
 
 /** Fast polling: the emulated propagation delay is seconds, not the real 30 minutes. */
 const FAST = ['--probe-interval', '1s', '--probe-timeout', '20s', '--yes']
 
-function journalDir(world: World): string {
-  return join(world.env.XDG_STATE_HOME!, 'vpcsc')
-}
-
-function journals(world: World): string[] {
-  const dir = journalDir(world)
-  return existsSync(dir) ? readdirSync(dir).filter((f) => f.startsWith('deny-test-')) : []
-}
 
 describe('vpcsc deny-test', () => {
   const ctx = useWorld()

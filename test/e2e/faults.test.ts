@@ -11,7 +11,7 @@ import {after, before, describe, it} from 'node:test'
 
 import {POLICY} from '../local-cloud/google/seed.ts'
 import type {World} from '../local-cloud/world.ts'
-import {LEVEL, PERIMETER, show, spawnCli, storedLevel, useWorld, vpcsc, writes, type LoggedWrite} from './helpers.ts'
+import {journals, LEVEL, PERIMETER, show, spawnCli, storedLevel, useWorld, vpcsc, writes, type LoggedWrite} from './helpers.ts'
 
 interface Row {
   fault: string
@@ -353,6 +353,23 @@ describe('faults: every write confirmed, every wait bounded', () => {
       assert.equal(restore.code, 0, show(restore))
       assert.match(restore.stdout, /restored/)
       assert.equal(await policyContent(ctx.world), before)
+    })
+
+    it(row("restore --discard: the marker's removal lands, its answer is dropped", 'restore', 'exit 0 "discarded", the answer said lost, the level untouched'), async () => {
+      const before = await policyContent(ctx.world)
+      const original = await storedLevel(ctx.world)
+      await killDenyTestAfterSwap(ctx.world)
+      // The operator fixes the level by hand, then discards the marker and the journal.
+      await ctx.world.admin.putResource(LEVEL, original)
+      await ctx.world.admin.fault({match: {method: 'POST', path: ':replaceAll'}, drop: true, phase: 'after'})
+      const discard = await vpcsc(ctx.world, ['restore', '--discard', '--yes', '--json'])
+      assert.equal(discard.code, 0, show(discard))
+      const report = JSON.parse(discard.stdout) as {results: {outcome: string; answerLost?: boolean}[]; warnings: string[]}
+      assert.deepEqual(report.results.map((r) => [r.outcome, r.answerLost]), [['discarded', true]])
+      assert.match(report.warnings[0]!, /marker's removal answer was lost; a read of the access policy confirmed it/)
+      await waitForMarker(ctx.world, false, 1000)
+      assert.equal(await policyContent(ctx.world), before)
+      assert.deepEqual(journals(ctx.world), [])
     })
 
     it(row('the level is changed by hand during the test', 'restore', 'exit 6 RESTORE_CONFLICT, nothing overwritten, marker kept'), async () => {

@@ -1,7 +1,7 @@
 // Shared by the end-to-end tests: one world per test file, reset before each test, and
 // small readers of the emulated Google's state and request log.
 import {spawn, type ChildProcess} from 'node:child_process'
-import {readFileSync, rmSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, beforeEach} from 'node:test'
 
@@ -162,4 +162,15 @@ export async function perimeterThatNeverDenies(world: World): Promise<void> {
   const perimeter = structuredClone(state.perimeters.find((p) => p.name === PERIMETER)!)
   perimeter.status.accessLevels = [OTHER_LEVEL]
   await world.admin.putResource(PERIMETER, perimeter)
+}
+
+/** The CLI's state dir in a world: where deny-test journals live. */
+export function journalDir(world: World): string {
+  return join(world.env.XDG_STATE_HOME!, 'vpcsc')
+}
+
+/** The deny-test journals left in the world's state dir. */
+export function journals(world: World): string[] {
+  const dir = journalDir(world)
+  return existsSync(dir) ? readdirSync(dir).filter((f) => f.startsWith('deny-test-')) : []
 }

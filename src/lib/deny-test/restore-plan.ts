@@ -56,7 +56,7 @@ export async function restoreHolds(clients: Clients, settings: Settings, plan: R
     const target = {policy: plan.policy!, level: hold.level, stateDir: settings.stateDir}
     results.push(options.discard ? await discard(clients, target, options.signal) : await restoreLevel(clients, target, {signal: options.signal}))
   }
-  const warnings = results.filter((r) => r.answerLost).map((r) => `${r.level}: the restore's answer was lost; a read of the access policy confirmed it.`)
+  const warnings = results.filter((r) => r.answerLost).map((r) => `${r.level}: the ${r.outcome === 'discarded' ? "marker's removal" : 'restore'} answer was lost; a read of the access policy confirmed it.`)
   return {stateDir: settings.stateDir, results, warnings}
 }
 
@@ -65,9 +65,10 @@ async function discard(clients: Clients, target: {policy: string; level: string;
   const started = Date.now()
   const {etag, levels} = await readLevels(clients, target.policy, signal)
   const marker = findMarker(levels, target.level)
+  let answerLost = false
   if (marker) {
     try {
-      await replaceLevels(
+      ;({answerLost} = await replaceLevels(
         clients,
         {policy: target.policy, etag, levels},
         {
@@ -80,7 +81,7 @@ async function discard(clients: Clients, target: {policy: string; level: string;
           },
         },
         {signal},
-      )
+      ))
     } catch (error) {
       if (error instanceof ForeignChange) throw new RestoreNeededError({message: `Not discarded: the marker of ${target.level} changed meanwhile (another deny test?).`, code: 'RESTORE_CONFLICT', hint: 'Run vpcsc status, then vpcsc restore again.'})
       if (error instanceof NotWritten || error instanceof WriteUnknown) throw new RestoreNeededError({message: `The marker of ${target.level} may not be removed: ${error.reason.message}`, code: 'RESTORE_FAILED', hint: 'Run vpcsc restore --discard again.'})
@@ -88,5 +89,5 @@ async function discard(clients: Clients, target: {policy: string; level: string;
     }
   }
   await removeJournal(target.stateDir, target.level)
-  return {level: target.level, outcome: 'discarded', ms: Date.now() - started}
+  return {level: target.level, outcome: 'discarded', answerLost, ms: Date.now() - started}
 }
