@@ -65,6 +65,9 @@ describe('Google credentials problems', () => {
       const result = await vpcsc(ctx.world, ['status', '--request-timeout', '1s'], {env: {GOOGLE_APPLICATION_CREDENTIALS: file, DEBUG: 'vpcsc*'}})
       assert.equal(result.code, 1, show(result))
       assert.ok(sockets.size > 0, 'the token call reached the black hole')
+      // One token exchange (google-auth-library's own retries in it), shared by the three
+      // concurrent reads: none of them fetches the token again after it failed.
+      assert.ok(sockets.size <= 3, `${sockets.size} connections to the token endpoint`)
       const path = file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
       assert.match(result.stderr, new RegExp(`Google authentication failed at 127\\.0\\.0\\.1:${port} \\(credential file ${path} from GOOGLE_APPLICATION_CREDENTIALS\\): no answer within 1s`))
       assert.match(result.stderr, HINT)

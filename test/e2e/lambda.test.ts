@@ -211,6 +211,22 @@ describe('the Lambda handler (dist/lambda.js, in-process)', () => {
     assert.equal(run.logs[0]!.calls['sts POST'], undefined)
   })
 
+  it('a failed token exchange is not kept by a warm Lambda: the next invocation exchanges again', async () => {
+    // Other endpoints, so that the handler builds new clients (it keeps them per endpoints).
+    process.env.VPCSC_VERTEX_ENDPOINT = ctx.world.env.VPCSC_VERTEX_ENDPOINT!.replace('127.0.0.1', 'localhost')
+    try {
+      // What Google's STS answers a refused exchange: an OAuth error, not retried.
+      await ctx.world.admin.fault({match: {method: 'POST', path: '/v1/token'}, status: 400, body: {error: 'invalid_grant', error_description: 'The subject token is invalid.'}, count: 1})
+      const failed = await invoke(handler, fixture('ScheduledEvent'))
+      assert.match(failed.error?.message ?? '', /Google authentication failed/, failed.raw)
+      const next = await invoke(handler, fixture('ScheduledEvent'))
+      assert.equal(next.error, undefined, next.raw)
+      assert.equal(next.result!.outcome, 'in-sync')
+    } finally {
+      process.env.VPCSC_VERTEX_ENDPOINT = ctx.world.env.VPCSC_VERTEX_ENDPOINT
+    }
+  })
+
   for (const [how, code, exitCode] of [
     ['running', 'TEST_RUNNING', 5],
     ['interrupted (kill -9)', 'RESTORE_NEEDED', 6],

@@ -1,6 +1,7 @@
 import type {AuthClient} from 'google-auth-library'
 
 import {debug} from '../core/debug.ts'
+import {VpcscError} from '../core/errors.ts'
 import {credentialsLoadFailure, debugAnswer, quietMetadataLookupWarnings, tokenFailure} from './auth-errors.ts'
 import {type CallContext, toGoogleApiError} from './google-error.ts'
 
@@ -75,7 +76,7 @@ export class GoogleRestClient {
     this.client.catch(() => undefined)
   }
 
-  private firstToken?: Promise<unknown>
+  private firstToken?: Promise<{error?: unknown}>
 
   /** Starts the token exchange now, so it overlaps with other work. */
   warmUp(): void {
@@ -83,24 +84,38 @@ export class GoogleRestClient {
   }
 
   /**
-   * One token exchange shared by the first requests: they run in parallel, and not every
-   * client (impersonation) merges concurrent refreshes itself. A failure is left for the
-   * request to meet again and report in its own words.
+   * One token exchange shared by the requests that start together: they run in parallel,
+   * and not every client (impersonation) merges concurrent refreshes itself.
+   * google-auth-library already retries a token call that got no answer or a 5xx; a
+   * failure after that is the answer of every request waiting for it, met once. Left to
+   * each request, every one of them fetched the token again with its own retries: a token
+   * endpoint that never answered held a command for six timeouts instead of three
+   * (docs/safety.md, rule 8). A failure is not kept: the next request (a warm Lambda's next
+   * invocation) tries afresh. Later refreshes (a token expiring during a long deny test)
+   * happen inside each request, as usual.
    */
-  private tokenOnce(): Promise<unknown> {
-    this.firstToken ??= this.client.then((c) => c.getAccessToken()).catch(() => undefined)
+  private tokenOnce(): Promise<{error?: unknown}> {
+    if (!this.firstToken) {
+      const exchange: Promise<{error?: unknown}> = this.client.then((c) => c.getAccessToken()).then(
+        () => ({}),
+        (error: unknown) => ({error}),
+      )
+      this.firstToken = exchange
+      void exchange.then(({error}) => {
+        if (error !== undefined && this.firstToken === exchange) this.firstToken = undefined
+      })
+    }
     return this.firstToken
   }
 
   /** GET without retries or error mapping; any HTTP status is an answer. */
   async raw(url: string, signal?: AbortSignal): Promise<RawAnswer> {
-    let client: AuthClient
-    await this.tokenOnce()
-    try {
-      client = await this.client
-    } catch (error) {
-      return {kind: 'token', body: (error as Error).message}
+    const first = await this.tokenOnce()
+    if (first.error) {
+      const e = first.error as HttpError
+      return {kind: 'token', status: e.response?.status, body: e.response ? JSON.stringify(e.response.data ?? '') : e.message}
     }
+    const client = await this.client
     try {
       const answer = await client.request<string>({url, method: 'GET', responseType: 'text', validateStatus: () => true, retry: false, timeout: this.timeoutMs, signal} as AuthRequestOptions)
       return {kind: 'http', status: answer.status, body: typeof answer.data === 'string' ? answer.data : JSON.stringify(answer.data)}
@@ -115,7 +130,9 @@ export class GoogleRestClient {
   }
 
   async request<T>(context: CallContext, options: RequestOptions): Promise<T> {
-    await this.tokenOnce()
+    const first = await this.tokenOnce()
+    // Creating the client already says what is wrong with the credentials (a VpcscError).
+    if (first.error) throw first.error instanceof VpcscError ? first.error : mapError(context, first.error, 0, this.timeoutMs)
     const client = await this.client
     let attempts = 0
     const started = Date.now()
