@@ -386,6 +386,20 @@ describe('faults: every write confirmed, every wait bounded', () => {
   })
 
   describe('the deny test under signals and a failing API', () => {
+    it(row('the restore is refused with 403 (a permission removed during the test)', 'deny-test', 'exit 6 at once: sent once, not retried; marker kept'), async () => {
+      const cli = spawnCli(ctx.world, ['deny-test', ...FAST, '--no-recovery-wait'])
+      await waitForMarker(ctx.world, true)
+      await ctx.world.admin.clearRequests()
+      await ctx.world.admin.fault({match: {method: 'POST', path: ':replaceAll'}, status: 403, count: 20})
+      const result = await cli.result
+      assert.equal(result.code, 6, show(result))
+      assert.match(result.stderr, /may still be swapped/)
+      assert.match(result.stderr, /vpcsc restore/)
+      const restores = (await writes(ctx.world)).filter((w) => w.path.endsWith(':replaceAll'))
+      assert.equal(restores.length, 1, 'a refusal that cannot change is not sent again')
+      await waitForMarker(ctx.world, true, 1000)
+    })
+
     it(row('the restore meets 503s twice', 'deny-test', 'retried, restored, exit 0'), async () => {
       const before = await policyContent(ctx.world)
       const cli = spawnCli(ctx.world, ['deny-test', ...FAST, '--no-recovery-wait'])

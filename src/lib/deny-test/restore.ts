@@ -161,5 +161,17 @@ function restoreFailed(level: string, denyCidr: string, reason: Error): VpcscErr
     message: `${level} may still be swapped to ${denyCidr}: the restore failed: ${reason.message.replace(/\.$/, '')}.`,
     code: 'RESTORE_FAILED',
     hint: 'The marker and the journal are kept: run vpcsc restore (from any host) as soon as the cause is fixed.',
+    cause: reason,
   })
+}
+
+/**
+ * A restore the API refused for a reason that sending it again cannot change (400, 401,
+ * 403, 404: a bad request, a missing permission, a deleted policy): trying again only
+ * delays the exit 6 that tells the user to fix it.
+ */
+export function restoreRefusedForGood(error: unknown): boolean {
+  if (!(error instanceof VpcscError) || error.code !== 'RESTORE_FAILED') return false
+  const status = (error.cause as {httpStatus?: number} | undefined)?.httpStatus
+  return status !== undefined && [400, 401, 403, 404].includes(status)
 }

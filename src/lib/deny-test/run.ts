@@ -16,7 +16,7 @@ import {shortName} from '../core/names.ts'
 import {levelUse, perimeterMode} from '../perimeter/mode.ts'
 import {VERTEX_SERVICE, type ProbeOutcome} from './probe/classify.ts'
 import type {Probe} from './probe/probe.ts'
-import {restoreLevel, type RestoreResult, type RestoreTarget} from './restore.ts'
+import {restoreLevel, restoreRefusedForGood, type RestoreResult, type RestoreTarget} from './restore.ts'
 import {sleep} from '../core/sleep.ts'
 
 /**
@@ -393,6 +393,7 @@ async function restoreWithRetries(
     } catch (error) {
       lastError = error
       if (error instanceof VpcscError && (error.code === 'RESTORE_CONFLICT' || error.code === 'TEST_RUNNING')) break
+      if (restoreRefusedForGood(error)) break
       if (attempt < 4) await sleep(Math.min(2000 * 2 ** (attempt - 1), Math.max(0, deadline - Date.now())), context.restoreSignal)
     }
   }
