@@ -5,7 +5,7 @@ import {awsFlags, googleFlags, keepFlag, levelConditionFlag, tfvarsFlags} from '
 import {createClients} from '../lib/core/clients.ts'
 import {EXIT_CODES_HELP, ExitCode} from '../lib/core/errors.ts'
 import {renderStatus} from '../lib/render/status.ts'
-import {describeAccount} from '../lib/aws/accounts.ts'
+import {describeSource} from '../lib/aws/accounts.ts'
 import {plural, renderError, screenWidth} from '../lib/render/text.ts'
 import {gatherStatus, type StatusReport} from '../lib/report/status.ts'
 
@@ -40,7 +40,7 @@ ${EXIT_CODES_HELP}`
     this.show(() => renderStatus(report, screenWidth()))
     const unread = report.nat.unreadable
     // Each unreadable source with its own error, so that stderr alone says what failed.
-    const sources = unread.map((u) => `${describeAccount(u.account)}${u.region ? ` in ${u.region}` : ''}: ${u.message}`)
+    const sources = unread.map((u) => `${describeSource(u)}: ${u.message}`)
     if (unread.length > 0) this.note(renderError(`${plural(unread.length, 'NAT source', 'NAT sources')} not read, the drift is incomplete: ${sources.join('; ')}`, unread.find((u) => u.hint)?.hint).trimEnd())
     if (flags.check && report.denyTest && !report.denyTest.running) process.exitCode = ExitCode.restoreNeeded
     // A source not read makes the drift unknowable: a runtime failure, with or without --check.

@@ -67,6 +67,11 @@ export function describeAccount(account: AccountRef): string {
   return `own account${account.id ? ` ${account.id}` : ''}`
 }
 
+/** A NAT source, account and region: "account 111111111111 (role vpcsc-reader) in eu-west-1". */
+export function describeSource(source: {account: AccountRef; region?: string}): string {
+  return `${describeAccount(source.account)}${source.region ? ` in ${source.region}` : ''}`
+}
+
 /** Compact: "123456789012", or "111111111111 vpcsc-reader" for an assumed role's account. */
 export function accountLabel(account: AccountRef): string {
   return [account.id ?? 'own', account.roleName].filter(Boolean).join(' ')

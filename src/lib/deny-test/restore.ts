@@ -4,6 +4,7 @@ import type {Clients} from '../core/clients.ts'
 import {ForeignChange, NotWritten, WriteUnknown} from '../gcp/confirmed-write.ts'
 import {findMarker, holdsSwap, levelsWithRestore, swappedBasic, type Marker} from './marker.ts'
 import {RefusedError, RestoreNeededError, VpcscError} from '../core/errors.ts'
+import {GoogleApiError, PERMANENT_REFUSALS} from '../gcp/google-error.ts'
 import type {AccessLevel} from '../gcp/types.ts'
 import {findJournal, removeJournal, type Journal} from './journal.ts'
 import {readLevels, replaceLevels} from '../level/write.ts'
@@ -172,6 +173,5 @@ function restoreFailed(level: string, denyCidr: string, reason: Error): VpcscErr
  */
 export function restoreRefusedForGood(error: unknown): boolean {
   if (!(error instanceof VpcscError) || error.code !== 'RESTORE_FAILED') return false
-  const status = (error.cause as {httpStatus?: number} | undefined)?.httpStatus
-  return status !== undefined && [400, 401, 403, 404].includes(status)
+  return error.cause instanceof GoogleApiError && error.cause.httpStatus !== undefined && PERMANENT_REFUSALS.includes(error.cause.httpStatus)
 }

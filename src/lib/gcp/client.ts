@@ -111,20 +111,15 @@ export class GoogleRestClient {
   /** GET without retries or error mapping; any HTTP status is an answer. */
   async raw(url: string, signal?: AbortSignal): Promise<RawAnswer> {
     const first = await this.tokenOnce()
-    if (first.error) {
-      const e = first.error as HttpError
-      return {kind: 'token', status: e.response?.status, body: e.response ? JSON.stringify(e.response.data ?? '') : e.message}
-    }
+    if (first.error) return tokenAnswer(first.error as HttpError)
     const client = await this.client
     try {
       const answer = await client.request<string>({url, method: 'GET', responseType: 'text', validateStatus: () => true, retry: false, timeout: this.timeoutMs, signal} as AuthRequestOptions)
       return {kind: 'http', status: answer.status, body: typeof answer.data === 'string' ? answer.data : JSON.stringify(answer.data)}
     } catch (error) {
       const e = error as HttpError
-      if (e.response) {
-        const data = e.response.data
-        return {kind: 'token', status: e.response.status, body: typeof data === 'string' ? data : JSON.stringify(data ?? '')}
-      }
+      // Every status is an answer here (validateStatus), so an error with one is the token call's.
+      if (e.response) return tokenAnswer(e)
       return {kind: 'network', body: `no answer from ${new URL(url).host}: ${e.code ?? e.message}`}
     }
   }
@@ -160,6 +155,13 @@ export class GoogleRestClient {
       throw mapError(context, error, attempts, this.timeoutMs)
     }
   }
+}
+
+/** A failed token call as a probe's answer: the token endpoint's status and body, or what went wrong. */
+function tokenAnswer(e: HttpError): RawAnswer {
+  if (!e.response) return {kind: 'token', body: e.message}
+  const data = e.response.data
+  return {kind: 'token', status: e.response.status, body: typeof data === 'string' ? data : JSON.stringify(data ?? '')}
 }
 
 /** An answer taken as it is, for probes: the status is the finding, not a failure. */

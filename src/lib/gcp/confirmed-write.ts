@@ -1,5 +1,5 @@
 import type {VpcscError} from '../core/errors.ts'
-import {GoogleApiError} from './google-error.ts'
+import {GoogleApiError, PERMANENT_REFUSALS} from './google-error.ts'
 import type {AccessContextManager} from './acm.ts'
 import type {Operation} from './types.ts'
 import {sleep} from '../core/sleep.ts'
@@ -210,7 +210,7 @@ export async function confirmedWrite<S>(spec: WriteSpec<S>, first: Observed<S>, 
 function refusedBeforeApplying(error: unknown): boolean {
   // Not an answer of the API (no credentials, a token refused): the write was never sent.
   if (!(error instanceof GoogleApiError)) return true
-  return error.httpStatus !== undefined && [400, 401, 403, 404, 429].includes(error.httpStatus) && error.code !== 'CONFLICT'
+  return error.httpStatus !== undefined && [...PERMANENT_REFUSALS, 429].includes(error.httpStatus) && error.code !== 'CONFLICT'
 }
 
 function isRateLimited(error: unknown): boolean {

@@ -42,6 +42,9 @@ export function isConflict(status: number | undefined, body: GoogleErrorBody | u
   return status === 409 || body?.status === 'ABORTED' || (body?.status === 'FAILED_PRECONDITION' && /etag/i.test(body.message ?? ''))
 }
 
+/** HTTP statuses of a request refused for good: sending it again gets the same answer. */
+export const PERMANENT_REFUSALS: readonly number[] = [400, 401, 403, 404]
+
 export class GoogleApiError extends VpcscError {
   readonly httpStatus?: number
   readonly googleStatus?: string

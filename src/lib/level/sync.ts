@@ -2,7 +2,7 @@ import {assertSafeSubnetworks, ipCondition, withIpSubnetworks} from './condition
 import {discoverNatEgress, type EgressIp, type NatDiscovery} from '../aws/nat.ts'
 import type {Clients} from '../core/clients.ts'
 import {ENV, requireSetting, type Settings} from '../core/config.ts'
-import {describeAccount} from '../aws/accounts.ts'
+import {describeSource} from '../aws/accounts.ts'
 import {RefusedError, RuntimeError, VpcscError} from '../core/errors.ts'
 import {denyTestHold, holdInTheWay} from '../deny-test/hold.ts'
 import {ForeignChange} from '../gcp/confirmed-write.ts'
@@ -72,7 +72,7 @@ export async function prepareSync(
  */
 export function partialReadError(plan: SyncPlan, written: boolean): VpcscError | undefined {
   if (!plan.partial) return undefined
-  const sources = plan.partial.unreadable.map((u) => `${describeAccount(u.account)}${u.region ? ` in ${u.region}` : ''}: ${u.message}`)
+  const sources = plan.partial.unreadable.map((u) => `${describeSource(u)}: ${u.message}`)
   const what = written ? `additions written (${plan.add.length}), nothing removed` : 'nothing removed'
   return new RuntimeError({
     code: 'PARTIAL_READ',

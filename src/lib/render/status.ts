@@ -2,7 +2,7 @@ import {stripVTControlCharacters} from 'node:util'
 
 import Table from 'cli-table3'
 
-import {accountLabel, describeAccount} from '../aws/accounts.ts'
+import {accountLabel, describeSource} from '../aws/accounts.ts'
 import type {StatusReport} from '../report/status.ts'
 import {dim, heading, mark, plural, shortName, out as chalk, PLAIN_TABLE, wrap} from './text.ts'
 
@@ -69,7 +69,7 @@ export function renderStatus(report: StatusReport, width = 80): string {
     lines.push(...table.toString().split('\n').map((line) => `  ${line.trimEnd()}`))
   }
   for (const warning of nat.warnings) lines.push(`  ${mark.warn()} ${warning}`)
-  for (const u of nat.unreadable) lines.push(`  ${mark.bad()} ${chalk.red('not read:')} ${describeAccount(u.account)}${u.region ? ` in ${u.region}` : ''}: ${u.message}`)
+  for (const u of nat.unreadable) lines.push(`  ${mark.bad()} ${chalk.red('not read:')} ${describeSource(u)}: ${u.message}`)
 
   if (report.denyTest) {
     const t = report.denyTest

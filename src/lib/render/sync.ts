@@ -1,4 +1,4 @@
-import {accountLabel, describeAccount} from '../aws/accounts.ts'
+import {accountLabel, describeSource} from '../aws/accounts.ts'
 import type {NatDiscovery} from '../aws/nat.ts'
 import type {SyncPlan} from '../level/plan.ts'
 import type {SyncWrite} from '../level/sync.ts'
@@ -28,7 +28,7 @@ export function renderPlan(level: string, condition: number, plan: SyncPlan, nat
   lines.push(`${plural(plan.add.length, 'to add', 'to add')}, ${plan.remove.length} to remove, ${plan.unchanged.length} unchanged.`)
   if (plan.partial) {
     lines.push(chalk.yellow(`Partial read: nothing is removed while ${plural(plan.partial.unreadable.length, 'source is', 'sources are')} unreadable:`))
-    for (const u of plan.partial.unreadable) lines.push(`  ${mark.bad()} ${describeAccount(u.account)}${u.region ? ` in ${u.region}` : ''}: ${u.code}`)
+    for (const u of plan.partial.unreadable) lines.push(`  ${mark.bad()} ${describeSource(u)}: ${u.code}`)
   }
   return `${lines.join('\n')}\n`
 }

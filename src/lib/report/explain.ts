@@ -1,6 +1,6 @@
 import ipaddr from 'ipaddr.js'
 
-import {describeAccount} from '../aws/accounts.ts'
+import {describeSource} from '../aws/accounts.ts'
 import {discoverNatEgress, vpcOwner, type NatDiscovery} from '../aws/nat.ts'
 import {CidrError, cidrContains, hostCidr} from '../level/cidr.ts'
 import type {Clients} from '../core/clients.ts'
@@ -182,7 +182,7 @@ export async function explain(settings: Settings, clients: Clients, text: string
   }
   warnings.push(...nat.warnings)
   // An unread account or region may hold the gateway this IP belongs to.
-  for (const u of nat.unreadable) warnings.push(`NAT gateways not read: ${describeAccount(u.account)}${u.region ? ` in ${u.region}` : ''}: ${u.message}`)
+  for (const u of nat.unreadable) warnings.push(`NAT gateways not read: ${describeSource(u)}: ${u.message}`)
   if (admission?.admits && admission.combiningFunction === 'AND' && (level.basic?.conditions.length ?? 0) > 1) {
     warnings.push(`${shortName(level.name)} combines its conditions with AND: the IP alone does not admit a caller, the other conditions must hold too.`)
   }

@@ -1,5 +1,5 @@
 import {ipCondition} from '../level/condition.ts'
-import {describeAccount} from '../aws/accounts.ts'
+import {describeSource} from '../aws/accounts.ts'
 import {discoverNatEgress, type NatDiscovery} from '../aws/nat.ts'
 import type {Clients} from '../core/clients.ts'
 import {requireSetting, ENV, type Settings} from '../core/config.ts'
@@ -129,7 +129,7 @@ export async function gatherStatus(settings: Settings, clients: Clients): Promis
  */
 export function statusWarnings(report: Omit<StatusReport, 'warnings'>): string[] {
   const warnings = [...report.nat.warnings]
-  for (const u of report.nat.unreadable) warnings.push(`NAT gateways not read, the drift is incomplete: ${describeAccount(u.account)}${u.region ? ` in ${u.region}` : ''}: ${u.message}`)
+  for (const u of report.nat.unreadable) warnings.push(`NAT gateways not read, the drift is incomplete: ${describeSource(u)}: ${u.message}`)
   if (report.level.managedProblem) warnings.push(`vpcsc cannot tell which condition of ${report.level.name} it manages: ${report.level.managedProblem}`)
   if (report.perimeter?.dryRun?.violationsProblem) warnings.push(`Dry-run violations not counted: ${report.perimeter.dryRun.violationsProblem}`)
   if (report.denyTest && !report.denyTest.running) warnings.push(`An interrupted deny test (${report.denyTest.who}, ${report.denyTest.startedAt}) left ${report.level.name} swapped to ${report.denyTest.denyCidr}: run vpcsc restore.`)
