@@ -19,11 +19,7 @@ const {Config, Plugin, execute} = await import('@oclif/core')
 const root = fileURLToPath(new URL('..', import.meta.url))
 const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
 pjson.oclif = {...pjson.oclif, commands: './src/commands', hooks: {command_not_found: './src/hooks/command-not-found.ts'}}
-// oclif.manifest.json describes dist/: the root plugin is loaded without it, from src/, and
-// the plugins package.json names (help, autocomplete) as bin/run.js loads them.
-const plugins = new Map()
-for (const plugin of [new Plugin({isRoot: true, root, pjson, ignoreManifest: true}), ...pjson.oclif.plugins.map((name) => new Plugin({name, root, type: 'core'}))]) {
-  await plugin.load()
-  plugins.set(plugin.name, plugin)
-}
-await execute({dir: import.meta.url, loadOptions: await Config.load({root, pjson, plugins})})
+// oclif.manifest.json describes dist/: the root plugin is loaded without it, from src/.
+const rootPlugin = new Plugin({isRoot: true, root, pjson, ignoreManifest: true})
+await rootPlugin.load()
+await execute({dir: import.meta.url, loadOptions: await Config.load({root, pjson, plugins: new Map([[rootPlugin.name, rootPlugin]])})})
