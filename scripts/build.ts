@@ -158,7 +158,7 @@ const runEntry: Plugin = {
   name: 'run-entry',
   setup(b) {
     b.onResolve({filter: /^vpcsc:run$/}, () => ({path: 'run', namespace: 'vpcsc'}))
-    b.onLoad({filter: /.*/, namespace: 'vpcsc'}, () => ({contents: "export {execute} from '@oclif/core'\n", resolveDir: root, loader: 'js'}))
+    b.onLoad({filter: /.*/, namespace: 'vpcsc'}, () => ({contents: "export {execute} from '@oclif/core/execute'\n", resolveDir: root, loader: 'js'}))
   },
 }
 

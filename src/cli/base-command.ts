@@ -1,4 +1,7 @@
-import {Command, Flags, ux, type Interfaces} from '@oclif/core'
+import {Command} from '@oclif/core/command'
+import * as Flags from '@oclif/core/flags'
+import type {Interfaces} from '@oclif/core'
+import {ux} from '@oclif/core/ux'
 
 import {loadConfigFile, requireSettings, resolveSettings, type FlagValues, type RequiredSetting, type Settings} from '../lib/core/config.ts'
 import {debugEnabled} from '../lib/core/debug.ts'

@@ -1,4 +1,5 @@
-import {Args, Flags} from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 
 import {VpcscCommand} from '../cli/base-command.ts'
 import {awsFlags, googleFlags, keepFlag} from '../cli/flags.ts'

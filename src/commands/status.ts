@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 
 import {VpcscCommand} from '../cli/base-command.ts'
 import {awsFlags, googleFlags, keepFlag, levelConditionFlag, tfvarsFlags} from '../cli/flags.ts'
