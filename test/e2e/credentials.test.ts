@@ -124,6 +124,19 @@ describe('Google credentials problems', () => {
     }
   })
 
+  it("a token exchange refused in Google's error shape on the API's own host: still named as authentication, not as the API", async () => {
+    // The emulator serves STS and Access Context Manager on one host, as a proxy or a
+    // Private Service Connect endpoint would; google-auth-library retries nothing here.
+    await ctx.world.admin.fault({match: {method: 'POST', path: '/v1/token'}, status: 400, body: {error: {code: 400, message: 'Invalid value for "audience".', status: 'INVALID_ARGUMENT'}}, count: 5})
+    for (const debug of ['', 'vpcsc*']) {
+      const result = await vpcsc(ctx.world, ['status'], {env: {DEBUG: debug}})
+      assert.equal(result.code, 1, show(result))
+      assert.match(result.stderr, /Error: Google authentication failed at 127\.0\.0\.1:\d+ \(credential file .*\): Invalid value for "audience"\./)
+      assert.match(result.stderr, HINT)
+      assert.doesNotMatch(result.stderr, /Access Context Manager (refused|answered)|accessPolicies/)
+    }
+  })
+
   it('a working run with DEBUG=vpcsc* shows no token', async () => {
     const result = await vpcsc(ctx.world, ['status'], {env: {DEBUG: 'vpcsc*'}})
     assert.equal(result.code, 0, show(result))

@@ -53,6 +53,14 @@ describe('tokenFailure', () => {
     assert.equal(tokenFailure(API, gaxiosLike({code: 'ECONNREFUSED', config: {url: `${API}/v1/accessPolicies/1`}})), undefined)
     assert.equal(tokenFailure(API, gaxiosLike({response: {status: 503, data: {error: {code: 503, message: 'x'}}}, config: {url: `${API}/v1/accessPolicies/1`}})), undefined)
   })
+
+  it("a token exchange on the API's own host, answering in Google's error shape, is still the token's failure when it is known to be one", () => {
+    const sameHost = gaxiosLike({response: {status: 400, data: {error: {code: 400, message: 'Invalid value for "audience".', status: 'INVALID_ARGUMENT'}}}, config: {url: `${API}/v1/token`}})
+    assert.equal(tokenFailure(API, sameHost), undefined, 'from its URL and shape alone it reads as the API')
+    assert.match(tokenFailure(API, sameHost, undefined, true)?.message ?? '', /Google authentication failed at .*: Invalid value for "audience"\./)
+    assert.match(tokenFailure(API, gaxiosLike({code: 'ECONNRESET', config: {url: `${API}/v1/token`}}), undefined, true)?.message ?? '', /authentication failed .*closed without an answer/)
+    assert.match(debugAnswer(API, sameHost, true), /token call to .*HTTP 400 \(body not shown\)/)
+  })
 })
 
 describe('credentialsLoadFailure', () => {

@@ -78,16 +78,20 @@ interface TokenError {
 
 /**
  * The error of a call, when it is a failure to get a token rather than the call's own:
- * an answer from another URL than the API's (STS, OAuth, iamcredentials), or in OAuth's
- * shape; no answer from such a URL; or a private key that cannot sign.
+ * known to be one (`tokenCall`: the first token exchange, awaited before any call), or an
+ * answer from another URL than the API's (STS, OAuth, iamcredentials), or in OAuth's shape;
+ * no answer from such a URL; or a private key that cannot sign. `tokenCall` matters where
+ * the token endpoint shares the API's host (a proxy, a Private Service Connect endpoint)
+ * and answers in Google's error shape: the URL alone would blame the API.
  */
-export function tokenFailure(apiEndpoint: string, error: unknown, timeoutMs?: number): Error | undefined {
+export function tokenFailure(apiEndpoint: string, error: unknown, timeoutMs?: number, tokenCall = false): Error | undefined {
   const e = (error ?? {}) as TokenError
   const url = String(e.config?.url ?? '')
   const host = url ? safeHost(url) : undefined
   const data = e.response?.data as {error?: string | {message?: string}; error_description?: string} | undefined
   const oauthShaped = typeof data?.error === 'string'
-  if (e.response && url && (oauthShaped || !url.startsWith(apiEndpoint))) {
+  const elsewhere = tokenCall || !url.startsWith(apiEndpoint)
+  if (e.response && url && (oauthShaped || elsewhere)) {
     const detail = data?.error_description ?? (typeof data?.error === 'object' ? data.error.message : data?.error) ?? `HTTP ${e.response.status}`
     if (/prohibited by organization'?s policy/i.test(String(detail))) {
       return new RuntimeError({
@@ -100,7 +104,7 @@ export function tokenFailure(apiEndpoint: string, error: unknown, timeoutMs?: nu
     return authFailed(host, String(detail), error)
   }
   const code = String(e.code ?? e.name ?? '')
-  if (!e.response && url && !url.startsWith(apiEndpoint) && (NETWORK_CODES.test(code) || /socket hang up|timed? ?out|aborted|network|fetch failed/i.test(e.message ?? ''))) {
+  if (!e.response && url && elsewhere && (NETWORK_CODES.test(code) || /socket hang up|timed? ?out|aborted|network|fetch failed/i.test(e.message ?? ''))) {
     const what = /timed? ?out|TimeoutError|ETIMEDOUT/i.test(`${code} ${e.message}`) ? `no answer within ${formatSeconds(timeoutMs)}` : code === 'ECONNRESET' || /hang up/i.test(e.message ?? '') ? 'the connection was closed without an answer' : 'no answer'
     return authFailed(host, `${what} (${NETWORK_CODES.test(code) ? code : 'network error'})`, error)
   }
@@ -125,11 +129,11 @@ export function credentialsLoadFailure(error: unknown): Error {
   return new RuntimeError({code: 'AUTHENTICATION', message: `Google authentication failed (${source(file)}): ${redactSecrets(reason)}.`, hint: credentialsHint(), cause: error})
 }
 
-/** What DEBUG may show of a failed call's answer: an API's error body, but nothing of a token endpoint's. */
-export function debugAnswer(apiEndpoint: string, error: unknown): string {
+/** What DEBUG may show of a failed call's answer: an API's error body, but nothing of a token endpoint's (`tokenCall`: see tokenFailure). */
+export function debugAnswer(apiEndpoint: string, error: unknown, tokenCall = false): string {
   const e = (error ?? {}) as TokenError
   const url = String(e.config?.url ?? '')
-  if (url && url.startsWith(apiEndpoint)) return `${redactSecrets(e.message ?? '')} ${redactSecrets(JSON.stringify(e.response?.data ?? null))}`
+  if (url && url.startsWith(apiEndpoint) && !tokenCall) return `${redactSecrets(e.message ?? '')} ${redactSecrets(JSON.stringify(e.response?.data ?? null))}`
   const data = e.response?.data as {error?: unknown} | undefined
   const oauthError = typeof data?.error === 'string' ? ` ${data.error}` : ''
   return `token call${url ? ` to ${safeHost(url)}` : ''}: ${e.response ? `HTTP ${e.response.status}${oauthError}` : String(e.code ?? e.name ?? 'error')} (body not shown)`

@@ -127,7 +127,7 @@ export class GoogleRestClient {
   async request<T>(context: CallContext, options: RequestOptions): Promise<T> {
     const first = await this.tokenOnce()
     // Creating the client already says what is wrong with the credentials (a VpcscError).
-    if (first.error) throw first.error instanceof VpcscError ? first.error : mapError(context, first.error, 0, this.timeoutMs)
+    if (first.error) throw first.error instanceof VpcscError ? first.error : mapError(context, first.error, 0, this.timeoutMs, true)
     const client = await this.client
     let attempts = 0
     const started = Date.now()
@@ -171,12 +171,13 @@ export type RawAnswer =
   | {kind: 'token'; status?: number; body: string}
   | {kind: 'network'; body: string}
 
-function mapError(context: CallContext, error: unknown, attempts: number, timeoutMs: number): Error {
+/** `tokenCall`: the error is the first token exchange's, whatever its URL (tokenFailure). */
+function mapError(context: CallContext, error: unknown, attempts: number, timeoutMs: number, tokenCall = false): Error {
   const e = error as HttpError
-  debug('vpcsc:http', `failed: ${debugAnswer(context.endpoint, error)}`)
+  debug('vpcsc:http', `failed: ${debugAnswer(context.endpoint, error, tokenCall)}`)
   // Getting a token (STS, OAuth, iamcredentials, a local key) failed: a credentials
   // problem, whatever its HTTP status or network error, never the API's.
-  const token = tokenFailure(context.endpoint, error, timeoutMs)
+  const token = tokenFailure(context.endpoint, error, timeoutMs, tokenCall)
   if (token) return token
   if (!e.response && /default credentials|Could not load|credential/i.test(e.message ?? '')) {
     return credentialsLoadFailure(error)
