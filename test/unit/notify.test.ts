@@ -28,6 +28,11 @@ describe('syncMessage', () => {
     )
   })
 
+  it("the caller's own account whose id could not be read is 'own account', never 'undefined'", () => {
+    const unknown = {...written, egressIps: written.egressIps.map((e) => (e.account.roleName ? e : {...e, account: {}}))}
+    assert.match(syncMessage({command: 'c', exitCode: 0, result: unknown}), /; accounts own account, 111111111111 \(vpcsc-reader\)\.\n/)
+  })
+
   it('a refusal (5, 6) and a failure (anything else) are worded apart, with the next step', () => {
     const error = {code: 'EMPTY_LIST', message: 'Refusing.', hint: 'Keep a CIDR.'}
     assert.match(syncMessage({command: 'c', exitCode: 5, level: LEVEL, error}), /^vpcsc refused to sync allow_nat .*\(EMPTY_LIST\): Refusing\.\nNext: Keep a CIDR\.\nRun: c \(exit 5\)\.$/)

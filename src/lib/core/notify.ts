@@ -47,7 +47,8 @@ export function syncMessage(notice: SyncNotice): string {
     lines.push(`vpcsc: ${where}: ${notice.result?.outcome ?? 'done'}.`)
   }
   const regions = notice.regions ?? [...new Set(notice.result?.egressIps.map((e) => e.region) ?? [])]
-  const accounts = [...new Set(notice.result?.egressIps.map((e) => (e.account.roleName ? `${e.account.id} (${e.account.roleName})` : e.account.id)) ?? [])]
+  // The caller's own account id is unknown when sts:GetCallerIdentity failed: "own account".
+  const accounts = [...new Set(notice.result?.egressIps.map((e) => (e.account.roleName ? `${e.account.id ?? '?'} (${e.account.roleName})` : (e.account.id ?? 'own account'))) ?? [])]
   if (regions.length > 0) lines.push(`NAT gateways read in: ${regions.join(', ')}${accounts.length > 0 ? `; accounts ${accounts.join(', ')}` : ''}.`)
   lines.push(`Run: ${notice.command} (exit ${notice.exitCode}).`)
   return redact(lines.filter((line) => line !== '').join('\n'))
