@@ -29,7 +29,9 @@ describe('one validation for flags, environment and config file', () => {
     ['impersonateServiceAccount', 'impersonate-service-account', ENV.impersonateServiceAccount, 'not-an-email', /expected a service account email/],
     ['probeTimeout', 'probe-timeout', ENV.probeTimeout, 'soon', /is not a duration for the probe timeout/],
     ['probeTimeout', 'probe-timeout', ENV.probeTimeout, '31d', /is longer than 30 days, the longest probe timeout, SSM's limit/],
-    ['probeTimeout', 'probe-timeout', ENV.probeTimeout, '10ms', /is shorter than 1 second/],
+    ['probeTimeout', 'probe-timeout', ENV.probeTimeout, '10ms', /is shorter than 1 second, the shortest probe timeout\.$/],
+    ['probeTimeout', 'probe-timeout', ENV.probeTimeout, '0s', /is no time at all: the probe timeout must be longer than zero/],
+    ['timeout', 'timeout', ENV.timeout, '0', /is no time at all: the timeout must be longer than zero/],
     ['probeInterval', 'probe-interval', ENV.probeInterval, 'often', /is not a duration for the probe interval/],
     ['timeout', 'timeout', ENV.timeout, 'forever', /is not a duration for the timeout/],
     ['instanceId', 'instance-id', ENV.instanceId, 'instance-1', /expected an EC2 instance id/],
@@ -50,6 +52,10 @@ describe('one validation for flags, environment and config file', () => {
     assert.match(problem(() => resolve({}, {}, fileConfig({regions: ['xx-fake-9']}))), /field "regions" "xx-fake-9" is not an AWS region/)
     // real ones, including partitions besides aws and a region newer than any list
     assert.deepEqual(resolve({region: ['us-east-1', 'cn-north-1', 'us-gov-west-1', 'eusc-de-east-1', 'ap-southeast-7', 'mx-central-1']}).regions.length, 6)
+  })
+
+  it('a condition index out of range keeps the value in the message', () => {
+    assert.match(problem(() => resolve({condition: 40} as FlagValues)), /^--condition 40: expected a condition index, 0 to 39 \(a level holds at most 40\)\.$/)
   })
 
   it('a probe timeout at the limits passes', () => {

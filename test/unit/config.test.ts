@@ -356,9 +356,21 @@ describe('loadConfigFile', () => {
     assert.ok(error.message.includes(file))
   })
 
-  it('counts the further problems', async () => {
+  it('names every problem at once, each with its field, and lists them in details', async () => {
     const file = await write('many.json', JSON.stringify({keep: ['10.0.0.0/8'], regions: ['x'], natGateways: ['y']}))
-    await rejects(file, dir, /and 2 more problems/)
+    const error = await rejects(file, dir, /: 3 problems: field "regions\[0\]": .*; field "natGateways\[0\]": expected a NAT gateway id .*; field "keep\[0\]": .*private/)
+    assert.equal((error.details as {problems: string[]}).problems.length, 3)
+  })
+
+  it('a wrong type keeps the type in the message, for the condition index and the service account too', async () => {
+    await rejects(await write('cond-type.json', JSON.stringify({condition: '5'})), dir, /field "condition": expected number, received string\./)
+    await rejects(await write('sa-type.json', JSON.stringify({impersonateServiceAccount: 5})), dir, /field "impersonateServiceAccount": expected string, received number\./)
+    await rejects(await write('cond-float.json', JSON.stringify({condition: 1.5})), dir, /field "condition": expected a condition index, 0 to 39\./)
+  })
+
+  it("an unknown field in an accounts entry lists an entry's fields", async () => {
+    const error = await rejects(await write('acct.json', JSON.stringify({accounts: [{roleArn: 'arn:aws:iam::111111111111:role/r', region: ['x']}]})), dir, /field "accounts\[0\]": unknown field "region"; expected one of: roleArn, externalId, regions, natTags, vpcs, natGateways\./)
+    assert.doesNotMatch(error.message, /policy/)
   })
 
   it('JSON that is not an object is refused', async () => {

@@ -93,8 +93,8 @@ export const configFileSchema = z.strictObject({
   vpcs: z.optional(vpcList),
   accounts: z.optional(z.array(accountEntry)),
   keep: z.optional(z.array(cidrString)),
-  condition: z.optional(z.int({error: CONDITION_INDEX}).check(z.gte(0, CONDITION_INDEX), z.lte(39, `${CONDITION_INDEX} (a level holds at most 40)`))),
-  impersonateServiceAccount: z.optional(z.email('expected a service account email')),
+  condition: z.optional(z.number().check(z.int(CONDITION_INDEX), z.gte(0, CONDITION_INDEX), z.lte(39, `${CONDITION_INDEX} (a level holds at most 40)`))),
+  impersonateServiceAccount: z.optional(z.string().check(z.email('expected a service account email'))),
   stateDir: nonEmptyString(),
   instanceId: z.optional(matching(/^(i|mi)-[0-9a-f]+$/, 'expected an EC2 instance id such as i-0abc123')),
   probe: z.optional(z.enum(['ssm', 'local'], {error: 'expected ssm or local'})),
@@ -140,14 +140,21 @@ export async function loadConfigFile(explicit: string | undefined, cwd = process
   }
   const parsed = configFileSchema.safeParse(json)
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    const field = issue.path.length > 0 ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : undefined
-    const what =
-      issue.code === 'unrecognized_keys'
-        ? `unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}; expected one of: ${Object.keys(configFileSchema.shape).filter((k) => k !== '$schema').join(', ')}`
-        : issue.message.replace(/^Invalid input: /, '')
-    const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more problem${parsed.error.issues.length > 2 ? 's' : ''})` : ''
-    throw new UsageError({message: `${file}: ${field ? `field "${field}": ` : ''}${what}${more}.`, hint: 'Fix the config file; see the README for every field.'})
+    // Every problem at once, each naming its field: a file is fixed in one go, not one
+    // error per run.
+    const problems = parsed.error.issues.map((issue) => {
+      const field = issue.path.length > 0 ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : undefined
+      const what =
+        issue.code === 'unrecognized_keys'
+          ? `unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}; expected one of: ${Object.keys(issue.path.length > 0 ? accountEntry.shape : configFileSchema.shape).filter((k) => k !== '$schema').join(', ')}`
+          : issue.message.replace(/^Invalid input: /, '')
+      return `${field ? `field "${field}": ` : ''}${what}`
+    })
+    throw new UsageError({
+      message: problems.length === 1 ? `${file}: ${problems[0]}.` : `${file}: ${problems.length} problems: ${problems.join('; ')}.`,
+      hint: 'Fix the config file; see the README for every field.',
+      details: {problems},
+    })
   }
   return {file, values: parsed.data}
 }
@@ -376,7 +383,7 @@ function validateSources(flags: FlagValues, env: NodeJS.ProcessEnv, config: Load
       const message = issue.message.replace(/^Invalid input: /, '')
       const quoted = JSON.stringify(item)
       // CIDR problems name the value already; "is ..." and "has ..." read on from it.
-      const text = message.includes(quoted) ? `${label} ${message}` : /^(is|has) /.test(message) ? `${label} ${quoted} ${message}` : `${label} ${quoted}: ${message}`
+      const text = typeof item === 'string' && message.includes(quoted) ? `${label} ${message}` : /^(is|has) /.test(message) ? `${label} ${quoted} ${message}` : `${label} ${quoted}: ${message}`
       problems.push({key, text})
     }
   }
@@ -500,10 +507,13 @@ function durationMs(text: string): number | undefined {
 /** Why the text is not a duration within the limits, or undefined when it is one. */
 function durationProblem(text: string, what: string, limits: {min?: number; max?: number; why?: string}): string | undefined {
   const value = durationMs(text)
-  if (value === undefined) return `is not a duration for the ${what} (use e.g. 90s, 30m, 2h or 7d)`
-  const why = limits.why ? `, ${limits.why}` : ''
-  if (limits.min !== undefined && value < limits.min) return `is shorter than ${ms(limits.min, {long: true})}, the shortest ${what}${why}`
-  if (limits.max !== undefined && value > limits.max) return `is longer than ${ms(limits.max, {long: true})}, the longest ${what}${why}`
+  if (value === undefined) {
+    const zero = /^\s*-?0+(\.0+)?\s*[a-z]*\s*$/i.test(text) && durationMs(`1${text.trim().replace(/^-?[0-9.]+/, '')}`) !== undefined
+    return zero ? `is no time at all: the ${what} must be longer than zero` : `is not a duration for the ${what} (use e.g. 90s, 30m, 2h or 7d)`
+  }
+  // `why` explains the upper limit (a service's); the lower one is vpcsc's own floor.
+  if (limits.min !== undefined && value < limits.min) return `is shorter than ${ms(limits.min, {long: true})}, the shortest ${what}`
+  if (limits.max !== undefined && value > limits.max) return `is longer than ${ms(limits.max, {long: true})}, the longest ${what}${limits.why ? `, ${limits.why}` : ''}`
   return undefined
 }
 
