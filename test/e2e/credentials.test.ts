@@ -52,6 +52,25 @@ describe('Google credentials problems', () => {
     }
   })
 
+  it("a token_url behind a proxy that answers 200 with an HTML page: authentication failed at that host, not the API", async () => {
+    const proxy = createHttpServer((_req, res) => {
+      res.writeHead(200, {'content-type': 'text/html'})
+      res.end('<html>proxy login</html>')
+    })
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    const port = (proxy.address() as {port: number}).port
+    const file = join(ctx.world.dir, 'html-proxy.json')
+    writeFileSync(file, JSON.stringify({...worldCredential(ctx.world.env.GOOGLE_APPLICATION_CREDENTIALS!), token_url: `http://127.0.0.1:${port}/v1/token`}))
+    try {
+      for (const output of await bothWays(file)) {
+        assert.match(output, new RegExp(`Google authentication failed at 127\\.0\\.0\\.1:${port} \\(`))
+        assertNoSecrets(output, [subjectToken()])
+      }
+    } finally {
+      proxy.close()
+    }
+  })
+
   it('a token_url that accepts and never answers: authentication failed at that host, within the request timeout', async () => {
     // A black hole: connections are accepted and never answered. The STS exchange runs
     // through google-auth-library's own HTTP client, which --request-timeout must bound too.

@@ -114,6 +114,18 @@ export function tokenFailure(apiEndpoint: string, error: unknown, timeoutMs?: nu
   return undefined
 }
 
+/**
+ * The first token exchange failed in a way tokenFailure does not know (a TLS error from an
+ * intercepting proxy, a proxy's HTML page where JSON was due): still the token's failure,
+ * at the token host, never "no answer from" an API that was never called.
+ */
+export function otherTokenFailure(error: unknown): Error {
+  const e = (error ?? {}) as TokenError
+  const url = String(e.config?.url ?? '')
+  const reason = e.code && !/^\d+$/.test(e.code) ? `${String(e.message ?? '').split('\n')[0]} (${e.code})` : String(e.message ?? error).split('\n')[0]!
+  return authFailed(url ? safeHost(url) : tokenHostOf(credentialFilePath()), reason, error)
+}
+
 /** Loading the credentials failed (GoogleAuth.getClient): the file is missing, not JSON, or not a credential. */
 export function credentialsLoadFailure(error: unknown): Error {
   const message = String((error as Error)?.message ?? error).split('\n')[0]!

@@ -2,7 +2,7 @@ import type {AuthClient} from 'google-auth-library'
 
 import {debug} from '../core/debug.ts'
 import {VpcscError} from '../core/errors.ts'
-import {credentialsLoadFailure, debugAnswer, quietMetadataLookupWarnings, tokenFailure} from './auth-errors.ts'
+import {credentialsLoadFailure, debugAnswer, otherTokenFailure, quietMetadataLookupWarnings, tokenFailure} from './auth-errors.ts'
 import {type CallContext, toGoogleApiError} from './google-error.ts'
 
 /**
@@ -182,6 +182,7 @@ function mapError(context: CallContext, error: unknown, attempts: number, timeou
   if (!e.response && /default credentials|Could not load|credential/i.test(e.message ?? '')) {
     return credentialsLoadFailure(error)
   }
+  if (tokenCall) return otherTokenFailure(error)
   return toGoogleApiError(context, {status: e.response?.status, data: e.response?.data, networkCode: e.code, networkMessage: e.message, attempts, timeoutMs}, error)
 }
 
