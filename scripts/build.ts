@@ -136,16 +136,17 @@ const httpByRequire: Plugin = {
 }
 
 /**
- * gaxios and google-auth-library build their requests' headers with the global Headers
- * (and test bodies against FormData). On Node those globals are undici's, loaded on first
- * use (~14 ms of every Google call's start), while the requests themselves go through
+ * gaxios, google-auth-library and gcp-metadata (the metadata server's credentials) build
+ * their requests' headers with the global Headers (and test bodies against FormData). On
+ * Node those globals are undici's, loaded on first use (~14 ms of every Google call's
+ * start), while the requests themselves go through
  * node-fetch (gaxios's choice on Node). Their own files get node-fetch's Headers and
  * FormData instead, the classes of the fetch that sends them.
  */
 const googleAuthOnNodeFetch: Plugin = {
   name: 'google-auth-on-node-fetch',
   setup(b) {
-    b.onLoad({filter: /[\\/]node_modules[\\/](gaxios|google-auth-library)[\\/].*\.js$/}, (args) => {
+    b.onLoad({filter: /[\\/]node_modules[\\/](gaxios|google-auth-library|gcp-metadata)[\\/].*\.js$/}, (args) => {
       const source = readFileSync(args.path, 'utf8')
       if (!/\b(Headers|FormData)\b/.test(source.replace(/\/\/.*|\/\*[\s\S]*?\*\//g, ''))) return undefined
       return {contents: `const {Headers, FormData} = require('node-fetch');\n${source}`, loader: 'js'}
