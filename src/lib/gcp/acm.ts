@@ -20,18 +20,21 @@ export interface OperationWait {
 }
 
 /**
- * When to poll an operation (docs/safety.md, rule 8): the first poll 50 ms after the write's
- * answer (a one-level change is often done by then, and waiting longer only adds to every
- * write), then twice as long each time, up to 5 s. Reads are an organization-wide quota
- * (docs/api-facts.md, Quotas): this costs the same ~30 reads over a 2-minute wait as a
- * schedule starting at 250 ms, and no loop ever spins.
+ * When to poll an operation (docs/safety.md, rule 8), in ms after the write's answer: early
+ * polls at 50, 150 and 250 ms, for an operation done within moments (the emulator commits
+ * 150 ms after accepting a write); then 750, 1750, 3750 and 7750 ms (doubling) and every 5 s.
+ * From 250 ms on these are the times of the schedule before (250 ms, doubling), so no
+ * operation is seen done later than it was; the two early polls are the only extra reads.
+ * Reads are an organization-wide quota (docs/api-facts.md, Quotas): a 2-minute wait costs
+ * about 30, and no loop ever spins.
  */
-export const FIRST_POLL_MS = 50
+const EARLY_POLL_DELAYS_MS = [50, 100, 100]
+const BACKOFF_START_MS = 500
 const MAX_POLL_MS = 5_000
 
-/** The pause before poll number `poll` (0 for the first): 50, 100, 200, ... ms, at most 5 s. */
+/** The pause before poll number `poll` (0 for the first): 50, 100, 100, then 500, 1000, ... ms, at most 5 s. */
 export function pollDelay(poll: number): number {
-  return Math.min(FIRST_POLL_MS * 2 ** poll, MAX_POLL_MS)
+  return EARLY_POLL_DELAYS_MS[poll] ?? Math.min(BACKOFF_START_MS * 2 ** (poll - EARLY_POLL_DELAYS_MS.length), MAX_POLL_MS)
 }
 
 const DEFAULT_OPERATION_TIMEOUT_MS = 120_000
