@@ -52,6 +52,15 @@ const ago = (ms: number) => new Date(Date.now() - ms).toISOString()
 describe('vpcsc violations', () => {
   const ctx = useWorld()
 
+  it("the audit entries of real denied calls pass the schema, whatever fields Cloud Logging adds (the caller's user agent)", async () => {
+    assert.equal(await vertexCall(ctx.world, '198.51.100.7'), 403, 'the perimeter denies the call')
+    const result = await vpcsc(ctx.world, ['violations', '--json'])
+    assert.equal(result.code, 0, show(result))
+    const entry = JSON.parse(result.stdout).enforced.entries.find((e: {protoPayload: {requestMetadata: {callerIp: string}}}) => e.protoPayload.requestMetadata.callerIp === '198.51.100.7')
+    assert.ok(entry, 'the denied call is listed')
+    assert.ok(entry.protoPayload.requestMetadata.callerSuppliedUserAgent, 'the entry carries the user agent, as Cloud Logging does')
+  })
+
   it('groups dry-run and enforced entries, says which caller IPs the level admits, pages to the end', async () => {
     const entries = [
       ...Array.from({length: 1100}, (_, i) => auditEntry({dryRun: true, callerIp: '198.51.100.250', at: ago(60_000 + i)})),

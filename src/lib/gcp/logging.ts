@@ -12,8 +12,8 @@ export interface VpcscAuditEntry {
     [field: string]: unknown
     serviceName?: string
     methodName?: string
-    authenticationInfo?: {principalEmail?: string}
-    requestMetadata?: {callerIp?: string}
+    authenticationInfo?: {[field: string]: unknown; principalEmail?: string}
+    requestMetadata?: {[field: string]: unknown; callerIp?: string}
     metadata?: {
       [field: string]: unknown
       violationReason?: string
