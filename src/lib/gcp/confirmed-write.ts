@@ -103,7 +103,7 @@ const DEFAULT_DEADLINE_MS = 120_000
 const MAX_SENDS = 5
 /** Reads while a write refused outright waits for someone else's pending write to commit. */
 const MAX_WAITS_FOR_OTHERS = 8
-/** Pauses between confirmation rounds (reads after a lost answer or a refusal): 250 ms, doubling to 4 s, so that no loop spins on the policy (rule 8). */
+/** Pauses between confirmation rounds (reads after a lost answer or a refusal): 250 ms, doubling to 4 s (a rate-limited send waits four times as long), so that no loop spins on the policy (rule 8). */
 const FIRST_PAUSE_MS = 250
 const MAX_PAUSE_MS = 4_000
 
