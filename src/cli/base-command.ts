@@ -3,7 +3,7 @@ import * as Flags from '@oclif/core/flags'
 import type {Interfaces} from '@oclif/core'
 import {ux} from '@oclif/core/ux'
 
-import {loadConfigFile, requireSettings, resolveSettings, type FlagValues, type RequiredSetting, type Settings} from '../lib/core/config.ts'
+import {loadConfigFile, resolveSettings, type FlagValues, type RequiredSetting, type Settings} from '../lib/core/config.ts'
 import {debugEnabled} from '../lib/core/debug.ts'
 import {jsonError, UsageError, VpcscError} from '../lib/core/errors.ts'
 import {disableColour, renderError} from '../lib/render/text.ts'
@@ -36,9 +36,7 @@ export abstract class VpcscCommand extends Command {
 
   protected async settingsFrom(flags: FlagValues & {config?: string}, needs?: readonly RequiredSetting[]): Promise<Settings> {
     const config = await loadConfigFile(flags.config)
-    const settings = resolveSettings(flags, process.env, config)
-    requireSettings(settings, needs ?? (this.constructor as typeof VpcscCommand).needs)
-    return settings
+    return resolveSettings(flags, process.env, config, needs ?? (this.constructor as typeof VpcscCommand).needs)
   }
 
   /** A spinner on stderr around a remote wait, only in a terminal and not in --json mode. */

@@ -49,6 +49,10 @@ describe('input checks', () => {
       assert.match(result.stderr, pattern)
       assert.match(result.stderr, /VPCSC_POLICY|VPCSC_PERIMETER/)
     }
+    // The demo's environment sets the perimeter as a short id: it does not hide the rest.
+    const perimeterOnly = await vpcsc(ctx.world, ['status', '--region', 'mars-1'], {env: {VPCSC_POLICY: '', VPCSC_LEVEL: ''}})
+    assert.equal(perimeterOnly.code, 2, show(perimeterOnly))
+    assert.match(perimeterOnly.stderr, /2 problems with the settings: --region "mars-1": .*; missing --policy and --level\./)
     assert.deepEqual(await ctx.world.admin.requests(), [], 'no call reached Google')
   })
 

@@ -54,6 +54,16 @@ describe('one validation for flags, environment and config file', () => {
     assert.deepEqual(resolve({region: ['us-east-1', 'cn-north-1', 'us-gov-west-1', 'eusc-de-east-1', 'ap-southeast-7', 'mx-central-1']}).regions.length, 6)
   })
 
+  it("what a command needs is named with every other problem, once: a short-id perimeter does not hide the missing level", () => {
+    const needs = ['policy', 'level', 'perimeter'] as const
+    assert.match(problem(() => resolveSettings({}, {[ENV.perimeter]: 'my_perimeter'}, {values: {}}, needs)), /^Missing --policy and --level\.$/)
+    const both = problem(() => resolveSettings({region: ['mars-1']}, {[ENV.perimeter]: 'my_perimeter'}, {values: {}}, needs))
+    assert.match(both, /^2 problems with the settings: --region "mars-1": .*; missing --policy and --level\.$/)
+    // Not needed by the command: the short id itself is the problem, as before.
+    assert.match(problem(() => resolveSettings({}, {[ENV.perimeter]: 'my_perimeter'}, {values: {}}, [])), /short id, so the access policy is needed/)
+    assert.equal(resolveSettings({policy: '1', level: 'l'}, {[ENV.perimeter]: 'my_perimeter'}, {values: {}}, needs).perimeter, 'accessPolicies/1/servicePerimeters/my_perimeter')
+  })
+
   it('a condition index out of range keeps the value in the message', () => {
     assert.match(problem(() => resolve({condition: 40} as FlagValues)), /^--condition 40: expected a condition index, 0 to 39 \(a level holds at most 40\)\.$/)
   })

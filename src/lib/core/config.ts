@@ -350,7 +350,13 @@ const SETTING_HINTS: {[K in keyof ConfigFile]?: string} = {
   tfvarsVar: 'Give --tfvars-var NAME (letters, digits, _ and -, starting with a letter or _), e.g. allowed_cidrs.',
 }
 
-function validateSources(flags: FlagValues, env: NodeJS.ProcessEnv, config: LoadedConfig): void {
+/** One thing wrong with the settings, in words that name its source; the hint when it is the only one. */
+interface SettingProblem {
+  text: string
+  hint?: string
+}
+
+function sourceProblems(flags: FlagValues, env: NodeJS.ProcessEnv, config: LoadedConfig): SettingProblem[] {
   const problems: {key: keyof ConfigFile; text: string}[] = []
   for (const [key, source] of Object.entries(SOURCES) as [keyof ConfigFile, {flag: keyof FlagValues; env: string; kind: SourceKind}][]) {
     const flag = flags[source.flag]
@@ -387,19 +393,37 @@ function validateSources(flags: FlagValues, env: NodeJS.ProcessEnv, config: Load
       problems.push({key, text})
     }
   }
-  if (problems.length === 0) return
-  const only = problems.length === 1 ? SETTING_HINTS[problems[0]!.key] : undefined
-  throw new UsageError({
-    message: problems.length === 1 ? `${problems[0]!.text}.` : `${problems.length} settings are invalid: ${problems.map((p) => p.text).join('; ')}.`,
-    hint: only ?? 'Fix the values named; `--help` and the README\'s settings table say what each setting takes.',
-    details: {problems: problems.map((p) => p.text)},
+  return problems.map((p) => ({text: p.text, hint: SETTING_HINTS[p.key]}))
+}
+
+/**
+ * Every problem of the settings in one usage error (exit 2): values that fail their checks,
+ * names that cannot be resolved, and the settings the command needs that are missing, so
+ * that one run names them all (`vpcsc status` with nothing set names the policy and the
+ * level at once).
+ */
+function settingsError(problems: SettingProblem[], missing: RequiredSetting[]): UsageError {
+  const where = missing.map((key) => `--${REQUIRED[key].flag} (or ${REQUIRED[key].env}, or "${REQUIRED[key].key}" in ${CONFIG_FILE_NAME})`)
+  const flags = missing.map((key) => `--${REQUIRED[key].flag}`).join(' and ')
+  const texts = [...problems.map((p) => p.text), ...(missing.length === 0 ? [] : [problems.length > 0 ? `missing ${flags}` : `Missing ${flags}`])]
+  const hint =
+    problems.length === 0 ? `Set ${where.join('; ')}.`
+    : problems.length === 1 && missing.length === 0 && problems[0]!.hint ? problems[0]!.hint
+    : `Fix the values named${missing.length > 0 ? `, and set ${where.join('; ')}` : ''}; \`--help\` and the README's settings table say what each setting takes.`
+  return new UsageError({
+    message: texts.length === 1 ? `${texts[0]}.` : problems.length > 0 && missing.length === 0 ? `${problems.length} settings are invalid: ${texts.join('; ')}.` : `${texts.length} problems with the settings: ${texts.join('; ')}.`,
+    hint,
+    details: {problems: texts},
   })
 }
 
-/** Merges flags, environment and config file into validated settings. */
-export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, config: LoadedConfig): Settings {
+/**
+ * Merges flags, environment and config file into validated settings, and checks that the
+ * settings in `needs` are there. Every problem is reported at once, before any I/O.
+ */
+export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, config: LoadedConfig, needs: readonly RequiredSetting[] = []): Settings {
   const file = config.values
-  validateSources(flags, env, config)
+  const problems = sourceProblems(flags, env, config)
   const pick = <T>(flag: T | undefined, fromEnv: T | undefined, fromFile: T | undefined): T | undefined => flag ?? fromEnv ?? fromFile
 
   const levelText = pick(flags.level, envString(env, ENV.level), file.level)
@@ -411,9 +435,24 @@ export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, confi
     flags.policy ?? policyOf(flags.level) ?? policyOf(flags.perimeter) ??
     envString(env, ENV.policy) ?? policyOf(envString(env, ENV.level)) ?? policyOf(envString(env, ENV.perimeter)) ??
     file.policy ?? policyOf(file.level) ?? policyOf(file.perimeter)
-  const policy = normalisePolicy(policyText)
-  const level = normaliseChild('level', 'accessLevels', policy, levelText)
-  const perimeter = normaliseChild('perimeter', 'servicePerimeters', policy, perimeterText)
+  const attempt = <T>(resolve: () => T): T | undefined => {
+    try {
+      return resolve()
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error
+      problems.push({text: error.message.replace(/\.$/, ''), hint: error.hint})
+      return undefined
+    }
+  }
+  const policy = attempt(() => normalisePolicy(policyText))
+  // A short id without a policy: when the command needs the policy anyway, "missing
+  // --policy" below says it once; otherwise the name itself is the problem.
+  const child = (what: 'level' | 'perimeter', collection: string, text: string | undefined) =>
+    policy === undefined && policyText === undefined && needs.includes('policy') && text !== undefined && !text.startsWith('accessPolicies/') ? undefined : attempt(() => normaliseChild(what, collection, policy, text))
+  const level = child('level', 'accessLevels', levelText)
+  const perimeter = child('perimeter', 'servicePerimeters', perimeterText)
+  const missing = needs.filter((key) => ({policy: policyText, level: levelText, perimeter: perimeterText})[key] === undefined)
+  if (problems.length > 0 || missing.length > 0) throw settingsError(problems, missing)
   const condition = pick(flags.condition, parseConditionEnv(envString(env, ENV.condition)), file.condition)
   const tags = pick(nonEmpty(flags['nat-tag']), envList(env, ENV.natTags), file.natTags) ?? []
   const keepTexts = pick(nonEmpty(flags.keep), envList(env, ENV.keep), file.keep) ?? []
@@ -612,14 +651,6 @@ const REQUIRED: Record<RequiredSetting, {flag: string; env: string; key: string}
   policy: {flag: 'policy', env: ENV.policy, key: 'policy'},
   level: {flag: 'level', env: ENV.level, key: 'level'},
   perimeter: {flag: 'perimeter', env: ENV.perimeter, key: 'perimeter'},
-}
-
-/** Every missing setting a command needs, in one error (exit 2), each with where to set it. */
-export function requireSettings(settings: Pick<Settings, RequiredSetting>, needed: readonly RequiredSetting[]): void {
-  const missing = needed.filter((key) => settings[key] === undefined)
-  if (missing.length === 0) return
-  const where = missing.map((key) => `--${REQUIRED[key].flag} (or ${REQUIRED[key].env}, or "${REQUIRED[key].key}" in ${CONFIG_FILE_NAME})`)
-  throw new UsageError({message: `Missing ${missing.map((key) => `--${REQUIRED[key].flag}`).join(' and ')}.`, hint: `Set ${where.join('; ')}.`})
 }
 
 /** Throws the usual "missing setting" error naming the flag, env and config key. */
