@@ -207,11 +207,15 @@ async function addAccount(dir: string, accountId: string | undefined, eip: strin
   const credentials = await accountCredentials(pids.moto.endpoint, accountId)
   const seeded = await seedAws(ec2Client(pids.moto.endpoint, pids.region, credentials), {eip})
   await createMemberRole(pids.moto.endpoint, credentials)
-  process.stderr.write(`Account ${accountId}: NAT gateway ${seeded.natGatewayId} ${seeded.publicIp} in ${pids.region}; vpcsc assumes:\n`)
+  process.stderr.write(`Account ${accountId}: NAT gateway ${seeded.natGatewayId} ${seeded.publicIp} in ${pids.region}; vpcsc reads it through the role ${memberRoleArn(accountId)} (--assume-role, VPCSC_ASSUME_ROLES).\n`)
   process.stdout.write(`${memberRoleArn(accountId)}\n`)
 }
 
 async function main(argv: string[]): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${usage}\n`)
+    return
+  }
   const {positionals, values} = parseArgs({
     args: argv,
     allowPositionals: true,
