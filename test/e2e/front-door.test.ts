@@ -66,7 +66,7 @@ function widest(text: string): number {
 describe('conventions', () => {
   const ctx = useWorld()
 
-  it('colour on a terminal; none with NO_COLOR or --no-color; FORCE_COLOR in a pipe', async () => {
+  it('colour on a terminal; none with NO_COLOR or --no-color; FORCE_COLOR in a pipe; --color beats NO_COLOR', async () => {
     const coloured = await inTerminal(ctx.world, 'vpcsc status')
     assert.equal(coloured.code, 0, coloured.output)
     assert.ok(hasColour(coloured.output), `no colour on a terminal:\n${coloured.output}`)
@@ -82,6 +82,9 @@ describe('conventions', () => {
     assert.ok(!hasColour(piped.stdout), 'colour in a pipe')
     const forced = await vpcsc(ctx.world, ['status'], {env: {NO_COLOR: '', FORCE_COLOR: '1'}})
     assert.ok(hasColour(forced.stdout), `FORCE_COLOR=1 gave no colour:\n${forced.stdout}`)
+    // A flag beats the environment: --color over NO_COLOR=1, on a terminal.
+    const flagged = await inTerminal(ctx.world, 'vpcsc status --color', {env: {NO_COLOR: '1'}})
+    assert.ok(hasColour(flagged.output), `--color gave no colour under NO_COLOR=1:\n${JSON.stringify(flagged.output)}`)
   })
 
   it("stderr's colour follows stderr's terminal, stdout's its own", async () => {

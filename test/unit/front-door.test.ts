@@ -21,6 +21,9 @@ describe('colourLevel', () => {
     assert.equal(colourLevel({level: 2}, {NO_COLOR: '1'}), 0)
     assert.equal(colourLevel({level: 2}, {NO_COLOR: ''}), 2)
     assert.equal(colourLevel({level: 1}, {NO_COLOR: '1', FORCE_COLOR: '1'}), 1)
+    // --color on the command line beats NO_COLOR in the environment (flag > environment).
+    assert.equal(colourLevel({level: 1}, {NO_COLOR: '1'}, ['node', 'vpcsc', 'status', '--color']), 1)
+    assert.equal(colourLevel({level: 1}, {NO_COLOR: '1'}, ['node', 'vpcsc', 'status']), 0)
     assert.equal(colourLevel(false, {}), 0)
   })
 })

@@ -7,12 +7,13 @@ import {Chalk, supportsColor, supportsColorStderr, type ChalkInstance, type Colo
  * one for stderr, each decided by its own stream. `vpcsc status | less` keeps coloured
  * progress on the terminal's stderr, and `2>log` keeps a coloured screen.
  *
- * chalk alone honours FORCE_COLOR, --no-color, TERM=dumb and whether the stream is a
- * terminal, but not NO_COLOR (no-color.org): any non-empty NO_COLOR turns colour off here,
- * unless FORCE_COLOR asks for it explicitly (Node's own rule for its coloured output).
+ * chalk alone honours FORCE_COLOR, --color, --no-color, TERM=dumb and whether the stream is
+ * a terminal, but not NO_COLOR (no-color.org): any non-empty NO_COLOR turns colour off here,
+ * unless FORCE_COLOR asks for it explicitly (Node's own rule for its coloured output) or
+ * the command line does (`--color`: a flag beats the environment, as for every setting).
  */
-export function colourLevel(support: {level: ColorSupportLevel} | false, env: NodeJS.ProcessEnv = process.env): ColorSupportLevel {
-  if (env.NO_COLOR && !('FORCE_COLOR' in env)) return 0
+export function colourLevel(support: {level: ColorSupportLevel} | false, env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = process.argv): ColorSupportLevel {
+  if (env.NO_COLOR && !('FORCE_COLOR' in env) && !argv.includes('--color')) return 0
   return support ? support.level : 0
 }
 
