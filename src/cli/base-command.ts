@@ -94,6 +94,12 @@ function fromOclifError(error: Interfaces.CommandError, flagNames: string[]): Vp
   // real reasons; keep the reasons, on one line.
   const lines = error.message.split('\n').map((line) => line.trim()).filter((line) => line !== '')
   const reasons = lines.filter((line) => !/^The following errors? occurred:?$/.test(line) && !/^See more help with/.test(line))
+  // A missing argument: oclif lists it with its description and a note on multi-value
+  // flags over four lines; say which argument is missing, in one.
+  if (/^Missing \d+ required args?:?$/.test(reasons[0] ?? '')) {
+    const args = reasons.slice(1).filter((line) => !/^(Note:|Alternatively,)/.test(line)).map((line) => line.replace(/^(\S+)\s+(.*?)\.?$/, (_, name: string, what: string) => `${name} (${what.charAt(0).toLowerCase()}${what.slice(1)})`))
+    return new UsageError({message: `Missing the argument ${args.join(', ')}.`, code: 'USAGE', hint: 'See --help for what the command takes, with examples.'})
+  }
   // A mistyped flag: name the closest one (--polcy -> --policy).
   const unknown = /^Nonexistent flags?: (--?[\w-]+)/.exec(reasons[0] ?? '')?.[1]
   const suggestion = unknown?.startsWith('--') ? closest(unknown.slice(2), flagNames) : undefined

@@ -13,6 +13,15 @@ import {renderError} from '../lib/render/text.ts'
 const hook: Hook.CommandNotFound = async function (opts) {
   const separator = opts.config.topicSeparator ?? ':'
   const spoken = (id: string) => id.replaceAll(':', separator)
+  // `vpcsc status extra`: oclif reads words after a command that takes no arguments as more
+  // of its name. The command exists; the word is an argument it does not take.
+  const words = opts.id.split(':')
+  for (let n = words.length - 1; n > 0; n--) {
+    const command = words.slice(0, n).join(':')
+    if (!opts.config.findCommand(command)) continue
+    process.stderr.write(renderError(`Unexpected argument: ${words.slice(n).join(' ')} (${opts.config.bin} ${spoken(command)} takes no arguments).`, `${opts.config.bin} ${spoken(command)} --help shows what it takes.`))
+    this.exit(ExitCode.usage)
+  }
   const visible = opts.config.commands.filter((c) => !c.hidden).flatMap((c) => [c.id, ...c.aliases])
   const suggestion = closest(opts.id, visible)
   const typed = spoken(opts.id)

@@ -117,13 +117,16 @@ describe('conventions', () => {
     assert.match(sync.stdout, /--plan/)
   })
 
-  it('a mistyped command or flag gets "did you mean", in a pipe too, exit 2, nothing written', async () => {
+  it('a mistyped command or flag gets "did you mean", a stray or missing argument is named, in a pipe too, exit 2, nothing written', async () => {
     await ctx.world.admin.clearRequests()
     for (const [args, wanted] of [
       [['statsu'], /statsu is not a vpcsc command\. Did you mean status\?/],
       [['ip', 'snyc'], /ip snyc is not a vpcsc command\. Did you mean ip sync\?/],
       [['status', '--polcy', '1'], /Nonexistent flag: --polcy\. Did you mean --policy\?/],
       [['ip', 'sync', '--pln'], /Did you mean --plan\?/],
+      // A word a command does not take is an argument, not another command.
+      [['status', 'extra-arg'], /^Error: Unexpected argument: extra-arg \(vpcsc status takes no arguments\)\.\n.*vpcsc status --help/],
+      [['explain'], /^Error: Missing the argument target \(a vpcServiceControlsUniqueIdentifier, or a caller IP address\)\.\n[^\n]*\n$/],
     ] as const) {
       const result = await vpcsc(ctx.world, [...args])
       assert.equal(result.code, 2, show(result))
