@@ -6,7 +6,7 @@ import {CancelledError, UsageError} from '../lib/core/errors.ts'
  */
 export async function confirmWrite(question: string, yesFlag = '--yes'): Promise<boolean> {
   if (!process.stdin.isTTY) {
-    throw new UsageError({message: 'Nothing was written: confirmation needs a terminal, and none is attached.', hint: `Review the plan, then run again with ${yesFlag} to write without asking.`})
+    throw new UsageError({message: 'Nothing was written: confirmation needs a terminal, and none is attached.', hint: `Run again with ${yesFlag} to go ahead without asking (in CI and scripts, every command that writes needs it, restore included).`})
   }
   const {default: confirm} = await import('@inquirer/confirm')
   try {

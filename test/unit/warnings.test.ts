@@ -29,7 +29,7 @@ describe('statusWarnings', () => {
       nat: {...status().nat, warnings: ['No NAT gateway matched the selection.'], unreadable: [{account: {id: '111111111111', roleName: 'r'}, region: 'eu-west-1', code: 'AWS', message: 'throttled'}]},
       level: {name: LEVEL, conditions: [], managedCidrs: [], managedProblem: 'two conditions hold IPs'},
       perimeter: {name: 'p', mode: 'dry-run', resources: [], restrictedServices: [], levelInAccessLevels: true, levelInIngressSources: false, dryRun: {resources: [], restrictedServices: [], levelInAccessLevels: true, levelInIngressSources: false, differs: '', violationsProblem: 'logging denied'}},
-      denyTest: {running: false, owner: 'gone', who: 'ops@host', startedAt: '2026-12-01T00:00:00Z', denyCidr: '192.0.2.1/32'},
+      denyTest: {running: false, owner: 'gone', who: 'pid 7 on host (ops), started 2026-12-01T00:00:00Z', startedAt: '2026-12-01T00:00:00Z', denyCidr: '192.0.2.1/32'},
     })
     const warnings = statusWarnings(report)
     assert.equal(warnings.length, 5, warnings.join('\n'))
@@ -37,7 +37,7 @@ describe('statusWarnings', () => {
     assert.match(warnings[1]!, /^NAT gateways not read, the drift is incomplete: account 111111111111 \(role r\) in eu-west-1: throttled$/)
     assert.match(warnings[2]!, /two conditions hold IPs/)
     assert.match(warnings[3]!, /^Dry-run violations not counted: logging denied$/)
-    assert.match(warnings[4]!, /swapped to 192\.0\.2\.1\/32: run vpcsc restore\.$/)
+    assert.equal(warnings[4], `An interrupted deny test (pid 7 on host (ops), started 2026-12-01T00:00:00Z) left ${LEVEL} swapped to 192.0.2.1/32: run vpcsc restore.`)
   })
 
   it('a deny test still running is no warning: the screen says it runs', () => {

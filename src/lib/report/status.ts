@@ -132,7 +132,8 @@ export function statusWarnings(report: Omit<StatusReport, 'warnings'>): string[]
   for (const u of report.nat.unreadable) warnings.push(`NAT gateways not read, the drift is incomplete: ${describeSource(u)}: ${u.message}`)
   if (report.level.managedProblem) warnings.push(`vpcsc cannot tell which condition of ${report.level.name} it manages: ${report.level.managedProblem}`)
   if (report.perimeter?.dryRun?.violationsProblem) warnings.push(`Dry-run violations not counted: ${report.perimeter.dryRun.violationsProblem}`)
-  if (report.denyTest && !report.denyTest.running) warnings.push(`An interrupted deny test (${report.denyTest.who}, ${report.denyTest.startedAt}) left ${report.level.name} swapped to ${report.denyTest.denyCidr}: run vpcsc restore.`)
+  // `who` says when it started already (pid, host, user, start).
+  if (report.denyTest && !report.denyTest.running) warnings.push(`An interrupted deny test (${report.denyTest.who}) left ${report.level.name} swapped to ${report.denyTest.denyCidr}: run vpcsc restore.`)
   return warnings
 }
 
