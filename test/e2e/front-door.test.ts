@@ -173,10 +173,16 @@ describe('conventions', () => {
     assert.deepEqual(existsSync(stateDir) ? readdirSync(stateDir) : [], [])
   })
 
-  it('AWS_DEFAULT_REGION is honoured after AWS_REGION; a missing profile is named, without SDK warnings', async () => {
+  it('AWS_DEFAULT_REGION is honoured after AWS_REGION, both checked up front; a missing profile is named, without SDK warnings', async () => {
     const region = await vpcsc(ctx.world, ['status', '--json'], {env: {AWS_REGION: '', AWS_DEFAULT_REGION: 'us-east-1'}})
     assert.equal(region.code, 0, show(region))
     assert.deepEqual(JSON.parse(region.stdout).nat.regions, ['us-east-1'])
+    // Checked like --region, before any call: not an SDK error about an unreadable answer.
+    await ctx.world.admin.clearRequests()
+    const bad = await vpcsc(ctx.world, ['status', '--check'], {env: {AWS_REGION: 'xx-fake-9'}})
+    assert.equal(bad.code, 2, show(bad))
+    assert.match(bad.stderr, /^Error: AWS_REGION "xx-fake-9" is not an AWS region/)
+    assert.deepEqual(await ctx.world.admin.requests(), [], 'no call')
 
     // The world sets static keys too: the SDK would print its multi-line "Multiple credential sources" notice.
     const profile = await vpcsc(ctx.world, ['status'], {env: {AWS_PROFILE: 'nope'}})

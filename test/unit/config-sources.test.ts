@@ -64,6 +64,13 @@ describe('one validation for flags, environment and config file', () => {
     assert.equal(resolveSettings({policy: '1', level: 'l'}, {[ENV.perimeter]: 'my_perimeter'}, {values: {}}, needs).perimeter, 'accessPolicies/1/servicePerimeters/my_perimeter')
   })
 
+  it("the SDK's region variables are checked like --region when vpcsc has no region of its own", () => {
+    assert.match(problem(() => resolve({}, {AWS_REGION: 'xx-fake-9'})), /^AWS_REGION "xx-fake-9" is not an AWS region/)
+    assert.match(problem(() => resolve({}, {AWS_DEFAULT_REGION: 'Europe'})), /^AWS_DEFAULT_REGION "Europe": expected an AWS region such as eu-west-1\.$/)
+    assert.deepEqual(resolve({region: ['eu-west-1']}, {AWS_REGION: 'xx-fake-9'}).regions, ['eu-west-1'], 'a region of its own wins, as it is the one read')
+    assert.deepEqual(resolve({}, {AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'bad'}).regions, [], 'AWS_REGION wins over AWS_DEFAULT_REGION')
+  })
+
   it('a condition index out of range keeps the value in the message', () => {
     assert.match(problem(() => resolve({condition: 40} as FlagValues)), /^--condition 40: expected a condition index, 0 to 39 \(a level holds at most 40\)\.$/)
   })

@@ -424,6 +424,13 @@ function settingsError(problems: SettingProblem[], missing: RequiredSetting[]): 
 export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, config: LoadedConfig, needs: readonly RequiredSetting[] = []): Settings {
   const file = config.values
   const problems = sourceProblems(flags, env, config)
+  // Without a region of vpcsc's own, the SDK's default (AWS_REGION, then AWS_DEFAULT_REGION,
+  // as the AWS CLI reads them) is the region read: checked by the same rule, up front.
+  if (nonEmpty(flags.region) === undefined && envList(env, ENV.regions) === undefined && config.values.regions === undefined) {
+    const variable = envString(env, 'AWS_REGION') !== undefined ? 'AWS_REGION' : envString(env, 'AWS_DEFAULT_REGION') !== undefined ? 'AWS_DEFAULT_REGION' : undefined
+    const problem = variable && regionProblem(envString(env, variable)!)
+    if (problem) problems.push({text: `${variable} "${envString(env, variable)}"${/^(is|has) /.test(problem) ? ' ' : ': '}${problem}`, hint: 'Set AWS_REGION to a region such as eu-west-1, or give --region.'})
+  }
   const pick = <T>(flag: T | undefined, fromEnv: T | undefined, fromFile: T | undefined): T | undefined => flag ?? fromEnv ?? fromFile
 
   const levelText = pick(flags.level, envString(env, ENV.level), file.level)
