@@ -1,3 +1,5 @@
+import {format} from 'node:util'
+
 import {Command} from '@oclif/core/command'
 import * as Flags from '@oclif/core/flags'
 import type {Interfaces} from '@oclif/core'
@@ -6,7 +8,7 @@ import {ux} from '@oclif/core/ux'
 import {loadConfigFile, resolveSettings, type FlagValues, type RequiredSetting, type Settings} from '../lib/core/config.ts'
 import {debugEnabled} from '../lib/core/debug.ts'
 import {jsonError, UsageError, VpcscError} from '../lib/core/errors.ts'
-import {disableColour, renderError} from '../lib/render/text.ts'
+import {disableColour, fitToTerminal, renderError} from '../lib/render/text.ts'
 import {configFlag} from './flags.ts'
 import {quietLibraryWarnings} from './library-warnings.ts'
 import {closest} from './suggest.ts'
@@ -60,7 +62,12 @@ export abstract class VpcscCommand extends Command {
 
   /** A warning on stderr, silent in --json mode (the result carries the warnings). */
   protected note(message: string): void {
-    this.logToStderr(message)
+    this.logToStderr(fitToTerminal(message, process.stderr))
+  }
+
+  /** Every line of human output fits the terminal (docs: README, Conventions). */
+  override log(message = '', ...args: unknown[]): void {
+    super.log(fitToTerminal(format(message, ...args)))
   }
 
   override async catch(error: Interfaces.CommandError): Promise<unknown> {

@@ -212,6 +212,15 @@ describe('output that fits', () => {
     assert.match(result.stdout, /not admitted/)
   })
 
+  it('on an 80-column terminal every line fits: explain, ip sync, the writes and their notes', async () => {
+    await ctx.world.aws.replaceNatGateway()
+    const run = await inTerminal(ctx.world, 'stty cols 80; vpcsc explain 198.51.100.7; vpcsc ip sync --yes; vpcsc ip sync')
+    assert.equal(run.code, 0, run.output)
+    assert.match(run.output, /Fix/)
+    assert.match(run.output, /is in sync/)
+    assert.ok(widest(run.output) <= 80, `wider than 80:\n${stripVTControlCharacters(run.output)}`)
+  })
+
   it('violations fit 80 columns in a pipe (with a pointer to --json), a wide terminal gets the full table', async () => {
     for (let i = 0; i < 3; i++) assert.equal(await vertexCall(ctx.world, '198.51.100.7'), 403)
     const piped = await vpcsc(ctx.world, ['violations'])

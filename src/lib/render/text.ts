@@ -61,6 +61,19 @@ export function screenWidth(stream: {isTTY?: boolean; columns?: number} = proces
   return stream.isTTY && stream.columns ? stream.columns : 80
 }
 
+/**
+ * Human output for a terminal: each line longer than the terminal is wrapped at spaces,
+ * its continuation indented two columns under the line's own indent. Output to a pipe or a
+ * file is left as it is (one line a finding, for grep); tables are rendered to fit already.
+ */
+export function fitToTerminal(text: string, stream: {isTTY?: boolean; columns?: number} = process.stdout): string {
+  if (!stream.isTTY || !stream.columns) return text
+  return text
+    .split('\n')
+    .map((line) => wrap(line, stream.columns!, /^ */.exec(line)![0].length + 2))
+    .join('\n')
+}
+
 /** Printed width: colour codes take none. */
 export function visibleLength(text: string): number {
   return stripVTControlCharacters(text).length
