@@ -41,6 +41,17 @@ describe('many accounts', () => {
     assert.equal(sts.length, 3, 'no other STS call')
   })
 
+  it('DEBUG=vpcsc* shows every AWS call and the Google token exchange, never a credential', async () => {
+    const {roleArgs} = await seedMembers()
+    const result = await vpcsc(ctx.world, ['ip', 'sync', '--plan', ...regionArgs, ...roleArgs], {env: {DEBUG: 'vpcsc*'}})
+    assert.equal(result.code, 3, show(result))
+    assert.match(result.stderr, /vpcsc:aws call STSClient AssumeRoleCommand HTTP 200, 1 attempt\(s\)/)
+    assert.match(result.stderr, /vpcsc:aws call STSClient GetCallerIdentityCommand HTTP 200/)
+    assert.equal(result.stderr.match(/vpcsc:aws call EC2Client DescribeNatGatewaysCommand HTTP 200/g)?.length, 6, 'one per account and region')
+    assert.match(result.stderr, /vpcsc:http Google token \(Application Default Credentials\) obtained in \d+ms/)
+    assert.doesNotMatch(result.stderr, /SecretAccessKey|SessionToken|AccessKeyId|"Credentials"/)
+  })
+
   it('the plan names the account and role of every gateway, the caller\'s own included', async () => {
     const {roleArgs} = await seedMembers()
     const result = await vpcsc(ctx.world, ['ip', 'sync', '--plan', ...regionArgs, ...roleArgs])

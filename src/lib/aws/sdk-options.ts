@@ -2,7 +2,7 @@ import {existsSync, readFileSync} from 'node:fs'
 import {homedir} from 'node:os'
 import {join} from 'node:path'
 
-import {debug} from '../core/debug.ts'
+import {debug, debugEnabled} from '../core/debug.ts'
 
 /**
  * What every AWS SDK client of vpcsc is built with. The SDK reads AWS_REGION but not
@@ -15,9 +15,24 @@ export function sdkRegion(requested: string | undefined, env: NodeJS.ProcessEnv 
   return requested || env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined
 }
 
-const log = (level: string) => (...content: unknown[]) => debug('vpcsc:aws', `${level} ${content.map((c) => (typeof c === 'string' ? c : JSON.stringify(c))).join(' ')}`)
+/**
+ * The SDK logs each call it made (info) or that failed (error) as {clientName, commandName,
+ * input, output | error, metadata}: DEBUG shows the call, its status and attempts, never its
+ * input or output (an AssumeRole answer holds credentials, its input the external id).
+ */
+function describe(content: unknown): string {
+  const call = content as {clientName?: string; commandName?: string; error?: {name?: string; message?: string}; metadata?: {httpStatusCode?: number; attempts?: number; totalRetryDelay?: number}}
+  if (typeof content !== 'object' || content === null || typeof call.commandName !== 'string') return typeof content === 'string' ? content : JSON.stringify(content)
+  const meta = call.metadata ?? {}
+  const outcome = call.error ? `failed: ${call.error.name ?? 'Error'}` : `HTTP ${meta.httpStatusCode ?? '?'}`
+  return `${call.clientName ?? 'AWS'} ${call.commandName} ${outcome}, ${meta.attempts ?? 1} attempt(s)${meta.totalRetryDelay ? `, ${meta.totalRetryDelay} ms of retry delay` : ''}`
+}
 
-export const sdkLogger = {trace: () => {}, debug: () => {}, info: () => {}, warn: log('warn'), error: log('error')}
+const log = (level: string) => (...content: unknown[]) => {
+  if (debugEnabled('vpcsc:aws')) debug('vpcsc:aws', `${level} ${content.map(describe).join(' ')}`)
+}
+
+export const sdkLogger = {trace: () => {}, debug: () => {}, info: log('call'), warn: log('warn'), error: log('error')}
 
 export function awsClientOptions(region: string | undefined, profile: string | undefined) {
   return {region: sdkRegion(region), profile, maxAttempts: 4, logger: sdkLogger}

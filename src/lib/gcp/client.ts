@@ -101,7 +101,10 @@ export class GoogleRestClient {
         (error: unknown) => ({error}),
       )
       this.firstToken = exchange
+      const started = Date.now()
       void exchange.then(({error}) => {
+        // Never the token, nor the token endpoint's answer (debugAnswer says what may be shown).
+        debug('vpcsc:http', `Google token (Application Default Credentials) ${error === undefined ? 'obtained' : 'failed'} in ${Date.now() - started}ms`)
         if (error !== undefined && this.firstToken === exchange) this.firstToken = undefined
       })
     }
