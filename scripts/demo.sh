@@ -20,8 +20,12 @@ node test/local-cloud/cli.ts start --dir "$dir" --propagation-delay-ms 2000 >/de
 # shellcheck disable=SC1091
 source "$dir/env.sh"
 
-bold=$(tput bold 2>/dev/null || true)
-plain=$(tput sgr0 2>/dev/null || true)
+# Bold headings on a terminal only: a log file gets plain text.
+bold='' plain=''
+if [ -t 1 ]; then
+  bold=$(tput bold 2>/dev/null || true)
+  plain=$(tput sgr0 2>/dev/null || true)
+fi
 step() { printf '\n%s━━ %s%s\n' "$bold" "$*" "$plain"; }
 # Runs vpcsc and checks its exit code: the demo fails loudly if vpcsc misbehaves.
 expect() {

@@ -107,6 +107,12 @@ describe('vpcsc status', () => {
     assert.doesNotMatch(result.stderr, /at .*\.js:\d+/, 'no stack trace')
   })
 
+  it('a policy that does not exist: named, with where to list the policies (vpcsc is not told the organization)', async () => {
+    const result = await vpcsc(ctx.world, ['status', '--policy', '999'])
+    assert.equal(result.code, 1, show(result))
+    assert.match(result.stderr, /^Error: The access policy accessPolicies\/999 does not exist\.\n.*gcloud access-context-manager policies list --organization ORG_ID/)
+  })
+
   it('a missing setting is a usage error naming the flag, env and config key', async () => {
     const result = await vpcsc(ctx.world, ['status'], {env: {VPCSC_LEVEL: ''}})
     assert.equal(result.code, 2, show(result))

@@ -10,7 +10,7 @@ export const ERROR_CODES = {
   UNAUTHENTICATED: [1, 'Google refused the token (401).'],
   PERMISSION_DENIED: [1, 'The caller lacks an Access Context Manager (or Logging) permission.'],
   QUOTA_PROJECT: [1, 'User credentials without a quota project.'],
-  NOT_FOUND: [1, 'The policy, level or perimeter does not exist (the hint lists what does).'],
+  NOT_FOUND: [1, 'The policy, level or perimeter does not exist (the hint lists the levels or perimeters that do; for a policy, how to list them).'],
   INVALID_ARGUMENT: [1, 'The API refused the request as invalid.'],
   RATE_LIMITED: [1, 'Access Context Manager write quota (about 50 a minute per organization).'],
   SERVER_ERROR: [1, 'The Google API kept answering 5xx after retries.'],

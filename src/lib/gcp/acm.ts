@@ -56,8 +56,20 @@ export class AccessContextManager {
     return `${this.endpoint}/v1/${name}`
   }
 
-  getPolicy(name: string, signal?: AbortSignal): Promise<AccessPolicy> {
-    return this.http.request(this.context(`read access policy ${name}`), {method: 'GET', url: this.url(name), signal})
+  async getPolicy(name: string, signal?: AbortSignal): Promise<AccessPolicy> {
+    try {
+      return await this.http.request<AccessPolicy>(this.context(`read access policy ${name}`), {method: 'GET', url: this.url(name), signal})
+    } catch (error) {
+      // Policies are listed per organization, which vpcsc is not told: say where to look.
+      if (!(error instanceof GoogleApiError) || error.httpStatus !== 404) throw error
+      throw new GoogleApiError(`The access policy ${name} does not exist.`, {
+        code: 'NOT_FOUND',
+        httpStatus: 404,
+        googleStatus: 'NOT_FOUND',
+        hint: 'List the policies of your organization: gcloud access-context-manager policies list --organization ORG_ID; then set --policy (or VPCSC_POLICY).',
+        cause: error,
+      })
+    }
   }
 
   async getLevel(name: string, signal?: AbortSignal): Promise<AccessLevel> {
