@@ -5,9 +5,7 @@ import {CancelledError, UsageError} from '../lib/core/errors.ts'
  * flag that says yes instead of hanging or assuming (Terraform's -auto-approve rule).
  */
 export async function confirmWrite(question: string, yesFlag = '--yes'): Promise<boolean> {
-  if (!process.stdin.isTTY) {
-    throw new UsageError({message: 'Nothing was written: confirmation needs a terminal, and none is attached.', hint: `Run again with ${yesFlag} to go ahead without asking (in CI and scripts, every command that writes needs it, restore included).`})
-  }
+  requireAsker(yesFlag)
   const {default: confirm} = await import('@inquirer/confirm')
   try {
     return await confirm({message: question, default: false}, {output: process.stderr})
@@ -16,5 +14,15 @@ export async function confirmWrite(question: string, yesFlag = '--yes'): Promise
     // SIGINT, with one line instead of inquirer's ExitPromptError and its stack.
     if ((error as Error).name === 'ExitPromptError') throw new CancelledError({message: 'Cancelled at the prompt (Ctrl-C); nothing was written.'})
     throw error
+  }
+}
+
+/**
+ * Refuses at once when there is nobody to ask: a command that would ask only after minutes
+ * of work (the deny test's baseline probe) checks this before starting.
+ */
+export function requireAsker(yesFlag = '--yes'): void {
+  if (!process.stdin.isTTY) {
+    throw new UsageError({message: 'Nothing was written: confirmation needs a terminal, and none is attached.', hint: `Run again with ${yesFlag} to go ahead without asking (in CI and scripts, every command that writes needs it, restore included).`})
   }
 }

@@ -1,7 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
 import {VpcscCommand} from '../cli/base-command.ts'
-import {confirmWrite} from '../cli/confirm.ts'
+import {confirmWrite, requireAsker} from '../cli/confirm.ts'
 import {probeFlags, stateDirFlag} from '../cli/deny-test-flags.ts'
 import {awsFlags, googleFlags, levelConditionFlag} from '../cli/flags.ts'
 import {createClients} from '../lib/core/clients.ts'
@@ -50,6 +50,8 @@ ${EXIT_CODES_HELP}
   async run(): Promise<DenyTestResult> {
     const {flags} = await this.parse(DenyTest)
     const settings = await this.settingsFrom(flags)
+    // It would ask only after the baseline probe (up to --probe-timeout): refuse before it.
+    if (!flags.yes) requireAsker()
     const denyCidr = parseDenyCidr(settings.denyCidr ?? DEFAULT_DENY_CIDR)
     const timeoutMs = settings.timeoutMs ?? DEFAULT_TIMEOUT_MS
     const clients = createClients(settings)

@@ -60,12 +60,13 @@ describe('vpcsc deny-test', () => {
     }
   })
 
-  it('asks before the swap: with no terminal and no --yes, refuses after the baseline and changes nothing', async () => {
+  it('asks before the swap: with no terminal and no --yes, refuses at once (no baseline probe) and changes nothing', async () => {
     await ctx.world.admin.clearRequests()
     const result = await vpcsc(ctx.world, ['deny-test', '--probe-interval', '1s'], {timeoutMs: 60_000})
     assert.equal(result.code, 2, show(result))
-    assert.match(result.stderr, /baseline\s+#1.*ALLOWED/)
-    assert.match(result.stderr, /--yes/)
+    assert.doesNotMatch(result.stderr, /baseline/)
+    assert.match(result.stderr, /confirmation needs a terminal.*\n.*--yes/)
+    assert.deepEqual(await ctx.world.admin.requests(), [], 'nothing was called: no probe, no read')
     assert.deepEqual(await writes(ctx.world), [])
     assert.deepEqual(journals(ctx.world), [])
   })
