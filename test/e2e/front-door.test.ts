@@ -150,6 +150,10 @@ describe('conventions', () => {
     const completion = existsSync(cacheDir) ? readdirSync(cacheDir).map((f) => readFileSync(join(cacheDir, f), 'utf8')).join('\n') : ''
     assert.match(completion, /deny-test/)
     assert.match(completion, /--policy/)
+    // A shell it does not support: vpcsc's own two lines and exit 2, not oclif's block.
+    const fish = await vpcsc(ctx.world, ['autocomplete', 'fish'])
+    assert.equal(fish.code, 2, show(fish))
+    assert.match(fish.stderr, /^Error: Expected fish to be one of: zsh, bash, powershell\.\n→ .*bash, zsh, powershell\.\n$/)
   })
 
   it('Ctrl-C at the confirmation: exit 130, one line, no stack, nothing written', async () => {
