@@ -29,6 +29,11 @@ describe('colourLevel', () => {
 })
 
 describe('wrap', () => {
+  it('keeps an arrow with what it points to', () => {
+    assert.equal(wrap('level swapped. → vpcsc restore', 20), 'level swapped.\n  → vpcsc restore')
+    assert.equal(wrap('level swapped. \u001b[2m→\u001b[22m vpcsc restore', 20), 'level swapped.\n  \u001b[2m→\u001b[22m vpcsc restore')
+  })
+
   it('wraps at spaces under the value, and cuts a word longer than a line', () => {
     const line = `  condition 1          members ${'x'.repeat(70)}; regions US`
     const wrapped = wrap(line, 80, 23)

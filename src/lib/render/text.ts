@@ -90,7 +90,16 @@ export function wrap(line: string, width: number, indent = 2): string {
   const lines: string[] = []
   let current = lead
   const fresh = (word: string) => ' '.repeat(visibleLength(word) + indent <= width ? indent : Math.min(indent, 4))
-  for (let word of line.slice(lead.length).split(' ')) {
+  // An arrow stays with what it points to: "→" never ends a line ("→ vpcsc restore").
+  const words = line
+    .slice(lead.length)
+    .split(' ')
+    .reduce<string[]>((all, word) => {
+      if (all.length > 0 && stripVTControlCharacters(all.at(-1)!) === '→') all[all.length - 1] += ` ${word}`
+      else all.push(word)
+      return all
+    }, [])
+  for (let word of words) {
     const empty = current.trim() === ''
     const candidate = empty ? `${current}${word}` : `${current} ${word}`
     if (visibleLength(candidate) <= width) {
