@@ -50,10 +50,11 @@ ${EXIT_CODES_HELP}
   async run(): Promise<DenyTestResult> {
     const {flags} = await this.parse(DenyTest)
     const settings = await this.settingsFrom(flags)
-    // It would ask only after the baseline probe (up to --probe-timeout): refuse before it.
-    if (!flags.yes) requireAsker()
     const denyCidr = parseDenyCidr(settings.denyCidr ?? DEFAULT_DENY_CIDR)
     const timeoutMs = settings.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    // It would ask only after the baseline probe (up to --probe-timeout): with nobody to ask,
+    // refuse before it, once the inputs are known to be good.
+    if (!flags.yes) requireAsker()
     const clients = createClients(settings)
     const probe = createProbe(settings, clients)
 
