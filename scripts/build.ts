@@ -139,9 +139,9 @@ const httpByRequire: Plugin = {
  * gaxios, google-auth-library and gcp-metadata (the metadata server's credentials) build
  * their requests' headers with the global Headers (and test bodies against FormData). On
  * Node those globals are undici's, loaded on first use (~14 ms of every Google call's
- * start), while the requests themselves go through
- * node-fetch (gaxios's choice on Node). Their own files get node-fetch's Headers and
- * FormData instead, the classes of the fetch that sends them.
+ * start), while the requests themselves go through node-fetch (gaxios's choice on Node).
+ * Their own files get node-fetch's Headers and FormData instead, the classes of the fetch
+ * that sends them.
  */
 const googleAuthOnNodeFetch: Plugin = {
   name: 'google-auth-on-node-fetch',

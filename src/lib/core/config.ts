@@ -76,8 +76,8 @@ const CONDITION_INDEX = 'expected a condition index, 0 to 39'
 
 /**
  * The config file's schema: every key is optional and unknown keys are errors (typos).
- * zod/mini, not zod's classic API: the same checks and messages, and this module loads in
- * 5.7 ms instead of 10.5 (every command builds this schema; bench/RESULTS.md).
+ * zod/mini, not zod's classic API: the same checks and messages, and every command (which
+ * builds this schema first) starts ~5 ms sooner (bench/RESULTS.md, 2026-12-03).
  */
 export const configFileSchema = z.strictObject({
   $schema: z.optional(z.string()),
@@ -350,6 +350,14 @@ const SETTING_HINTS: {[K in keyof ConfigFile]?: string} = {
   tfvarsVar: 'Give --tfvars-var NAME (letters, digits, _ and -, starting with a letter or _), e.g. allowed_cidrs.',
 }
 
+/** `--region "mars-1": expected ...`: a value's problem, named with where the value came from. */
+function valueProblem(label: string, value: unknown, message: string): string {
+  const quoted = JSON.stringify(value)
+  // CIDR problems name the value already; "is ..." and "has ..." read on from it.
+  if (typeof value === 'string' && message.includes(quoted)) return `${label} ${message}`
+  return /^(is|has) /.test(message) ? `${label} ${quoted} ${message}` : `${label} ${quoted}: ${message}`
+}
+
 /** One thing wrong with the settings, in words that name its source; the hint when it is the only one. */
 interface SettingProblem {
   text: string
@@ -386,11 +394,7 @@ function sourceProblems(flags: FlagValues, env: NodeJS.ProcessEnv, config: Loade
     if (parsed.success) continue
     for (const issue of parsed.error.issues) {
       const item = typeof issue.path[0] === 'number' && Array.isArray(value) ? value[issue.path[0]] : value
-      const message = issue.message.replace(/^Invalid input: /, '')
-      const quoted = JSON.stringify(item)
-      // CIDR problems name the value already; "is ..." and "has ..." read on from it.
-      const text = typeof item === 'string' && message.includes(quoted) ? `${label} ${message}` : /^(is|has) /.test(message) ? `${label} ${quoted} ${message}` : `${label} ${quoted}: ${message}`
-      problems.push({key, text})
+      problems.push({key, text: valueProblem(label, item, issue.message.replace(/^Invalid input: /, ''))})
     }
   }
   return problems.map((p) => ({text: p.text, hint: SETTING_HINTS[p.key]}))
@@ -427,9 +431,10 @@ export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, confi
   // Without a region of vpcsc's own, the SDK's default (AWS_REGION, then AWS_DEFAULT_REGION,
   // as the AWS CLI reads them) is the region read: checked by the same rule, up front.
   if (nonEmpty(flags.region) === undefined && envList(env, ENV.regions) === undefined && config.values.regions === undefined) {
-    const variable = envString(env, 'AWS_REGION') !== undefined ? 'AWS_REGION' : envString(env, 'AWS_DEFAULT_REGION') !== undefined ? 'AWS_DEFAULT_REGION' : undefined
-    const problem = variable && regionProblem(envString(env, variable)!)
-    if (problem) problems.push({text: `${variable} "${envString(env, variable)}"${/^(is|has) /.test(problem) ? ' ' : ': '}${problem}`, hint: 'Set AWS_REGION to a region such as eu-west-1, or give --region.'})
+    // The variable sdkRegion (aws/sdk-options.ts) takes: the first one set.
+    const variable = ['AWS_REGION', 'AWS_DEFAULT_REGION'].find((name) => env[name])
+    const problem = variable && regionProblem(env[variable]!)
+    if (problem) problems.push({text: valueProblem(variable, env[variable], problem), hint: 'Set AWS_REGION to a region such as eu-west-1, or give --region.'})
   }
   const pick = <T>(flag: T | undefined, fromEnv: T | undefined, fromFile: T | undefined): T | undefined => flag ?? fromEnv ?? fromFile
 
@@ -455,7 +460,7 @@ export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, confi
   // A short id without a policy: when the command needs the policy anyway, "missing
   // --policy" below says it once; otherwise the name itself is the problem.
   const child = (what: 'level' | 'perimeter', collection: string, text: string | undefined) =>
-    policy === undefined && policyText === undefined && needs.includes('policy') && text !== undefined && !text.startsWith('accessPolicies/') ? undefined : attempt(() => normaliseChild(what, collection, policy, text))
+    policyText === undefined && needs.includes('policy') ? undefined : attempt(() => normaliseChild(what, collection, policy, text))
   const level = child('level', 'accessLevels', levelText)
   const perimeter = child('perimeter', 'servicePerimeters', perimeterText)
   const missing = needs.filter((key) => ({policy: policyText, level: levelText, perimeter: perimeterText})[key] === undefined)
@@ -543,20 +548,24 @@ function resolveProbe(flags: FlagValues, env: NodeJS.ProcessEnv, file: ConfigFil
   }
 }
 
-/** "90s", "30m", "1.5h", "7d", or a number of seconds; undefined when it is none of these. */
-function durationMs(text: string): number | undefined {
+/** "90s", "30m", "1.5h", "7d", or a number of seconds, whatever its sign; undefined when it is none of these. */
+function signedDurationMs(text: string): number | undefined {
   const trimmed = text.trim()
   const value = trimmed === '' ? undefined : /^[0-9]+(\.[0-9]+)?$/.test(trimmed) ? Number(trimmed) * 1000 : ms(trimmed as ms.StringValue)
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined
+}
+
+/** A duration longer than zero, in ms; undefined otherwise. */
+function durationMs(text: string): number | undefined {
+  const value = signedDurationMs(text)
+  return value !== undefined && value > 0 ? value : undefined
 }
 
 /** Why the text is not a duration within the limits, or undefined when it is one. */
 function durationProblem(text: string, what: string, limits: {min?: number; max?: number; why?: string}): string | undefined {
-  const value = durationMs(text)
-  if (value === undefined) {
-    const zero = /^\s*-?0+(\.0+)?\s*[a-z]*\s*$/i.test(text) && durationMs(`1${text.trim().replace(/^-?[0-9.]+/, '')}`) !== undefined
-    return zero ? `is no time at all: the ${what} must be longer than zero` : `is not a duration for the ${what} (use e.g. 90s, 30m, 2h or 7d)`
-  }
+  const value = signedDurationMs(text)
+  if (value === 0) return `is no time at all: the ${what} must be longer than zero`
+  if (value === undefined || value < 0) return `is not a duration for the ${what} (use e.g. 90s, 30m, 2h or 7d)`
   // `why` explains the upper limit (a service's); the lower one is vpcsc's own floor.
   if (limits.min !== undefined && value < limits.min) return `is shorter than ${ms(limits.min, {long: true})}, the shortest ${what}`
   if (limits.max !== undefined && value > limits.max) return `is longer than ${ms(limits.max, {long: true})}, the longest ${what}${limits.why ? `, ${limits.why}` : ''}`

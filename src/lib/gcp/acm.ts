@@ -62,13 +62,7 @@ export class AccessContextManager {
     } catch (error) {
       // Policies are listed per organization, which vpcsc is not told: say where to look.
       if (!(error instanceof GoogleApiError) || error.httpStatus !== 404) throw error
-      throw new GoogleApiError(`The access policy ${name} does not exist.`, {
-        code: 'NOT_FOUND',
-        httpStatus: 404,
-        googleStatus: 'NOT_FOUND',
-        hint: 'List the policies of your organization: gcloud access-context-manager policies list --organization ORG_ID; then set --policy (or VPCSC_POLICY).',
-        cause: error,
-      })
+      throw notFound(`The access policy ${name} does not exist.`, 'List the policies of your organization: gcloud access-context-manager policies list --organization ORG_ID; then set --policy (or VPCSC_POLICY).', error)
     }
   }
 
@@ -207,12 +201,11 @@ export class AccessContextManager {
       // The policy itself may be missing, or unreadable: the original error says enough.
       return error
     }
-    return new GoogleApiError(`The ${what} ${name} does not exist.`, {
-      code: 'NOT_FOUND',
-      httpStatus: 404,
-      googleStatus: 'NOT_FOUND',
-      hint: existing.length > 0 ? `The policy holds: ${existing.join(', ')}.` : `The policy ${policy} holds no ${what}s.`,
-      cause: error,
-    })
+    return notFound(`The ${what} ${name} does not exist.`, existing.length > 0 ? `The policy holds: ${existing.join(', ')}.` : `The policy ${policy} holds no ${what}s.`, error)
   }
+}
+
+/** A 404 said in vpcsc's words, with where to look next; the API's own error kept as the cause. */
+function notFound(message: string, hint: string, cause: unknown): GoogleApiError {
+  return new GoogleApiError(message, {code: 'NOT_FOUND', httpStatus: 404, googleStatus: 'NOT_FOUND', hint, cause})
 }
