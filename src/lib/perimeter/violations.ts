@@ -51,13 +51,21 @@ export function groupViolations(entries: VpcscAuditEntry[], levelCidrs: Cidr[]):
     const group = groups.get(id)
     if (group) {
       group.count++
-      if (entry.timestamp < group.firstSeen) group.firstSeen = entry.timestamp
-      if (entry.timestamp > group.lastSeen) group.lastSeen = entry.timestamp
+      if (instant(entry.timestamp) < instant(group.firstSeen)) group.firstSeen = entry.timestamp
+      if (instant(entry.timestamp) > instant(group.lastSeen)) group.lastSeen = entry.timestamp
     } else {
       groups.set(id, {...key, count: 1, firstSeen: entry.timestamp, lastSeen: entry.timestamp, admitted: admits(levelCidrs, key.callerIp)})
     }
   }
-  return [...groups.values()].sort((a, b) => b.count - a.count || b.lastSeen.localeCompare(a.lastSeen))
+  return [...groups.values()].sort((a, b) => b.count - a.count || instant(b.lastSeen) - instant(a.lastSeen) || 0)
+}
+
+/**
+ * An entry's time in ms. Cloud Logging writes RFC 3339 timestamps with 0, 3, 6 or 9
+ * fractional digits, so as strings "10:00:00Z" sorts after "10:00:00.5Z".
+ */
+function instant(timestamp: string): number {
+  return Date.parse(timestamp)
 }
 
 function admits(cidrs: Cidr[], ip: string): boolean | undefined {
