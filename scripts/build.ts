@@ -22,6 +22,8 @@ import {fileURLToPath} from 'node:url'
 import {build, type Plugin} from 'esbuild'
 import ts from 'typescript'
 
+import {sourceRewrites} from './source-rewrites.ts'
+
 const root = fileURLToPath(new URL('..', import.meta.url))
 const requireBuiltin = createRequire(import.meta.url)
 const srcFiles = readdirSync(join(root, 'src'), {recursive: true, encoding: 'utf8'})
@@ -135,44 +137,6 @@ const httpByRequire: Plugin = {
   },
 }
 
-/**
- * gaxios, google-auth-library and gcp-metadata (the metadata server's credentials) build
- * their requests' headers with the global Headers (and test bodies against FormData). On
- * Node those globals are undici's, loaded on first use (~14 ms of every Google call's
- * start), while the requests themselves go through node-fetch (gaxios's choice on Node).
- * Their own files get node-fetch's Headers and FormData instead, the classes of the fetch
- * that sends them.
- */
-const googleAuthOnNodeFetch: Plugin = {
-  name: 'google-auth-on-node-fetch',
-  setup(b) {
-    b.onLoad({filter: /[\\/]node_modules[\\/](gaxios|google-auth-library|gcp-metadata)[\\/].*\.js$/}, (args) => {
-      const source = readFileSync(args.path, 'utf8')
-      if (!/\b(Headers|FormData)\b/.test(source.replace(/\/\/.*|\/\*[\s\S]*?\*\//g, ''))) return undefined
-      return {contents: `const {Headers, FormData} = require('node-fetch');\n${source}`, loader: 'js'}
-    })
-  },
-}
-
-/**
- * oclif sorts the manifest's commands with localeCompare on every start, and the first
- * localeCompare of a process loads ICU's collation data: ~4.7 ms of every run, `--version`
- * included, to order a dozen ASCII command ids (lower-case letters, '-' and ':'), which a
- * code-point comparison puts in the same order. If oclif's line changes, the build fails
- * here rather than losing the saving unseen.
- */
-const OCLIF_COMMAND_SORT = '.sort((a, b) => a.id.localeCompare(b.id));'
-const oclifOrdinalCommandSort: Plugin = {
-  name: 'oclif-ordinal-command-sort',
-  setup(b) {
-    b.onLoad({filter: /[\\/]@oclif[\\/]core[\\/]lib[\\/]config[\\/]plugin\.js$/}, (args) => {
-      const source = readFileSync(args.path, 'utf8')
-      if (!source.includes(OCLIF_COMMAND_SORT)) throw new Error(`${args.path} no longer sorts commands with "${OCLIF_COMMAND_SORT}": update oclifOrdinalCommandSort in scripts/build.ts`)
-      return {contents: source.replace(OCLIF_COMMAND_SORT, '.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));'), loader: 'js'}
-    })
-  },
-}
-
 /** dist/run.js: oclif's entry, bundled with the same oclif the commands extend. */
 const runEntry: Plugin = {
   name: 'run-entry',
@@ -205,7 +169,7 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   // oclif's TypeScript support for development (NODE_ENV=development): optional, not shipped.
   external: ['typescript', 'ts-node', 'tsx'],
-  plugins: [httpByRequire, googleAuthOnNodeFetch, lazyFacades(), awsSchemaKeys, oclifOrdinalCommandSort, runEntry],
+  plugins: [httpByRequire, sourceRewrites, lazyFacades(), awsSchemaKeys, runEntry],
 })
 // The handler's own entry and chunks: dist/lambda.js and dist/lambda-chunks/ are all a
 // function's package needs (npm run package:lambda zips them). Splitting also keeps the AWS
@@ -216,5 +180,5 @@ await build({
   outdir: 'dist',
   splitting: true,
   chunkNames: 'lambda-chunks/[name]-[hash]',
-  plugins: [httpByRequire, googleAuthOnNodeFetch, lazyFacades(), awsSchemaKeys],
+  plugins: [httpByRequire, sourceRewrites, lazyFacades(), awsSchemaKeys],
 })
