@@ -29,3 +29,19 @@ export function limiter(max: number): <T>(task: () => Promise<T>) => Promise<T> 
       next()
     })
 }
+
+/**
+ * Promise.all whose failure does not depend on timing: when several reads fail (a missing
+ * policy fails the policy read and the levels read alike), the first in the order given is
+ * reported, not whichever answered first, so the same mistake always gets the same, most
+ * telling message. It waits for nothing after the failure it reports.
+ */
+export async function allInOrder<const T extends readonly unknown[]>(promises: T): Promise<{-readonly [K in keyof T]: Awaited<T[K]>}> {
+  try {
+    return await Promise.all(promises)
+  } catch (first) {
+    // Promise.all has handled every rejection already: awaiting again reports none twice.
+    for (const promise of promises) await promise
+    throw first
+  }
+}

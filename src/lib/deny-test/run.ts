@@ -18,6 +18,7 @@ import {VERTEX_SERVICE, type ProbeOutcome} from './probe/classify.ts'
 import type {Probe} from './probe/probe.ts'
 import {restoreLevel, restoreRefusedForGood, type RestoreResult, type RestoreTarget} from './restore.ts'
 import {sleep} from '../core/sleep.ts'
+import {allInOrder} from '../core/concurrency.ts'
 
 /**
  * `vpcsc deny-test`: proves the perimeter denies. Probe (must be allowed), journal, swap
@@ -112,7 +113,8 @@ async function preflight(settings: Settings, clients: Clients, denyCidr: Cidr) {
   const levelName = requireSetting(settings.level, 'level', ENV.level, 'level')
   const policy = requireSetting(settings.policy, 'policy', ENV.policy, 'policy')
 
-  const [perimeter, {levels}] = await Promise.all([clients.acm.getPerimeter(perimeterName), readLevels(clients, policy)])
+  // The policy's own read first: a missing policy fails both, and says so best.
+  const [{levels}, perimeter] = await allInOrder([readLevels(clients, policy), clients.acm.getPerimeter(perimeterName)])
   const hold = await denyTestHold(settings.stateDir, levels, levelName)
   if (hold) throw holdInTheWay(hold, 'not starting another')
   const level = levels.find((l) => l.name === levelName) ?? (await clients.acm.getLevel(levelName))

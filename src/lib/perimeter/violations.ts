@@ -3,6 +3,7 @@ import type {Clients} from '../core/clients.ts'
 import {ENV, requireSetting, type Settings} from '../core/config.ts'
 import {listEntries, type VpcscAuditEntry} from '../gcp/logging.ts'
 import type {AccessLevel, ServicePerimeter} from '../gcp/types.ts'
+import {allInOrder} from '../core/concurrency.ts'
 
 /**
  * VPC Service Controls violations of one perimeter from the audit logs, dry-run and
@@ -120,7 +121,7 @@ export async function readViolations(
   options: {since: Date; limit: number; perimeter?: ServicePerimeter; level?: AccessLevel; kinds?: ('dryRun' | 'enforced')[]},
 ): Promise<ViolationsReport> {
   const perimeterName = requireSetting(settings.perimeter, 'perimeter', ENV.perimeter, 'perimeter')
-  const [perimeter, level] = await Promise.all([
+  const [perimeter, level] = await allInOrder([
     options.perimeter ?? clients.acm.getPerimeter(perimeterName),
     options.level ?? (settings.level ? clients.acm.getLevel(settings.level) : undefined),
   ])

@@ -13,6 +13,7 @@ import {denyTestHold} from '../deny-test/hold.ts'
 import {shortName} from '../core/names.ts'
 import {levelUse, perimeterMode, type PerimeterMode} from '../perimeter/mode.ts'
 import {AUDIT_METADATA_TYPE, perimeterProjects} from '../perimeter/violations.ts'
+import {allInOrder} from '../core/concurrency.ts'
 
 /**
  * `vpcsc explain`: the first question after an outage, "why was THIS call denied?".
@@ -156,7 +157,7 @@ export async function explain(settings: Settings, clients: Clients, text: string
     // The denial names another perimeter, which may be gone since: explain the rest anyway.
     perimeter = await clients.acm.getPerimeter(perimeterName).catch((error: Error) => void warnings.push(`The perimeter ${perimeterName} of the denial cannot be read now: ${error.message}`))
   }
-  const [levels, nat] = await Promise.all([levelsPromise, natPromise])
+  const [levels, nat] = await allInOrder([levelsPromise, natPromise])
   const level = levels.find((l) => l.name === levelName) ?? (await clients.acm.getLevel(levelName))
   const callerIp = input.kind === 'ip' ? input.ip : denial?.callerIp
   const address = callerIp !== undefined && ipaddr.isValid(callerIp) ? ipaddr.process(callerIp).toString() : undefined

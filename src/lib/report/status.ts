@@ -13,6 +13,7 @@ import {diffConfigs, summariseChanges} from '../perimeter/diff.ts'
 import {levelUse, perimeterMode, type PerimeterMode} from '../perimeter/mode.ts'
 import {readViolations} from '../perimeter/violations.ts'
 import {readTfvars, terraformDrift} from '../level/tfvars.ts'
+import {allInOrder} from '../core/concurrency.ts'
 
 /**
  * `vpcsc status`: everything on one screen, read-only. The Google reads and the AWS reads
@@ -87,7 +88,7 @@ export async function gatherStatus(settings: Settings, clients: Clients): Promis
   const tfvars = settings.tfvars && (await readTfvars(settings.tfvars, {forWrite: false}))
   // The level is read with the policy's other levels (one call either way): a deny test's
   // marker is one of them (docs/safety.md, rule 9).
-  const [policy, levels, perimeter, nat] = await Promise.all([
+  const [policy, levels, perimeter, nat] = await allInOrder([
     clients.acm.getPolicy(policyName),
     clients.acm.listLevels(policyName),
     settings.perimeter ? clients.acm.getPerimeter(settings.perimeter).then((p) => withDryRunViolations(settings, clients, p)) : Promise.resolve(undefined),
