@@ -38,15 +38,16 @@ export function ordinalCommandSort(path: string, source: string): string {
 /**
  * CommonJS packages whose modules require at load time what only some runs use: oclif
  * requires its help renderer, glob matchers, template engine and spinner on every start;
- * google-auth-library's index requires every kind of credential. In their own modules, a
- * top-level `const x = require("y")` (TypeScript's output, also with __importDefault or
+ * google-auth-library's index requires every kind of credential, and gcp-metadata and gaxios
+ * to re-export them. In their own modules, a top-level `const x = require("y")` or
+ * `exports.x = require("y")` (TypeScript's output, also with __importDefault or
  * __importStar) becomes a stand-in that requires "y" on first use, so a run evaluates only
  * the modules it touches. The stand-in forwards every operation on a module's exports
  * (calls, property reads and writes, `in`, keys); identity and `typeof` (always "function")
  * are the only differences, and these packages test neither on a module.
  */
 const LAZY_REQUIRE_PACKAGES = /[\\/]node_modules[\\/](@oclif[\\/]core|google-auth-library|gaxios|gcp-metadata)[\\/]/
-const TOP_LEVEL_REQUIRE = /^(const|var|let) (\w+) = ((?:__importDefault|__importStar)\()?require\(("[^"]+"|'[^']+')\)(\))?;$/gm
+const TOP_LEVEL_REQUIRE = /^(const \w+|var \w+|let \w+|exports\.\w+) = ((?:__importDefault|__importStar)\()?require\(("[^"]+"|'[^']+')\)(\))?;$/gm
 // The stand-in's target is a bound function: callable and constructible (a module may export
 // a function, `wordwrap(...)`), and without the non-configurable `prototype` a Proxy would
 // then have to report as its own.
@@ -69,10 +70,10 @@ const LAZY_MODULE = `function __vpcscLazyModule(load) {
 `
 export function lazyRequires(path: string, source: string): string {
   if (!LAZY_REQUIRE_PACKAGES.test(path)) return source
-  const lazy = source.replace(TOP_LEVEL_REQUIRE, (line, kind: string, name: string, wrap = '', specifier: string, close = '') =>
+  const lazy = source.replace(TOP_LEVEL_REQUIRE, (line, binding: string, wrap = '', specifier: string, close = '') =>
     // Node's built-ins stay as they are: most are loaded before any of this runs, and their
     // methods may rely on being called on the module itself (process.on).
-    isBuiltin(specifier.slice(1, -1)) ? line : `${kind} ${name} = __vpcscLazyModule(() => ${wrap}require(${specifier})${close});`,
+    isBuiltin(specifier.slice(1, -1)) ? line : `${binding} = __vpcscLazyModule(() => ${wrap}require(${specifier})${close});`,
   )
   return lazy === source ? source : `${lazy}\n${LAZY_MODULE}`
 }

@@ -33,6 +33,7 @@ describe('lazyRequires', () => {
     './settings': {debug: false, names: ['a']},
     'node:path': {sep: '/'},
     './destructured': {value: 1},
+    './reexported': {answer: 42},
   })
   const source = [
     '"use strict";',
@@ -41,6 +42,7 @@ describe('lazyRequires', () => {
     'const settings_1 = require("./settings");',
     'const node_path_1 = require("node:path");',
     'const {value} = require("./destructured");',
+    'exports.reexported = require("./reexported");',
     'exports.sep = node_path_1.sep;',
     'exports.wrap = () => wordwrap(10)("text");',
     'exports.widget = () => new widget_1.default(3);',
@@ -56,6 +58,8 @@ describe('lazyRequires', () => {
     assert.equal((exports.wrap as () => string)(), 'text@10')
     assert.equal((exports.wrap as () => string)(), 'text@10')
     assert.deepEqual(loaded, ['node:path', './destructured', 'wordwrap'])
+    assert.equal((exports.reexported as {answer: number}).answer, 42)
+    assert.deepEqual(loaded, ['node:path', './destructured', 'wordwrap', './reexported'])
   })
 
   it('keeps what a module is: called, constructed, read, written, listed, tested with in', () => {
