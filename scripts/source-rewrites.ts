@@ -4,6 +4,7 @@
 // (test/unit/source-rewrites.test.ts).
 import {readFileSync} from 'node:fs'
 import {isBuiltin} from 'node:module'
+import {dirname, join} from 'node:path'
 
 import type {Plugin} from 'esbuild'
 
@@ -43,20 +44,24 @@ export function ordinalCommandSort(path: string, source: string): string {
  * `exports.x = require("y")` (TypeScript's output, also with __importDefault or
  * __importStar) becomes a stand-in that requires "y" on first use, so a run evaluates only
  * the modules it touches. The stand-in forwards every operation on a module's exports
- * (calls, property reads and writes, `in`, keys); identity and `typeof` (always "function")
- * are the only differences, and these packages test neither on a module.
+ * (calls, `new` and `extends`, property reads and writes, `in`, keys); identity and `typeof`
+ * (always "function") differ, and these packages test neither on a module. What a module
+ * does as it loads happens at first use too, so a module whose load the process relies on
+ * stays eager: oclif's command.js, whose load makes a closed stdout (EPIPE) harmless.
  */
 const LAZY_REQUIRE_PACKAGES = /[\\/]node_modules[\\/](@oclif[\\/]core|google-auth-library|gaxios|gcp-metadata)[\\/]/
 const TOP_LEVEL_REQUIRE = /^(const \w+|var \w+|let \w+|exports\.\w+) = ((?:__importDefault|__importStar)\()?require\(("[^"]+"|'[^']+')\)(\))?;$/gm
+const EAGER_MODULES = /[\\/]@oclif[\\/]core[\\/]lib[\\/]command$/
 // The stand-in's target is a bound function: callable and constructible (a module may export
 // a function, `wordwrap(...)`), and without the non-configurable `prototype` a Proxy would
 // then have to report as its own.
 const LAZY_MODULE = `function __vpcscLazyModule(load) {
   let loaded
   const module = () => (loaded ??= load())
-  return new Proxy(function () {}.bind(null), {
+  const standIn = new Proxy(function () {}.bind(null), {
     apply: (_, self, args) => Reflect.apply(module(), self, args),
-    construct: (_, args) => Reflect.construct(module(), args),
+    // A subclass (class X extends standIn) gets instances of its own, not of the module's.
+    construct: (_, args, newTarget) => Reflect.construct(module(), args, newTarget === standIn ? module() : newTarget),
     get: (_, key) => module()[key],
     set: (_, key, value) => ((module()[key] = value), true),
     has: (_, key) => key in module(),
@@ -66,6 +71,7 @@ const LAZY_MODULE = `function __vpcscLazyModule(load) {
       return descriptor && {...descriptor, configurable: true}
     },
   })
+  return standIn
 }
 `
 export function lazyRequires(path: string, source: string): string {
@@ -73,7 +79,7 @@ export function lazyRequires(path: string, source: string): string {
   const lazy = source.replace(TOP_LEVEL_REQUIRE, (line, binding: string, wrap = '', specifier: string, close = '') =>
     // Node's built-ins stay as they are: most are loaded before any of this runs, and their
     // methods may rely on being called on the module itself (process.on).
-    isBuiltin(specifier.slice(1, -1)) ? line : `${binding} = __vpcscLazyModule(() => ${wrap}require(${specifier})${close});`,
+    isBuiltin(specifier.slice(1, -1)) || EAGER_MODULES.test(join(dirname(path), specifier.slice(1, -1))) ? line : `${binding} = __vpcscLazyModule(() => ${wrap}require(${specifier})${close});`,
   )
   return lazy === source ? source : `${lazy}\n${LAZY_MODULE}`
 }

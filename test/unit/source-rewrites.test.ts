@@ -46,6 +46,7 @@ describe('lazyRequires', () => {
     'exports.sep = node_path_1.sep;',
     'exports.wrap = () => wordwrap(10)("text");',
     'exports.widget = () => new widget_1.default(3);',
+    'exports.gadget = () => new (class Gadget extends widget_1.default { get kind() { return "gadget" } })(5);',
     'exports.settings = settings_1;',
     'function later() {',
     '  const inner = require("./inner");',
@@ -68,6 +69,8 @@ describe('lazyRequires', () => {
     const widget = (exports.widget as () => Widget)()
     assert.ok(widget instanceof Widget)
     assert.equal(widget.size, 3)
+    const gadget = (exports.gadget as () => Widget & {kind: string})()
+    assert.deepEqual([gadget instanceof Widget, gadget.size, gadget.kind, gadget.constructor.name], [true, 5, 'gadget', 'Gadget'])
     const settings = exports.settings as {debug: boolean; names: string[]}
     settings.debug = true
     assert.equal(mods['./settings'].debug, true, 'a write reaches the module itself')
@@ -75,6 +78,13 @@ describe('lazyRequires', () => {
     assert.ok('names' in settings)
     assert.ok(!('other' in settings))
     assert.deepEqual({...settings}, {debug: true, names: ['a']})
+  })
+
+  it("leaves oclif's command module eager: its load guards stdout against EPIPE", () => {
+    // OCLIF_FILE is lib/help/index.js: "../command" is lib/command.js, "./command" the help's own.
+    const rewritten = lazyRequires(OCLIF_FILE, 'const command_1 = require("../command");\nconst command_2 = require("./command");')
+    assert.match(rewritten, /^const command_1 = require\("\.\.\/command"\);$/m)
+    assert.match(rewritten, /^const command_2 = __vpcscLazyModule/m)
   })
 
   it("leaves other packages' files, and requires inside functions, as they are", () => {

@@ -34,7 +34,8 @@ export function limiter(max: number): <T>(task: () => Promise<T>) => Promise<T> 
  * Promise.all whose failure does not depend on timing: when several reads fail (a missing
  * policy fails the policy read and the levels read alike), the first in the order given is
  * reported, not whichever answered first, so the same mistake always gets the same, most
- * telling message. It waits for nothing after the failure it reports.
+ * telling message. To report a failure it waits for the promises before it (each read is
+ * bounded by its own timeout), never for those after it.
  */
 export async function allInOrder<const T extends readonly unknown[]>(promises: T): Promise<{-readonly [K in keyof T]: Awaited<T[K]>}> {
   try {
