@@ -32,7 +32,7 @@ export function nodeFetchHeaders(path: string, source: string): string {
 const OCLIF_COMMAND_SORT = '.sort((a, b) => a.id.localeCompare(b.id));'
 export function ordinalCommandSort(path: string, source: string): string {
   if (!/[\\/]@oclif[\\/]core[\\/]lib[\\/]config[\\/]plugin\.js$/.test(path)) return source
-  if (!source.includes(OCLIF_COMMAND_SORT)) throw new Error(`${path} no longer sorts commands with "${OCLIF_COMMAND_SORT}": update ordinalCommandSort in scripts/build.ts`)
+  if (!source.includes(OCLIF_COMMAND_SORT)) throw new Error(`${path} no longer sorts commands with "${OCLIF_COMMAND_SORT}": update ordinalCommandSort in scripts/source-rewrites.ts`)
   return source.replace(OCLIF_COMMAND_SORT, '.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));')
 }
 
@@ -88,7 +88,8 @@ export function lazyRequires(path: string, source: string): string {
 export const sourceRewrites: Plugin = {
   name: 'source-rewrites',
   setup(b) {
-    b.onLoad({filter: /[\\/]node_modules[\\/](@oclif[\\/]core|google-auth-library|gaxios|gcp-metadata)[\\/].*\.js$/}, (args) => {
+    // The packages of the lazy rewrite, which are also those of the other two.
+    b.onLoad({filter: new RegExp(`${LAZY_REQUIRE_PACKAGES.source}.*\\.js$`)}, (args) => {
       const source = readFileSync(args.path, 'utf8')
       const rewritten = lazyRequires(args.path, ordinalCommandSort(args.path, nodeFetchHeaders(args.path, source)))
       return rewritten === source ? undefined : {contents: rewritten, loader: 'js'}
