@@ -21,7 +21,7 @@ export interface DemoteResult {
 }
 
 export default class Demote extends VpcscCommand {
-  static override summary = 'Roll the perimeter back from enforced to dry-run, keeping its configuration for promote.'
+  static override summary = 'Move the perimeter back from enforced to dry-run, keeping its configuration.'
   static override description = `The enforced configuration becomes the dry-run spec (useExplicitDryRunSpec true) and nothing stays enforced, in one PATCH (updateMask=spec,status,useExplicitDryRunSpec) with the perimeter etag; the operation is waited for and the perimeter read back. vpcsc promote puts it back exactly. Refuses (exit 5) when the perimeter is already dry-run only, or has a different dry-run spec that this would overwrite.
 
 ${EXIT_CODES_HELP}`

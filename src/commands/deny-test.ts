@@ -16,7 +16,7 @@ import {DenyTestProgress} from '../cli/progress.ts'
 const SIGNAL_EXIT: Record<string, number> = {SIGINT: 130, SIGTERM: 143, SIGHUP: 129}
 
 export default class DenyTest extends VpcscCommand {
-  static override summary = 'Prove the perimeter denies: swap the access level to a TEST-NET address and watch Vertex AI refuse.'
+  static override summary = 'Prove the perimeter denies: swap in a TEST-NET address, watch Vertex AI refuse.'
   static override description = `1. Preflight: the perimeter is enforced, restricts aiplatform.googleapis.com and uses the level; no other deny test runs on the level.
 2. Baseline: the probe must be allowed now.
 3. A journal is written, then the level's IP list is swapped to --deny-cidr (only that list changes).
@@ -30,7 +30,7 @@ ${EXIT_CODES_HELP}
   129/130/143 interrupted (SIGHUP / Ctrl-C / SIGTERM), after restoring`
   static override examples = [
     '<%= config.bin %> <%= command.id %> --instance-id i-0123456789abcdef0 --yes',
-    '<%= config.bin %> <%= command.id %> --probe-command "cd /home/ec2-user && .venv/bin/python vertex_ai_client.py"',
+    '<%= config.bin %> <%= command.id %> --probe-command "python vertex_ai_client.py"',
     '<%= config.bin %> <%= command.id %> --probe local --timeout 45m --json',
   ]
   static override needs = ['policy', 'level', 'perimeter'] as const

@@ -10,7 +10,7 @@ import {explain, parseExplainInput, type Explanation} from '../lib/report/explai
 import {renderExplanation} from '../lib/render/explain.ts'
 
 export default class Explain extends VpcscCommand {
-  static override summary = 'Explain why a call was denied: from its vpcServiceControlsUniqueIdentifier, or a caller IP.'
+  static override summary = 'Explain a denial, from its vpcServiceControlsUniqueIdentifier or a caller IP.'
   static override description = `Given the id of a VPC Service Controls denial (from the 403 message, or deny-test's evidence), finds its audit entry in Cloud Logging (within --freshness) and takes the caller IP, the perimeter, dry-run or enforced, the service, method and principal. Given an IP, explains that caller as things are now.
 Then says which selected NAT gateway owns the IP (account, region, VPC, gateway), whether the access level admits it now and through which condition, whether a deny test held the level, and what would fix it: vpcsc ip sync, a --keep, or an ingress rule. Read-only.
 Exit 0 when explained, 1 when no audit entry has the id within --freshness, 2 for input that is neither an IP nor an id.

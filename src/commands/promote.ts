@@ -22,7 +22,7 @@ export interface PromoteResult {
 }
 
 export default class Promote extends VpcscCommand {
-  static override summary = 'Enforce the perimeter\'s dry-run spec, once the audit logs show it would deny nobody.'
+  static override summary = 'Enforce the perimeter\'s dry-run spec once the logs show it would deny nobody.'
   static override description = `1. Reads the perimeter; refuses (exit 5) without an explicit dry-run spec.
 2. Shows what enforcing changes: the spec against the enforced status.
 3. Gate: counts the dry-run violations over --lookback; any found: refuses (exit 5) and shows them, unless --force.

@@ -10,7 +10,7 @@ import {plural, renderError, screenWidth} from '../lib/render/text.ts'
 import {gatherStatus, type StatusReport} from '../lib/report/status.ts'
 
 export default class Status extends VpcscCommand {
-  static override summary = 'Show the perimeter, the access level, the NAT egress IPs and the drift between them.'
+  static override summary = 'Show the perimeter, the access level, the NAT egress IPs and their drift.'
   static override description = `Read-only: reads Access Context Manager and AWS concurrently and never writes.
 NAT gateways are read in the caller's account and in every member account (--assume-role); an account or region that cannot be read is named, and the command exits 1.
 Drift is a NAT egress IP the level does not admit, or a CIDR in the level that matches no NAT gateway and is not kept with --keep (TEST-NET ranges there usually mean an interrupted deny test).
@@ -21,7 +21,7 @@ ${EXIT_CODES_HELP}`
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --check',
     '<%= config.bin %> <%= command.id %> --check --tfvars infra/vpcsc.auto.tfvars.json',
-    '<%= config.bin %> <%= command.id %> --policy 555000111222 --level vpcsc_allow_ec2_ip --region eu-west-1 --json',
+    '<%= config.bin %> <%= command.id %> --policy 555000111222 --level vpcsc_allow_ec2_ip --json',
   ]
   static override needs = ['policy', 'level'] as const
   static override flags = {

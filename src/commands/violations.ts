@@ -10,7 +10,7 @@ import {screenWidth} from '../lib/render/text.ts'
 import {readViolations, type ViolationsReport} from '../lib/perimeter/violations.ts'
 
 export default class Violations extends VpcscCommand {
-  static override summary = "Recent VPC Service Controls violations of the perimeter, dry-run and enforced, grouped."
+  static override summary = "Recent violations of the perimeter, dry-run and enforced, grouped."
   static override description = `Reads the VPC-SC audit logs (Cloud Logging entries:list) of the perimeter's projects, pages to the end (bounded by --limit), and groups the entries by caller IP, principal, service, method and reason, with counts and first/last seen. Says which caller IPs the access level admits. Read-only. Needs roles/logging.privateLogViewer (or logging.viewer on the _Required bucket's policy logs) on the projects.
 
 ${EXIT_CODES_HELP}`

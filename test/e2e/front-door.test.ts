@@ -117,6 +117,16 @@ describe('conventions', () => {
     assert.match(sync.stdout, /--plan/)
   })
 
+  it('every help page fits 80 columns: the summaries, the usage, the flags and the examples', async () => {
+    const manifest = JSON.parse(readFileSync(new URL('../../oclif.manifest.json', import.meta.url), 'utf8')) as {commands: Record<string, unknown>}
+    for (const args of [['help'], ['help', 'ip'], ...Object.keys(manifest.commands).map((id) => [...id.split(':'), '--help'])]) {
+      const page = await vpcsc(ctx.world, args)
+      assert.equal(page.code, 0, show(page))
+      const wide = page.stdout.split('\n').filter((line) => line.length > 80)
+      assert.deepEqual(wide, [], `vpcsc ${args.join(' ')} has lines over 80 columns`)
+    }
+  })
+
   it('a mistyped command or flag gets "did you mean", a stray or missing argument is named, in a pipe too, exit 2, nothing written', async () => {
     await ctx.world.admin.clearRequests()
     for (const [args, wanted] of [

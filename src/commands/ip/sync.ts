@@ -32,7 +32,7 @@ ${EXIT_CODES_HELP}`
   static override examples = [
     '<%= config.bin %> <%= command.id %> --plan',
     '<%= config.bin %> <%= command.id %> --yes',
-    '<%= config.bin %> <%= command.id %> --add-only --nat-tag vpcsc=egress --region eu-west-1 --region us-east-1',
+    '<%= config.bin %> <%= command.id %> --add-only --nat-tag vpcsc=egress --region eu-west-1',
     '<%= config.bin %> <%= command.id %> --yes --tfvars infra/vpcsc.auto.tfvars.json',
     '<%= config.bin %> <%= command.id %> --tfvars infra/vpcsc.auto.tfvars.json --tfvars-only',
     '<%= config.bin %> <%= command.id %> --yes --notify https://hooks.slack.com/services/T000/B000/XXXX',
