@@ -3,7 +3,7 @@
 // completion, Ctrl-C at a prompt, AWS region and profile, library warnings, output that
 // fits 80 columns, and the deny test's progress; in a pseudo-terminal where a terminal matters.
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
+import {execFileSync, spawn} from 'node:child_process'
 import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {stripVTControlCharacters} from 'node:util'
@@ -160,6 +160,13 @@ describe('conventions', () => {
     const completion = existsSync(cacheDir) ? readdirSync(cacheDir).map((f) => readFileSync(join(cacheDir, f), 'utf8')).join('\n') : ''
     assert.match(completion, /deny-test/)
     assert.match(completion, /--policy/)
+    assert.match(completion, /--no-color/)
+    // bash itself completes a flag of a command, the negation of --color among them.
+    const bashFunctions = join(ctx.world.env.HOME!, '.cache', 'vpcsc', 'autocomplete', 'functions', 'bash', 'vpcsc.bash')
+    const complete = (...words: string[]) =>
+      execFileSync('bash', ['-c', 'source "$0"; COMP_WORDS=("${@}"); COMP_CWORD=$(($# - 1)); _vpcsc_autocomplete; printf "%s\\n" "${COMPREPLY[@]}"', bashFunctions, 'vpcsc', ...words], {encoding: 'utf8'}).split('\n').filter(Boolean)
+    assert.deepEqual(complete('status', '--no-c'), ['--no-color'])
+    assert.deepEqual(complete('ip', 'sync', '--pl'), ['--plan'])
     // A shell it does not support: vpcsc's own two lines and exit 2, not oclif's block.
     const fish = await vpcsc(ctx.world, ['autocomplete', 'fish'])
     assert.equal(fish.code, 2, show(fish))
