@@ -1,4 +1,4 @@
-// Listening for the local cloud's small TCP/HTTP helpers (black hole, AWS fault proxy).
+// Listening for the local cloud's small TCP/HTTP helpers (black hole, AWS gate).
 import type {AddressInfo, Server, Socket} from 'node:net'
 
 /**

@@ -140,24 +140,24 @@ describe('local world', () => {
     assert.equal(world.aws.ids.publicIp, REPLACEMENT_EIP)
   })
 
-  it('puts a fault proxy in front of EC2 and SSM, and black holes on demand', async () => {
-    const viaProxy = new EC2Client({region: 'us-east-1', endpoint: world.awsFaults.url, credentials: {accessKeyId: 'test', secretAccessKey: 'test'}, maxAttempts: 1})
+  it('puts a gate in front of EC2 and SSM, and black holes on demand', async () => {
+    const viaGate = new EC2Client({region: 'us-east-1', endpoint: world.awsGate.url, credentials: {accessKeyId: 'test', secretAccessKey: 'test'}, maxAttempts: 1})
     try {
-      assert.deepEqual((await nats(viaProxy)).map((n) => n.NatGatewayId), (await nats(world.aws.ec2())).map((n) => n.NatGatewayId))
-      world.awsFaults.arm({action: 'DescribeNatGateways', mode: '503', count: 5})
-      await assert.rejects(nats(viaProxy), (error: {$metadata?: {httpStatusCode?: number}}) => error.$metadata?.httpStatusCode === 503)
+      assert.deepEqual((await nats(viaGate)).map((n) => n.NatGatewayId), (await nats(world.aws.ec2())).map((n) => n.NatGatewayId))
+      world.awsGate.fault({action: 'DescribeNatGateways', code: 'Unavailable', status: 503})
+      await assert.rejects(nats(viaGate), (error: {$metadata?: {httpStatusCode?: number}}) => error.$metadata?.httpStatusCode === 503)
     } finally {
-      viaProxy.destroy()
+      viaGate.destroy()
     }
-    const ssmViaProxy = await ssmCall({ssm: {url: world.awsFaults.url}}, 'ListCommands', {})
-    assert.equal(ssmViaProxy.status, 200, 'AmazonSSM targets go to the executor')
+    const ssmViaGate = await ssmCall({ssm: {url: world.awsGate.url}}, 'ListCommands', {})
+    assert.equal(ssmViaGate.status, 200, 'AmazonSSM targets go to the executor')
     const hole = await world.blackhole()
     await assert.rejects(fetch(hole.url, {signal: AbortSignal.timeout(200)}))
     assert.ok(hole.connections >= 1)
   })
 
   it('reset restores the seed', async () => {
-    assert.ok(world.awsFaults.requests().length > 0)
+    assert.ok(world.awsGate.requests().length > 0)
     await world.admin.putResource(LEVEL, {name: LEVEL, title: 'changed', basic: {conditions: [{ipSubnetworks: ['198.51.100.7/32']}]}})
     await world.ssm.admin.fault({kind: 'never-delivered', count: 5})
     await ssmCall(world, 'ListCommands', {})
@@ -176,9 +176,9 @@ describe('local world', () => {
     const level = (await world.admin.state()).levels.find((l) => l.name === LEVEL)
     assert.deepEqual(level?.basic, seedState().levels.find((l) => l.name === LEVEL)?.basic)
     assert.deepEqual(await world.admin.requests(), [])
-    // The AWS fault proxy is disarmed: the 503s armed above are gone.
-    assert.deepEqual(world.awsFaults.requests(), [])
-    assert.ok((await nats(ec2Client(world.awsFaults.url))).length === 1)
+    // The gate's faults are gone: the 503s set above no longer answer.
+    assert.deepEqual(world.awsGate.requests(), [])
+    assert.ok((await nats(ec2Client(world.awsGate.url))).length === 1)
   })
 })
 
@@ -187,7 +187,7 @@ describe('a multi-region world', () => {
     const world = await startWorld({regions: ['us-east-1', 'eu-west-1']})
     const {dir, motoPid, awsEndpoint, googleUrl} = world
     const ssmUrl = world.ssm.url
-    const faultProxy = world.awsFaults.url
+    const gateUrl = world.awsGate.url
     const proxy = await world.egressProxyFor(SEED_EIP)
     try {
       const east = await nats(world.aws.ec2('us-east-1'))
@@ -205,7 +205,7 @@ describe('a multi-region world', () => {
     assert.ok(await refused(googleUrl), 'the emulated Google still answers')
     assert.ok(await refused(ssmUrl), 'the SSM executor still answers')
     assert.ok(await refused(proxy), 'a NAT egress proxy still answers')
-    assert.ok(await refused(faultProxy), 'the AWS fault proxy still answers')
+    assert.ok(await refused(gateUrl), 'the AWS gate still answers')
     assert.equal(existsSync(dir), false)
   })
 })

@@ -21,7 +21,6 @@ import {
   type AwsSeedIds,
   type NatReplacement,
 } from './aws-seed.ts'
-import {startAwsFaultProxy, type AwsFaultProxy} from './aws-fault-proxy.ts'
 import {startBlackhole, type Blackhole} from './blackhole.ts'
 import {worldEnv, writeProbeCredFile} from './env.ts'
 import {startGoogleCloud} from './google/server.ts'
@@ -103,17 +102,16 @@ export interface World {
   admin: Admin
   /** The SSM Run Command executor (AWS_ENDPOINT_URL_SSM) and its admin API (ssm/README.md). */
   ssm: {url: string; admin: SsmAdmin}
-  /**
-   * A fault proxy in front of moto (EC2) and the SSM executor (AmazonSSM.* targets): run
-   * the CLI with `env: {AWS_ENDPOINT_URL_EC2: world.awsFaults.url}` (or _SSM), then
-   * `arm({action: 'DescribeNatGateways', mode: 'stall' | '503', count})`. Reset clears it.
-   */
-  awsFaults: AwsFaultProxy
   /** A new black-hole endpoint (accepts, never answers), closed by stop(). */
   blackhole(): Promise<Blackhole>
   /** The emulated NAT egress: the forward proxy (http://127.0.0.1:PORT) whose requests leave as `ip`. */
   egressProxyFor(ip: string): Promise<string>
-  /** In front of moto: STS always (AWS_ENDPOINT_URL_STS), EC2 when a test sets AWS_ENDPOINT_URL_EC2 to it. */
+  /**
+   * In front of moto and the SSM executor (AmazonSSM.* targets): STS always
+   * (AWS_ENDPOINT_URL_STS), EC2 and SSM when a test runs the CLI with
+   * `env: {AWS_ENDPOINT_URL_EC2: world.awsGate.url}` (or _SSM), e.g. to set
+   * `fault({action: 'DescribeNatGateways', code, status} | {action, stall: true})`. Reset clears it.
+   */
   awsGate: AwsGate
   aws: {
     /** An EC2 client in the caller's account, or in a member account seeded by seedAccount. */
@@ -186,8 +184,6 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     })
     cleanup.push(() => google.close())
 
-    const gate = await startAwsGate(moto.endpoint)
-    cleanup.push(() => gate.close())
     const members = new Map<string, AccountCredentials>()
     const memberCredentials = async (accountId: string) => {
       if (!members.has(accountId)) members.set(accountId, await accountCredentials(moto.endpoint, accountId))
@@ -214,8 +210,8 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     })
     cleanup.push(() => ssm.close())
     const ssmAdmin = ssmAdminClient(ssm.url)
-    const awsFaults = await startAwsFaultProxy({upstream: moto.endpoint, ssmUpstream: ssm.url})
-    cleanup.push(() => awsFaults.close())
+    const gate = await startAwsGate({moto: moto.endpoint, ssm: ssm.url})
+    cleanup.push(() => gate.close())
     const blackhole = async () => {
       const hole = await startBlackhole()
       cleanup.push(() => hole.close())
@@ -247,7 +243,6 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
       motoPid: moto.pid,
       admin,
       ssm: {url: ssm.url, admin: ssmAdmin},
-      awsFaults,
       blackhole,
       egressProxyFor: egress.egressProxyFor,
       aws: {
@@ -281,7 +276,6 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
         },
       },
       async reset() {
-        awsFaults.clear()
         gate.reset()
         members.clear()
         await ssmAdmin.reset()

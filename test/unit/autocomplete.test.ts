@@ -3,9 +3,11 @@ import {describe, it} from 'node:test'
 
 import {withNegatedFlags} from '../../src/cli/autocomplete-command.ts'
 
+type Flags = Record<string, {name: string; type: string; allowNo?: boolean; hidden?: boolean; description?: string}>
+
 describe('withNegatedFlags', () => {
   it('lists --no-X right after a negatable boolean --X, and nothing for other flags', () => {
-    const command = {
+    const command: {id: string; flags: Flags} = {
       id: 'status',
       flags: {
         json: {name: 'json', type: 'boolean'},
@@ -22,9 +24,9 @@ describe('withNegatedFlags', () => {
   })
 
   it('keeps a hidden flag hidden, and a flag that already has its --no- form as it is', () => {
-    const command = {flags: {debug: {name: 'debug', type: 'boolean', allowNo: true, hidden: true}, 'no-debug': {name: 'no-debug', type: 'boolean'}}}
+    const command: {flags: Flags} = {flags: {debug: {name: 'debug', type: 'boolean', allowNo: true, hidden: true}, 'no-debug': {name: 'no-debug', type: 'boolean'}}}
     assert.deepEqual(withNegatedFlags(command).flags, command.flags)
-    const hidden = withNegatedFlags({flags: {trace: {name: 'trace', type: 'boolean', allowNo: true, hidden: true}}})
+    const hidden = withNegatedFlags<{flags: Flags}>({flags: {trace: {name: 'trace', type: 'boolean', allowNo: true, hidden: true}}})
     assert.equal(hidden.flags['no-trace']?.hidden, true)
   })
 })
