@@ -101,6 +101,22 @@ describe('faults: every write confirmed, every wait bounded', () => {
       assertNoConflictingResend(await writes(ctx.world))
     })
 
+    it(row('replaceAll lands (pending 2 s), its answer is dropped, then the resends are refused (429, 403)', 'ip sync', 'exit 0 once a read finds it written: a refused resend is not "not written"'), async () => {
+      await ctx.world.aws.replaceNatGateway()
+      await ctx.world.admin.config({operationDelayMs: 2000})
+      const replaceAll = {method: 'POST', path: ':replaceAll'}
+      await ctx.world.admin.fault({match: replaceAll, drop: true, phase: 'after'})
+      await ctx.world.admin.fault({match: replaceAll, status: 429, count: 2})
+      await ctx.world.admin.fault({match: replaceAll, status: 403, count: 5})
+      const result = await vpcsc(ctx.world, ['ip', 'sync', '--yes'], {timeoutMs: 60_000})
+      assert.equal(result.code, 0, show(result))
+      assert.match(result.stdout, /answer was lost/)
+      assert.deepEqual((await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks, ['203.0.113.77/32'])
+      const sent = replaceAlls(await writes(ctx.world))
+      assert.ok(sent.length >= 2, 'the write was sent again while its fate was open')
+      assert.equal(new Set(sent.map((w) => JSON.stringify(w.body))).size, 1, 'every send carried the same write and etag')
+    })
+
     it(row('another level of the policy changes between read and write', 'ip sync', 'exit 0, written against the fresh etag, the other change kept'), async () => {
       await ctx.world.aws.replaceNatGateway()
       const other = `${POLICY}/accessLevels/vpcsc_office`
@@ -343,6 +359,20 @@ describe('faults: every write confirmed, every wait bounded', () => {
       assert.equal(result.code, 0, show(result))
       assert.equal(JSON.parse(result.stdout).outcome, 'pass')
       assert.equal(await policyContent(ctx.world), before)
+    })
+
+    it(row('the swap lands (pending 2 s), its answer is dropped, then the resends get 429', 'deny-test', 'the swap is confirmed by reading; the test goes on and passes'), async () => {
+      const before = await policyContent(ctx.world)
+      await ctx.world.admin.config({operationDelayMs: 2000})
+      const replaceAll = {method: 'POST', path: ':replaceAll'}
+      await ctx.world.admin.fault({match: replaceAll, drop: true, phase: 'after'})
+      // Every resend the write may make (five sends in all) is refused.
+      await ctx.world.admin.fault({match: replaceAll, status: 429, count: 4})
+      const result = await vpcsc(ctx.world, ['deny-test', ...FAST, '--json'], {timeoutMs: 120_000})
+      assert.equal(result.code, 0, show(result))
+      assert.equal(JSON.parse(result.stdout).outcome, 'pass')
+      assert.equal(await policyContent(ctx.world), before)
+      assert.deepEqual(journals(ctx.world), [])
     })
 
     it(row("the restore lands, its answer is dropped", 'restore', 'exit 0 "restored"'), async () => {

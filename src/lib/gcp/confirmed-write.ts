@@ -126,21 +126,26 @@ export async function confirmedWrite<S>(spec: WriteSpec<S>, first: Observed<S>, 
 
   for (;;) {
     let operation: Operation | undefined
+    // A refusal or a failed operation says only that THIS send did not land: once an earlier
+    // send with this etag may have, nothing is "not written" until a read says so (rule 7).
+    const earlierMayHaveLanded = mayHaveLanded
     try {
       sends++
       operation = await spec.send(basis, signal)
     } catch (error) {
-      if (isRateLimited(error) && sends < MAX_SENDS && Date.now() < deadline) {
-        // Refused before anything was stored: the same write again, after a pause.
-        lastProblem = error as Error
-        await sleep(Math.min(pause * 4, Math.max(0, deadline - Date.now())), signal)
-        pause = Math.min(pause * 2, MAX_PAUSE_MS)
-        continue
-      }
-      if (refusedBeforeApplying(error)) throw new NotWritten(error as Error)
-      // A conflict, a lost connection, a timeout, a 5xx: decided by reading, below.
       lastProblem = error as Error
-      if (!isConflict(error)) {
+      if (!earlierMayHaveLanded) {
+        if (isRateLimited(error) && sends < MAX_SENDS && Date.now() < deadline) {
+          // Refused before anything was stored: the same write again, after a pause.
+          await sleep(Math.min(pause * 4, Math.max(0, deadline - Date.now())), signal)
+          pause = Math.min(pause * 2, MAX_PAUSE_MS)
+          continue
+        }
+        if (refusedBeforeApplying(error)) throw new NotWritten(error as Error)
+      }
+      // A conflict, a lost connection, a timeout, a 5xx, or a refused resend: decided by
+      // reading, below.
+      if (!isConflict(error) && !refusedBeforeApplying(error)) {
         answerLost = true
         mayHaveLanded = true
       }
@@ -157,7 +162,7 @@ export async function confirmedWrite<S>(spec: WriteSpec<S>, first: Observed<S>, 
         throw new ForeignChange(after)
       } catch (error) {
         if (error instanceof ForeignChange) throw error
-        if (error instanceof GoogleApiError && error.code === 'OPERATION_FAILED' && !isAbortedOperation(error)) throw new NotWritten(error)
+        if (error instanceof GoogleApiError && error.code === 'OPERATION_FAILED' && !isAbortedOperation(error) && !earlierMayHaveLanded) throw new NotWritten(error)
         // Aborted at commit (a stale etag), or the operation could not be followed.
         lastProblem = error as Error
         if (!(error instanceof GoogleApiError && error.code === 'OPERATION_FAILED')) answerLost = true
