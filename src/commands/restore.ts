@@ -35,8 +35,9 @@ ${EXIT_CODES_HELP}`
     if (!this.jsonEnabled()) {
       for (const hold of plan.holds) {
         const original = hold.marker?.original.conditions[hold.marker.condition]?.ipSubnetworks ?? hold.journal?.original.basic?.conditions[hold.journal.condition]?.ipSubnetworks ?? []
-        const what = hold.marker ? `swapped to ${hold.denyCidr} by ${hold.who}` : `a swap to ${hold.denyCidr} was sent by ${hold.who}; its outcome is unknown (only the local journal knows of it)`
-        const action = flags.discard ? 'Discard the marker and the journal (the level is not written).' : hold.marker ? `Put back condition ${hold.marker.condition}: ${original.join(', ')}` : 'Make sure that swap can no longer land, then drop the journal.'
+        const what = hold.marker ? `swapped to ${hold.denyCidr} by ${hold.who}` : `a swap to ${hold.denyCidr} was sent by ${hold.who}; no marker of it is in the policy (only the local journal knows of it)`
+        const putBack = `condition ${hold.marker?.condition ?? hold.journal?.condition}: ${original.join(', ')}`
+        const action = flags.discard ? 'Discard the marker and the journal (the level is not written).' : hold.marker ? `Put back ${putBack}` : `Make sure that swap can no longer land; if the level holds it, put back ${putBack} (from the journal).`
         this.log(`${hold.level}: ${what}.\n  ${action}`)
       }
     }

@@ -272,6 +272,34 @@ describe('faults: every write confirmed, every wait bounded', () => {
       assert.equal(await policyContent(ctx.world), before)
     })
 
+    it(row("deny-test is SIGKILLed after the swap, then the marker is deleted by hand", 'restore', 'exit 0: the original put back from the local journal'), async () => {
+      const before = await policyContent(ctx.world)
+      await killDenyTestAfterSwap(ctx.world)
+      const marker = (await ctx.world.admin.state()).levels.find((l) => l.name.includes('/accessLevels/vpcsc_deny_test_'))!
+      await ctx.world.admin.deleteResource(marker.name)
+      const restore = await vpcsc(ctx.world, ['restore', '--yes'])
+      assert.equal(restore.code, 0, show(restore))
+      assert.match(restore.stdout, /restored/)
+      assert.equal(await policyContent(ctx.world), before)
+      assert.deepEqual(journals(ctx.world), [])
+    })
+
+    it(row('the marker is deleted and the level changed by hand after the swap', 'restore', 'exit 6 RESTORE_CONFLICT, nothing overwritten, journal kept'), async () => {
+      await killDenyTestAfterSwap(ctx.world)
+      const marker = (await ctx.world.admin.state()).levels.find((l) => l.name.includes('/accessLevels/vpcsc_deny_test_'))!
+      await ctx.world.admin.deleteResource(marker.name)
+      const edited = await storedLevel(ctx.world)
+      edited.basic!.conditions[0]!.ipSubnetworks = ['198.51.100.9/32']
+      await ctx.world.admin.putResource(LEVEL, edited)
+      const restore = await vpcsc(ctx.world, ['restore', '--yes', '--json'])
+      assert.equal(restore.code, 6, show(restore))
+      const error = JSON.parse(restore.stdout).error
+      assert.equal(error.code, 'RESTORE_CONFLICT')
+      assert.match(error.message, /marker for .* is gone .*\[198\.51\.100\.9\/32\]/)
+      assert.deepEqual((await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks, ['198.51.100.9/32'])
+      assert.equal(journals(ctx.world).length, 1)
+    })
+
     for (const step of ['the swap is in flight', 'the restore is in flight'] as const) {
       it(row(`deny-test is SIGKILLed while ${step}; restore from another state dir`, 'restore', 'exit 0, the policy byte for byte as before'), async () => {
         const before = await policyContent(ctx.world)

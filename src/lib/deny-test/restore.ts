@@ -61,11 +61,19 @@ export async function restoreLevel(clients: Clients, target: RestoreTarget, opti
       const journal = await findJournal(target.stateDir, target.level)
       if (!journal) return done('nothing')
       if (etag === journal.etagBefore) {
-        // The swap carried this etag: it may still land. Move the etag ourselves first.
-        if ((await fence(clients, target.policy, journal, deadline, options.signal)) === 'swapped') continue
+        // The swap carried this etag: it may still land. Move the etag ourselves first,
+        // then decide from the policy as it is after that.
+        await fence(clients, target.policy, journal, deadline, options.signal)
+        continue
       }
-      await removeJournal(target.stateDir, target.level)
-      return done('already')
+      const level = levels.find((l) => l.name === target.level)
+      if (level && isDeepStrictEqual(level.basic, journal.original.basic)) {
+        await removeJournal(target.stateDir, target.level)
+        return done('already')
+      }
+      // The swap landed and its marker is gone (deleted by hand, or by an authoritative
+      // terraform apply): the journal is the last copy of the original (rule 9).
+      return await restoreFromJournal(clients, target, journal, etag, levels, {signal: options.signal, deadline, done})
     }
     const level = levels.find((l) => l.name === target.level)
     if (!holdsSwap(level, marker)) throw changedSinceSwap(marker, level)
@@ -100,11 +108,51 @@ export async function restoreLevel(clients: Clients, target: RestoreTarget, opti
 }
 
 /**
+ * The original put back from the local journal: one replaceAll carrying the policy etag,
+ * and only while the level still holds exactly what the swap wrote (the marker's rule,
+ * with the journal's copies). Anything else is someone else's change: exit 6, journal kept.
+ */
+async function restoreFromJournal(
+  clients: Clients,
+  target: RestoreTarget,
+  journal: Journal,
+  etag: string | undefined,
+  levels: AccessLevel[],
+  context: {signal?: AbortSignal; deadline: number; done: (outcome: RestoreResult['outcome'], extra?: Partial<RestoreResult>) => RestoreResult},
+): Promise<RestoreResult> {
+  const holdsJournalSwap = (now: AccessLevel[]) => isDeepStrictEqual(now.find((l) => l.name === target.level)?.basic, journal.swapped.basic)
+  if (!holdsJournalSwap(levels)) throw changedSinceJournalSwap(journal, levels.find((l) => l.name === target.level))
+  try {
+    const write = await replaceLevels(
+      clients,
+      {policy: target.policy, etag, levels},
+      {
+        what: `access level ${target.level}`,
+        action: `restore access level ${target.level}`,
+        build: (now) => now.map((l) => (l.name === target.level ? {...l, basic: structuredClone(journal.original.basic)} : l)),
+        classify: (now) => {
+          if (findMarker(now, target.level)) return 'other'
+          if (isDeepStrictEqual(now.find((l) => l.name === target.level)?.basic, journal.original.basic)) return 'target'
+          return holdsJournalSwap(now) ? 'before' : 'other'
+        },
+      },
+      {signal: context.signal, deadlineMs: Math.max(1_000, context.deadline - Date.now())},
+    )
+    await removeJournal(target.stateDir, target.level)
+    return context.done('restored', {operation: write.operation, answerLost: write.answerLost})
+  } catch (error) {
+    if (error instanceof ForeignChange) throw changedSinceJournalSwap(journal, (error.now as AccessLevel[]).find((l) => l.name === target.level))
+    if (error instanceof NotWritten || error instanceof WriteUnknown) throw restoreFailed(target.level, journal.denyCidr, error.reason)
+    throw error
+  }
+}
+
+/**
  * Rules out a swap still on its way: a replaceAll of the levels exactly as they are,
  * carrying the etag the swap carried. Once it commits, the etag has moved and the swap can
  * never land. A refusal means a write is pending (maybe the swap): read again.
  */
-async function fence(clients: Clients, policy: string, journal: Journal, deadline: number, signal?: AbortSignal): Promise<'settled' | 'swapped'> {
+async function fence(clients: Clients, policy: string, journal: Journal, deadline: number, signal?: AbortSignal): Promise<void> {
   let pause = 250
   let problem: Error = new Error('no answer')
   while (Date.now() < deadline && !signal?.aborted) {
@@ -117,12 +165,11 @@ async function fence(clients: Clients, policy: string, journal: Journal, deadlin
       pause = Math.min(pause * 2, 4_000)
       continue
     }
-    if (findMarker(read.levels, journal.level)) return 'swapped'
-    if (read.etag !== journal.etagBefore) return 'settled'
+    if (findMarker(read.levels, journal.level) || read.etag !== journal.etagBefore) return
     try {
       const operation = await clients.acm.replaceAllLevels(policy, read.levels, read.etag, signal)
       await clients.acm.waitForOperation(operation, `settle the access policy ${policy}`, {signal, deadline})
-      return 'settled'
+      return
     } catch (error) {
       problem = error as Error
       await sleep(pause, signal)
@@ -154,6 +201,18 @@ export function changedSinceSwap(marker: Marker, now: AccessLevel | undefined): 
     code: 'RESTORE_CONFLICT',
     hint: `Nothing was overwritten; the marker ${marker.name} and the journal are kept. The original list was [${original.join(', ')}]: fix the level by hand, then run vpcsc restore --discard.`,
     details: {original: marker.original, now},
+  })
+}
+
+/** changedSinceSwap for a swap known only from the journal (its marker is gone). */
+function changedSinceJournalSwap(journal: Journal, now: AccessLevel | undefined): VpcscError {
+  const list = (level: AccessLevel | undefined) => level?.basic?.conditions[journal.condition]?.ipSubnetworks ?? []
+  const what = !now ? 'it was deleted' : `its IP list is [${list(now).join(', ')}] (the swap wrote [${list(journal.swapped).join(', ')}])`
+  return new RestoreNeededError({
+    message: `Not restored: the deny test's marker for ${journal.level} is gone and the level was changed by someone else after the swap: ${what}.`,
+    code: 'RESTORE_CONFLICT',
+    hint: `Nothing was overwritten; the journal is kept. The original list was [${list(journal.original).join(', ')}]: fix the level by hand, then run vpcsc restore --discard.`,
+    details: {original: journal.original.basic, now},
   })
 }
 
