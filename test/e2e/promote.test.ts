@@ -251,6 +251,19 @@ describe('vpcsc promote and demote', () => {
     assert.deepEqual((await storedPerimeter(ctx.world)).status, before.spec)
   })
 
+  it('a policy without an etag: promote and promote --all refuse (exit 5 NO_ETAG) and write nothing', async () => {
+    await withDryRunSpec(ctx.world)
+    const policy = (await ctx.world.admin.state()).policies[0]!
+    await ctx.world.admin.putResource(policy.name, {...policy, etag: ''})
+    await ctx.world.admin.clearRequests()
+    for (const args of [['promote', '--yes', '--json'], ['promote', '--all', '--yes', '--json']]) {
+      const result = await vpcsc(ctx.world, args)
+      assert.equal(result.code, 5, show(result))
+      assert.equal(JSON.parse(result.stdout).error.code, 'NO_ETAG')
+    }
+    assert.deepEqual(await writes(ctx.world), [])
+  })
+
   it('after promote, non-admitted callers are denied once propagated, and deny-test passes', async () => {
     // A long propagation delay, and the emulator's clock moved past it: no race with a busy machine.
     await ctx.world.admin.config({propagationDelayMs: 60_000})

@@ -34,7 +34,6 @@ export const ERROR_CODES = {
   AWS_UNREADABLE: [1, 'An AWS endpoint answered something that is not AWS (often a region it does not serve).'],
   AWS_ASSUME_ROLE_DENIED: [1, "AWS denied sts:AssumeRole on a member account's role (permission, trust policy, external id)."],
   PARTIAL_READ: [1, 'Some account or region could not be read: nothing was removed (the additions read may be written).'],
-  BAD_EGRESS_IP: [1, 'AWS reported an egress address that is not a public IP.'],
   BAD_JOURNAL: [1, 'A local deny-test journal cannot be read.'],
   BAD_MARKER: [1, "A deny test's marker in the access policy is damaged."],
   BASELINE_ERROR: [1, "The deny test's first probe failed before anything was changed."],
@@ -51,6 +50,7 @@ export const ERROR_CODES = {
   CUSTOM_LEVEL: [5, 'The level is a custom (CEL) level; vpcsc manages basic levels.'],
   NAT_NOT_FOUND: [5, 'A NAT gateway named in the selection was not found.'],
   NAT_PENDING: [5, 'The reconciler waited for a pending NAT gateway, and no other egress IP exists.'],
+  BAD_EGRESS_IP: [5, 'AWS reported an egress address that is not a public IP; the level is not written.'],
   NO_ETAG: [5, 'The API gave no etag, so the write cannot be conflict-safe (--force to write anyway).'],
   TEST_RUNNING: [5, 'A deny test holds the level (from this host or another).'],
   ALREADY_SWAPPED: [5, 'The level already holds only the deny CIDR.'],
@@ -70,3 +70,6 @@ export const ERROR_CODES = {
 } as const satisfies Record<string, readonly [number, string]>
 
 export type ErrorCode = keyof typeof ERROR_CODES
+
+/** The codes whose exit code is `exit`: each error class (errors.ts) takes only its own. */
+export type ErrorCodeFor<Exit extends number> = {[Code in ErrorCode]: (typeof ERROR_CODES)[Code][0] extends Exit ? Code : never}[ErrorCode]

@@ -1,4 +1,4 @@
-import type {ErrorCode} from './error-codes.ts'
+import type {ErrorCode, ErrorCodeFor} from './error-codes.ts'
 
 export type {ErrorCode} from './error-codes.ts'
 
@@ -34,11 +34,11 @@ export const EXIT_CODES_HELP = `EXIT CODES
   5  refused for safety
   6  restore needed (a deny test was interrupted)`
 
-export interface ErrorOptions {
+export interface ErrorOptions<Code extends ErrorCode = ErrorCode> {
   /** What happened, in one line. */
   message: string
   /** A stable machine-readable name, for --json (src/lib/core/error-codes.ts). */
-  code: ErrorCode
+  code: Code
   /** The next step, in one line. */
   hint?: string
   /** Structured details for --json (never secrets). */
@@ -69,35 +69,35 @@ export class VpcscError extends Error {
 
 /** Exit 1: an API, network or authentication failure, or a conflicting change. */
 export class RuntimeError extends VpcscError {
-  constructor(options: ErrorOptions) {
+  constructor(options: ErrorOptions<ErrorCodeFor<typeof ExitCode.runtime>>) {
     super({...options, exitCode: ExitCode.runtime})
   }
 }
 
 /** Exit 2: a bad flag, argument, setting or config file. */
 export class UsageError extends VpcscError {
-  constructor(options: Omit<ErrorOptions, 'code'> & {code?: ErrorCode}) {
+  constructor(options: Omit<ErrorOptions, 'code'> & {code?: ErrorCodeFor<typeof ExitCode.usage>}) {
     super({code: 'USAGE', ...options, exitCode: ExitCode.usage})
   }
 }
 
 /** Exit 4: the deny test failed. */
 export class TestFailedError extends VpcscError {
-  constructor(options: ErrorOptions) {
+  constructor(options: ErrorOptions<ErrorCodeFor<typeof ExitCode.testFailed>>) {
     super({...options, exitCode: ExitCode.testFailed})
   }
 }
 
 /** Exit 5: refused because going on would be unsafe. */
 export class RefusedError extends VpcscError {
-  constructor(options: ErrorOptions) {
+  constructor(options: ErrorOptions<ErrorCodeFor<typeof ExitCode.refused>>) {
     super({...options, exitCode: ExitCode.refused})
   }
 }
 
 /** Exit 6: a deny test left a level swapped, or may have: a restore is owed. */
 export class RestoreNeededError extends VpcscError {
-  constructor(options: ErrorOptions) {
+  constructor(options: ErrorOptions<ErrorCodeFor<typeof ExitCode.restoreNeeded>>) {
     super({...options, exitCode: ExitCode.restoreNeeded})
   }
 }

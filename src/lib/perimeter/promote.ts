@@ -156,7 +156,7 @@ export interface PromoteAllPlan {
 export async function preparePromoteAll(settings: Settings, clients: Clients, options: {lookbackMs: number; limit: number}): Promise<PromoteAllPlan> {
   const policy = requireSetting(settings.policy, 'policy', ENV.policy, 'policy')
   const policyResource = await clients.acm.getPolicy(policy)
-  if (!policyResource.etag) throw new RuntimeError({code: 'NO_ETAG', message: `The access policy ${policy} has no etag: the policy-wide commit cannot be made conflict-safe.`, hint: 'Promote perimeters one at a time (without --all).'})
+  if (!policyResource.etag) throw new RefusedError({code: 'NO_ETAG', message: `The access policy ${policy} has no etag: the policy-wide commit cannot be made conflict-safe.`, hint: 'Promote perimeters one at a time (without --all).'})
   const all = await clients.acm.listPerimeters(policy)
   const perimeters = await Promise.all(
     all
