@@ -207,9 +207,24 @@ describe('vpcsc promote and demote', () => {
     await ctx.world.admin.foreignEdit({trigger: 'before-next-write', name: PERIMETER, set: {title: 'changed by someone else'}})
     const result = await vpcsc(ctx.world, ['promote', '--yes'])
     assert.equal(result.code, 1, show(result))
-    assert.match(result.stderr, /changed by someone else after vpcsc read it/)
+    assert.match(result.stderr, /changed by someone else after vpcsc read it: its title changed\./)
     const after = await storedPerimeter(ctx.world)
     assert.equal((after as {title?: string}).title, 'changed by someone else')
+    assert.equal(after.useExplicitDryRunSpec, true, 'still dry-run: not promoted')
+  })
+
+  it('promote --all: a perimeter changed between read and commit is named with its change; nothing is committed', async () => {
+    const before = await withDryRunSpec(ctx.world)
+    const status = {...before.status, restrictedServices: [...(before.status?.restrictedServices ?? []), 'bigquery.googleapis.com']}
+    await ctx.world.admin.foreignEdit({trigger: 'before-next-write', name: PERIMETER, set: {status}})
+    const result = await vpcsc(ctx.world, ['promote', '--all', '--yes', '--json'])
+    assert.equal(result.code, 1, show(result))
+    const error = JSON.parse(result.stdout).error
+    assert.equal(error.code, 'CONFLICT')
+    assert.match(error.message, /vpcsc_vertex_ai_perimeter: its enforced configuration changed \(restrictedServices \+1\)/)
+    assert.deepEqual(error.details.changed[0].now.status.restrictedServices, status.restrictedServices)
+    const after = await storedPerimeter(ctx.world)
+    assert.deepEqual(after.status, status)
     assert.equal(after.useExplicitDryRunSpec, true, 'still dry-run: not promoted')
   })
 

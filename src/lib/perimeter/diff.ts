@@ -1,6 +1,6 @@
 import {isDeepStrictEqual} from 'node:util'
 
-import type {IngressPolicy, ServicePerimeterConfig} from '../gcp/types.ts'
+import type {IngressPolicy, ServicePerimeter, ServicePerimeterConfig} from '../gcp/types.ts'
 
 /**
  * What changes when one perimeter configuration replaces another (the dry-run spec
@@ -72,4 +72,26 @@ export function diffConfigs(from: ServicePerimeterConfig | undefined, to: Servic
 export function summariseChanges(changes: FieldChange[]): string {
   if (changes.length === 0) return 'same as the enforced configuration'
   return changes.map((c) => `${c.field} ${c.added.length ? `+${c.added.length}` : ''}${c.removed.length ? `${c.added.length ? ' ' : ''}-${c.removed.length}` : ''}`.trim()).join(', ')
+}
+
+/**
+ * What someone else changed in a perimeter between vpcsc's read and its write, in words:
+ * "its enforced configuration changed (restrictedServices +1)", "its dry-run spec was
+ * removed". The conflict error shows it (docs/safety.md, rule 2: both values reported).
+ */
+export function describePerimeterChange(before: ServicePerimeter, now: ServicePerimeter | undefined): string {
+  if (!now) return 'it was deleted'
+  const parts: string[] = []
+  for (const [key, label] of [['status', 'enforced configuration'], ['spec', 'dry-run spec']] as const) {
+    const [a, b] = [before[key], now[key]]
+    if (a && !b) parts.push(`its ${label} was removed`)
+    else if (!a && b) parts.push(`a ${label} was added`)
+    else if (!isDeepStrictEqual(a, b)) {
+      const changes = diffConfigs(a, b)
+      parts.push(`its ${label} changed${changes.length ? ` (${summariseChanges(changes)})` : ''}`)
+    }
+  }
+  if (Boolean(before.useExplicitDryRunSpec) !== Boolean(now.useExplicitDryRunSpec)) parts.push(`useExplicitDryRunSpec is now ${Boolean(now.useExplicitDryRunSpec)}`)
+  for (const key of ['title', 'description', 'perimeterType'] as const) if (before[key] !== now[key]) parts.push(`its ${key} changed`)
+  return parts.length ? parts.join(', ') : 'another resource of its access policy changed'
 }

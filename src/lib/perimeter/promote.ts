@@ -8,7 +8,7 @@ import {writeFailure} from '../level/write.ts'
 import type {ServicePerimeter} from '../gcp/types.ts'
 import {shortName} from '../core/names.ts'
 import {plural} from '../render/text.ts'
-import {diffConfigs, type FieldChange} from './diff.ts'
+import {describePerimeterChange, diffConfigs, type FieldChange} from './diff.ts'
 import {patchPerimeter, type PerimeterWrite} from './write.ts'
 import {perimeterMode} from './mode.ts'
 import {readViolations, type ViolationGroup} from './violations.ts'
@@ -201,7 +201,15 @@ export async function applyPromoteAll(plan: PromoteAllPlan, clients: Clients, op
     return {operation: result.operation, answerLost: result.answerLost}
   } catch (error) {
     if (error instanceof ForeignChange) {
-      throw new RuntimeError({code: 'CONFLICT', message: `Not committed: the dry-run perimeters of ${plan.policy} were changed by someone else after vpcsc read them.`, hint: 'Nothing was promoted by vpcsc. Run vpcsc promote --all again to review the current state.'})
+      const now = error.now as ServicePerimeter[]
+      const changed = plan.perimeters.map(({perimeter}) => ({before: perimeter, now: now.find((p) => p.name === perimeter.name)})).filter(({before, now}) => !now || !isDeepStrictEqual(withoutEtag(now), withoutEtag(before)))
+      const what = changed.map(({before, now}) => `${before.name.split('/').at(-1)}: ${describePerimeterChange(before, now)}`).join('; ')
+      throw new RuntimeError({
+        code: 'CONFLICT',
+        message: `Not committed: the dry-run perimeters of ${plan.policy} were changed by someone else after vpcsc read them${what ? ` (${what})` : ''}.`,
+        hint: 'Nothing was promoted by vpcsc. Run vpcsc promote --all again to review the current state.',
+        details: {changed},
+      })
     }
     throw writeFailure(error, `the commit of ${plan.policy}`, 'Run vpcsc promote --all again.')
   }

@@ -5,6 +5,7 @@ import {confirmedWrite, ForeignChange} from '../gcp/confirmed-write.ts'
 import {RefusedError, RuntimeError} from '../core/errors.ts'
 import type {ServicePerimeter} from '../gcp/types.ts'
 import {writeFailure} from '../level/write.ts'
+import {describePerimeterChange} from './diff.ts'
 
 /**
  * The one way vpcsc writes a perimeter: a single PATCH carrying the etag the API gives
@@ -44,7 +45,7 @@ export async function patchPerimeter(
       })
     }
     const now = await clients.acm.getPerimeter(asRead.name, options.signal)
-    if (!isDeepStrictEqual(now, asRead)) throw perimeterConflict(asRead.name)
+    if (!isDeepStrictEqual(now, asRead)) throw perimeterConflict(asRead, now)
   }
   const withoutEtag = ({etag: _etag, ...rest}: ServicePerimeter) => rest
   try {
@@ -64,15 +65,16 @@ export async function patchPerimeter(
     )
     return {operation: result.operation, body: sent(asRead.etag), updateMask: mask, answerLost: result.answerLost, writeMs: Date.now() - started}
   } catch (error) {
-    if (error instanceof ForeignChange) throw perimeterConflict(asRead.name, verify(error.now as ServicePerimeter))
+    if (error instanceof ForeignChange) throw perimeterConflict(asRead, error.now as ServicePerimeter | undefined)
     throw writeFailure(error, asRead.name, 'Nothing changed. Run the command again.')
   }
 }
 
-function perimeterConflict(name: string, problem?: string): Error {
+function perimeterConflict(before: ServicePerimeter, now: ServicePerimeter | undefined): Error {
   return new RuntimeError({
     code: 'CONFLICT',
-    message: `Not written: ${name} (or its access policy) was changed by someone else after vpcsc read it${problem ? ` (now ${problem})` : ''}.`,
+    message: `Not written: ${before.name} was changed by someone else after vpcsc read it: ${describePerimeterChange(before, now)}.`,
     hint: 'Nothing was overwritten. Run the command again to see and confirm the change against the current state.',
+    details: {before, now},
   })
 }
