@@ -34,7 +34,7 @@ describe('vpcsc status', () => {
     assert.deepEqual(report.perimeter.restrictedServices, ['aiplatform.googleapis.com'])
     assert.equal(report.perimeter.levelInIngressSources, true)
     assert.deepEqual(report.nat.egressIps.map((e: {ip: string}) => e.ip), ['203.0.113.10'])
-    assert.deepEqual(report.drift, {missing: [], stale: [], testNet: [], inSync: true})
+    assert.deepEqual(report.drift, {missing: [], stale: [], testNet: [], unkept: [], inSync: true})
   })
 
   it('finds drift after the NAT gateway is replaced, and --check exits 3', async () => {
@@ -48,7 +48,21 @@ describe('vpcsc status', () => {
 
     const json = JSON.parse((await vpcsc(ctx.world, ['status', '--json', '--check'])).stdout)
     // The seed's EIP is in TEST-NET-3 but is no deny test's deny CIDR: only stale.
-    assert.deepEqual(json.drift, {missing: [replaced.newIp], stale: ['203.0.113.10/32'], testNet: [], inSync: false})
+    assert.deepEqual(json.drift, {missing: [replaced.newIp], stale: ['203.0.113.10/32'], testNet: [], unkept: [], inSync: false})
+  })
+
+  it('a kept CIDR missing from the level is drift (--check exits 3) until ip sync adds it, as its plan says', async () => {
+    const keep = ['--keep', '198.51.100.0/24']
+    const plan = await vpcsc(ctx.world, ['ip', 'sync', '--plan', ...keep])
+    assert.equal(plan.code, 3, show(plan))
+    const result = await vpcsc(ctx.world, ['status', '--check', ...keep])
+    assert.equal(result.code, 3, show(result))
+    assert.match(result.stdout, /198\.51\.100\.0\/24 is kept \(--keep\) but not in the level: ip sync adds it\./)
+    assert.doesNotMatch(result.stdout, /In sync/)
+    const json = JSON.parse((await vpcsc(ctx.world, ['status', '--json', ...keep])).stdout)
+    assert.deepEqual(json.drift, {missing: [], stale: [], testNet: [], unkept: ['198.51.100.0/24'], inSync: false})
+    assert.equal((await vpcsc(ctx.world, ['ip', 'sync', '--yes', ...keep])).code, 0)
+    assert.equal((await vpcsc(ctx.world, ['status', '--check', ...keep])).code, 0)
   })
 
   it('without --check, drift still exits 0', async () => {

@@ -7,7 +7,7 @@ import {computeDrift} from '../../src/lib/level/drift.ts'
 describe('computeDrift', () => {
   it('is in sync when each NAT IP is held and nothing else is', () => {
     const drift = computeDrift(['203.0.113.10/32', '2600:1f18::ab/128'], ['203.0.113.10', '2600:1f18::ab'], [])
-    assert.deepEqual(drift, {missing: [], stale: [], testNet: [], inSync: true})
+    assert.deepEqual(drift, {missing: [], stale: [], testNet: [], unkept: [], inSync: true})
   })
 
   it('reports a NAT IP that no CIDR admits as missing', () => {
@@ -53,9 +53,19 @@ describe('computeDrift', () => {
     assert.equal(drift.inSync, true)
   })
 
+  it('reports a kept CIDR the level does not hold: ip sync would add it, so the level drifts', () => {
+    const keep = [parseCidr('198.51.100.0/24'), parseCidr('2001:db8::/32')]
+    const drift = computeDrift(['203.0.113.10/32', '2001:db8::/32', '198.51.0.0/16'], ['203.0.113.10'], keep)
+    assert.deepEqual(drift.unkept, ['198.51.100.0/24'], 'a wider CIDR that contains it is not the kept CIDR')
+    assert.deepEqual(drift.stale, ['198.51.0.0/16'])
+    assert.equal(drift.inSync, false)
+    assert.equal(computeDrift(['203.0.113.10/32'], ['203.0.113.10'], [parseCidr('198.51.100.0/24')]).inSync, false)
+  })
+
   it('recognises a kept CIDR spelled differently in the level', () => {
     const drift = computeDrift(['2001:DB8:0::/32', '203.0.113.10/32'], ['203.0.113.10'], [parseCidr('2001:db8::/32')])
     assert.deepEqual(drift.stale, [])
+    assert.deepEqual(drift.unkept, [])
     assert.deepEqual(drift.testNet, [])
     assert.equal(drift.inSync, true)
   })

@@ -13,7 +13,7 @@ function status(overrides: Partial<Omit<StatusReport, 'warnings'>> = {}): Omit<S
     level: {name: LEVEL, conditions: [], managedCondition: 0, managedCidrs: ['203.0.113.10/32']},
     nat: {regions: ['us-east-1'], accounts: [], unreadable: [], gateways: [], egressIps: [], warnings: [], missingGatewayIds: []},
     keep: [],
-    drift: {missing: [], stale: [], testNet: [], inSync: true},
+    drift: {missing: [], stale: [], testNet: [], unkept: [], inSync: true},
     timingsMs: {total: 1},
     ...overrides,
   } as Omit<StatusReport, 'warnings'>

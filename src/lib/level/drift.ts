@@ -19,6 +19,8 @@ export interface Drift {
    * address of a lab or a seed (203.0.113.10) is one too, and was never a deny CIDR.
    */
   testNet: string[]
+  /** CIDRs kept on purpose (--keep) that the level does not hold: ip sync adds them. */
+  unkept: string[]
   /** With --tfvars: whether terraform apply would put another list into the level. */
   terraform?: TerraformDrift
   inSync: boolean
@@ -37,10 +39,12 @@ export function tryCidr(text: string): Cidr | undefined {
 export function computeDrift(levelCidrs: string[], egressIps: string[], keep: Cidr[], denyCidrs: string[] = []): Drift {
   const parsed = levelCidrs.map((text) => ({text, cidr: tryCidr(text)}))
   const missing = egressIps.filter((ip) => !parsed.some(({cidr}) => cidr && cidrContains(cidr, ip)))
-  const isKept = (cidr: Cidr) => keep.some((k) => k.address.kind() === cidr.address.kind() && k.prefix === cidr.prefix && k.address.toString() === cidr.address.toString())
+  const same = (a: Cidr, b: Cidr) => a.address.kind() === b.address.kind() && a.prefix === b.prefix && a.address.toString() === b.address.toString()
+  const isKept = (cidr: Cidr) => keep.some((k) => same(k, cidr))
   const matchesNoNat = (cidr: Cidr | undefined) => !cidr || !egressIps.some((ip) => cidrContains(cidr, ip))
   const stale = parsed.filter(({cidr}) => matchesNoNat(cidr) && !(cidr && isKept(cidr))).map((p) => p.text)
   const deny = new Set(denyCidrs.map((text) => tryCidr(text)).filter((c) => c !== undefined).map((c) => `${c.address.toString()}/${c.prefix}`))
   const testNet = parsed.filter(({cidr}) => cidr && matchesNoNat(cidr) && !isKept(cidr) && deny.has(`${cidr.address.toString()}/${cidr.prefix}`)).map((p) => p.text)
-  return {missing, stale, testNet, inSync: missing.length === 0 && stale.length === 0}
+  const unkept = keep.filter((k) => !parsed.some(({cidr}) => cidr && same(cidr, k))).map((k) => k.text)
+  return {missing, stale, testNet, unkept, inSync: missing.length === 0 && stale.length === 0 && unkept.length === 0}
 }

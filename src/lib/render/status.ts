@@ -83,7 +83,8 @@ export function renderStatus(report: StatusReport, width = 80): string {
     )
   }
   lines.push(heading('Drift'))
-  if (drift.missing.length === 0 && drift.stale.length === 0) {
+  const levelDrifts = drift.missing.length > 0 || drift.stale.length > 0 || drift.unkept.length > 0
+  if (!levelDrifts) {
     lines.push(`  ${mark.ok()} In sync: every NAT egress IP is admitted and the level holds nothing else${report.keep.length ? ' (besides kept CIDRs)' : ''}.`)
   }
   for (const ip of drift.missing) {
@@ -98,6 +99,7 @@ export function renderStatus(report: StatusReport, width = 80): string {
         : `  ${mark.bad()} ${cidr} matches no NAT egress IP and is not kept.${unsure}`,
     )
   }
+  for (const cidr of drift.unkept) lines.push(`  ${mark.bad()} ${cidr} is kept (--keep) but not in the level: ip sync adds it.`)
   const terraform = drift.terraform
   if (terraform?.reverts) {
     const changes = [terraform.wouldRemove.length ? `remove ${terraform.wouldRemove.join(', ')}` : '', terraform.wouldAdd.length ? `add ${terraform.wouldAdd.join(', ')}` : ''].filter(Boolean).join(' and ')
@@ -109,7 +111,7 @@ export function renderStatus(report: StatusReport, width = 80): string {
   }
   // One next step, and never one another part of the screen contradicts: while a deny test
   // holds the level, ip sync refuses to write it.
-  if (drift.missing.length > 0 || drift.stale.length > 0) {
+  if (levelDrifts) {
     const test = report.denyTest
     const hint =
       test?.running ? 'This is the running deny test\'s swap: it ends when the test restores the level (ip sync refuses until then).'
