@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {mkdtempSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {lstatSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
@@ -79,6 +79,23 @@ describe('tfvars: read and write', () => {
     await writeTfvars(read, ['203.0.113.10/32'])
     assert.equal(statSync(path).mode & 0o777, 0o600)
     assert.deepEqual(JSON.parse(readFileSync(path, 'utf8')), {allowed_cidrs: ['203.0.113.10/32']})
+  })
+
+  it('writes through a symbolic link: the link stays, the file it points to gets the list', async () => {
+    const shared = join(dir, 'shared.json')
+    writeFileSync(shared, '{"allowed_cidrs": ["192.0.2.1/32"], "other": 1}', {mode: 0o640})
+    const link = join(dir, 'linked.auto.tfvars.json')
+    symlinkSync('shared.json', link)
+    await writeTfvars(await readTfvars({file: link, variable: 'allowed_cidrs'}, {forWrite: true}), ['203.0.113.10/32'])
+    assert.ok(lstatSync(link).isSymbolicLink())
+    assert.deepEqual(JSON.parse(readFileSync(shared, 'utf8')), {allowed_cidrs: ['203.0.113.10/32'], other: 1})
+    assert.equal(statSync(shared).mode & 0o777, 0o640)
+    // A link to a file not there yet: the file is created where the link points.
+    const dangling = join(dir, 'dangling.auto.tfvars.json')
+    symlinkSync('made-later.json', dangling)
+    await writeTfvars(await readTfvars({file: dangling, variable: 'allowed_cidrs'}, {forWrite: true}), ['203.0.113.11/32'])
+    assert.ok(lstatSync(dangling).isSymbolicLink())
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'made-later.json'), 'utf8')), {allowed_cidrs: ['203.0.113.11/32']})
   })
 })
 

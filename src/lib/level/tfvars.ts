@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto'
-import {open, readFile, rename, stat, unlink} from 'node:fs/promises'
+import {lstat, open, readFile, readlink, realpath, rename, stat, unlink} from 'node:fs/promises'
 import path from 'node:path'
 
 import {canonicalCidrText} from './cidr.ts'
@@ -169,12 +169,16 @@ export function renderTfvars(current: TfvarsFile, list: string[]): string {
 /**
  * Writes the list atomically: a temp file in the same folder, fsynced, renamed over the
  * file, the folder fsynced. A reader (terraform, git) sees the old file or the new one,
- * never half of one; the file keeps its permission bits.
+ * never half of one; the file keeps its permission bits. A symbolic link (a shared
+ * tfvars file linked into a Terraform folder) stays a link: the file it points to is
+ * the one written.
  */
 export async function writeTfvars(current: TfvarsFile, list: string[]): Promise<void> {
-  const dir = path.dirname(current.file)
-  const temp = tempName(current.file)
+  let file = current.file
+  let temp: string | undefined
   try {
+    file = await linkTarget(current.file)
+    temp = tempName(file)
     const handle = await open(temp, 'wx', current.mode ?? 0o666)
     try {
       await handle.writeFile(renderTfvars(current, list))
@@ -184,16 +188,27 @@ export async function writeTfvars(current: TfvarsFile, list: string[]): Promise<
     } finally {
       await handle.close()
     }
-    await rename(temp, current.file)
+    await rename(temp, file)
   } catch (error) {
-    await unlink(temp).catch(() => undefined)
+    if (temp) await unlink(temp).catch(() => undefined)
     throw new RuntimeError({code: 'TFVARS_WRITE', message: `Could not write ${current.file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`, hint: 'Check the folder and the disk, then run the command again.', cause: error})
   }
-  const handle = await open(dir, 'r').catch(() => undefined)
+  const handle = await open(path.dirname(file), 'r').catch(() => undefined)
   if (handle) {
     // Makes the rename itself durable; not every file system supports it.
     await handle.sync().catch(() => undefined)
     await handle.close()
+  }
+}
+
+/** The file a path names, through symbolic links (also one whose target does not exist yet). */
+async function linkTarget(file: string): Promise<string> {
+  try {
+    return await realpath(file)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    const link = await lstat(file).catch(() => undefined)
+    return link?.isSymbolicLink() ? path.resolve(path.dirname(file), await readlink(file)) : file
   }
 }
 
