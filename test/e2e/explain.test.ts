@@ -227,5 +227,9 @@ describe('vpcsc explain', () => {
     }
     const before = await vpcsc(ctx.world, ['explain', 'DURINGTEST0000000000000000000001', '--json'])
     assert.equal(JSON.parse(before.stdout).denyTest.inProgress, false, 'the test is over: no marker, no journal')
+    // ...which does not mean no test held the level then: the human output does not claim it.
+    const human = await vpcsc(ctx.world, ['explain', 'DURINGTEST0000000000000000000001'])
+    assert.match(human.stdout, /deny test\s+no trace of one at that time \(no marker in the policy, no journal here: a finished deny test leaves neither\)/)
+    assert.doesNotMatch(human.stdout, /none holding/)
   })
 })

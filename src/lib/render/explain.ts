@@ -42,7 +42,8 @@ export function renderExplanation(e: Explanation): string {
   lines.push(
     `  deny test     ${
       t.inProgress ? chalk.yellow(`${t.state === 'gone' ? 'interrupted, still holding the level' : 'in progress'} ${when} (${t.who}, level swapped to ${t.denyCidr}; ${t.basis})`)
-      : `none holding the level ${when} ${dim('(no marker in the policy, no journal here)')}`
+      : d ? `no trace of one at that time ${dim('(no marker in the policy, no journal here: a finished deny test leaves neither)')}`
+      : `none holding the level now ${dim('(no marker in the policy, no journal here)')}`
     }`,
   )
   for (const warning of e.warnings) lines.push(`  ${mark.warn()} ${warning}`)

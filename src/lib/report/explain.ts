@@ -83,6 +83,10 @@ export interface Fix {
 }
 
 export interface DenyTestAtTime {
+  /**
+   * A marker or a journal shows a deny test holding the level (since before the denial).
+   * false says only that none is left now: a finished test leaves no trace.
+   */
   inProgress: boolean
   /** Where a test holding the level was read: its marker in the access policy, or only this machine's journal. */
   basis?: 'policy marker' | 'local journal'
