@@ -10,7 +10,7 @@ import type {FieldChange} from '../lib/perimeter/diff.ts'
 import type {PerimeterWrite} from '../lib/perimeter/write.ts'
 import {applyPromote, applyPromoteAll, checkGate, preparePromote, preparePromoteAll, promoteWarnings, type Gate} from '../lib/perimeter/promote.ts'
 import {renderChanges, renderGroups} from '../lib/render/perimeter.ts'
-import {dim, mark, plural, screenWidth, seconds, shortName} from '../lib/render/text.ts'
+import {dim, mark, layoutFor, plural, seconds, shortName} from '../lib/render/text.ts'
 
 export interface PromoteResult {
   outcome: 'promoted' | 'declined'
@@ -54,7 +54,7 @@ ${EXIT_CODES_HELP}`
       this.log(
         gate.count === 0
           ? `${mark.ok()} No dry-run violation since ${gate.since}.`
-          : `${mark.bad()} ${plural(gate.count, 'dry-run violation')}${gate.truncated ? '+' : ''} since ${gate.since}:\n${renderGroups(gate.groups, screenWidth()).trimEnd()}`,
+          : `${mark.bad()} ${plural(gate.count, 'dry-run violation')}${gate.truncated ? '+' : ''} since ${gate.since}:\n${renderGroups(gate.groups, layoutFor()).trimEnd()}`,
       )
     }
 

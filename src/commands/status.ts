@@ -6,7 +6,7 @@ import {createClients} from '../lib/core/clients.ts'
 import {EXIT_CODES_HELP, ExitCode} from '../lib/core/errors.ts'
 import {renderStatus} from '../lib/render/status.ts'
 import {describeSource} from '../lib/aws/accounts.ts'
-import {plural, renderError, screenWidth} from '../lib/render/text.ts'
+import {layoutFor, plural, renderError} from '../lib/render/text.ts'
 import {gatherStatus, type StatusReport} from '../lib/report/status.ts'
 
 export default class Status extends VpcscCommand {
@@ -37,7 +37,7 @@ ${EXIT_CODES_HELP}`
     const {flags} = await this.parse(Status)
     const settings = await this.settingsFrom(flags)
     const report = await this.step('Reading Google Cloud and AWS', () => gatherStatus(settings, createClients(settings)))
-    this.show(() => renderStatus(report, screenWidth()))
+    this.show(() => renderStatus(report, layoutFor()))
     const unread = report.nat.unreadable
     // Each unreadable source with its own error, so that stderr alone says what failed.
     const sources = unread.map((u) => `${describeSource(u)}: ${u.message}`)

@@ -6,7 +6,7 @@ import {createClients} from '../lib/core/clients.ts'
 import {parseSince} from '../lib/core/config.ts'
 import {EXIT_CODES_HELP} from '../lib/core/errors.ts'
 import {renderViolations} from '../lib/render/perimeter.ts'
-import {screenWidth} from '../lib/render/text.ts'
+import {layoutFor} from '../lib/render/text.ts'
 import {readViolations, type ViolationsReport} from '../lib/perimeter/violations.ts'
 
 export default class Violations extends VpcscCommand {
@@ -27,7 +27,7 @@ ${EXIT_CODES_HELP}`
     const settings = await this.settingsFrom(flags)
     const since = parseSince(flags.since)
     const report = await this.step('Reading the audit logs', () => readViolations(settings, createClients(settings), {since, limit: flags.limit}))
-    this.show(() => renderViolations(report, screenWidth()))
+    this.show(() => renderViolations(report, layoutFor()))
     return report
   }
 }

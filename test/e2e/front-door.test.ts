@@ -224,13 +224,16 @@ describe('conventions', () => {
 describe('output that fits', () => {
   const ctx = useWorld()
 
-  it('status fits 80 columns, with drift, hints aside', async () => {
-    await ctx.world.aws.replaceNatGateway()
-    const result = await vpcsc(ctx.world, ['status'])
-    assert.equal(result.code, 0, show(result))
-    const lines = result.stdout.split('\n').filter((l) => !l.trimStart().startsWith('→'))
-    assert.ok(widest(lines.join('\n')) <= 80, `wider than 80:\n${result.stdout}`)
-    assert.match(result.stdout, /not admitted/)
+  it('status fits an 80-column terminal, with drift; in a pipe each finding stays on one line, for grep', async () => {
+    const replaced = await ctx.world.aws.replaceNatGateway()
+    const screen = await inTerminal(ctx.world, 'stty cols 80; vpcsc status')
+    assert.equal(screen.code, 0, screen.output)
+    assert.match(screen.output, /not admitted/)
+    assert.ok(widest(screen.output) <= 80, `wider than 80:\n${stripVTControlCharacters(screen.output)}`)
+    const piped = await vpcsc(ctx.world, ['status'])
+    assert.equal(piped.code, 0, show(piped))
+    const finding = piped.stdout.split('\n').filter((l) => l.includes(replaced.newIp) && l.includes('is not admitted by the level: its callers are denied.'))
+    assert.equal(finding.length, 1, piped.stdout)
   })
 
   it('on an 80-column terminal every line fits: explain, ip sync, the writes and their notes', async () => {
@@ -242,13 +245,17 @@ describe('output that fits', () => {
     assert.ok(widest(run.output) <= 80, `wider than 80:\n${stripVTControlCharacters(run.output)}`)
   })
 
-  it('violations fit 80 columns in a pipe (with a pointer to --json), a wide terminal gets the full table', async () => {
+  it('violations fit an 80-column terminal, a pipe gets the 80-column layout (with a pointer to --json), a wide terminal the full table', async () => {
     for (let i = 0; i < 3; i++) assert.equal(await vertexCall(ctx.world, '198.51.100.7'), 403)
+    const narrow = await inTerminal(ctx.world, 'stty cols 80; vpcsc violations')
+    assert.equal(narrow.code, 0, narrow.output)
+    assert.match(narrow.output, /198\.51\.100\.7/)
+    assert.ok(widest(narrow.output) <= 80, `wider than 80:\n${stripVTControlCharacters(narrow.output)}`)
     const piped = await vpcsc(ctx.world, ['violations'])
     assert.equal(piped.code, 0, show(piped))
-    assert.match(piped.stdout, /198\.51\.100\.7/)
-    assert.ok(widest(piped.stdout.split('\n').filter((l) => !l.startsWith('→')).join('\n')) <= 80, `wider than 80:\n${piped.stdout}`)
+    assert.doesNotMatch(piped.stdout, /First seen/, 'laid out for 80 columns, not as the wide table')
     assert.match(piped.stdout, /--json has every field/)
+    assert.ok(piped.stdout.split('\n').some((l) => /Not admitted by the access level: 198\.51\.100\.7 \(a NAT IP among them\? vpcsc ip sync\)/.test(l)), piped.stdout)
 
     const wide = await inTerminal(ctx.world, 'stty cols 200; vpcsc violations')
     assert.equal(wide.code, 0, wide.output)

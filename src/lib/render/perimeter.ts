@@ -2,7 +2,7 @@ import Table from 'cli-table3'
 
 import type {FieldChange} from '../perimeter/diff.ts'
 import type {ViolationGroup, ViolationsReport} from '../perimeter/violations.ts'
-import {dim, heading, mark, plural, out as chalk, wrap} from './text.ts'
+import {dim, heading, mark, plural, out as chalk, wrapIn, type Layout} from './text.ts'
 
 /** Diffs of perimeter configurations and grouped violations, for people. */
 
@@ -40,7 +40,8 @@ function shortMethod(method: string): string {
   return method.split('.').slice(-2).join('.')
 }
 
-export function renderGroups(groups: ViolationGroup[], width = 80): string {
+export function renderGroups(groups: ViolationGroup[], layout: Layout = {width: 80, wrap: true}): string {
+  const {width} = layout
   if (groups.length === 0) return ''
   const admittedText = (g: ViolationGroup) => (g.admitted === undefined ? '?' : g.admitted ? chalk.green('yes') : chalk.yellow('no'))
   if (width >= TABLE_WIDTH) {
@@ -52,13 +53,14 @@ export function renderGroups(groups: ViolationGroup[], width = 80): string {
   const lines: string[] = []
   for (const g of groups) {
     const admitted = g.admitted === undefined ? '' : g.admitted ? ` ${dim('(admitted)')}` : ` ${chalk.yellow('(not admitted)')}`
-    lines.push(wrap(`  ${String(g.count).padStart(5)}  ${g.callerIp}${admitted}  ${shortPrincipal(g.principal)}`, width, 9))
-    lines.push(wrap(`         ${g.service.replace(/\.googleapis\.com$/, '')} ${shortMethod(g.method)}  ${g.reason}  ${dim(`last ${minute(g.lastSeen)}`)}`, width, 9))
+    lines.push(wrapIn(layout, `  ${String(g.count).padStart(5)}  ${g.callerIp}${admitted}  ${shortPrincipal(g.principal)}`, 9))
+    lines.push(wrapIn(layout, `         ${g.service.replace(/\.googleapis\.com$/, '')} ${shortMethod(g.method)}  ${g.reason}  ${dim(`last ${minute(g.lastSeen)}`)}`, 9))
   }
   return `${lines.join('\n')}\n`
 }
 
-export function renderViolations(report: ViolationsReport, width = 80): string {
+export function renderViolations(report: ViolationsReport, layout: Layout = {width: 80, wrap: true}): string {
+  const {width} = layout
   const lines: string[] = []
   for (const [label, set] of [
     ['Dry-run violations (would be denied once enforced)', report.dryRun],
@@ -67,10 +69,10 @@ export function renderViolations(report: ViolationsReport, width = 80): string {
     lines.push(heading(label))
     lines.push(`  ${dim(`${plural(set.entries.length, 'entry', 'entries')}${set.truncated ? ' (more: raise --limit)' : ''} since ${report.since}`)}`)
     if (set.groups.length === 0) lines.push(`  ${mark.ok()} none`)
-    else lines.push(renderGroups(set.groups, width).trimEnd())
+    else lines.push(renderGroups(set.groups, layout).trimEnd())
   }
   const notAdmitted = [...new Set([...report.dryRun.groups, ...report.enforced.groups].filter((g) => g.admitted === false).map((g) => g.callerIp))]
-  if (notAdmitted.length > 0) lines.push(wrap(`${mark.warn()} Not admitted by the access level: ${notAdmitted.join(', ')} ${dim('(a NAT IP among them? vpcsc ip sync)')}`, width))
+  if (notAdmitted.length > 0) lines.push(wrapIn(layout, `${mark.warn()} Not admitted by the access level: ${notAdmitted.join(', ')} ${dim('(a NAT IP among them? vpcsc ip sync)')}`))
   const groups = report.dryRun.groups.length + report.enforced.groups.length
   if (groups > 0 && width < TABLE_WIDTH) lines.push(dim(`→ Shortened to fit ${width} columns: --json has every field (full principals and methods, first seen).`))
   return `${lines.join('\n')}\n`

@@ -4,13 +4,13 @@ import Table from 'cli-table3'
 
 import {accountLabel, describeSource} from '../aws/accounts.ts'
 import type {StatusReport} from '../report/status.ts'
-import {dim, heading, mark, plural, shortName, out as chalk, PLAIN_TABLE, wrap} from './text.ts'
+import {dim, heading, mark, plural, shortName, out as chalk, PLAIN_TABLE, wrapIn, type Layout} from './text.ts'
 
 /**
- * The human screen of `vpcsc status`, within `width` columns (80 in a pipe): long lines
- * wrap under their value, and the NAT table has no borders.
+ * The human screen of `vpcsc status`, within `layout.width` columns (80 in a pipe): on a
+ * terminal long lines wrap under their value; the NAT table has no borders.
  */
-export function renderStatus(report: StatusReport, width = 80): string {
+export function renderStatus(report: StatusReport, layout: Layout = {width: 80, wrap: true}): string {
   const lines: string[] = []
   const {policy, level, perimeter, nat, drift} = report
 
@@ -121,7 +121,7 @@ export function renderStatus(report: StatusReport, width = 80): string {
     lines.push(`  ${dim(`→ ${hint}`)}`)
   }
   // Hint lines (→ ...) wrap like the rest; continuation lines keep the item's indent.
-  return `${lines.map((line) => wrap(line, width, continuationIndent(line))).join('\n')}\n`
+  return `${lines.map((line) => wrapIn(layout, line, continuationIndent(line))).join('\n')}\n`
 }
 
 /** Where a wrapped line continues: under the value of a `label   value` line, else under the text. */

@@ -57,8 +57,27 @@ export function seconds(ms: number): string {
 }
 
 /** The columns a screen may use: the terminal's width, or 80 in a pipe, a file or CI. */
-export function screenWidth(stream: {isTTY?: boolean; columns?: number} = process.stdout): number {
+function screenWidth(stream: {isTTY?: boolean; columns?: number} = process.stdout): number {
   return stream.isTTY && stream.columns ? stream.columns : 80
+}
+
+/**
+ * How human output is laid out where it goes: tables fit `width` (the terminal's, 80 in a
+ * pipe), and long lines wrap only on a terminal: in a pipe or a file a finding stays on one
+ * line, for grep.
+ */
+export interface Layout {
+  width: number
+  wrap: boolean
+}
+
+export function layoutFor(stream: {isTTY?: boolean; columns?: number} = process.stdout): Layout {
+  return {width: screenWidth(stream), wrap: Boolean(stream.isTTY && stream.columns)}
+}
+
+/** `wrap` on a terminal; the line as it is elsewhere. */
+export function wrapIn(layout: Layout, line: string, indent?: number): string {
+  return layout.wrap ? wrap(line, layout.width, indent) : line
 }
 
 /**
