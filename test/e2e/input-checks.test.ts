@@ -65,6 +65,15 @@ describe('input checks', () => {
     const several = await vpcsc(ctx.world, ['deny-test', '--yes', '--project-number', 'abc', '--location', 'Bad!'], {env: {VPCSC_PROBE_TIMEOUT: '40d'}})
     assert.equal(several.code, 2, show(several))
     assert.match(several.stderr, /3 settings are invalid: --project-number "abc".*; VPCSC_PROBE_TIMEOUT "40d".*; --location "Bad!"/)
+    // A bad policy is named with its source, once: the short ids that would need it add nothing.
+    const policy = await vpcsc(ctx.world, ['status', '--policy', 'abc', '--level', 'x'])
+    assert.equal(policy.code, 2, show(policy))
+    assert.equal(policy.stderr.split('\n')[0], 'Error: --policy "abc": expected a policy number or accessPolicies/NUMBER.')
+    const policyInFile = join(ctx.world.dir, 'work', 'bad-policy.json')
+    writeFileSync(policyInFile, JSON.stringify({policy: 'abc', level: 'bad-id', regions: ['xx-fake-9']}))
+    const fromFileAll = await vpcsc(ctx.world, ['status', '--config', policyInFile])
+    assert.equal(fromFileAll.code, 2, show(fromFileAll))
+    assert.match(fromFileAll.stderr, /bad-policy\.json: 3 problems: field "policy": expected a policy number.*; field "level": expected an id.*; field "regions\[0\]": is not an AWS region/)
   })
 
   it('--condition on a condition of members but no IPs is refused (exit 2), naming the condition that holds them', async () => {

@@ -166,8 +166,8 @@ describe('resolveSettings: policy, level and perimeter names', () => {
   })
 
   it('refuses a policy that is neither', () => {
-    assert.throws(() => resolve({policy: 'organizations/1'}), usage(/Access policy "organizations\/1" is not a policy number/))
-    assert.throws(() => resolve({policy: 'accessPolicies/abc'}), usage(/not a policy number/))
+    assert.throws(() => resolve({policy: 'organizations/1'}), usage(/^--policy "organizations\/1": expected a policy number or accessPolicies\/NUMBER\.$/, /policies list/))
+    assert.throws(() => resolve({}, {[ENV.policy]: 'accessPolicies/abc'}), usage(/^VPCSC_POLICY "accessPolicies\/abc": expected a policy number/))
   })
 
   it('turns a level short id plus the policy into the full name', () => {
@@ -212,7 +212,7 @@ describe('resolveSettings: policy, level and perimeter names', () => {
 
   for (const bad of ['1level', 'my-level', 'a'.repeat(51), 'level with space', 'accessPolicies/123/accessLevels/bad-id', 'accessPolicies/x/accessLevels/lvl', '']) {
     it(`refuses the invalid level id ${JSON.stringify(bad.length > 20 ? `${bad.slice(0, 10)}...` : bad)}`, () => {
-      assert.throws(() => resolve({policy: '123', level: bad}), usage(/is not a valid level id or resource name/, /start with a letter/))
+      assert.throws(() => resolve({policy: '123', level: bad}), usage(/^--level ".*": expected an id such as my_allow_level \(a letter, then letters, digits and _; at most 50\) or accessPolicies\/NUMBER\/accessLevels\/ID\.$/, /levels list/))
     })
   }
 
@@ -222,7 +222,21 @@ describe('resolveSettings: policy, level and perimeter names', () => {
   })
 
   it('refuses an invalid perimeter id', () => {
-    assert.throws(() => resolve({policy: '1', perimeter: 'per-imeter'}), usage(/perimeter "per-imeter" is not a valid perimeter id/))
+    assert.throws(() => resolve({policy: '1', perimeter: 'per-imeter'}), usage(/^--perimeter "per-imeter": expected an id such as my_perimeter/))
+  })
+
+  it('a bad policy is one problem, named with its source: the short ids that need it add none', () => {
+    const error = (() => {
+      try {
+        resolve({policy: 'abc', level: 'x'}, {[ENV.perimeter]: 'p'})
+      } catch (caught) {
+        return caught as VpcscError
+      }
+      throw new Error('no error')
+    })()
+    assert.equal(error.message, '--policy "abc": expected a policy number or accessPolicies/NUMBER.')
+    const file = {file: '/etc/vpcsc.config.json', values: {policy: 'abc', level: 'bad-id'}}
+    assert.throws(() => resolveSettings({}, {}, file), usage(/^2 settings are invalid: \/etc\/vpcsc\.config\.json: field "policy" "abc": expected a policy number .*; \/etc\/vpcsc\.config\.json: field "level" "bad-id": expected an id/))
   })
 })
 

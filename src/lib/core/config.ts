@@ -19,8 +19,11 @@ import {regionProblem} from '../aws/regions.ts'
 
 export const CONFIG_FILE_NAME = 'vpcsc.config.json'
 
-const RESOURCE_ID = /^[A-Za-z][A-Za-z0-9_]{0,49}$/
-const POLICY_NAME = /^accessPolicies\/[0-9]+$/
+/** An access level or perimeter id: a letter, then letters, digits and _ (at most 50). */
+const RESOURCE_ID = '[A-Za-z][A-Za-z0-9_]{0,49}'
+const POLICY = /^([0-9]+|accessPolicies\/[0-9]+)$/
+const resourceName = (collection: string, example: string) =>
+  z.optional(matching(new RegExp(`^(${RESOURCE_ID}|accessPolicies/[0-9]+/${collection}/${RESOURCE_ID})$`), `expected an id such as ${example} (a letter, then letters, digits and _; at most 50) or accessPolicies/NUMBER/${collection}/ID`))
 /** A Terraform identifier: a letter or underscore, then letters, digits, underscores and dashes. */
 const TF_VARIABLE = /^[A-Za-z_][A-Za-z0-9_-]*$/
 /** The reference module's variable for the level's IP list. */
@@ -81,9 +84,9 @@ const CONDITION_INDEX = 'expected a condition index, 0 to 39'
  */
 export const configFileSchema = z.strictObject({
   $schema: z.optional(z.string()),
-  policy: nonEmptyString(),
-  level: nonEmptyString(),
-  perimeter: nonEmptyString(),
+  policy: z.optional(matching(POLICY, 'expected a policy number or accessPolicies/NUMBER')),
+  level: resourceName('accessLevels', 'my_allow_level'),
+  perimeter: resourceName('servicePerimeters', 'my_perimeter'),
   projectNumber: z.optional(matching(/^[0-9]+$/, 'expected a project number (digits only)')),
   regions: z.optional(regionList),
   allRegions: z.optional(z.boolean()),
@@ -315,6 +318,9 @@ function nonEmpty<T>(list: T[] | undefined): T[] | undefined {
  */
 type SourceKind = 'string' | 'list' | 'integer' | 'boolean'
 const SOURCES: {[K in keyof ConfigFile]?: {flag: keyof FlagValues; env: string; kind: SourceKind}} = {
+  policy: {flag: 'policy', env: ENV.policy, kind: 'string'},
+  level: {flag: 'level', env: ENV.level, kind: 'string'},
+  perimeter: {flag: 'perimeter', env: ENV.perimeter, kind: 'string'},
   projectNumber: {flag: 'project-number', env: ENV.projectNumber, kind: 'string'},
   regions: {flag: 'region', env: ENV.regions, kind: 'list'},
   allRegions: {flag: 'all-regions', env: ENV.allRegions, kind: 'boolean'},
@@ -348,6 +354,9 @@ const SETTING_HINTS: {[K in keyof ConfigFile]?: string} = {
   probe: 'Use --probe ssm (through SSM on the instance) or --probe local (from this machine).',
   natTags: 'Use --nat-tag KEY=VALUE, e.g. --nat-tag vpcsc=egress.',
   tfvarsVar: 'Give --tfvars-var NAME (letters, digits, _ and -, starting with a letter or _), e.g. allowed_cidrs.',
+  policy: 'Find it with: gcloud access-context-manager policies list --organization ORG_ID',
+  level: 'List them with: gcloud access-context-manager levels list --policy POLICY',
+  perimeter: 'List them with: gcloud access-context-manager perimeters list --policy POLICY',
 }
 
 /** `--region "mars-1": expected ...`: a value's problem, named with where the value came from. */
@@ -362,6 +371,8 @@ function valueProblem(label: string, value: unknown, message: string): string {
 interface SettingProblem {
   text: string
   hint?: string
+  /** The setting whose value is wrong, when it is one setting's. */
+  key?: keyof ConfigFile
 }
 
 function sourceProblems(flags: FlagValues, env: NodeJS.ProcessEnv, config: LoadedConfig): SettingProblem[] {
@@ -397,7 +408,7 @@ function sourceProblems(flags: FlagValues, env: NodeJS.ProcessEnv, config: Loade
       problems.push({key, text: valueProblem(label, item, issue.message.replace(/^Invalid input: /, ''))})
     }
   }
-  return problems.map((p) => ({text: p.text, hint: SETTING_HINTS[p.key]}))
+  return problems.map((p) => ({text: p.text, hint: SETTING_HINTS[p.key], key: p.key}))
 }
 
 /**
@@ -456,11 +467,14 @@ export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, confi
       return undefined
     }
   }
-  const policy = attempt(() => normalisePolicy(policyText))
+  // The schema checked each value's form; what is left are the checks across settings, made
+  // only for values that passed theirs (a bad policy is one problem, not three).
+  const invalid = new Set(problems.map((p) => p.key))
+  const policy = invalid.has('policy') ? undefined : normalisePolicy(policyText)
   // A short id without a policy: when the command needs the policy anyway, "missing
   // --policy" below says it once; otherwise the name itself is the problem.
   const child = (what: 'level' | 'perimeter', collection: string, text: string | undefined) =>
-    policyText === undefined && needs.includes('policy') ? undefined : attempt(() => normaliseChild(what, collection, policy, text))
+    invalid.has(what) || invalid.has('policy') || (policyText === undefined && needs.includes('policy')) ? undefined : attempt(() => normaliseChild(what, collection, policy, text))
   const level = child('level', 'accessLevels', levelText)
   const perimeter = child('perimeter', 'servicePerimeters', perimeterText)
   const missing = needs.filter((key) => ({policy: policyText, level: levelText, perimeter: perimeterText})[key] === undefined)
@@ -625,13 +639,10 @@ function parseKeep(text: string): Cidr {
   }
 }
 
+/** accessPolicies/NUMBER from a number or a name (the schema checked which it is). */
 function normalisePolicy(value: string | undefined): string | undefined {
   if (value === undefined) return undefined
-  const name = /^[0-9]+$/.test(value) ? `accessPolicies/${value}` : value
-  if (!POLICY_NAME.test(name)) {
-    throw new UsageError({message: `Access policy "${value}" is not a policy number or accessPolicies/NUMBER.`, hint: 'Find it with: gcloud access-context-manager policies list --organization ORG_ID'})
-  }
-  return name
+  return /^[0-9]+$/.test(value) ? `accessPolicies/${value}` : value
 }
 
 function policyOf(name: string | undefined): string | undefined {
@@ -640,14 +651,9 @@ function policyOf(name: string | undefined): string | undefined {
 
 function normaliseChild(what: 'level' | 'perimeter', collection: string, policy: string | undefined, value: string | undefined): string | undefined {
   if (value === undefined) return undefined
+  // The schema checked the form: an id, or accessPolicies/NUMBER/<collection>/ID.
   const full = value.match(new RegExp(`^(accessPolicies/[0-9]+)/${collection}/(.+)$`))
   const id = full ? full[2]! : value
-  if (!RESOURCE_ID.test(id)) {
-    throw new UsageError({
-      message: `The ${what} "${value}" is not a valid ${what} id or resource name.`,
-      hint: `Ids start with a letter and hold letters, digits and _ (at most 50), e.g. ${what === 'level' ? 'my_allow_level' : 'my_perimeter'}, or give accessPolicies/NUMBER/${collection}/ID.`,
-    })
-  }
   if (full) {
     if (policy && policy !== full[1]) {
       throw new UsageError({message: `The ${what} ${value} is not in the policy ${policy}.`, hint: `Give the ${what} as a short id, or a policy that matches.`})
