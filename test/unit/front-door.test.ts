@@ -123,6 +123,10 @@ describe('diagnoseBaseline', () => {
     assert.match(e.message, /from this machine/)
     assert.match(e.hint!, /--instance-id/)
     assert.equal(e.exitCode, ExitCode.testFailed)
+    assert.match(e.message, /No instance id is set, so the probe ran here, from this machine's IP/)
+    // With an instance id, --probe local was asked for: the sentence still reads whole.
+    const chosen = diagnoseBaseline(notAllowed('DENIED_VPCSC', 'HTTP 403'), {probe: 'local', instanceId: 'i-1', command: false})
+    assert.match(chosen.message, /nothing was changed\. With --probe local it ran here, from this machine's IP, which the level admits only if it is a NAT egress IP\.$/)
   })
 
   it('an SSM delivery problem is named as such', () => {

@@ -46,7 +46,7 @@ export function diagnoseBaseline(error: VpcscError, context: BaselineContext): V
   if (context.probe === 'local' && !context.command) {
     const reason = baseline ? `${baseline.verdict}, ${baseline.httpStatus ? `HTTP ${baseline.httpStatus}` : detail}` : detail
     return withCause(
-      `The baseline probe from this machine was not allowed (${reason}); nothing was changed. ${context.instanceId ? '' : 'No instance id is set, so the probe ran here, '}from this machine's IP, which the level admits only if it is a NAT egress IP.`,
+      `The baseline probe from this machine was not allowed (${reason}); nothing was changed. ${context.instanceId ? 'With --probe local it ran here, ' : 'No instance id is set, so the probe ran here, '}from this machine's IP, which the level admits only if it is a NAT egress IP.`,
       'Probe from the instance behind the NAT: --instance-id ID (or VPCSC_INSTANCE_ID) with --probe ssm.',
     )
   }
