@@ -8,6 +8,7 @@ import {parseDuration} from '../lib/core/config.ts'
 import {EXIT_CODES_HELP} from '../lib/core/errors.ts'
 import {explain, parseExplainInput, type Explanation} from '../lib/report/explain.ts'
 import {renderExplanation} from '../lib/render/explain.ts'
+import {stateDirFlag} from '../cli/deny-test-flags.ts'
 
 export default class Explain extends VpcscCommand {
   static override summary = 'Explain a denial, from its vpcServiceControlsUniqueIdentifier or a caller IP.'
@@ -27,6 +28,7 @@ ${EXIT_CODES_HELP}`
   static override needs = ['policy', 'level'] as const
   static override flags = {
     ...googleFlags,
+    ...stateDirFlag,
     ...awsFlags,
     ...keepFlag,
     freshness: Flags.string({description: 'How far back the audit entry of an id is looked for (90m, 24h, 7d).', default: '7d'}),

@@ -8,6 +8,7 @@ import {renderStatus} from '../lib/render/status.ts'
 import {describeSource} from '../lib/aws/accounts.ts'
 import {layoutFor, plural, renderError} from '../lib/render/text.ts'
 import {gatherStatus, type StatusReport} from '../lib/report/status.ts'
+import {stateDirFlag} from '../cli/deny-test-flags.ts'
 
 export default class Status extends VpcscCommand {
   static override summary = 'Show the perimeter, the access level, the NAT egress IPs and their drift.'
@@ -26,6 +27,7 @@ ${EXIT_CODES_HELP}`
   static override needs = ['policy', 'level'] as const
   static override flags = {
     ...googleFlags,
+    ...stateDirFlag,
     ...levelConditionFlag,
     ...awsFlags,
     ...keepFlag,

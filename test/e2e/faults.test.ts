@@ -11,7 +11,7 @@ import {after, before, describe, it} from 'node:test'
 
 import {POLICY} from '../local-cloud/google/seed.ts'
 import type {World} from '../local-cloud/world.ts'
-import {journals, LEVEL, PERIMETER, show, spawnCli, storedLevel, useWorld, vpcsc, writes, type LoggedWrite} from './helpers.ts'
+import {journalDir, journals, LEVEL, PERIMETER, show, spawnCli, storedLevel, useWorld, vpcsc, writes, type LoggedWrite} from './helpers.ts'
 
 interface Row {
   fault: string
@@ -283,6 +283,12 @@ describe('faults: every write confirmed, every wait bounded', () => {
       await killDenyTestAfterSwap(ctx.world)
       const marker = (await ctx.world.admin.state()).levels.find((l) => l.name.includes('/accessLevels/vpcsc_deny_test_'))!
       await ctx.world.admin.deleteResource(marker.name)
+      // Only the journal knows of the test now: status and ip sync find it through --state-dir.
+      const elsewhere = {VPCSC_STATE_DIR: join(ctx.world.dir, 'state-empty')}
+      const here = ['--state-dir', journalDir(ctx.world)]
+      const hold = await vpcsc(ctx.world, ['status', '--check', ...here], {env: elsewhere})
+      assert.equal(hold.code, 6, show(hold))
+      assert.equal((await vpcsc(ctx.world, ['ip', 'sync', '--yes', ...here], {env: elsewhere})).code, 6)
       const restore = await vpcsc(ctx.world, ['restore', '--yes'])
       assert.equal(restore.code, 0, show(restore))
       assert.match(restore.stdout, /restored/)

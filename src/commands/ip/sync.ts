@@ -12,6 +12,7 @@ import {renderPlan, renderTfvarsChange, renderWritten} from '../../lib/render/sy
 import {renderError} from '../../lib/render/text.ts'
 import {partialReadError, runSync, type LevelSyncResult, type PreparedSync} from '../../lib/level/sync.ts'
 import {afterLevelWrite, openTfvars, planTfvars, updateTfvars, type TfvarsChange} from '../../lib/level/tfvars.ts'
+import {stateDirFlag} from '../../cli/deny-test-flags.ts'
 
 /** `ip sync --json`: the sync (the Lambda handler returns the same), and the tfvars file's part. */
 export interface SyncResult extends LevelSyncResult {
@@ -40,6 +41,7 @@ ${EXIT_CODES_HELP}`
   static override needs = ['policy', 'level'] as const
   static override flags = {
     ...googleFlags,
+    ...stateDirFlag,
     ...levelConditionFlag,
     ...awsFlags,
     ...keepFlag,
