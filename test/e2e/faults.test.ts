@@ -291,7 +291,7 @@ describe('faults: every write confirmed, every wait bounded', () => {
       assert.equal((await vpcsc(ctx.world, ['ip', 'sync', '--yes', ...here], {env: elsewhere})).code, 6)
       const restore = await vpcsc(ctx.world, ['restore', '--yes'])
       assert.equal(restore.code, 0, show(restore))
-      assert.match(restore.stdout, /restored/)
+      assert.match(restore.stdout, /restored from the local journal \(its marker was gone\)/)
       assert.equal(await policyContent(ctx.world), before)
       assert.deepEqual(journals(ctx.world), [])
     })

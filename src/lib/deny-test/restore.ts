@@ -32,6 +32,8 @@ export interface RestoreResult {
   operation?: string
   /** The restore's answer was lost; reading the policy confirmed it. */
   answerLost?: boolean
+  /** Put back from the local journal: the swap stood, its marker was gone. */
+  fromJournal?: boolean
   ms: number
 }
 
@@ -139,7 +141,7 @@ async function restoreFromJournal(
       {signal: context.signal, deadlineMs: Math.max(1_000, context.deadline - Date.now())},
     )
     await removeJournal(target.stateDir, target.level)
-    return context.done('restored', {operation: write.operation, answerLost: write.answerLost})
+    return context.done('restored', {operation: write.operation, answerLost: write.answerLost, fromJournal: true})
   } catch (error) {
     if (error instanceof ForeignChange) throw changedSinceJournalSwap(journal, (error.now as AccessLevel[]).find((l) => l.name === target.level))
     if (error instanceof NotWritten || error instanceof WriteUnknown) throw restoreFailed(target.level, journal.denyCidr, error.reason)

@@ -67,7 +67,7 @@ export function renderRestore(result: RestoreResult): string {
     case 'nothing':
       return `${mark.ok()} ${level}: no deny test holds it; nothing to do.\n`
     case 'restored':
-      return `${mark.ok()} ${level} restored and its marker removed (${result.operation ?? 'confirmed by reading'}, ${seconds(result.ms)})${result.answerLost ? "; the API's answer was lost, a read confirmed it" : ''}.\n`
+      return `${mark.ok()} ${level} restored ${result.fromJournal ? 'from the local journal (its marker was gone)' : 'and its marker removed'} (${result.operation ?? 'confirmed by reading'}, ${seconds(result.ms)})${result.answerLost ? "; the API's answer was lost, a read confirmed it" : ''}.\n`
   }
 }
 
