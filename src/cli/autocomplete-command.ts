@@ -1,4 +1,4 @@
-import {renderError} from '../lib/render/text.ts'
+import {printError} from '../lib/render/text.ts'
 
 /** The parts of a command in oclif's manifest that completion reads. */
 interface ManifestFlag {
@@ -60,7 +60,7 @@ export async function autocompleteCommand(name: 'index' | 'create' | 'script'): 
 
     override async catch(error: Error & {oclif?: {exit?: number}}): Promise<unknown> {
       if (error.oclif?.exit !== 2) return super.catch(error)
-      process.stderr.write(renderError(error.message.split('\n')[0]!.replace(/\.?$/, '.'), 'vpcsc autocomplete --help shows the shells it supports: bash, zsh, powershell.'))
+      printError(error.message.split('\n')[0]!.replace(/\.?$/, '.'), 'vpcsc autocomplete --help shows the shells it supports: bash, zsh, powershell.')
       process.exitCode = 2
       return undefined
     }

@@ -8,7 +8,7 @@ import {ux} from '@oclif/core/ux'
 import {loadConfigFile, resolveSettings, type FlagValues, type RequiredSetting, type Settings} from '../lib/core/config.ts'
 import {debugEnabled} from '../lib/core/debug.ts'
 import {jsonError, UsageError, VpcscError} from '../lib/core/errors.ts'
-import {disableColour, fitToTerminal, renderError} from '../lib/render/text.ts'
+import {disableColour, fitToTerminal, printError} from '../lib/render/text.ts'
 import {configFlag} from './flags.ts'
 import {quietLibraryWarnings} from './library-warnings.ts'
 import {closest} from './suggest.ts'
@@ -86,7 +86,7 @@ export abstract class VpcscCommand extends Command {
     if (this.jsonEnabled()) {
       this.logJson(jsonError(known))
     } else {
-      process.stderr.write(renderError(known.message, known.hint))
+      printError(known.message, known.hint)
     }
     return undefined
   }

@@ -2,7 +2,7 @@ import type {Hook} from '@oclif/core'
 
 import {closest} from '../cli/suggest.ts'
 import {ExitCode} from '../lib/core/errors.ts'
-import {renderError} from '../lib/render/text.ts'
+import {printError} from '../lib/render/text.ts'
 
 /**
  * A mistyped command: say so in two lines, with the closest command as it is typed
@@ -19,18 +19,13 @@ const hook: Hook.CommandNotFound = async function (opts) {
   for (let n = words.length - 1; n > 0; n--) {
     const command = words.slice(0, n).join(':')
     if (!opts.config.findCommand(command)) continue
-    process.stderr.write(renderError(`Unexpected argument: ${words.slice(n).join(' ')} (${opts.config.bin} ${spoken(command)} takes no arguments).`, `${opts.config.bin} ${spoken(command)} --help shows what it takes.`))
+    printError(`Unexpected argument: ${words.slice(n).join(' ')} (${opts.config.bin} ${spoken(command)} takes no arguments).`, `${opts.config.bin} ${spoken(command)} --help shows what it takes.`)
     this.exit(ExitCode.usage)
   }
   const visible = opts.config.commands.filter((c) => !c.hidden).flatMap((c) => [c.id, ...c.aliases])
   const suggestion = closest(opts.id, visible)
   const typed = spoken(opts.id)
-  process.stderr.write(
-    renderError(
-      `${typed} is not a ${opts.config.bin} command.${suggestion ? ` Did you mean ${spoken(suggestion)}?` : ''}`,
-      `${opts.config.bin} help lists the commands.`,
-    ),
-  )
+  printError(`${typed} is not a ${opts.config.bin} command.${suggestion ? ` Did you mean ${spoken(suggestion)}?` : ''}`, `${opts.config.bin} help lists the commands.`)
   this.exit(ExitCode.usage)
 }
 

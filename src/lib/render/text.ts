@@ -32,6 +32,11 @@ export function renderError(message: string, hint?: string): string {
   return `${err.red('Error:')} ${message}\n${hint ? `${err.dim('→')} ${hint}\n` : ''}`
 }
 
+/** An error and its hint on stderr, wrapped to the terminal when stderr is one. */
+export function printError(message: string, hint?: string): void {
+  process.stderr.write(fitToTerminal(renderError(message, hint), process.stderr))
+}
+
 export const mark = {
   ok: (c: ChalkInstance = out) => c.green('✓'),
   bad: (c: ChalkInstance = out) => c.red('✗'),
