@@ -10,9 +10,13 @@ export async function confirmWrite(question: string, yesFlag = '--yes'): Promise
   try {
     return await confirm({message: question, default: false}, {output: process.stderr})
   } catch (error) {
-    // Ctrl-C at the prompt: the answer is neither yes nor no. Exit 130 as a shell does for
-    // SIGINT, with one line instead of inquirer's ExitPromptError and its stack.
-    if ((error as Error).name === 'ExitPromptError') throw new CancelledError({message: 'Cancelled at the prompt (Ctrl-C); nothing was written.'})
+    // Ctrl-C (or Ctrl-D, the end of input) at the prompt: the answer is neither yes nor no.
+    // Exit 130 as a shell does for SIGINT, with one line instead of inquirer's
+    // ExitPromptError and its stack; inquirer's message says which it was.
+    if ((error as Error).name === 'ExitPromptError') {
+      const how = /SIGINT/.test((error as Error).message) ? 'Ctrl-C' : 'end of input'
+      throw new CancelledError({message: `Cancelled at the prompt (${how}); nothing was written.`})
+    }
     throw error
   }
 }

@@ -28,13 +28,14 @@ interface PtyRun {
  * may answer (keys written to the terminal) as output arrives.
  */
 /** Runs a command in a terminal and presses Ctrl-C at its y/N question (asserting there was one). */
-async function ctrlCAtQuestion(world: World, line: string): Promise<PtyRun> {
+/** Presses Ctrl-C (or another key: Ctrl-D is \u0004) at the confirmation of `line`. */
+async function ctrlCAtQuestion(world: World, line: string, key = '\u0003'): Promise<PtyRun> {
   let pressed = false
   const run = await inTerminal(world, line, {
     onOutput: (output, write) => {
       if (!pressed && /\(y\/N\)/.test(output)) {
         pressed = true
-        write('\u0003')
+        write(key)
       }
     },
   })
@@ -180,6 +181,15 @@ describe('conventions', () => {
     assert.equal(run.code, 130, run.output)
     assert.match(run.output, /Cancelled at the prompt \(Ctrl-C\); nothing was written\./)
     assert.doesNotMatch(run.output, /ExitPromptError|\n\s+at /)
+    assert.deepEqual(await writes(ctx.world), [])
+  })
+
+  it('Ctrl-D at the confirmation: exit 130, said as the end of input, nothing written', async () => {
+    await ctx.world.aws.replaceNatGateway()
+    await ctx.world.admin.clearRequests()
+    const run = await ctrlCAtQuestion(ctx.world, 'vpcsc ip sync', '\u0004')
+    assert.equal(run.code, 130, run.output)
+    assert.match(run.output, /Cancelled at the prompt \(end of input\); nothing was written\./)
     assert.deepEqual(await writes(ctx.world), [])
   })
 
