@@ -107,6 +107,10 @@ function fromOclifError(error: Interfaces.CommandError, flagNames: string[]): Vp
     const args = reasons.slice(1).filter((line) => !/^(Note:|Alternatively,)/.test(line)).map((line) => line.replace(/^(\S+)\s+(.*?)\.?$/, (_, name: string, what: string) => `${name} (${what.charAt(0).toLowerCase()}${what.slice(1)})`))
     return new UsageError({message: `Missing the argument ${args.join(', ')}.`, code: 'USAGE', hint: 'See --help for what the command takes, with examples.'})
   }
+  // Two flags that exclude each other: oclif says "--yes=true cannot also be provided when
+  // using --plan" once for each; say it once, as the flags are typed.
+  const exclusive = reasons.map((line) => /^--([\w-]+)=\S* cannot also be provided when using --([\w-]+)$/.exec(line)).find((m) => m !== null)
+  if (exclusive) return new UsageError({message: `--${exclusive[2]} and --${exclusive[1]} cannot be used together.`, hint: 'See --help for what each does.'})
   // A mistyped flag: name the closest one (--polcy -> --policy).
   const unknown = /^Nonexistent flags?: (--?[\w-]+)/.exec(reasons[0] ?? '')?.[1]
   const suggestion = unknown?.startsWith('--') ? closest(unknown.slice(2), flagNames) : undefined

@@ -1,32 +1,34 @@
 import type {Hook} from '@oclif/core'
 
-import {closest} from '../cli/suggest.ts'
-import {ExitCode} from '../lib/core/errors.ts'
+import {closestCommand, visibleCommands} from '../cli/suggest.ts'
+import {ExitCode, jsonError, UsageError} from '../lib/core/errors.ts'
 import {printError} from '../lib/render/text.ts'
 
 /**
  * A mistyped command: say so in two lines, with the closest command as it is typed
- * (`ip sync`, not `ip:sync`), and exit 2 like any usage error. oclif's plugin-not-found
- * stays silent without a terminal (it offers to run the suggestion instead), which is
- * where a typo in a script or CI job most needs explaining.
+ * (`ip sync`, not `ip:sync`; `sync` alone finds it too), and exit 2 like any usage error.
+ * oclif's plugin-not-found stays silent without a terminal (it offers to run the suggestion
+ * instead), which is where a typo in a script or CI job most needs explaining. With --json
+ * the error is the JSON object on stdout, as for every other error.
  */
 const hook: Hook.CommandNotFound = async function (opts) {
   const separator = opts.config.topicSeparator ?? ':'
   const spoken = (id: string) => id.replaceAll(':', separator)
+  const fail = (message: string, hint: string): void => {
+    if (opts.argv?.includes('--json')) process.stdout.write(`${JSON.stringify(jsonError(new UsageError({message, hint})), null, 2)}\n`)
+    else printError(message, hint)
+    this.exit(ExitCode.usage)
+  }
   // `vpcsc status extra`: oclif reads words after a command that takes no arguments as more
   // of its name. The command exists; the word is an argument it does not take.
   const words = opts.id.split(':')
   for (let n = words.length - 1; n > 0; n--) {
     const command = words.slice(0, n).join(':')
     if (!opts.config.findCommand(command)) continue
-    printError(`Unexpected argument: ${words.slice(n).join(' ')} (${opts.config.bin} ${spoken(command)} takes no arguments).`, `${opts.config.bin} ${spoken(command)} --help shows what it takes.`)
-    this.exit(ExitCode.usage)
+    fail(`Unexpected argument: ${words.slice(n).join(' ')} (${opts.config.bin} ${spoken(command)} takes no arguments).`, `${opts.config.bin} ${spoken(command)} --help shows what it takes.`)
   }
-  const visible = opts.config.commands.filter((c) => !c.hidden).flatMap((c) => [c.id, ...c.aliases])
-  const suggestion = closest(opts.id, visible)
-  const typed = spoken(opts.id)
-  printError(`${typed} is not a ${opts.config.bin} command.${suggestion ? ` Did you mean ${spoken(suggestion)}?` : ''}`, `${opts.config.bin} help lists the commands.`)
-  this.exit(ExitCode.usage)
+  const suggestion = closestCommand(opts.id, visibleCommands(opts.config))
+  fail(`${spoken(opts.id)} is not a ${opts.config.bin} command.${suggestion ? ` Did you mean ${spoken(suggestion)}?` : ''}`, `${opts.config.bin} help lists the commands.`)
 }
 
 export default hook

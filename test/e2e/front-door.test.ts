@@ -133,6 +133,9 @@ describe('conventions', () => {
     for (const [args, wanted] of [
       [['statsu'], /statsu is not a vpcsc command\. Did you mean status\?/],
       [['ip', 'snyc'], /ip snyc is not a vpcsc command\. Did you mean ip sync\?/],
+      [['sync'], /sync is not a vpcsc command\. Did you mean ip sync\?/],
+      [['help', 'statsu'], /^Error: statsu is not a vpcsc command\. Did you mean vpcsc help status\?\n/],
+      [['ip', 'sync', '--plan', '--yes'], /^Error: --plan and --yes cannot be used together\.\n/],
       [['status', '--polcy', '1'], /Nonexistent flag: --polcy\. Did you mean --policy\?/],
       [['ip', 'sync', '--pln'], /Did you mean --plan\?/],
       // A word a command does not take is an argument, not another command.
@@ -144,6 +147,11 @@ describe('conventions', () => {
       assert.match(result.stderr, wanted)
       assert.equal(result.stdout, '')
     }
+    // With --json, the error is the JSON object on stdout, as for every other error.
+    const json = await vpcsc(ctx.world, ['statsu', '--json'])
+    assert.equal(json.code, 2, show(json))
+    assert.deepEqual(JSON.parse(json.stdout).error, {code: 'USAGE', message: 'statsu is not a vpcsc command. Did you mean status?', hint: 'vpcsc help lists the commands.', exitCode: 2})
+    assert.equal(json.stderr, '')
     assert.deepEqual(await ctx.world.admin.requests(), [], 'a typo made API calls')
   })
 

@@ -8,7 +8,7 @@ import {describe, it} from 'node:test'
 import {Chalk} from 'chalk'
 
 import {isLibraryNoise} from '../../src/cli/library-warnings.ts'
-import {closest} from '../../src/cli/suggest.ts'
+import {closest, closestCommand} from '../../src/cli/suggest.ts'
 import {profileExists, sdkRegion} from '../../src/lib/aws/sdk-options.ts'
 import {diagnoseBaseline} from '../../src/lib/deny-test/baseline-diagnosis.ts'
 import {ExitCode, RuntimeError, TestFailedError} from '../../src/lib/core/errors.ts'
@@ -56,6 +56,16 @@ describe('closest ("did you mean")', () => {
     assert.equal(closest('ip:snyc', ['status', 'ip:sync']), 'ip:sync')
     assert.equal(closest('polcy', ['policy', 'level', 'perimeter']), 'policy')
     assert.equal(closest('frobnicate', ['status', 'restore']), undefined)
+  })
+
+  it('a topic command by its own last word, unless a command has that name', () => {
+    const ids = ['status', 'restore', 'ip:sync', 'autocomplete', 'autocomplete:script']
+    assert.equal(closestCommand('sync', ids), 'ip:sync')
+    assert.equal(closestCommand('snyc', ids), 'ip:sync')
+    assert.equal(closestCommand('statsu', ids), 'status')
+    assert.equal(closestCommand('script', ids), 'autocomplete:script')
+    assert.equal(closestCommand('restore', [...ids, 'x:restore']), 'restore')
+    assert.equal(closestCommand('frobnicate', ids), undefined)
   })
 })
 
