@@ -41,6 +41,31 @@ export abstract class VpcscCommand extends Command {
     return resolveSettings(flags, process.env, config, needs ?? (this.constructor as typeof VpcscCommand).needs)
   }
 
+  /**
+   * Runs a write so that Ctrl-C, SIGTERM or SIGHUP during it ends the wait for its
+   * confirmation at once, and the error then says that the write was sent and may land
+   * (docs/safety.md, rules 7 and 8), instead of the process dying in silence. A second
+   * signal ends the process as usual. Outside of a write, signals are left to Node: a
+   * command interrupted while reading has written nothing.
+   */
+  protected async duringWrite<T>(write: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController()
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
+    const stop = () => {
+      for (const name of signals) process.off(name, onSignal)
+    }
+    const onSignal = (name: NodeJS.Signals) => {
+      stop()
+      controller.abort(new Error(`interrupted by ${name === 'SIGINT' ? 'Ctrl-C' : name}`))
+    }
+    for (const name of signals) process.on(name, onSignal)
+    try {
+      return await write(controller.signal)
+    } finally {
+      stop()
+    }
+  }
+
   /** A spinner on stderr around a remote wait, only in a terminal and not in --json mode. */
   protected async step<T>(message: string, work: Promise<T> | (() => Promise<T>)): Promise<T> {
     const interactive = process.stderr.isTTY && !this.jsonEnabled()

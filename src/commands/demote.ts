@@ -41,7 +41,7 @@ ${EXIT_CODES_HELP}`
     const result: DemoteResult = {outcome: 'declined', perimeter: plan.perimeter.name, changes: plan.changes, warnings: []}
     this.show(() => renderChanges(`Demoting ${shortName(plan.perimeter.name)} stops enforcing:`, plan.changes))
     if (!flags.yes && !(await confirmWrite(`Stop enforcing ${shortName(plan.perimeter.name)} (it stays as a dry-run spec)?`))) return result
-    const write = await this.step('Demoting', () => applyDemote(plan, clients, {force: flags.force}))
+    const write = await this.step('Demoting', () => this.duringWrite((signal) => applyDemote(plan, clients, {force: flags.force, signal})))
     this.log(`${mark.ok()} ${shortName(plan.perimeter.name)} is dry-run only now (${write.operation ?? "the API's answer was lost; a read confirmed it"}); vpcsc promote enforces it again.`)
     this.log(dim('Changes can take up to 30 minutes to propagate.'))
     return {...result, outcome: 'demoted', write, warnings: writeWarnings(write, !plan.perimeter.etag)}

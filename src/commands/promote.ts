@@ -65,7 +65,7 @@ ${EXIT_CODES_HELP}`
       for (const p of plan.perimeters) checkGate(p, flags.force)
       this.log(`servicePerimeters:commit promotes ${plural(plan.perimeters.length, 'perimeter')}: ${plan.perimeters.map((p) => shortName(p.perimeter.name)).join(', ')}.`)
       if (!flags.yes && !(await confirmWrite(`Enforce all ${plan.perimeters.length} dry-run specs of ${plan.policy}?`))) return {outcome: 'declined', perimeters, warnings: [], timingsMs: {total: Date.now() - started}}
-      const write = await this.step('Committing', () => applyPromoteAll(plan, clients))
+      const write = await this.step('Committing', () => this.duringWrite((signal) => applyPromoteAll(plan, clients, {signal})))
       this.log(`${mark.ok()} Promoted ${plural(plan.perimeters.length, 'perimeter')} (${write.operation ?? "the API's answer was lost; a read confirmed every perimeter"}).\n${dim('Enforcement can take up to 30 minutes to propagate; then run vpcsc deny-test.')}`)
       return {outcome: 'promoted', perimeters, write, warnings: promoteWarnings(perimeters, write), timingsMs: {total: Date.now() - started}}
     }
@@ -75,7 +75,7 @@ ${EXIT_CODES_HELP}`
     checkGate(plan, flags.force)
     const perimeters = [{name: plan.perimeter.name, changes: plan.changes, gate: plan.gate}]
     if (!flags.yes && !(await confirmWrite(`Enforce the dry-run spec of ${shortName(plan.perimeter.name)}?`))) return {outcome: 'declined', perimeters, warnings: [], timingsMs: {total: Date.now() - started}}
-    const write = await this.step('Promoting', () => applyPromote(plan, clients, {force: flags.force}))
+    const write = await this.step('Promoting', () => this.duringWrite((signal) => applyPromote(plan, clients, {force: flags.force, signal})))
     this.log(`${mark.ok()} ${shortName(plan.perimeter.name)} now enforces its former dry-run spec (${write.operation ?? "the API's answer was lost; a read confirmed it"}, ${seconds(write.writeMs)}).`)
     this.log(dim('Enforcement can take up to 30 minutes to propagate; then run vpcsc deny-test to prove it denies.'))
     return {outcome: 'promoted', perimeters, write, warnings: promoteWarnings(perimeters, write, !plan.perimeter.etag), timingsMs: {total: Date.now() - started}}

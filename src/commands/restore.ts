@@ -44,7 +44,7 @@ ${EXIT_CODES_HELP}`
     if (!flags.yes && !(await confirmWrite(flags.discard ? 'Discard these?' : 'Restore these levels?'))) {
       return {stateDir: settings.stateDir, results: [], warnings: []}
     }
-    const report = await restoreHolds(clients, settings, plan, {discard: flags.discard})
+    const report = await this.duringWrite((signal) => restoreHolds(clients, settings, plan, {discard: flags.discard, signal}))
     for (const result of report.results) this.show(() => renderRestore(result))
     return report
   }

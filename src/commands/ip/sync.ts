@@ -93,6 +93,7 @@ ${EXIT_CODES_HELP}`
         leaveLevel: tfvarsOnly,
         force: flags.force,
         step: (message, work) => this.step(message, work),
+        duringWrite: (write) => this.duringWrite(write),
         onPlan: (prepared) => {
           // The list exactly as the level holds it once written: current entries in order, then additions.
           fileChange = tfvars && planTfvars(tfvars, prepared.plan.result)

@@ -137,6 +137,8 @@ export interface SyncRunOptions {
   force?: boolean
   /** Runs each remote step (the CLI puts a spinner around it). */
   step?: <T>(message: string, work: () => Promise<T>) => Promise<T>
+  /** Runs the write with the signal that interrupts it (the CLI: Ctrl-C, SIGTERM). */
+  duringWrite?: <T>(write: (signal: AbortSignal | undefined) => Promise<T>) => Promise<T>
   /** Wait this long at most for NAT gateways still `pending` (the reconciler: 20 s). */
   waitForPendingMs?: number
   pendingPollMs?: number
@@ -198,6 +200,7 @@ export async function runSync(settings: Settings, clients: Clients, options: Syn
   if (!plan.changed) return finish(plan.partial ? 'partial' : 'in-sync')
   if (options.planOnly || options.leaveLevel) return finish('planned')
   if (options.confirm && !(await options.confirm(prepared))) return finish('declined')
-  const write = await step('Writing the access level', () => applySync(prepared, clients, {force: options.force}))
+  const duringWrite = options.duringWrite ?? ((work) => work(undefined))
+  const write = await step('Writing the access level', () => duringWrite((signal) => applySync(prepared, clients, {force: options.force, signal})))
   return finish('written', write)
 }

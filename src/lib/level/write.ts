@@ -169,6 +169,14 @@ export function writeFailure(error: unknown, what: string, nextStep: string): un
     const reason = error.reason
     return new RuntimeError({code: 'NOT_WRITTEN', message: `Not written: ${what}: ${reason.message.replace(/\.$/, '')}.`, hint: reason instanceof VpcscError && reason.hint ? reason.hint : nextStep, cause: reason})
   }
+  if (error instanceof WriteUnknown && error.reason instanceof GoogleApiError && error.reason.code === 'INTERRUPTED') {
+    return new RuntimeError({
+      code: 'WRITE_UNKNOWN',
+      message: `Interrupted: the write of ${what} was sent and may still land (${error.reason.message.replace(/^Could not [^:]*: /, '').replace(/\.$/, '')}); an operation finishes on the service side whether or not anyone waits for it.`,
+      hint: 'Run vpcsc status in a minute to see what the policy holds; running the command again is safe (a write carries the policy etag, so it can never land twice).',
+      cause: error.reason,
+    })
+  }
   if (error instanceof WriteUnknown) {
     return new RuntimeError({
       code: 'WRITE_UNKNOWN',

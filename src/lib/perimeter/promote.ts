@@ -88,7 +88,7 @@ export function checkGate(plan: PromotePlan, force: boolean): void {
   })
 }
 
-export async function applyPromote(plan: PromotePlan, clients: Clients, options: {force?: boolean} = {}): Promise<PerimeterWrite> {
+export async function applyPromote(plan: PromotePlan, clients: Clients, options: {force?: boolean; signal?: AbortSignal} = {}): Promise<PerimeterWrite> {
   const spec = plan.perimeter.spec!
   return patchPerimeter(
     clients,
@@ -129,7 +129,7 @@ export async function prepareDemote(settings: Settings, clients: Clients): Promi
   return {perimeter, changes: diffConfigs(perimeter.status, undefined)}
 }
 
-export async function applyDemote(plan: DemotePlan, clients: Clients, options: {force?: boolean} = {}): Promise<PerimeterWrite> {
+export async function applyDemote(plan: DemotePlan, clients: Clients, options: {force?: boolean; signal?: AbortSignal} = {}): Promise<PerimeterWrite> {
   const status = plan.perimeter.status!
   return patchPerimeter(
     clients,
