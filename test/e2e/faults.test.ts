@@ -136,9 +136,15 @@ describe('faults: every write confirmed, every wait bounded', () => {
         assert.ok(Date.now() < deadline, 'the other write never became pending')
         await new Promise((r) => setTimeout(r, 50))
       }
+      await ctx.world.admin.clearRequests()
       const result = await vpcsc(ctx.world, ['ip', 'sync', '--yes'], {timeoutMs: 60_000})
       assert.equal(result.code, 0, show(result))
       assert.equal((await other.result).code, 0)
+      // Ours met the pending write (refused, 409), then went through with the fresh etag.
+      const ours = (await ctx.world.admin.requests()).filter((r) => r.write && r.path.endsWith(':replaceAll'))
+      assert.equal(ours[0]?.status, 409, JSON.stringify(ours.map((r) => r.status)))
+      assert.equal(ours.at(-1)?.status, 200)
+      assert.notEqual((ours.at(-1)!.body as {etag?: string}).etag, (ours[0]!.body as {etag?: string}).etag, 'the last send carried a fresher etag')
       assert.deepEqual((await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks, ['203.0.113.77/32'])
       assert.deepEqual((await storedLevel(ctx.world, `${POLICY}/accessLevels/vpcsc_office`)).basic!.conditions[0]!.ipSubnetworks, ['198.51.100.0/24', '203.0.113.77/32'])
     })
@@ -154,6 +160,9 @@ describe('faults: every write confirmed, every wait bounded', () => {
       const error = JSON.parse(result.stdout).error
       assert.equal(error.code, 'CONFLICT')
       assert.match(error.message, /198\.51\.100\.7\/32/)
+      // Both values: the level as vpcsc read it, and as it is now.
+      assert.deepEqual(error.details.before.basic.conditions[0].ipSubnetworks, ['203.0.113.10/32'])
+      assert.deepEqual(error.details.now.basic.conditions[0].ipSubnetworks, ['203.0.113.10/32', '198.51.100.7/32'])
       assert.deepEqual((await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks, ['203.0.113.10/32', '198.51.100.7/32'])
     })
 
@@ -169,6 +178,8 @@ describe('faults: every write confirmed, every wait bounded', () => {
       const forced = await vpcsc(ctx.world, ['ip', 'sync', '--yes', '--force'])
       assert.equal(forced.code, 0, show(forced))
       assert.deepEqual((await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks, ['203.0.113.77/32'])
+      // Without an etag, the one write is a PATCH of the level alone (never replaceAll of them all).
+      assert.deepEqual((await writes(ctx.world)).map((w) => `${w.method} ${w.path}`), [`PATCH /v1/${LEVEL}`])
     })
   })
 
@@ -376,6 +387,32 @@ describe('faults: every write confirmed, every wait bounded', () => {
         await cli.result
       }
       await waitForMarker(ctx.world, false)
+    })
+
+    it(row('the marker names another host: its time not up, then up', 'ip sync, restore', 'exit 5 while it may run (restore --force takes over); exit 6 once its time is up'), async () => {
+      const before = await policyContent(ctx.world)
+      await killDenyTestAfterSwap(ctx.world)
+      // As a test started on another machine: that host, and an expiry the marker carries.
+      const elsewhere = otherStateDir(ctx.world, 'd')
+      const moveMarker = async (expiresInMs: number) => {
+        const marker = (await ctx.world.admin.state()).levels.find((l) => l.name.includes('/accessLevels/vpcsc_deny_test_'))!
+        const description = String(marker.description)
+        const [prefix, json] = [description.slice(0, description.indexOf('{')), description.slice(description.indexOf('{'))]
+        const info = {...JSON.parse(json), host: 'build-host-7', pid: 4242, expiresAt: new Date(Date.now() + expiresInMs).toISOString()}
+        await ctx.world.admin.putResource(marker.name, {...marker, description: `${prefix}${JSON.stringify(info)}`})
+      }
+      await moveMarker(10 * 60_000)
+      const running = await vpcsc(ctx.world, ['status', '--check'], {env: elsewhere})
+      assert.match(running.stdout, /A deny test is running on this level \(pid 4242 on build-host-7.*, on another host\)/)
+      assert.equal((await vpcsc(ctx.world, ['ip', 'sync', '--yes'], {env: elsewhere})).code, 5)
+      assert.equal((await vpcsc(ctx.world, ['restore', '--yes'], {env: elsewhere})).code, 5)
+      await moveMarker(-60_000)
+      assert.equal((await vpcsc(ctx.world, ['status', '--check'], {env: elsewhere})).code, 6)
+      assert.equal((await vpcsc(ctx.world, ['ip', 'sync', '--yes'], {env: elsewhere})).code, 6)
+      await moveMarker(10 * 60_000)
+      const forced = await vpcsc(ctx.world, ['restore', '--yes', '--force'], {env: elsewhere})
+      assert.equal(forced.code, 0, show(forced))
+      assert.equal(await policyContent(ctx.world), before)
     })
 
     for (const pendingWrites of ['refuse', 'queue'] as const) {

@@ -355,7 +355,7 @@ describe('the Lambda handler (dist/lambda.js, in-process)', () => {
     try {
       await ctx.world.admin.clearRequests()
       const run = await invoke(handler, fixture('ScheduledEvent'))
-      assert.match(run.error!.message, /not a valid level id/)
+      assert.match(run.error!.message, /^VPCSC_LEVEL "9bad": expected an id such as my_allow_level/)
       assert.deepEqual(await ctx.world.admin.requests(), [])
     } finally {
       process.env.VPCSC_LEVEL = ctx.world.env.VPCSC_LEVEL

@@ -125,8 +125,8 @@ describe('vpcsc ip sync', () => {
     [['--keep', '0.0.0.0/0'], /every address/],
     [['--condition', '7'], /--condition 7 does not exist/],
     [['--nat-tag', 'novalue'], /KEY=VALUE/],
-    [['--level', '9bad'], /not a valid level id/],
-    [['--plan', '--yes'], /cannot also be provided|--yes/],
+    [['--level', '9bad'], /--level "9bad": expected an id such as my_allow_level/],
+    [['--plan', '--yes'], /--plan and --yes cannot be used together/],
   ] as const) {
     it(`refuses ${args.join(' ')} with exit 2`, async () => {
       await ctx.world.admin.clearRequests()
