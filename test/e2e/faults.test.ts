@@ -363,7 +363,17 @@ describe('faults: every write confirmed, every wait bounded', () => {
         await new Promise((r) => setTimeout(r, 3500)) // the held write lands now, its answer lost
         const restore = await vpcsc(ctx.world, ['restore', '--yes'], {env: otherStateDir(ctx.world, step.length.toString())})
         assert.equal(restore.code, 0, show(restore))
+        // The swap landed: the marker leads the restore to it. The restore landed: nothing is left to do.
+        assert.match(restore.stdout, step === 'the swap is in flight' ? /restored and its marker removed/ : /Nothing to restore/)
         assert.equal(await policyContent(ctx.world), before)
+        // The killed test's own journal is settled by a restore on its host, and nothing is written.
+        assert.equal(journals(ctx.world).length, 1)
+        await ctx.world.admin.clearRequests()
+        const settle = await vpcsc(ctx.world, ['restore', '--yes'])
+        assert.equal(settle.code, 0, show(settle))
+        assert.match(settle.stdout, /holds its original IP list .*the journal is removed/)
+        assert.deepEqual(await writes(ctx.world), [])
+        assert.deepEqual(journals(ctx.world), [])
       })
     }
 
@@ -448,6 +458,17 @@ describe('faults: every write confirmed, every wait bounded', () => {
       await new Promise((r) => setTimeout(r, 4500)) // the held swap arrives now, with a stale etag
       assert.equal(await policyContent(ctx.world), before)
       assert.equal((await vpcsc(ctx.world, ['status', '--check'])).code, 0)
+      // The fence did it: the levels written back unchanged with the swap's etag, accepted,
+      // and the swap (carrying the marker) refused when it arrived; the journal dropped.
+      const sent = replaceAlls(await writes(ctx.world)) as (LoggedWrite & {status: number | null})[]
+      const carriesMarker = (w: LoggedWrite) => JSON.stringify(w.body).includes('vpcsc_deny_test_')
+      const swap = sent.filter(carriesMarker)
+      const fence = sent.filter((w) => !carriesMarker(w))
+      assert.equal(swap.length, 1, JSON.stringify(sent.map((w) => [w.status, carriesMarker(w)])))
+      assert.notEqual(swap[0]!.status, 200, 'the swap was refused')
+      assert.equal(fence[0]?.status, 200, 'the fence was accepted')
+      assert.equal((fence[0]!.body as {etag?: string}).etag, (swap[0]!.body as {etag?: string}).etag, 'the fence carried the etag the swap carried')
+      assert.deepEqual(journals(ctx.world), [])
     })
 
     it(row("the swap lands, its answer is dropped", 'deny-test', 'the test goes on and passes'), async () => {
