@@ -115,6 +115,32 @@ describe('faults: every write confirmed, every wait bounded', () => {
       assert.equal(new Set(sent.map((w) => JSON.stringify(w.body))).size, 1, 'every send carried the same write and etag')
     })
 
+    it(row('the operation cannot be followed (its polls get 503s)', 'ip sync', 'exit 0 once a read finds it written, "answer was lost"'), async () => {
+      await ctx.world.aws.replaceNatGateway()
+      await ctx.world.admin.fault({match: {method: 'GET', path: '/operations/'}, status: 503, count: 50})
+      const result = await vpcsc(ctx.world, ['ip', 'sync', '--yes'], {timeoutMs: 60_000})
+      assert.equal(result.code, 0, show(result))
+      assert.match(result.stdout, /answer was lost/)
+      assert.deepEqual((await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks, ['203.0.113.77/32'])
+      assertWrittenOnce(await writes(ctx.world))
+    })
+
+    it(row('every send is lost before it arrives', 'ip sync', 'exit 1 WRITE_UNKNOWN after five sends of the same write, paced; nothing written'), async () => {
+      await ctx.world.aws.replaceNatGateway()
+      const before = await storedLevel(ctx.world)
+      await ctx.world.admin.fault({match: {method: 'POST', path: ':replaceAll'}, drop: true, count: 50})
+      const result = await vpcsc(ctx.world, ['ip', 'sync', '--yes', '--json'], {timeoutMs: 60_000})
+      assert.equal(result.code, 1, show(result))
+      assert.equal(JSON.parse(result.stdout).error.code, 'WRITE_UNKNOWN')
+      const sent = replaceAlls(await writes(ctx.world)) as (LoggedWrite & {at: string})[]
+      assert.equal(sent.length, 5, 'five sends at most')
+      assertWrittenOnce(sent)
+      // Paced, as the emulator saw them arrive: 250 ms between the first two, doubling.
+      const gaps = sent.slice(1).map((w, i) => Date.parse(w.at) - Date.parse(sent[i]!.at))
+      assert.ok(gaps.every((gap, i) => gap >= 250 * 2 ** i), `gaps ${gaps.join(', ')} ms`)
+      assert.deepEqual(await storedLevel(ctx.world), before)
+    })
+
     it(row('another level of the policy changes between read and write', 'ip sync', 'exit 0, written against the fresh etag, the other change kept'), async () => {
       await ctx.world.aws.replaceNatGateway()
       const other = `${POLICY}/accessLevels/vpcsc_office`
