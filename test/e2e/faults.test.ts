@@ -633,15 +633,18 @@ describe('faults: every write confirmed, every wait bounded', () => {
       assert.equal(await policyContent(ctx.world), before)
     })
 
-    it(row('the reader of stderr goes away during the test', 'deny-test', 'the test goes on, restores, exit 0'), async () => {
-      const before = await policyContent(ctx.world)
-      const cli = spawnCli(ctx.world, ['deny-test', ...FAST, '--no-recovery-wait'])
-      await waitForMarker(ctx.world, true)
-      cli.child.stderr!.destroy()
-      const result = await cli.result
-      assert.equal(result.code, 0, show(result))
-      assert.equal(await policyContent(ctx.world), before)
-    })
+    for (const stream of ['stderr', 'stdout'] as const) {
+      it(row(`the reader of ${stream} goes away during the test`, 'deny-test', 'the test goes on, restores, exit 0'), async () => {
+        const before = await policyContent(ctx.world)
+        const cli = spawnCli(ctx.world, ['deny-test', ...FAST, '--no-recovery-wait'])
+        await waitForMarker(ctx.world, true)
+        cli.child[stream]!.destroy()
+        const result = await cli.result
+        assert.equal(result.code, 0, show(result))
+        assert.equal(await policyContent(ctx.world), before)
+        assert.deepEqual(journals(ctx.world), [])
+      })
+    }
   })
 
   it('docs/fault-matrix.md lists exactly the cases tested here', () => {
