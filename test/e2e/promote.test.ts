@@ -266,6 +266,22 @@ describe('vpcsc promote and demote', () => {
     assert.deepEqual((await storedPerimeter(ctx.world)).status, before.spec)
   })
 
+  it('promote --all: a dry-run spec added to another perimeter after the plan is never committed unseen', async () => {
+    const before = await withDryRunSpec(ctx.world)
+    const other = `${PERIMETER.slice(0, PERIMETER.lastIndexOf('/'))}/vpcsc_added_later`
+    const spec = {resources: ['projects/999999999999'], restrictedServices: ['storage.googleapis.com']}
+    await ctx.world.admin.foreignEdit({trigger: 'before-next-write', name: other, set: {name: other, title: 'added later', perimeterType: 'PERIMETER_TYPE_REGULAR', spec, useExplicitDryRunSpec: true}})
+    const result = await vpcsc(ctx.world, ['promote', '--all', '--yes', '--json'])
+    assert.equal(result.code, 1, show(result))
+    const error = JSON.parse(result.stdout).error
+    assert.equal(error.code, 'CONFLICT')
+    assert.match(error.message, /vpcsc_added_later: a dry-run spec was added, not in the plan/)
+    const state = (await ctx.world.admin.state()) as unknown as {perimeters: StoredPerimeter[]}
+    const added = state.perimeters.find((p) => p.name === other)!
+    assert.deepEqual([added.spec, added.status, added.useExplicitDryRunSpec], [spec, undefined, true], 'the added spec is still dry-run')
+    assert.deepEqual((await storedPerimeter(ctx.world)).spec, before.spec, 'the planned one is not promoted either')
+  })
+
   it('a policy without an etag: promote and promote --all refuse (exit 5 NO_ETAG) and write nothing', async () => {
     await withDryRunSpec(ctx.world)
     const policy = (await ctx.world.admin.state()).policies[0]!

@@ -174,6 +174,8 @@ export async function preparePromoteAll(settings: Settings, clients: Clients, op
 export async function applyPromoteAll(plan: PromoteAllPlan, clients: Clients, options: {signal?: AbortSignal} = {}): Promise<{operation?: string; answerLost: boolean}> {
   const promoted = (p: ServicePerimeter | undefined, spec: ServicePerimeter['spec']) => p !== undefined && isDeepStrictEqual(p.status, spec) && !p.spec && !p.useExplicitDryRunSpec
   const withoutEtag = ({etag: _etag, ...rest}: ServicePerimeter) => rest
+  const planned = new Set(plan.perimeters.map(({perimeter}) => perimeter.name))
+  const unplanned = (now: ServicePerimeter[]) => now.filter((p) => p.useExplicitDryRunSpec && p.spec && !planned.has(p.name))
   try {
     const result = await confirmedWrite<ServicePerimeter[]>(
       {
@@ -192,7 +194,9 @@ export async function applyPromoteAll(plan: PromoteAllPlan, clients: Clients, op
             const p = find(perimeter.name)
             return p !== undefined && isDeepStrictEqual(withoutEtag(p), withoutEtag(perimeter))
           })
-          return untouched ? 'before' : 'other'
+          // The commit promotes every dry-run spec of the policy: one added since the plan was
+          // never shown nor gated, so sending again with the fresh etag would promote it unseen.
+          return untouched && unplanned(now).length === 0 ? 'before' : 'other'
         },
       },
       {etag: plan.etag, state: plan.perimeters.map((p) => p.perimeter)},
@@ -203,12 +207,16 @@ export async function applyPromoteAll(plan: PromoteAllPlan, clients: Clients, op
     if (error instanceof ForeignChange) {
       const now = error.now as ServicePerimeter[]
       const changed = plan.perimeters.map(({perimeter}) => ({before: perimeter, now: now.find((p) => p.name === perimeter.name)})).filter(({before, now}) => !now || !isDeepStrictEqual(withoutEtag(now), withoutEtag(before)))
-      const what = changed.map(({before, now}) => `${before.name.split('/').at(-1)}: ${describePerimeterChange(before, now)}`).join('; ')
+      const added = unplanned(now)
+      const what = [
+        ...changed.map(({before, now}) => `${before.name.split('/').at(-1)}: ${describePerimeterChange(before, now)}`),
+        ...added.map((p) => `${p.name.split('/').at(-1)}: a dry-run spec was added, not in the plan`),
+      ].join('; ')
       throw new RuntimeError({
         code: 'CONFLICT',
         message: `Not committed: the dry-run perimeters of ${plan.policy} were changed by someone else after vpcsc read them${what ? ` (${what})` : ''}.`,
         hint: 'Nothing was promoted by vpcsc. Run vpcsc promote --all again to review the current state.',
-        details: {changed},
+        details: {changed, added},
       })
     }
     throw writeFailure(error, `the commit of ${plan.policy}`, 'Run vpcsc promote --all again.')
