@@ -20,7 +20,7 @@ ${EXIT_CODES_HELP}`
     ...stateDirFlag,
     yes: Flags.boolean({char: 'y', description: 'Restore without asking.'}),
     discard: Flags.boolean({description: 'Remove the journal without writing (after you fixed the level by hand).'}),
-    force: Flags.boolean({description: 'Restore even though the deny test still seems to run (its host is gone, or it hangs).'}),
+    force: Flags.boolean({description: "Restore even though the deny test still seems to run (its host is gone, or it hangs); or, when the level holds a swap whose marker is gone, put back this host's journal's list."}),
   }
 
   async run(): Promise<RestoreReport> {
@@ -37,14 +37,14 @@ ${EXIT_CODES_HELP}`
         const original = hold.marker?.original.conditions[hold.marker.condition]?.ipSubnetworks ?? hold.journal?.original.basic?.conditions[hold.journal.condition]?.ipSubnetworks ?? []
         const what = hold.marker ? `swapped to ${hold.denyCidr} by ${hold.who}` : `a swap to ${hold.denyCidr} was sent by ${hold.who}; no marker of it is in the policy (only the local journal knows of it)`
         const putBack = `condition ${hold.marker?.condition ?? hold.journal?.condition}: ${original.join(', ')}`
-        const action = flags.discard ? 'Discard the marker and the journal (the level is not written).' : hold.marker ? `Put back ${putBack}` : `Make sure that swap can no longer land; if the level holds it, put back ${putBack} (from the journal).`
+        const action = flags.discard ? 'Discard the marker and the journal (the level is not written).' : hold.marker ? `Put back ${putBack}` : `Make sure that swap can no longer land; if the level still holds it, put back ${putBack} from the journal${flags.force ? '' : ' (with --force: no marker says whose swap it is)'}.`
         this.log(`${hold.level}: ${what}.\n  ${action}`)
       }
     }
     if (!flags.yes && !(await confirmWrite(flags.discard ? 'Discard these?' : 'Restore these levels?'))) {
       return {stateDir: settings.stateDir, results: [], warnings: []}
     }
-    const report = await this.duringWrite((signal) => restoreHolds(clients, settings, plan, {discard: flags.discard, signal}))
+    const report = await this.duringWrite((signal) => restoreHolds(clients, settings, plan, {discard: flags.discard, force: flags.force, signal}))
     for (const result of report.results) this.show(() => renderRestore(result))
     return report
   }

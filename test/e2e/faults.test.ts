@@ -49,8 +49,8 @@ function assertWrittenOnce(all: LoggedWrite[]): void {
 }
 
 /** A deny test killed (kill -9) once its swap and marker are in the policy: nothing of it restores. */
-async function killDenyTestAfterSwap(world: World): Promise<void> {
-  const cli = spawnCli(world, ['deny-test', ...FAST, '--timeout', '2m'])
+async function killDenyTestAfterSwap(world: World, env: Record<string, string> = {}): Promise<void> {
+  const cli = spawnCli(world, ['deny-test', ...FAST, '--timeout', '2m'], {env})
   await waitForMarker(world, true)
   cli.child.kill('SIGKILL')
   await cli.result
@@ -336,7 +336,7 @@ describe('faults: every write confirmed, every wait bounded', () => {
       assert.equal(await policyContent(ctx.world), before)
     })
 
-    it(row("deny-test is SIGKILLed after the swap, then the marker is deleted by hand", 'restore', 'exit 0: the original put back from the local journal'), async () => {
+    it(row("deny-test is SIGKILLed after the swap, then the marker is deleted by hand", 'restore', 'exit 6: no marker says whose swap it is; restore --force puts the journal\'s original back'), async () => {
       const before = await policyContent(ctx.world)
       await killDenyTestAfterSwap(ctx.world)
       const marker = (await ctx.world.admin.state()).levels.find((l) => l.name.includes('/accessLevels/vpcsc_deny_test_'))!
@@ -347,26 +347,79 @@ describe('faults: every write confirmed, every wait bounded', () => {
       const hold = await vpcsc(ctx.world, ['status', '--check', ...here], {env: elsewhere})
       assert.equal(hold.code, 6, show(hold))
       assert.equal((await vpcsc(ctx.world, ['ip', 'sync', '--yes', ...here], {env: elsewhere})).code, 6)
-      const restore = await vpcsc(ctx.world, ['restore', '--yes'])
+      await ctx.world.admin.clearRequests()
+      const unsure = await vpcsc(ctx.world, ['restore', '--yes', '--json'])
+      assert.equal(unsure.code, 6, show(unsure))
+      const error = JSON.parse(unsure.stdout).error
+      assert.equal(error.code, 'RESTORE_NEEDED')
+      assert.match(error.message, /holds the deny CIDR 192\.0\.2\.1\/32, and no marker says which deny test put it there.*\[203\.0\.113\.10\/32\]/)
+      assert.match(error.hint, /vpcsc restore --force/)
+      assert.deepEqual(await writes(ctx.world), [])
+      const restore = await vpcsc(ctx.world, ['restore', '--yes', '--force'])
       assert.equal(restore.code, 0, show(restore))
       assert.match(restore.stdout, /restored from the local journal \(its marker was gone\)/)
       assert.equal(await policyContent(ctx.world), before)
       assert.deepEqual(journals(ctx.world), [])
     })
 
-    it(row('the marker is deleted and the level changed by hand after the swap', 'restore', 'exit 6 RESTORE_CONFLICT, nothing overwritten, journal kept'), async () => {
+    it(row("a journal left behind after another host restored; the level was synced since, then another host's test swapped it and lost its marker", 'restore', "this host's journal never writes its old list: exit 6 while the level is swapped, dropped (exit 0, no write) once it is not"), async () => {
+      await killDenyTestAfterSwap(ctx.world)
+      const hostB = otherStateDir(ctx.world, 'b2')
+      assert.equal((await vpcsc(ctx.world, ['restore', '--yes'], {env: hostB})).code, 0, 'host B restores; host A keeps its journal')
+      await ctx.world.aws.replaceNatGateway()
+      assert.equal((await vpcsc(ctx.world, ['ip', 'sync', '--yes'], {env: hostB})).code, 0)
+      // Host B's own test, killed, and its marker deleted: the level holds the same swap as A's.
+      await killDenyTestAfterSwap(ctx.world, hostB)
+      const marker = (await ctx.world.admin.state()).levels.find((l) => l.name.includes('/accessLevels/vpcsc_deny_test_'))!
+      await ctx.world.admin.deleteResource(marker.name)
+      await ctx.world.admin.clearRequests()
+      const onA = await vpcsc(ctx.world, ['restore', '--yes'])
+      assert.equal(onA.code, 6, show(onA))
+      assert.match(onA.stderr, /no marker says which deny test put it there/)
+      assert.deepEqual(await writes(ctx.world), [], "A's old list [203.0.113.10/32] is never written")
+      // Host B knows it was its own: --force there puts its original back, the current NAT IP.
+      const onB = await vpcsc(ctx.world, ['restore', '--yes', '--force'], {env: hostB})
+      assert.equal(onB.code, 0, show(onB))
+      assert.deepEqual((await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks, ['203.0.113.77/32'])
+      // A's journal is stale now: a restore on A drops it without a write.
+      await ctx.world.admin.clearRequests()
+      const settle = await vpcsc(ctx.world, ['restore', '--yes'])
+      assert.equal(settle.code, 0, show(settle))
+      assert.match(settle.stdout, /the journal is removed/)
+      assert.deepEqual(await writes(ctx.world), [])
+      assert.deepEqual(journals(ctx.world), [])
+      assert.equal((await vpcsc(ctx.world, ['status', '--check'])).code, 0)
+    })
+
+    it(row('the marker is deleted and the level changed by hand after the swap', 'restore', 'exit 0, nothing overwritten: the stale journal dropped, its list shown'), async () => {
       await killDenyTestAfterSwap(ctx.world)
       const marker = (await ctx.world.admin.state()).levels.find((l) => l.name.includes('/accessLevels/vpcsc_deny_test_'))!
       await ctx.world.admin.deleteResource(marker.name)
       const edited = await storedLevel(ctx.world)
       edited.basic!.conditions[0]!.ipSubnetworks = ['198.51.100.9/32']
       await ctx.world.admin.putResource(LEVEL, edited)
-      const restore = await vpcsc(ctx.world, ['restore', '--yes', '--json'])
+      await ctx.world.admin.clearRequests()
+      const restore = await vpcsc(ctx.world, ['restore', '--yes'])
+      assert.equal(restore.code, 0, show(restore))
+      assert.match(restore.stdout, /holds no deny CIDR \(its list is now \[198\.51\.100\.9\/32\], changed since the test\); the journal is removed\. Its list before the test was \[203\.0\.113\.10\/32\]/)
+      assert.deepEqual(await writes(ctx.world), [])
+      assert.deepEqual((await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks, ['198.51.100.9/32'])
+      assert.deepEqual(journals(ctx.world), [])
+    })
+
+    it(row('the marker is deleted and the level changed by hand, the deny CIDR left in it', 'restore', 'exit 6 RESTORE_CONFLICT, nothing overwritten, journal kept'), async () => {
+      await killDenyTestAfterSwap(ctx.world)
+      const marker = (await ctx.world.admin.state()).levels.find((l) => l.name.includes('/accessLevels/vpcsc_deny_test_'))!
+      await ctx.world.admin.deleteResource(marker.name)
+      const edited = await storedLevel(ctx.world)
+      edited.basic!.conditions[0]!.ipSubnetworks = ['192.0.2.1/32', '198.51.100.9/32']
+      await ctx.world.admin.putResource(LEVEL, edited)
+      const restore = await vpcsc(ctx.world, ['restore', '--yes', '--force', '--json'])
       assert.equal(restore.code, 6, show(restore))
       const error = JSON.parse(restore.stdout).error
       assert.equal(error.code, 'RESTORE_CONFLICT')
-      assert.match(error.message, /marker for .* is gone .*\[198\.51\.100\.9\/32\]/)
-      assert.deepEqual((await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks, ['198.51.100.9/32'])
+      assert.match(error.message, /marker for .* is gone .*\[192\.0\.2\.1\/32, 198\.51\.100\.9\/32\]/)
+      assert.deepEqual((await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks, ['192.0.2.1/32', '198.51.100.9/32'])
       assert.equal(journals(ctx.world).length, 1)
     })
 

@@ -50,10 +50,10 @@ export async function planRestore(settings: Settings, clients: Clients, options:
   return {policy, holds}
 }
 
-export async function restoreHolds(clients: Clients, settings: Settings, plan: RestorePlan, options: {discard: boolean; signal?: AbortSignal}): Promise<RestoreReport> {
+export async function restoreHolds(clients: Clients, settings: Settings, plan: RestorePlan, options: {discard: boolean; force?: boolean; signal?: AbortSignal}): Promise<RestoreReport> {
   const results: RestoreResult[] = []
   for (const hold of plan.holds) {
-    const target = {policy: plan.policy!, level: hold.level, stateDir: settings.stateDir}
+    const target = {policy: plan.policy!, level: hold.level, stateDir: settings.stateDir, trustJournal: options.force}
     results.push(options.discard ? await discard(clients, target, options.signal) : await restoreLevel(clients, target, {signal: options.signal}))
   }
   const warnings = results.filter((r) => r.answerLost).map((r) => `${r.level}: the ${r.outcome === 'discarded' ? "marker's removal" : 'restore'} answer was lost; a read of the access policy confirmed it.`)

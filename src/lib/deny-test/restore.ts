@@ -2,7 +2,7 @@ import {isDeepStrictEqual} from 'node:util'
 
 import type {Clients} from '../core/clients.ts'
 import {ForeignChange, NotWritten, WriteUnknown} from '../gcp/confirmed-write.ts'
-import {findMarker, holdsSwap, levelsWithRestore, swappedBasic, type Marker} from './marker.ts'
+import {describeOwner, findMarker, holdsSwap, levelsWithRestore, swappedBasic, type Marker} from './marker.ts'
 import {RefusedError, RestoreNeededError, VpcscError} from '../core/errors.ts'
 import {GoogleApiError, PERMANENT_REFUSALS} from '../gcp/google-error.ts'
 import type {AccessLevel} from '../gcp/types.ts'
@@ -24,11 +24,16 @@ import {sleep} from '../core/sleep.ts'
 export interface RestoreResult {
   level: string
   /**
-   * restored: written back now; already: the level holds its original (a swap that never
-   * landed, or a restore done before); discarded: journal dropped, nothing written;
-   * nothing: no marker and no journal for the level.
+   * restored: written back now; already: the level holds no swap of the journal's (its
+   * original, or a list changed since: see `stale`), and the journal is dropped; discarded:
+   * journal dropped, nothing written; nothing: no marker and no journal for the level.
    */
   outcome: 'restored' | 'already' | 'discarded' | 'nothing'
+  /**
+   * With `already`, when the level holds neither the swap nor the original: the list it
+   * holds now and the list the journal had kept from before the test, shown before it goes.
+   */
+  stale?: {now: string[]; before: string[]}
   operation?: string
   /** The restore's answer was lost; reading the policy confirmed it. */
   answerLost?: boolean
@@ -43,6 +48,12 @@ export interface RestoreTarget {
   /** Restore only this test's swap (a deny test restoring its own). */
   testId?: string
   stateDir: string
+  /**
+   * Put the original back from this host's journal when the level holds the swap but no
+   * marker says whose it is (restore --force). A deny test restoring its own swap does so
+   * without being told: the journal is its own.
+   */
+  trustJournal?: boolean
 }
 
 export interface RestoreOptions {
@@ -55,6 +66,7 @@ export async function restoreLevel(clients: Clients, target: RestoreTarget, opti
   const started = Date.now()
   const deadline = started + (options.deadlineMs ?? 120_000)
   const done = (outcome: RestoreResult['outcome'], extra: Partial<RestoreResult> = {}): RestoreResult => ({level: target.level, outcome, ...extra, ms: Date.now() - started})
+  let fenced = false
   for (;;) {
     const {etag, levels} = await readLevels(clients, target.policy, options.signal)
     const marker = findMarker(levels, target.level)
@@ -64,17 +76,30 @@ export async function restoreLevel(clients: Clients, target: RestoreTarget, opti
       if (!journal) return done('nothing')
       if (etag === journal.etagBefore) {
         // The swap carried this etag: it may still land. Move the etag ourselves first,
-        // then decide from the policy as it is after that.
+        // then decide from the policy as it is after that (once more at most: a fence
+        // returns only when the etag has moved).
+        if (fenced) throw swapUncertain(journal, new Error('the access policy still has the etag the swap carried after the fence'))
+        fenced = true
         await fence(clients, target.policy, journal, deadline, options.signal)
         continue
       }
       const level = levels.find((l) => l.name === target.level)
+      const managed = level?.basic?.conditions[journal.condition]?.ipSubnetworks ?? []
+      // The swap can no longer land (the etag moved). A level that holds its original, or
+      // no longer holds the deny CIDR, carries no trace of it: the journal is stale.
       if (level && isDeepStrictEqual(level.basic, journal.original.basic)) {
         await removeJournal(target.stateDir, target.level)
         return done('already')
       }
-      // The swap landed and its marker is gone (deleted by hand, or by an authoritative
-      // terraform apply): the journal is the last copy of the original (rule 9).
+      if (!managed.includes(journal.denyCidr)) {
+        await removeJournal(target.stateDir, target.level)
+        return done('already', {stale: {now: managed, before: journal.original.basic?.conditions[journal.condition]?.ipSubnetworks ?? []}})
+      }
+      // The level holds exactly what the swap wrote, and its marker is gone (deleted by
+      // hand, or by an authoritative terraform apply). Whose swap it is, only a marker could
+      // say: another host's later test writes the same level. The journal is the last copy
+      // of this test's original (rule 9), put back when it is sure to be the right one.
+      if (level && isDeepStrictEqual(level.basic, journal.swapped.basic) && target.testId !== journal.testId && !target.trustJournal) throw journalSwapUnowned(journal)
       return await restoreFromJournal(clients, target, journal, etag, levels, {signal: options.signal, deadline, done})
     }
     const level = levels.find((l) => l.name === target.level)
@@ -144,7 +169,7 @@ async function restoreFromJournal(
     return context.done('restored', {operation: write.operation, answerLost: write.answerLost, fromJournal: true})
   } catch (error) {
     if (error instanceof ForeignChange) throw changedSinceJournalSwap(journal, (error.now as AccessLevel[]).find((l) => l.name === target.level))
-    if (error instanceof NotWritten || error instanceof WriteUnknown) throw restoreFailed(target.level, journal.denyCidr, error.reason)
+    if (error instanceof NotWritten || error instanceof WriteUnknown) throw restoreFailed(target.level, journal.denyCidr, error.reason, 'journal')
     throw error
   }
 }
@@ -178,10 +203,24 @@ async function fence(clients: Clients, policy: string, journal: Journal, deadlin
       pause = Math.min(pause * 2, 4_000)
     }
   }
-  throw new RestoreNeededError({
+  throw swapUncertain(journal, problem)
+}
+
+function swapUncertain(journal: Journal, problem: Error): VpcscError {
+  return new RestoreNeededError({
     message: `The swap of ${journal.level} to ${journal.denyCidr} may still land: it was sent, its outcome is unknown, and the access policy could not be settled (${problem.message.replace(/\.$/, '')}).`,
     code: 'SWAP_UNCERTAIN',
     hint: 'The journal is kept. Run vpcsc restore again in a few minutes: it re-checks the policy and clears the journal once the swap can no longer land.',
+  })
+}
+
+/** The level holds a swap whose marker is gone: this host's journal may not be the test that made it. */
+function journalSwapUnowned(journal: Journal): VpcscError {
+  const list = (level: AccessLevel) => level.basic?.conditions[journal.condition]?.ipSubnetworks ?? []
+  return new RestoreNeededError({
+    message: `${journal.level} holds the deny CIDR ${journal.denyCidr}, and no marker says which deny test put it there. This host's journal (a test by ${describeOwner(journal)}) holds the list it had before: [${list(journal.original).join(', ')}].`,
+    code: 'RESTORE_NEEDED',
+    hint: 'If no other deny test ran on this level since that one, vpcsc restore --force puts that list back; otherwise fix the level by hand (vpcsc ip sync --plan shows the NAT IPs), then run vpcsc restore --discard.',
   })
 }
 
@@ -213,16 +252,16 @@ function changedSinceJournalSwap(journal: Journal, now: AccessLevel | undefined)
   return new RestoreNeededError({
     message: `Not restored: the deny test's marker for ${journal.level} is gone and the level was changed by someone else after the swap: ${what}.`,
     code: 'RESTORE_CONFLICT',
-    hint: `Nothing was overwritten; the journal is kept. The original list was [${list(journal.original).join(', ')}]: fix the level by hand, then run vpcsc restore --discard.`,
+    hint: `Nothing was overwritten; the journal is kept. Its list before the test was [${list(journal.original).join(', ')}]: compare it with the NAT gateways (vpcsc ip sync --plan), fix the level by hand, then run vpcsc restore --discard.`,
     details: {original: journal.original.basic, now},
   })
 }
 
-function restoreFailed(level: string, denyCidr: string, reason: Error): VpcscError {
+function restoreFailed(level: string, denyCidr: string, reason: Error, kept: 'marker' | 'journal' = 'marker'): VpcscError {
   return new RestoreNeededError({
     message: `${level} may still be swapped to ${denyCidr}: the restore failed: ${reason.message.replace(/\.$/, '')}.`,
     code: 'RESTORE_FAILED',
-    hint: 'The marker and the journal are kept: run vpcsc restore (from any host) as soon as the cause is fixed.',
+    hint: kept === 'marker' ? 'The marker and the journal are kept: run vpcsc restore (from any host) as soon as the cause is fixed.' : 'The journal is kept: run vpcsc restore --force on this host as soon as the cause is fixed.',
     cause: reason,
   })
 }

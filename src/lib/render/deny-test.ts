@@ -63,7 +63,9 @@ export function renderRestore(result: RestoreResult): string {
     case 'discarded':
       return `${mark.ok()} The deny-test marker and journal of ${level} are discarded; the level was not written.\n`
     case 'already':
-      return `${mark.ok()} ${level} holds its original IP list (the swap never landed, or was undone); the journal is removed.\n`
+      return result.stale
+        ? `${mark.ok()} ${level} holds no deny CIDR (its list is now [${result.stale.now.join(', ')}], changed since the test); the journal is removed. Its list before the test was [${result.stale.before.join(', ')}]: vpcsc status shows whether the level fits the NAT gateways.\n`
+        : `${mark.ok()} ${level} holds its original IP list (the swap never landed, or was undone); the journal is removed.\n`
     case 'nothing':
       return `${mark.ok()} ${level}: no deny test holds it; nothing to do.\n`
     case 'restored':
