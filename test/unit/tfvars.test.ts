@@ -96,6 +96,10 @@ describe('tfvars: read and write', () => {
     await writeTfvars(await readTfvars({file: dangling, variable: 'allowed_cidrs'}, {forWrite: true}), ['203.0.113.11/32'])
     assert.ok(lstatSync(dangling).isSymbolicLink())
     assert.deepEqual(JSON.parse(readFileSync(join(dir, 'made-later.json'), 'utf8')), {allowed_cidrs: ['203.0.113.11/32']})
+    // A link into a folder that cannot take the file is refused before anything is written.
+    const nowhere = join(dir, 'nowhere.auto.tfvars.json')
+    symlinkSync(join(dir, 'no-such-folder', 'x.json'), nowhere)
+    await assert.rejects(readTfvars({file: nowhere, variable: 'allowed_cidrs'}, {forWrite: true}), (error: Error & {exitCode?: number}) => error.exitCode === 2 && /no-such-folder/.test(error.message))
   })
 })
 

@@ -47,7 +47,8 @@ export async function readTfvars(setting: TfvarsSetting, options: {forWrite: boo
     const code = (error as NodeJS.ErrnoException).code
     if (code !== 'ENOENT') throw new UsageError({message: `Cannot read the tfvars file ${file}: ${code ?? String(error)}.`, hint: 'Check the --tfvars path (or VPCSC_TFVARS) and its permissions.'})
   }
-  if (options.forWrite) await checkFolderTakesFile(file)
+  // The folder the file will be written in: a link's target's (writeTfvars writes there).
+  if (options.forWrite) await checkFolderTakesFile(await linkTarget(file).catch(() => file))
   if (text === undefined) return {file, variable, exists: false, values: {}}
   const values = parseTfvarsJson(text, setting)
   const mode = (await stat(file)).mode & 0o7777
