@@ -137,12 +137,13 @@ export class AccessContextManager {
    * PATCH of the conditions only. `basic.conditions` replaces the WHOLE array, so the
    * level passed in must carry every condition as read.
    */
-  patchLevelConditions(level: AccessLevel): Promise<Operation> {
+  patchLevelConditions(level: AccessLevel, signal?: AbortSignal): Promise<Operation> {
     return this.http.request(this.context(`update access level ${level.name}`), {
       method: 'PATCH',
       url: this.url(level.name),
       params: {updateMask: 'basic.conditions'},
       data: {name: level.name, basic: {conditions: level.basic?.conditions ?? []}},
+      signal,
     })
   }
 

@@ -132,7 +132,7 @@ async function patchLevel(clients: Clients, snapshot: LevelSnapshot, target: Acc
   if (!isDeepStrictEqual(now, snapshot.level)) throw new ForeignChange<AccessLevel>(now)
   let operationName: string
   try {
-    const operation = await clients.acm.patchLevelConditions(target)
+    const operation = await clients.acm.patchLevelConditions(target, signal)
     operationName = operation.name
     await clients.acm.waitForOperation(operation, action, {signal})
   } catch (failure) {
@@ -173,7 +173,7 @@ export function writeFailure(error: unknown, what: string, nextStep: string): un
     return new RuntimeError({
       code: 'WRITE_UNKNOWN',
       message: `Interrupted: the write of ${what} was sent and may still land (${error.reason.message.replace(/^Could not [^:]*: /, '').replace(/\.$/, '')}); an operation finishes on the service side whether or not anyone waits for it.`,
-      hint: 'Run vpcsc status in a minute to see what the policy holds; running the command again is safe (a write carries the policy etag, so it can never land twice).',
+      hint: 'Run vpcsc status in a minute to see what the policy holds; running the command again is safe: it reads the policy again and plans against what it finds.',
       cause: error.reason,
     })
   }
@@ -181,7 +181,7 @@ export function writeFailure(error: unknown, what: string, nextStep: string): un
     return new RuntimeError({
       code: 'WRITE_UNKNOWN',
       message: `Unknown whether ${what} was written: ${error.reason.message.replace(/\.$/, '')}.`,
-      hint: 'Run vpcsc status to see what the policy holds now; running the command again is safe (a write carries the policy etag, so it can never land twice).',
+      hint: 'Run vpcsc status to see what the policy holds now; running the command again is safe: it reads the policy again and plans against what it finds.',
       cause: error.reason,
     })
   }
