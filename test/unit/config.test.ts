@@ -225,6 +225,13 @@ describe('resolveSettings: policy, level and perimeter names', () => {
     assert.throws(() => resolve({policy: '1', perimeter: 'per-imeter'}), usage(/^--perimeter "per-imeter": expected an id such as my_perimeter/))
   })
 
+  it('a policy overridden by a full level name is not checked: it is not used', () => {
+    const level = 'accessPolicies/7/accessLevels/lvl'
+    assert.equal(resolve({level}, {[ENV.policy]: 'abc'}).policy, 'accessPolicies/7')
+    assert.equal(resolveSettings({}, {[ENV.level]: level}, {file: '/c.json', values: {policy: 'abc'}}).policy, 'accessPolicies/7')
+    assert.throws(() => resolve({level: 'lvl'}, {[ENV.policy]: 'abc'}), usage(/^VPCSC_POLICY "abc": expected a policy number/))
+  })
+
   it('a bad policy is one problem, named with its source: the short ids that need it add none', () => {
     const error = (() => {
       try {

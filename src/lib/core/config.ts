@@ -438,7 +438,7 @@ function settingsError(problems: SettingProblem[], missing: RequiredSetting[]): 
  */
 export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, config: LoadedConfig, needs: readonly RequiredSetting[] = []): Settings {
   const file = config.values
-  const problems = sourceProblems(flags, env, config)
+  let problems = sourceProblems(flags, env, config)
   // Without a region of vpcsc's own, the SDK's default (AWS_REGION, then AWS_DEFAULT_REGION,
   // as the AWS CLI reads them) is the region read: checked by the same rule, up front.
   if (nonEmpty(flags.region) === undefined && envList(env, ENV.regions) === undefined && config.values.regions === undefined) {
@@ -454,10 +454,18 @@ export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, confi
   // A full level or perimeter name carries its policy, which then serves the other's short
   // id. Precedence holds for the policy too: a full name given as a flag beats a policy
   // from the environment or the file, and so on down.
-  const policyText =
-    flags.policy ?? policyOf(flags.level) ?? policyOf(flags.perimeter) ??
-    envString(env, ENV.policy) ?? policyOf(envString(env, ENV.level)) ?? policyOf(envString(env, ENV.perimeter)) ??
-    file.policy ?? policyOf(file.level) ?? policyOf(file.perimeter)
+  const tiers = [
+    [flags.policy, flags.level, flags.perimeter],
+    [envString(env, ENV.policy), envString(env, ENV.level), envString(env, ENV.perimeter)],
+    [file.policy, file.level, file.perimeter],
+  ] as const
+  const policyOfTier = ([policy, level, perimeter]: (typeof tiers)[number]) => policy ?? policyOf(level) ?? policyOf(perimeter)
+  const policyText = tiers.map(policyOfTier).find((policy) => policy !== undefined)
+  // The policy value checked above is the first one given (flag, variable, file); a full
+  // level or perimeter name in an earlier place overrides it, and then it is not used.
+  const usedTier = tiers.findIndex((tier) => policyOfTier(tier) !== undefined)
+  const checkedTier = tiers.findIndex(([policy]) => policy !== undefined)
+  if (usedTier < checkedTier) problems = problems.filter((p) => p.key !== 'policy')
   const attempt = <T>(resolve: () => T): T | undefined => {
     try {
       return resolve()
