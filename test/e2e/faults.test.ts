@@ -298,7 +298,7 @@ describe('faults: every write confirmed, every wait bounded', () => {
       assert.match(result.stderr, /vpcsc status/)
     })
 
-    it(row('promote: Ctrl-C while its operation runs', 'promote', 'ends promptly, exit 1 WRITE_UNKNOWN, the write lands later; a second Ctrl-C is not needed'), async () => {
+    it(row('Ctrl-C while its operation runs', 'promote', 'ends promptly, exit 1 WRITE_UNKNOWN, the write lands later; a second Ctrl-C is not needed'), async () => {
       assert.equal((await vpcsc(ctx.world, ['demote', '--yes'])).code, 0)
       await ctx.world.admin.config({operationDelayMs: 3000})
       const cli = spawnCli(ctx.world, ['promote', '--yes', '--force', '--json'])
@@ -580,6 +580,28 @@ describe('faults: every write confirmed, every wait bounded', () => {
       const restore = await vpcsc(ctx.world, ['restore', '--yes'])
       assert.equal(restore.code, 0, show(restore))
       assert.match(restore.stdout, /restored/)
+      assert.equal(await policyContent(ctx.world), before)
+      assert.deepEqual(journals(ctx.world), [])
+    })
+
+    it(row('Ctrl-C while its write is pending', 'restore', 'exit 6 RESTORE_FAILED, a restore still owed; restore again: exit 0'), async () => {
+      const before = await policyContent(ctx.world)
+      await killDenyTestAfterSwap(ctx.world)
+      await ctx.world.admin.config({operationDelayMs: 600_000})
+      const cli = spawnCli(ctx.world, ['restore', '--yes'])
+      const deadline = Date.now() + 20_000
+      while ((await ctx.world.admin.pendingOperations()).length === 0) {
+        assert.ok(Date.now() < deadline, 'the restore never became pending')
+        await new Promise((r) => setTimeout(r, 50))
+      }
+      cli.child.kill('SIGINT')
+      const result = await cli.result
+      assert.equal(result.code, 6, show(result))
+      assert.match(result.stderr, /^Error: Interrupted by Ctrl-C before the restore of vpcsc_allow_ec2_ip was confirmed: it may still be swapped, or the restore may still land\./)
+      await ctx.world.admin.config({operationDelayMs: 150})
+      await ctx.world.admin.settleOperations()
+      const again = await vpcsc(ctx.world, ['restore', '--yes'])
+      assert.equal(again.code, 0, show(again))
       assert.equal(await policyContent(ctx.world), before)
       assert.deepEqual(journals(ctx.world), [])
     })

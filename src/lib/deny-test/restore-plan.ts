@@ -4,6 +4,7 @@ import {ForeignChange, NotWritten, WriteUnknown} from '../gcp/confirmed-write.ts
 import {findMarker, listMarkers} from './marker.ts'
 import {denyTestHold, type DenyTestHold} from './hold.ts'
 import {RefusedError, RestoreNeededError, RuntimeError, UsageError} from '../core/errors.ts'
+import {shortName} from '../core/names.ts'
 import {listJournals, removeJournal} from './journal.ts'
 import {readLevels, replaceLevels} from '../level/write.ts'
 import {restoreLevel, type RestoreResult} from './restore.ts'
@@ -52,9 +53,25 @@ export async function planRestore(settings: Settings, clients: Clients, options:
 
 export async function restoreHolds(clients: Clients, settings: Settings, plan: RestorePlan, options: {discard: boolean; force?: boolean; signal?: AbortSignal}): Promise<RestoreReport> {
   const results: RestoreResult[] = []
-  for (const hold of plan.holds) {
+  for (const [index, hold] of plan.holds.entries()) {
     const target = {policy: plan.policy!, level: hold.level, stateDir: settings.stateDir, trustJournal: options.force}
-    results.push(options.discard ? await discard(clients, target, options.signal) : await restoreLevel(clients, target, {signal: options.signal}))
+    try {
+      results.push(options.discard ? await discard(clients, target, options.signal) : await restoreLevel(clients, target, {signal: options.signal}))
+    } catch (error) {
+      if (!options.signal?.aborted) throw error
+      // Ctrl-C or SIGTERM: whatever the step it fell on (a read, the fence, the write), a
+      // restore is still owed for this level and the ones after it (exit 6), and the done
+      // ones are named.
+      const owed = plan.holds.slice(index).map((h) => shortName(h.level))
+      const done = results.map((r) => `${shortName(r.level)} ${r.outcome}`)
+      const why = (options.signal.reason as Error | undefined)?.message ?? 'interrupted'
+      throw new RestoreNeededError({
+        code: 'RESTORE_FAILED',
+        message: `${why.charAt(0).toUpperCase()}${why.slice(1)} before the restore of ${owed.join(', ')} was confirmed${done.length ? ` (done: ${done.join(', ')})` : ''}: ${owed.length === 1 ? 'it' : 'they'} may still be swapped, or the restore may still land.`,
+        hint: 'Run vpcsc restore again: it reads the policy again and finishes what is owed.',
+        cause: error,
+      })
+    }
   }
   const warnings = results.filter((r) => r.answerLost).map((r) => `${r.level}: the ${r.outcome === 'discarded' ? "marker's removal" : 'restore'} answer was lost; a read of the access policy confirmed it.`)
   return {stateDir: settings.stateDir, results, warnings}
