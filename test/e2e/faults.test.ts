@@ -65,6 +65,15 @@ function otherStateDir(world: World, name: string): Record<string, string> {
   return {XDG_STATE_HOME: join(world.dir, `state-${name}`)}
 }
 
+/** Until a write was accepted and its operation is pending (the emulator's operationDelayMs holds it). */
+async function waitForPendingWrite(world: World, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000
+  while ((await world.admin.pendingOperations()).length === 0) {
+    assert.ok(Date.now() < deadline, `${what} never became pending`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
 async function waitForMarker(world: World, present: boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
@@ -157,11 +166,7 @@ describe('faults: every write confirmed, every wait bounded', () => {
       await ctx.world.admin.config({operationDelayMs: 2000})
       // Someone else's write to another level, pending for 2 s.
       const other = spawnCli(ctx.world, ['ip', 'sync', '--yes', '--level', 'vpcsc_office', '--keep', '198.51.100.0/24'])
-      const deadline = Date.now() + 20_000
-      while ((await ctx.world.admin.pendingOperations()).length === 0) {
-        assert.ok(Date.now() < deadline, 'the other write never became pending')
-        await new Promise((r) => setTimeout(r, 50))
-      }
+      await waitForPendingWrite(ctx.world, 'the other write')
       await ctx.world.admin.clearRequests()
       const result = await vpcsc(ctx.world, ['ip', 'sync', '--yes'], {timeoutMs: 60_000})
       assert.equal(result.code, 0, show(result))
@@ -302,11 +307,7 @@ describe('faults: every write confirmed, every wait bounded', () => {
       assert.equal((await vpcsc(ctx.world, ['demote', '--yes'])).code, 0)
       await ctx.world.admin.config({operationDelayMs: 3000})
       const cli = spawnCli(ctx.world, ['promote', '--yes', '--force', '--json'])
-      const deadline = Date.now() + 20_000
-      while ((await ctx.world.admin.pendingOperations()).length === 0) {
-        assert.ok(Date.now() < deadline, 'the promote never became pending')
-        await new Promise((r) => setTimeout(r, 50))
-      }
+      await waitForPendingWrite(ctx.world, 'the promote')
       cli.child.kill('SIGINT')
       const result = await cli.result
       assert.equal(result.code, 1, show(result))
@@ -589,11 +590,7 @@ describe('faults: every write confirmed, every wait bounded', () => {
       await killDenyTestAfterSwap(ctx.world)
       await ctx.world.admin.config({operationDelayMs: 600_000})
       const cli = spawnCli(ctx.world, ['restore', '--yes'])
-      const deadline = Date.now() + 20_000
-      while ((await ctx.world.admin.pendingOperations()).length === 0) {
-        assert.ok(Date.now() < deadline, 'the restore never became pending')
-        await new Promise((r) => setTimeout(r, 50))
-      }
+      await waitForPendingWrite(ctx.world, 'the restore')
       cli.child.kill('SIGINT')
       const result = await cli.result
       assert.equal(result.code, 6, show(result))
