@@ -65,6 +65,24 @@ function otherStateDir(world: World, name: string): Record<string, string> {
   return {XDG_STATE_HOME: join(world.dir, `state-${name}`)}
 }
 
+/**
+ * `ip sync --yes` of the level while someone else's write (to vpcsc_office) is pending: both
+ * end written, exit 0. Returns ours, and our replaceAll requests as the emulator logged them.
+ */
+async function syncBehindAnotherWrite(world: World) {
+  await world.aws.replaceNatGateway()
+  const other = spawnCli(world, ['ip', 'sync', '--yes', '--level', 'vpcsc_office', '--keep', '198.51.100.0/24'])
+  await waitForPendingWrite(world, 'the other write')
+  await world.admin.clearRequests()
+  const result = await vpcsc(world, ['ip', 'sync', '--yes'], {timeoutMs: 60_000})
+  assert.equal(result.code, 0, show(result))
+  assert.equal((await other.result).code, 0)
+  assert.deepEqual((await storedLevel(world)).basic!.conditions[0]!.ipSubnetworks, ['203.0.113.77/32'])
+  assert.deepEqual((await storedLevel(world, `${POLICY}/accessLevels/vpcsc_office`)).basic!.conditions[0]!.ipSubnetworks, ['198.51.100.0/24', '203.0.113.77/32'])
+  const ours = (await world.admin.requests()).filter((r) => r.write && r.path.endsWith(':replaceAll'))
+  return {result, ours}
+}
+
 /** Until a write was accepted and its operation is pending (the emulator's operationDelayMs holds it). */
 async function waitForPendingWrite(world: World, what: string): Promise<void> {
   const deadline = Date.now() + 20_000
@@ -162,22 +180,21 @@ describe('faults: every write confirmed, every wait bounded', () => {
     })
 
     it(row('another write of the policy is pending when ours arrives', 'ip sync', 'exit 0: waits for it, then writes against the fresh etag'), async () => {
-      await ctx.world.aws.replaceNatGateway()
       await ctx.world.admin.config({operationDelayMs: 2000})
-      // Someone else's write to another level, pending for 2 s.
-      const other = spawnCli(ctx.world, ['ip', 'sync', '--yes', '--level', 'vpcsc_office', '--keep', '198.51.100.0/24'])
-      await waitForPendingWrite(ctx.world, 'the other write')
-      await ctx.world.admin.clearRequests()
-      const result = await vpcsc(ctx.world, ['ip', 'sync', '--yes'], {timeoutMs: 60_000})
-      assert.equal(result.code, 0, show(result))
-      assert.equal((await other.result).code, 0)
+      const {ours} = await syncBehindAnotherWrite(ctx.world)
       // Ours met the pending write (refused, 409), then went through with the fresh etag.
-      const ours = (await ctx.world.admin.requests()).filter((r) => r.write && r.path.endsWith(':replaceAll'))
       assert.equal(ours[0]?.status, 409, JSON.stringify(ours.map((r) => r.status)))
       assert.equal(ours.at(-1)?.status, 200)
       assert.notEqual((ours.at(-1)!.body as {etag?: string}).etag, (ours[0]!.body as {etag?: string}).etag, 'the last send carried a fresher etag')
-      assert.deepEqual((await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks, ['203.0.113.77/32'])
-      assert.deepEqual((await storedLevel(ctx.world, `${POLICY}/accessLevels/vpcsc_office`)).basic!.conditions[0]!.ipSubnetworks, ['198.51.100.0/24', '203.0.113.77/32'])
+    })
+
+    it(row('another write is pending and ours is queued behind it: its operation ends ABORTED (a stale etag at commit)', 'ip sync', 'exit 0: written again against the fresh etag, once'), async () => {
+      await ctx.world.admin.config({operationDelayMs: 1500, pendingWrites: 'queue'})
+      const {result, ours} = await syncBehindAnotherWrite(ctx.world)
+      // Ours was accepted (queued), its operation failed at commit, and it went again once.
+      assert.deepEqual(ours.map((r) => r.status), [200, 200])
+      assert.notEqual((ours[1]!.body as {etag?: string}).etag, (ours[0]!.body as {etag?: string}).etag)
+      assert.match(result.stdout, /wrote again/)
     })
 
     it(row('the level itself changes between read and write', 'ip sync', 'exit 1 CONFLICT, both values shown, nothing overwritten'), async () => {
