@@ -1,4 +1,6 @@
-import {printError} from '../lib/render/text.ts'
+import {format} from 'node:util'
+
+import {fitToTerminal, printError} from '../lib/render/text.ts'
 
 /** The parts of a command in oclif's manifest that completion reads. */
 interface ManifestFlag {
@@ -34,6 +36,7 @@ export function withNegatedFlags<C extends ManifestCommand>(command: C): C {
 type OclifCommandClass = abstract new (...args: never[]) => {
   config: {getPluginsList(): PluginWithCommands[]}
   init(): Promise<unknown>
+  log(message?: string, ...args: unknown[]): void
   catch(error: Error & {oclif?: {exit?: number}}): Promise<unknown>
 }
 
@@ -56,6 +59,11 @@ export async function autocompleteCommand(name: 'index' | 'create' | 'script'): 
       const completed = plugins.map((plugin) => Object.create(plugin, {commands: {value: plugin.commands.map(withNegatedFlags)}}) as PluginWithCommands)
       this.config.getPluginsList = () => completed
       return super.init()
+    }
+
+    /** The set-up steps fit the terminal, as vpcsc's own output does. */
+    override log(message = '', ...args: unknown[]): void {
+      super.log(fitToTerminal(format(message, ...args)))
     }
 
     override async catch(error: Error & {oclif?: {exit?: number}}): Promise<unknown> {

@@ -256,10 +256,11 @@ describe('output that fits', () => {
 
   it('on an 80-column terminal every line fits: explain, ip sync, the writes and their notes, an error and its hint', async () => {
     await ctx.world.aws.replaceNatGateway()
-    const run = await inTerminal(ctx.world, 'stty cols 80; vpcsc explain 198.51.100.7; vpcsc ip sync --yes; vpcsc ip sync; vpcsc status --policy organizations/1 --level bad-id; true')
+    const run = await inTerminal(ctx.world, 'stty cols 80; vpcsc explain 198.51.100.7; vpcsc ip sync --yes; vpcsc ip sync; vpcsc autocomplete bash; vpcsc status --policy organizations/1 --level bad-id; true')
     assert.equal(run.code, 0, run.output)
     assert.match(run.output, /Fix/)
     assert.match(run.output, /is in sync/)
+    assert.match(run.output, /Setup Instructions/)
     assert.match(stripVTControlCharacters(run.output), /Error: 2 settings are invalid: --policy "organizations\/1": expected a policy/)
     assert.ok(widest(run.output) <= 80, `wider than 80:\n${stripVTControlCharacters(run.output)}`)
   })
