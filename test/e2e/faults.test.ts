@@ -48,6 +48,20 @@ function assertWrittenOnce(all: LoggedWrite[]): void {
   assert.equal(new Set(sent.map((w) => JSON.stringify(w.body))).size, 1, `sends with different bodies or etags: ${JSON.stringify(sent.map((w) => w.body))}`)
 }
 
+/**
+ * `ip sync --yes` of one change (the NAT replaced) that must end written, exit 0, saying its
+ * answer was lost, every send the same write: the replaceAll requests it sent.
+ */
+async function syncConfirmedByReading(world: World): Promise<LoggedWrite[]> {
+  const result = await vpcsc(world, ['ip', 'sync', '--yes'], {timeoutMs: 60_000})
+  assert.equal(result.code, 0, show(result))
+  assert.match(result.stdout, /answer was lost/)
+  assert.deepEqual((await storedLevel(world)).basic!.conditions[0]!.ipSubnetworks, ['203.0.113.77/32'])
+  const sent = replaceAlls(await writes(world))
+  assertWrittenOnce(sent)
+  return sent
+}
+
 /** A deny test killed (kill -9) once its swap and marker are in the policy: nothing of it restores. */
 async function killDenyTestAfterSwap(world: World, env: Record<string, string> = {}): Promise<void> {
   const cli = spawnCli(world, ['deny-test', ...FAST, '--timeout', '2m'], {env})
@@ -109,11 +123,7 @@ describe('faults: every write confirmed, every wait bounded', () => {
     it(row('replaceAll lands, its answer is dropped', 'ip sync', 'exit 0, "answer was lost", written once'), async () => {
       await ctx.world.aws.replaceNatGateway()
       await ctx.world.admin.fault({match: {method: 'POST', path: ':replaceAll'}, drop: true, phase: 'after'})
-      const result = await vpcsc(ctx.world, ['ip', 'sync', '--yes'])
-      assert.equal(result.code, 0, show(result))
-      assert.match(result.stdout, /answer was lost/)
-      assert.deepEqual((await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks, ['203.0.113.77/32'])
-      assertWrittenOnce(await writes(ctx.world))
+      await syncConfirmedByReading(ctx.world)
     })
 
     it(row('replaceAll lands, then a 503 replaces its answer', 'ip sync', 'exit 0, written once'), async () => {
@@ -133,23 +143,14 @@ describe('faults: every write confirmed, every wait bounded', () => {
       await ctx.world.admin.fault({match: replaceAll, drop: true, phase: 'after'})
       await ctx.world.admin.fault({match: replaceAll, status: 429, count: 2})
       await ctx.world.admin.fault({match: replaceAll, status: 403, count: 5})
-      const result = await vpcsc(ctx.world, ['ip', 'sync', '--yes'], {timeoutMs: 60_000})
-      assert.equal(result.code, 0, show(result))
-      assert.match(result.stdout, /answer was lost/)
-      assert.deepEqual((await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks, ['203.0.113.77/32'])
-      const sent = replaceAlls(await writes(ctx.world))
+      const sent = await syncConfirmedByReading(ctx.world)
       assert.ok(sent.length >= 2, 'the write was sent again while its fate was open')
-      assert.equal(new Set(sent.map((w) => JSON.stringify(w.body))).size, 1, 'every send carried the same write and etag')
     })
 
     it(row('the operation cannot be followed (its polls get 503s)', 'ip sync', 'exit 0 once a read finds it written, "answer was lost"'), async () => {
       await ctx.world.aws.replaceNatGateway()
       await ctx.world.admin.fault({match: {method: 'GET', path: '/operations/'}, status: 503, count: 50})
-      const result = await vpcsc(ctx.world, ['ip', 'sync', '--yes'], {timeoutMs: 60_000})
-      assert.equal(result.code, 0, show(result))
-      assert.match(result.stdout, /answer was lost/)
-      assert.deepEqual((await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks, ['203.0.113.77/32'])
-      assertWrittenOnce(await writes(ctx.world))
+      await syncConfirmedByReading(ctx.world)
     })
 
     it(row('every send is lost before it arrives', 'ip sync', 'exit 1 WRITE_UNKNOWN after five sends of the same write, paced; nothing written'), async () => {

@@ -1,7 +1,7 @@
 import {isDeepStrictEqual} from 'node:util'
 
 import type {Clients} from '../core/clients.ts'
-import {ForeignChange, NotWritten, WriteUnknown} from '../gcp/confirmed-write.ts'
+import {ForeignChange, NotWritten, WriteUnknown, type Finding} from '../gcp/confirmed-write.ts'
 import {describeOwner, findMarker, holdsSwap, levelsWithRestore, swappedBasic, type Marker} from './marker.ts'
 import {RefusedError, RestoreNeededError, VpcscError} from '../core/errors.ts'
 import {GoogleApiError, PERMANENT_REFUSALS} from '../gcp/google-error.ts'
@@ -104,33 +104,59 @@ export async function restoreLevel(clients: Clients, target: RestoreTarget, opti
     }
     const level = levels.find((l) => l.name === target.level)
     if (!holdsSwap(level, marker)) throw changedSinceSwap(marker, level)
-    try {
-      const write = await replaceLevels(
-        clients,
-        {policy: target.policy, etag, levels},
-        {
-          what: `access level ${target.level}`,
-          action: `restore access level ${target.level}`,
-          build: (now) => levelsWithRestore(now, findMarker(now, target.level) ?? marker),
-          classify: (now) => {
-            const m = findMarker(now, target.level)
-            const l = now.find((x) => x.name === target.level)
-            if (!m) return l && isDeepStrictEqual(l.basic, marker.original) ? 'target' : 'other'
-            return m.testId === marker.testId && holdsSwap(l, m) ? 'before' : 'other'
-          },
-        },
-        {signal: options.signal, deadlineMs: Math.max(1_000, deadline - Date.now())},
-      )
-      await removeJournal(target.stateDir, target.level)
-      return done('restored', {operation: write.operation, answerLost: write.answerLost})
-    } catch (error) {
-      if (error instanceof ForeignChange) {
-        const now = error.now as AccessLevel[]
-        throw changedSinceSwap(marker, now.find((l) => l.name === target.level))
-      }
-      if (error instanceof NotWritten || error instanceof WriteUnknown) throw restoreFailed(target.level, marker.denyCidr, error.reason)
-      throw error
-    }
+    return await writeRestore(clients, target, {etag, levels}, {
+      build: (now) => levelsWithRestore(now, findMarker(now, target.level) ?? marker),
+      classify: (now) => {
+        const m = findMarker(now, target.level)
+        const l = now.find((x) => x.name === target.level)
+        if (!m) return l && isDeepStrictEqual(l.basic, marker.original) ? 'target' : 'other'
+        return m.testId === marker.testId && holdsSwap(l, m) ? 'before' : 'other'
+      },
+      conflict: (now) => changedSinceSwap(marker, now),
+      failed: (reason) => restoreFailed(target.level, marker.denyCidr, reason),
+    }, {signal: options.signal, deadline, done})
+  }
+}
+
+/** The restore under way: its interrupt, its deadline, and how it reports its outcome. */
+interface RestoreContext {
+  signal?: AbortSignal
+  deadline: number
+  done: (outcome: RestoreResult['outcome'], extra?: Partial<RestoreResult>) => RestoreResult
+}
+
+/** What differs between a restore from the marker and one from the journal. */
+interface RestoreWrite {
+  build(now: AccessLevel[]): AccessLevel[]
+  classify(now: AccessLevel[]): Finding
+  /** Someone else changed the level: the error, given the level as it is now. */
+  conflict(now: AccessLevel | undefined): VpcscError
+  /** Refused, or unknown: the error, given why. */
+  failed(reason: Error): VpcscError
+  fromJournal?: boolean
+}
+
+/** The restore's one replaceAll, carrying the policy etag; the journal goes once it is confirmed. */
+async function writeRestore(
+  clients: Clients,
+  target: RestoreTarget,
+  snapshot: {etag: string | undefined; levels: AccessLevel[]},
+  write: RestoreWrite,
+  context: RestoreContext,
+): Promise<RestoreResult> {
+  try {
+    const written = await replaceLevels(
+      clients,
+      {policy: target.policy, ...snapshot},
+      {what: `access level ${target.level}`, action: `restore access level ${target.level}`, build: write.build, classify: write.classify},
+      {signal: context.signal, deadlineMs: Math.max(1_000, context.deadline - Date.now())},
+    )
+    await removeJournal(target.stateDir, target.level)
+    return context.done('restored', {operation: written.operation, answerLost: written.answerLost, ...(write.fromJournal ? {fromJournal: true} : {})})
+  } catch (error) {
+    if (error instanceof ForeignChange) throw write.conflict((error.now as AccessLevel[]).find((l) => l.name === target.level))
+    if (error instanceof NotWritten || error instanceof WriteUnknown) throw write.failed(error.reason)
+    throw error
   }
 }
 
@@ -145,33 +171,21 @@ async function restoreFromJournal(
   journal: Journal,
   etag: string | undefined,
   levels: AccessLevel[],
-  context: {signal?: AbortSignal; deadline: number; done: (outcome: RestoreResult['outcome'], extra?: Partial<RestoreResult>) => RestoreResult},
+  context: RestoreContext,
 ): Promise<RestoreResult> {
   const holdsJournalSwap = (now: AccessLevel[]) => isDeepStrictEqual(now.find((l) => l.name === target.level)?.basic, journal.swapped.basic)
   if (!holdsJournalSwap(levels)) throw changedSinceJournalSwap(journal, levels.find((l) => l.name === target.level))
-  try {
-    const write = await replaceLevels(
-      clients,
-      {policy: target.policy, etag, levels},
-      {
-        what: `access level ${target.level}`,
-        action: `restore access level ${target.level}`,
-        build: (now) => now.map((l) => (l.name === target.level ? {...l, basic: structuredClone(journal.original.basic)} : l)),
-        classify: (now) => {
-          if (findMarker(now, target.level)) return 'other'
-          if (isDeepStrictEqual(now.find((l) => l.name === target.level)?.basic, journal.original.basic)) return 'target'
-          return holdsJournalSwap(now) ? 'before' : 'other'
-        },
-      },
-      {signal: context.signal, deadlineMs: Math.max(1_000, context.deadline - Date.now())},
-    )
-    await removeJournal(target.stateDir, target.level)
-    return context.done('restored', {operation: write.operation, answerLost: write.answerLost, fromJournal: true})
-  } catch (error) {
-    if (error instanceof ForeignChange) throw changedSinceJournalSwap(journal, (error.now as AccessLevel[]).find((l) => l.name === target.level))
-    if (error instanceof NotWritten || error instanceof WriteUnknown) throw restoreFailed(target.level, journal.denyCidr, error.reason, 'journal')
-    throw error
-  }
+  return await writeRestore(clients, target, {etag, levels}, {
+    build: (now) => now.map((l) => (l.name === target.level ? {...l, basic: structuredClone(journal.original.basic)} : l)),
+    classify: (now) => {
+      if (findMarker(now, target.level)) return 'other'
+      if (isDeepStrictEqual(now.find((l) => l.name === target.level)?.basic, journal.original.basic)) return 'target'
+      return holdsJournalSwap(now) ? 'before' : 'other'
+    },
+    conflict: (now) => changedSinceJournalSwap(journal, now),
+    failed: (reason) => restoreFailed(target.level, journal.denyCidr, reason, 'journal'),
+    fromJournal: true,
+  }, context)
 }
 
 /**
