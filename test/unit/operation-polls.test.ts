@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {pollDelay} from '../../src/lib/gcp/acm.ts'
+import {pollDelay, pollDueMs} from '../../src/lib/gcp/acm.ts'
 
 /** When each poll of an operation is sent, in ms after the write's answer, up to `untilMs`. */
 function pollTimes(untilMs: number, delay: (poll: number) => number = pollDelay): number[] {
@@ -22,6 +22,11 @@ describe('operation polls (docs/safety.md, rule 8)', () => {
   it('polls at 50, 150 and 250 ms, then doubling from 750 ms, then every 5 s', () => {
     assert.deepEqual(pollTimes(20_000), [50, 150, 250, 750, 1750, 3750, 7750, 12750, 17750])
     assert.equal(pollDelay(40), 5_000)
+  })
+
+  it('gives each poll its time after the write\'s answer, whatever the polls before it took', () => {
+    assert.deepEqual([0, 1, 2, 3, 4, 5].map(pollDueMs), pollTimes(3750))
+    assert.equal(pollDueMs(40), pollTimes(10 * 60_000)[40])
   })
 
   it('sees an operation that commits 150 ms after the write at the second poll', () => {

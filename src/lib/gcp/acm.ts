@@ -26,15 +26,26 @@ export interface OperationWait {
  * From 250 ms on these are the times of the schedule before (250 ms, doubling), so no
  * operation is seen done later than it was; the two early polls are the only extra reads.
  * Reads are an organization-wide quota (docs/api-facts.md, Quotas): a 2-minute wait costs
- * about 30, and no loop ever spins.
+ * about 30, and no loop ever spins. The times are kept from the write's answer, not from
+ * each poll's own answer: a poll that took 100 ms (a real round trip) does not push every
+ * later poll back by as much. A poll is never sent before its time, and one at a time, so
+ * there are never more reads than the schedule has by then; a poll whose time passed while
+ * the one before was answered is sent at once.
  */
 const EARLY_POLL_DELAYS_MS = [50, 100, 100]
 const BACKOFF_START_MS = 500
 const MAX_POLL_MS = 5_000
 
-/** The pause before poll number `poll` (0 for the first): 50, 100, 100, then 500, 1000, ... ms, at most 5 s. */
+/** The time between poll number `poll` (0 for the first) and the one before it (or the write's answer): 50, 100, 100, then 500, 1000, ... ms, at most 5 s. */
 export function pollDelay(poll: number): number {
   return EARLY_POLL_DELAYS_MS[poll] ?? Math.min(BACKOFF_START_MS * 2 ** (poll - EARLY_POLL_DELAYS_MS.length), MAX_POLL_MS)
+}
+
+/** When poll number `poll` is due, in ms after the write's answer: 50, 150, 250, 750, 1750, ... */
+export function pollDueMs(poll: number): number {
+  let due = 0
+  for (let i = 0; i <= poll; i++) due += pollDelay(i)
+  return due
 }
 
 const DEFAULT_OPERATION_TIMEOUT_MS = 120_000
@@ -168,15 +179,15 @@ export class AccessContextManager {
     const started = Date.now()
     while (!current.done) {
       if (wait.signal?.aborted) throw new GoogleApiError(`Could not ${action}: interrupted while operation ${operation.name} was still running.`, {code: 'INTERRUPTED'})
-      const delay = pollDelay(polls++)
-      if (Date.now() + delay > deadline) {
+      const dueAt = Math.max(Date.now(), started + pollDueMs(polls++))
+      if (dueAt > deadline) {
         throw new RuntimeError({
           code: 'OPERATION_TIMEOUT',
           message: `Could not ${action}: operation ${operation.name} was not done after ${Math.round((Date.now() - started) / 1000)} s.`,
           hint: `It may still finish: check it with \`gcloud access-context-manager operations describe ${shortName(operation.name)}\`, then run vpcsc status.`,
         })
       }
-      await sleep(delay, wait.signal)
+      await sleep(dueAt - Date.now(), wait.signal)
       if (wait.signal?.aborted) continue
       current = await this.http.request<Operation>(this.context(`read operation ${operation.name}`), {method: 'GET', url: this.url(operation.name), signal: wait.signal})
     }
