@@ -4,7 +4,7 @@ import * as Flags from '@oclif/core/flags'
 import {VpcscCommand} from '../cli/base-command.ts'
 import {awsFlags, googleFlags, keepFlag} from '../cli/flags.ts'
 import {createClients} from '../lib/core/clients.ts'
-import {parseDuration} from '../lib/core/config.ts'
+import {parseSince} from '../lib/core/config.ts'
 import {EXIT_CODES_HELP} from '../lib/core/errors.ts'
 import {explain, parseExplainInput, type Explanation} from '../lib/report/explain.ts'
 import {renderExplanation} from '../lib/render/explain.ts'
@@ -12,14 +12,14 @@ import {stateDirFlag} from '../cli/deny-test-flags.ts'
 
 export default class Explain extends VpcscCommand {
   static override summary = 'Explain a denial, from its vpcServiceControlsUniqueIdentifier or a caller IP.'
-  static override description = `Given the id of a VPC Service Controls denial (from the 403 message, or deny-test's evidence), finds its audit entry in Cloud Logging (within --freshness) and takes the caller IP, the perimeter, dry-run or enforced, the service, method and principal. Given an IP, explains that caller as things are now.
+  static override description = `Given the id of a VPC Service Controls denial (from the 403 message, or deny-test's evidence), finds its audit entry in Cloud Logging (within --since) and takes the caller IP, the perimeter, dry-run or enforced, the service, method and principal. Given an IP, explains that caller as things are now.
 Then says which selected NAT gateway owns the IP (account, region, VPC, gateway), whether the access level admits it now and through which condition, whether a deny test held the level, and what would fix it: vpcsc ip sync, a --keep, or an ingress rule. Read-only.
-Exit 0 when explained, 1 when no audit entry has the id within --freshness, 2 for input that is neither an IP nor an id.
+Exit 0 when explained, 1 when no audit entry has the id within --since, 2 for input that is neither an IP nor an id.
 
 ${EXIT_CODES_HELP}`
   static override examples = [
     '<%= config.bin %> <%= command.id %> Kx3N0QF7W2EXAMPLEUID8RM1A5ZP4TC9',
-    '<%= config.bin %> <%= command.id %> Kx3N0QF7W2EXAMPLEUID8RM1A5ZP4TC9 --freshness 30d --json',
+    '<%= config.bin %> <%= command.id %> Kx3N0QF7W2EXAMPLEUID8RM1A5ZP4TC9 --since 30d --json',
     '<%= config.bin %> <%= command.id %> 203.0.113.77',
   ]
   static override args = {
@@ -31,16 +31,19 @@ ${EXIT_CODES_HELP}`
     ...stateDirFlag,
     ...awsFlags,
     ...keepFlag,
-    freshness: Flags.string({description: 'How far back the audit entry of an id is looked for (90m, 24h, 7d).', default: '7d'}),
+    // --since, as violations and promote name it; --freshness was its first name.
+    since: Flags.string({description: 'How far back the audit entry of an id is looked for: a duration (90m, 24h, 7d) or an RFC 3339 timestamp.', default: '7d', aliases: ['freshness'], deprecateAliases: true}),
   }
 
   async run(): Promise<Explanation> {
     const {args, flags} = await this.parse(Explain)
     // Bad input is refused before any setting is read or any call made.
     parseExplainInput(args.target)
-    const freshnessMs = parseDuration(flags.freshness, 'freshness')
+    // One clock for the window and its description ("in the last 2 days").
+    const now = new Date()
+    const since = parseSince(flags.since, now.getTime())
     const settings = await this.settingsFrom(flags)
-    const explanation = await this.step('Reading the audit log, the access level and the NAT gateways', () => explain(settings, createClients(settings), args.target, {freshnessMs}))
+    const explanation = await this.step('Reading the audit log, the access level and the NAT gateways', () => explain(settings, createClients(settings), args.target, {since, now}))
     this.show(() => renderExplanation(explanation))
     return explanation
   }

@@ -4,7 +4,7 @@ import {VpcscCommand} from '../cli/base-command.ts'
 import {confirmWrite} from '../cli/confirm.ts'
 import {googleFlags, logFlags} from '../cli/flags.ts'
 import {createClients} from '../lib/core/clients.ts'
-import {parseDuration} from '../lib/core/config.ts'
+import {parseSince} from '../lib/core/config.ts'
 import {EXIT_CODES_HELP} from '../lib/core/errors.ts'
 import type {FieldChange} from '../lib/perimeter/diff.ts'
 import type {PerimeterWrite} from '../lib/perimeter/write.ts'
@@ -25,16 +25,17 @@ export default class Promote extends VpcscCommand {
   static override summary = 'Enforce the perimeter\'s dry-run spec once the logs show it would deny nobody.'
   static override description = `1. Reads the perimeter; refuses (exit 5) without an explicit dry-run spec.
 2. Shows what enforcing changes: the spec against the enforced status.
-3. Gate: counts the dry-run violations over --lookback; any found: refuses (exit 5) and shows them, unless --force.
+3. Gate: counts the dry-run violations since --since; any found: refuses (exit 5) and shows them, unless --force.
 4. Asks (or --yes), then writes the move as one PATCH (updateMask=spec,status,useExplicitDryRunSpec) carrying the perimeter etag, waits for the operation and reads the perimeter back.
 Enforcement can take up to 30 minutes to propagate; then run vpcsc deny-test.
 --all promotes every dry-run perimeter of the policy at once (servicePerimeters:commit with the policy etag), listing each first.
 
 ${EXIT_CODES_HELP}`
-  static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --lookback 14d --yes', '<%= config.bin %> <%= command.id %> --all']
+  static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --since 14d --yes', '<%= config.bin %> <%= command.id %> --all']
   static override flags = {
     ...googleFlags,
-    lookback: Flags.string({description: 'How far back dry-run violations are counted.', default: '7d'}),
+    // --since, as violations and explain name it; --lookback was its first name.
+    since: Flags.string({description: 'How far back dry-run violations are counted: a duration (24h, 7d) or an RFC 3339 timestamp.', default: '7d', aliases: ['lookback'], deprecateAliases: true}),
     force: Flags.boolean({description: 'Promote even though dry-run violations were found (they are shown first), or the perimeter came without an etag.'}),
     all: Flags.boolean({description: 'Promote EVERY perimeter of the policy that has a dry-run spec (servicePerimeters:commit).'}),
     yes: Flags.boolean({char: 'y', description: 'Write without asking.'}),
@@ -44,9 +45,9 @@ ${EXIT_CODES_HELP}`
   async run(): Promise<PromoteResult> {
     const started = Date.now()
     const {flags} = await this.parse(Promote)
+    const lookbackMs = Date.now() - parseSince(flags.since).getTime()
     const settings = await this.settingsFrom(flags, flags.all ? ['policy'] : ['perimeter'])
     const clients = createClients(settings)
-    const lookbackMs = parseDuration(flags.lookback, 'lookback')
     const human = !this.jsonEnabled()
     const show = (name: string, changes: FieldChange[], gate: Gate) => {
       if (!human) return

@@ -141,19 +141,27 @@ describe('vpcsc explain', () => {
     assert.match(privateIp.fixes[0].text, /cannot hold it/)
   })
 
-  it('an id not found within the window exits 1, whatever its format; --freshness widens the window', async () => {
+  it('an id not found within the window exits 1, whatever its format; --since widens the window', async () => {
     await logEntry(ctx.world, {id: 'OLDDENIAL0000000000000000000000A', callerIp: '198.51.100.99', at: new Date(Date.now() - 3 * 86_400_000).toISOString()})
     for (const id of ['ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ', 'Xv-3_abcdEFGH', 'OLDDENIAL0000000000000000000000A']) {
-      const result = await vpcsc(ctx.world, ['explain', id, '--freshness', '2d'])
+      const result = await vpcsc(ctx.world, ['explain', id, '--since', '2d'])
       assert.equal(result.code, 1, show(result))
       assert.match(result.stderr, new RegExp(`No VPC Service Controls audit entry with id ${id} in the last 2 days`))
-      assert.match(result.stderr, /--freshness/)
+      assert.match(result.stderr, /--since/)
     }
     const json = await vpcsc(ctx.world, ['explain', 'ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ', '--json'])
     assert.equal(json.code, 1)
     assert.equal(JSON.parse(json.stdout).error.code, 'NOT_FOUND')
     const wider = await vpcsc(ctx.world, ['explain', 'OLDDENIAL0000000000000000000000A'])
     assert.equal(wider.code, 0, `the default window is 7 days\n${show(wider)}`)
+    // A timestamp is said as such; --freshness, the flag's first name, still works.
+    const since = new Date(Date.now() - 2 * 86_400_000 - 1234).toISOString()
+    const stamped = await vpcsc(ctx.world, ['explain', 'OLDDENIAL0000000000000000000000A', '--since', since])
+    assert.equal(stamped.code, 1, show(stamped))
+    assert.ok(stamped.stderr.includes(`with id OLDDENIAL0000000000000000000000A since ${since}`), stamped.stderr)
+    const oldName = await vpcsc(ctx.world, ['explain', 'OLDDENIAL0000000000000000000000A', '--freshness', '4d'])
+    assert.equal(oldName.code, 0, show(oldName))
+    assert.match(oldName.stderr, /"--freshness" flag has been deprecated\. Use "--since"/)
   })
 
   it('input that is neither an IP nor an id exits 2 before any call', async () => {
@@ -165,7 +173,7 @@ describe('vpcsc explain', () => {
     }
     const bad = await vpcsc(ctx.world, ['explain', 'abc.def'])
     assert.match(bad.stderr, /"abc\.def" is neither an IP address nor a vpcServiceControlsUniqueIdentifier/)
-    const badSpan = await vpcsc(ctx.world, ['explain', '198.51.100.99', '--freshness', 'soon'])
+    const badSpan = await vpcsc(ctx.world, ['explain', '198.51.100.99', '--since', 'soon'])
     assert.equal(badSpan.code, 2, show(badSpan))
     assert.deepEqual((await ctx.world.admin.requests()).filter((r) => r.api !== 'sts'), [])
   })

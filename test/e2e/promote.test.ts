@@ -101,10 +101,18 @@ describe('vpcsc violations', () => {
     assert.match(limited.warnings[0], /^More dry-run violations than --limit 50 since .*: the counts are a floor/)
   })
 
-  it('a bad --since is a usage error', async () => {
+  it('a bad --since is a usage error, before any call', async () => {
+    await ctx.world.admin.clearRequests()
     const result = await vpcsc(ctx.world, ['violations', '--since', 'yesterday'])
     assert.equal(result.code, 2, show(result))
-    assert.match(result.stderr, /not a duration/)
+    assert.match(result.stderr, /--since "yesterday" is neither a duration nor a timestamp/)
+    // A window that starts in the future holds nothing: for promote's gate, no violation at all.
+    for (const command of ['violations', 'promote']) {
+      const future = await vpcsc(ctx.world, [command, '--since', '2999-01-01T00:00:00Z', '--yes'].slice(0, command === 'promote' ? 4 : 3))
+      assert.equal(future.code, 2, show(future))
+      assert.match(future.stderr, /--since "2999-01-01T00:00:00Z" is in the future/)
+    }
+    assert.deepEqual((await ctx.world.admin.requests()).filter((r) => r.api !== 'sts'), [])
   })
 })
 
@@ -154,8 +162,12 @@ describe('vpcsc promote and demote', () => {
     assert.equal(json.error.code, 'DRY_RUN_VIOLATIONS')
     assert.equal(json.error.details.groups[0].callerIp, '198.51.100.250')
 
-    const outside = await vpcsc(ctx.world, ['promote', '--yes', '--lookback', '30m'])
-    assert.equal(outside.code, 0, `a violation older than --lookback does not count\n${show(outside)}`)
+    // --lookback, the flag's first name, still works and says its new one.
+    const oldName = await vpcsc(ctx.world, ['promote', '--yes', '--lookback', '2h'])
+    assert.equal(oldName.code, 5, show(oldName))
+    assert.match(oldName.stderr, /"--lookback" flag has been deprecated\. Use "--since"/)
+    const outside = await vpcsc(ctx.world, ['promote', '--yes', '--since', new Date(Date.now() - 30 * 60_000).toISOString()])
+    assert.equal(outside.code, 0, `a violation older than --since does not count\n${show(outside)}`)
   })
 
   it('--force promotes despite violations', async () => {

@@ -691,12 +691,20 @@ export function requireSetting<T>(value: T | undefined, flag: string, env: strin
   return value
 }
 
-/** A point in time given as a duration back from now ("24h", "7d") or an RFC 3339 timestamp. */
+/**
+ * `--since` (violations, promote, explain): a point in time given as a duration back from
+ * now ("24h", "7d") or an RFC 3339 timestamp. Never in the future: promote's gate would
+ * count no violation at all over such a window and let the promote through.
+ */
 export function parseSince(text: string, now = Date.now()): Date {
+  const hint = 'Use a duration such as 24h or 7d, or an RFC 3339 timestamp such as 2026-11-01T00:00:00Z.'
   if (/^\d{4}-\d{2}-\d{2}(T|$)/.test(text.trim())) {
     const at = new Date(text.trim())
-    if (Number.isNaN(at.getTime())) throw new UsageError({message: `"${text}" is not a valid timestamp.`, hint: 'Use RFC 3339, e.g. 2026-11-01T00:00:00Z, or a duration such as 24h or 7d.'})
+    if (Number.isNaN(at.getTime())) throw new UsageError({message: `--since "${text}" is not a valid timestamp.`, hint})
+    if (at.getTime() > now) throw new UsageError({message: `--since "${text}" is in the future: the window would hold nothing.`, hint})
     return at
   }
-  return new Date(now - parseDuration(text, 'time span'))
+  const ms = durationMs(text)
+  if (ms === undefined) throw new UsageError({message: `--since "${text}" is neither a duration nor a timestamp.`, hint})
+  return new Date(now - ms)
 }

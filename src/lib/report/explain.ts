@@ -123,8 +123,8 @@ export interface Explanation {
 }
 
 export interface ExplainOptions {
-  /** How far back the audit entry is looked for. */
-  freshnessMs: number
+  /** Where the search for the audit entry starts (--since). */
+  since: Date
   now?: Date
 }
 
@@ -144,12 +144,12 @@ export async function explain(settings: Settings, clients: Clients, text: string
   if (input.kind === 'id') {
     if (!configured && !settings.projectNumber) requireSetting(settings.perimeter, 'perimeter', ENV.perimeter, 'perimeter')
     const resourceNames = configured ? perimeterProjects(await configured, settings.projectNumber) : [`projects/${settings.projectNumber}`]
-    denial = await findDenial(clients, settings.endpoints.logging, input.id, resourceNames, new Date(now.getTime() - options.freshnessMs))
+    denial = await findDenial(clients, settings.endpoints.logging, input.id, resourceNames, options.since)
     if (!denial) {
       throw new RuntimeError({
         code: 'NOT_FOUND',
-        message: `No VPC Service Controls audit entry with id ${input.id} in the last ${formatSpan(options.freshnessMs)} (${resourceNames.join(', ')}).`,
-        hint: 'Check the id; look further back with --freshness 30d; entries can take a minute to reach Cloud Logging.',
+        message: `No VPC Service Controls audit entry with id ${input.id} ${describeWindow(options.since, now)} (${resourceNames.join(', ')}).`,
+        hint: 'Check the id; look further back with --since 30d; entries can take a minute to reach Cloud Logging.',
       })
     }
   }
@@ -351,9 +351,12 @@ function keepFix(address: string): Fix {
   }
 }
 
-function formatSpan(ms: number): string {
-  const days = ms / 86_400_000
-  if (Number.isInteger(days)) return `${days} day${days === 1 ? '' : 's'}`
-  const hours = ms / 3_600_000
-  return Number.isInteger(hours) ? `${hours} hour${hours === 1 ? '' : 's'}` : `${Math.round(ms / 60_000)} minutes`
+/** "in the last 2 days" for a window of whole days, hours or minutes (--since 2d), else "since" its start. */
+function describeWindow(since: Date, now: Date): string {
+  const ms = now.getTime() - since.getTime()
+  for (const [unit, size] of [['day', 86_400_000], ['hour', 3_600_000], ['minute', 60_000]] as const) {
+    const count = ms / size
+    if (Number.isInteger(count) && count > 0) return `in the last ${count} ${unit}${count === 1 ? '' : 's'}`
+  }
+  return `since ${since.toISOString()}`
 }
