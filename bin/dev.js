@@ -15,7 +15,8 @@ if (problem) {
   process.exit(2)
 }
 
-const {Config, Plugin, execute} = await import('@oclif/core')
+const {Config, Plugin} = await import('@oclif/core')
+const {execute} = await import('../src/cli/run.ts')
 const root = fileURLToPath(new URL('..', import.meta.url))
 const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
 pjson.oclif = {...pjson.oclif, commands: './src/commands', hooks: {command_not_found: './src/hooks/command-not-found.ts'}}

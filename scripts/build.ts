@@ -1,5 +1,5 @@
 // Builds dist/ with esbuild (npm run build runs this, then `oclif manifest`):
-//   dist/run.js            @oclif/core's execute(), for bin/run.js
+//   dist/run.js            @oclif/core's execute() (src/cli/run.ts), for bin/run.js
 //   dist/commands/**.js    one ES module per command in src/commands (oclif finds them there)
 //   dist/hooks/*.js        oclif hooks (command_not_found), named in package.json
 //   dist/chunks/*.js       code shared between those, and one lazy chunk per package that
@@ -137,14 +137,6 @@ const httpByRequire: Plugin = {
   },
 }
 
-/** dist/run.js: oclif's entry, bundled with the same oclif the commands extend. */
-const runEntry: Plugin = {
-  name: 'run-entry',
-  setup(b) {
-    b.onResolve({filter: /^vpcsc:run$/}, () => ({path: 'run', namespace: 'vpcsc'}))
-    b.onLoad({filter: /.*/, namespace: 'vpcsc'}, () => ({contents: "export {execute} from '@oclif/core/execute'\n", resolveDir: root, loader: 'js'}))
-  },
-}
 
 rmSync(join(root, 'dist'), {recursive: true, force: true})
 const shared = {
@@ -162,14 +154,14 @@ const shared = {
 } as const
 await build({
   ...shared,
-  entryPoints: [...commands, {in: 'vpcsc:run', out: 'run'}],
+  entryPoints: [...commands, {in: join('src', 'cli', 'run.ts'), out: 'run'}],
   outbase: 'src',
   outdir: 'dist',
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
   // oclif's TypeScript support for development (NODE_ENV=development): optional, not shipped.
   external: ['typescript', 'ts-node', 'tsx'],
-  plugins: [httpByRequire, sourceRewrites, lazyFacades(), awsSchemaKeys, runEntry],
+  plugins: [httpByRequire, sourceRewrites, lazyFacades(), awsSchemaKeys],
 })
 // The handler's own entry and chunks: dist/lambda.js and dist/lambda-chunks/ are all a
 // function's package needs (npm run package:lambda zips them). Splitting also keeps the AWS

@@ -20,6 +20,7 @@ export const RESULTS: Record<string, [string, string]> = {
   demote: ['src/commands/demote.ts', 'DemoteResult'],
   violations: ['src/lib/perimeter/violations.ts', 'ViolationsReport'],
   explain: ['src/lib/report/explain.ts', 'Explanation'],
+  version: ['src/commands/version.ts', 'VersionInfo'],
   error: ['src/lib/core/errors.ts', 'JsonErrorOutput'],
   // The Lambda handler's return value (not a command: no --json flag, the same contract).
   lambda: ['src/lib/reconciler/reconcile.ts', 'ReconcileResult'],

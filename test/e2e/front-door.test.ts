@@ -23,12 +23,7 @@ interface PtyRun {
   output: string
 }
 
-/**
- * Runs a shell line in a pseudo-terminal (script(1)): `vpcsc` in it is the built CLI. `onOutput`
- * may answer (keys written to the terminal) as output arrives.
- */
-/** Runs a command in a terminal and presses Ctrl-C at its y/N question (asserting there was one). */
-/** Presses Ctrl-C (or another key: Ctrl-D is \u0004) at the confirmation of `line`. */
+/** Presses Ctrl-C (or another key: Ctrl-D is \u0004) at the confirmation of `line`, asserting there was one. */
 async function ctrlCAtQuestion(world: World, line: string, key = '\u0003'): Promise<PtyRun> {
   let pressed = false
   const run = await inTerminal(world, line, {
@@ -43,6 +38,10 @@ async function ctrlCAtQuestion(world: World, line: string, key = '\u0003'): Prom
   return run
 }
 
+/**
+ * Runs a shell line in a pseudo-terminal (script(1)): `vpcsc` in it is the built CLI. `onOutput`
+ * may answer (keys written to the terminal) as output arrives.
+ */
 function inTerminal(world: World, line: string, opts: {env?: Record<string, string>; onOutput?: (output: string, write: (keys: string) => void) => void; timeoutMs?: number} = {}): Promise<PtyRun> {
   const vpcscCmd = `${quote(process.execPath)} ${quote(CLI_ENTRY)}`
   const child = spawn('script', ['-qec', `vpcsc() { ${vpcscCmd} "$@"; }; ${line}`, '/dev/null'], {
@@ -116,6 +115,22 @@ describe('conventions', () => {
     assert.equal(sync.code, 0, show(sync))
     assert.match(sync.stdout, /USAGE\s+\$ vpcsc ip sync/)
     assert.match(sync.stdout, /--plan/)
+  })
+
+  it('version: --version and vpcsc version print one line; --version --json (either order) and version --json the same facts as JSON', async () => {
+    const line = await vpcsc(ctx.world, ['--version'])
+    assert.equal(line.code, 0, show(line))
+    assert.match(line.stdout, /^vpcsc\/\d+\.\d+\.\d+ \S+ node-v\d+\.\d+\.\d+\n$/)
+    assert.equal((await vpcsc(ctx.world, ['version'])).stdout, line.stdout)
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {version: string}
+    // Each checked against schemas/version.json by the vpcsc helper, too.
+    for (const args of [['--version', '--json'], ['--json', '--version'], ['version', '--json']]) {
+      const json = await vpcsc(ctx.world, args)
+      assert.equal(json.code, 0, show(json))
+      const info = JSON.parse(json.stdout) as Record<string, string>
+      assert.deepEqual(info, {name: 'vpcsc', version: pkg.version, node: info.node, platform: process.platform, arch: process.arch, warnings: []})
+      assert.ok(line.stdout.includes(`node-v${info.node}`), `${args.join(' ')}: ${json.stdout}`)
+    }
   })
 
   it('every help page fits 80 columns: the summaries, the usage, the flags and the examples', async () => {

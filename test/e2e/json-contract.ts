@@ -21,7 +21,8 @@ function validator(name: string): ValidateFunction {
 /** The schema name of a command line: `ip sync --plan` -> ip-sync. */
 export function schemaFor(args: string[]): string | undefined {
   const words = args.filter((a) => !a.startsWith('-'))
-  const name = words[0] === 'ip' ? `ip-${words[1]}` : words[0]
+  // `vpcsc --version --json` runs `vpcsc version --json` (src/cli/run.ts).
+  const name = words.length === 0 && args.includes('--version') ? 'version' : words[0] === 'ip' ? `ip-${words[1]}` : words[0]
   try {
     readFileSync(new URL(`../../schemas/${name}.json`, import.meta.url))
     return name
