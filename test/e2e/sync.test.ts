@@ -30,6 +30,19 @@ describe('vpcsc ip sync', () => {
     assert.deepEqual((await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks, ['203.0.113.10/32'])
   })
 
+  it('warns when the perimeter does not use the level it syncs (a wrong --level), and writes as asked', async () => {
+    const unused = await vpcsc(ctx.world, ['ip', 'sync', '--plan', '--level', 'vpcsc_office'])
+    assert.equal(unused.code, 3, show(unused))
+    assert.match(unused.stderr, /^! vpcsc_vertex_ai_perimeter does not use vpcsc_office \(neither enforced nor in its dry-run spec/m)
+    assert.match(unused.stderr, /Check --level and --perimeter/)
+    const json = JSON.parse((await vpcsc(ctx.world, ['ip', 'sync', '--yes', '--json', '--level', 'vpcsc_office'])).stdout)
+    assert.equal(json.write.written.length > 0, true, JSON.stringify(json))
+    assert.equal(json.warnings.filter((w: string) => /does not use vpcsc_office/.test(w)).length, 1, JSON.stringify(json.warnings))
+    // The level the perimeter uses: no such warning.
+    const used = await vpcsc(ctx.world, ['ip', 'sync', '--plan', '--json'])
+    assert.deepEqual(JSON.parse(used.stdout).warnings, [])
+  })
+
   it('--yes writes exactly the NAT IPs and keeps every other field and condition byte for byte', async () => {
     const before = await storedLevel(ctx.world)
     const otherBefore = await storedLevel(ctx.world, OTHER_LEVEL)

@@ -6,7 +6,10 @@ import {describeSource} from '../aws/accounts.ts'
 import {RefusedError, RuntimeError, VpcscError} from '../core/errors.ts'
 import {denyTestHold, holdInTheWay} from '../deny-test/hold.ts'
 import {ForeignChange} from '../gcp/confirmed-write.ts'
-import type {AccessLevel} from '../gcp/types.ts'
+import type {AccessLevel, ServicePerimeter} from '../gcp/types.ts'
+import {debug} from '../core/debug.ts'
+import {shortName} from '../core/names.ts'
+import {perimeterUsesLevel} from '../perimeter/mode.ts'
 import {describeChange, readForWrite, writeFailure, writeLevel, type LevelSnapshot, type LevelWrite} from './write.ts'
 import {waitWhilePending, type PendingWait} from '../aws/pending-nat.ts'
 import {checkWritable, desiredSubnetworks, planSync, type SyncPlan} from './plan.ts'
@@ -41,6 +44,7 @@ export async function prepareSync(
   const policy = requireSetting(settings.policy, 'policy', ENV.policy, 'policy')
   const natPromise = discoverNatEgress(settings)
   natPromise.catch(() => undefined)
+  const perimeterPromise = readPerimeterForWarning(settings, clients)
   const snapshot = await readForWrite(clients, policy, levelName)
   // docs/safety.md rules 3 and 9: while a deny test holds the level (its marker in the
   // policy, from any host, or a journal here), a sync would "fix" the swap and the test's
@@ -63,7 +67,28 @@ export async function prepareSync(
   const desired = desiredSubnetworks(nat.egressIps, settings.keep)
   const plan = planSync(managed.ipSubnetworks, desired, {addOnly: options.addOnly, unreadable: nat.unreadable})
   checkWritable(plan, snapshot.level.name)
-  return {snapshot, condition: managed.index, plan, nat, readMs: Date.now() - started, warnings: inTheWay ? [`${inTheWay.message} ${inTheWay.hint ?? ''}`.trim()] : []}
+  const perimeter = await perimeterPromise
+  const warnings = [
+    ...(inTheWay ? [`${inTheWay.message} ${inTheWay.hint ?? ''}`.trim()] : []),
+    ...(perimeter && !perimeterUsesLevel(perimeter, levelName, snapshot.levels)
+      ? [`${shortName(perimeter.name)} does not use ${shortName(levelName)} (neither enforced nor in its dry-run spec, as an access level, an ingress source or a nested level): syncing it changes nothing that perimeter admits. Check --level and --perimeter (vpcsc status shows both).`]
+      : []),
+  ]
+  return {snapshot, condition: managed.index, plan, nat, readMs: Date.now() - started, warnings}
+}
+
+/**
+ * The configured perimeter, read alongside the level only to warn when it does not use the
+ * level: a sync of a level no perimeter uses (a wrong --level or VPCSC_LEVEL) would
+ * otherwise succeed in silence. Never in the way: no perimeter configured, or one that
+ * cannot be read, leaves the warning unsaid.
+ */
+async function readPerimeterForWarning(settings: Settings, clients: Clients): Promise<ServicePerimeter | undefined> {
+  if (!settings.perimeter) return undefined
+  return clients.acm.getPerimeter(settings.perimeter).catch((error: unknown) => {
+    debug('vpcsc', `the perimeter could not be read to check that it uses the level: ${(error as Error).message}`)
+    return undefined
+  })
 }
 
 /**

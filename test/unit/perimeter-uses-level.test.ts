@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict'
+import {describe, it} from 'node:test'
+
+import type {AccessLevel, ServicePerimeter} from '../../src/lib/gcp/types.ts'
+import {perimeterUsesLevel} from '../../src/lib/perimeter/mode.ts'
+
+const level = (short: string, required: string[] = []): AccessLevel => ({
+  name: `accessPolicies/1/accessLevels/${short}`,
+  title: short,
+  basic: {conditions: [{ipSubnetworks: ['203.0.113.10/32'], ...(required.length > 0 ? {requiredAccessLevels: required.map((r) => `accessPolicies/1/accessLevels/${r}`)} : {})}]},
+})
+const name = (short: string) => `accessPolicies/1/accessLevels/${short}`
+const perimeter = (fields: Partial<ServicePerimeter>): ServicePerimeter => ({name: 'accessPolicies/1/servicePerimeters/p', title: 'p', ...fields})
+const levels = [level('nat'), level('office', ['nat']), level('outer', ['office']), level('a', ['b']), level('b', ['a'])]
+
+describe('perimeterUsesLevel', () => {
+  it('as an access level or an ingress source of the enforced status', () => {
+    assert.ok(perimeterUsesLevel(perimeter({status: {accessLevels: [name('nat')]}}), name('nat'), levels))
+    assert.ok(perimeterUsesLevel(perimeter({status: {ingressPolicies: [{ingressFrom: {sources: [{resource: 'projects/2'}, {accessLevel: name('nat')}]}}]}}), name('nat'), levels))
+    assert.ok(!perimeterUsesLevel(perimeter({status: {accessLevels: [name('office')], ingressPolicies: [{ingressFrom: {sources: [{accessLevel: name('a')}]}}]}}), name('outer'), levels))
+  })
+
+  it('in the dry-run spec only when the perimeter uses its spec', () => {
+    const spec = {accessLevels: [name('nat')]}
+    assert.ok(perimeterUsesLevel(perimeter({spec, useExplicitDryRunSpec: true}), name('nat'), levels))
+    assert.ok(!perimeterUsesLevel(perimeter({spec, useExplicitDryRunSpec: false}), name('nat'), levels))
+  })
+
+  it('through levels that require it, at any depth, and a cycle of levels ends', () => {
+    assert.ok(perimeterUsesLevel(perimeter({status: {accessLevels: [name('outer')]}}), name('nat'), levels))
+    assert.ok(!perimeterUsesLevel(perimeter({status: {accessLevels: [name('a')]}}), name('nat'), levels))
+    assert.ok(perimeterUsesLevel(perimeter({status: {accessLevels: [name('a')]}}), name('b'), levels))
+  })
+
+  it('a perimeter with no configuration uses nothing', () => {
+    assert.ok(!perimeterUsesLevel(perimeter({}), name('nat'), levels))
+  })
+})
