@@ -301,11 +301,6 @@ export interface CliResult {
   stderr: string
 }
 
-/**
- * Runs the built CLI (bin/run.js) as users run it. Its environment is the world's and
- * PATH, nothing else of this process; its working directory is empty, so no stray
- * vpcsc.config.json is picked up.
- */
 /** The built CLI's entry point, as users run it. */
 export const CLI_ENTRY = join(REPO, 'bin', 'run.js')
 
@@ -317,6 +312,11 @@ export function cliProcessOptions(world: World, env: Record<string, string> = {}
   return {cwd: cwd ?? join(world.dir, 'work'), env: {PATH: process.env.PATH ?? '', ...world.env, ...env}}
 }
 
+/**
+ * Runs the built CLI (bin/run.js) as users run it. Its environment is the world's and
+ * PATH, nothing else of this process; its working directory is empty, so no stray
+ * vpcsc.config.json is picked up.
+ */
 export function runCli(
   world: World,
   args: string[],
