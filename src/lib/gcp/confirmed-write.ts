@@ -61,6 +61,12 @@ export interface ConfirmedWrite<S> {
   operation?: string
   /** The answer was lost (or the operation could not be followed) and a read confirmed the write. */
   answerLost: boolean
+  /**
+   * Every send was refused (another write of the policy was pending) and the read then found
+   * exactly what we meant to write: another write put it there (an earlier run whose write
+   * was still pending, a second host with the same plan). Nothing of ours landed.
+   */
+  writtenByAnother: boolean
   /** Sent again with a fresh etag after another write elsewhere in the policy moved it. */
   retriedWithFreshEtag: boolean
   /** The state read back after the write. */
@@ -157,7 +163,7 @@ export async function confirmedWrite<S>(spec: WriteSpec<S>, first: Observed<S>, 
         const done = await options.acm.waitForOperation(operation, spec.action, {signal, deadline})
         const after = spec.readBack ? await spec.readBack(signal) : (await spec.read(signal)).state
         if (spec.classify(after) === 'target') {
-          return {operation: done.name, answerLost, retriedWithFreshEtag, after, writeMs: Date.now() - started}
+          return {operation: done.name, answerLost, writtenByAnother: false, retriedWithFreshEtag, after, writeMs: Date.now() - started}
         }
         throw new ForeignChange(after)
       } catch (error) {
@@ -182,7 +188,10 @@ export async function confirmedWrite<S>(spec: WriteSpec<S>, first: Observed<S>, 
         continue
       }
       const finding = spec.classify(now.state)
-      if (finding === 'target') return {answerLost: true, retriedWithFreshEtag, after: now.state, writeMs: Date.now() - started}
+      if (finding === 'target') {
+        // Ours, unless none of our sends with this etag can have landed: then another write's.
+        return {answerLost: mayHaveLanded, writtenByAnother: !mayHaveLanded, retriedWithFreshEtag, after: now.state, writeMs: Date.now() - started}
+      }
       if (finding === 'other') throw new ForeignChange(now.state)
       if (now.etag !== basis.etag) {
         // Ours carried the old etag: it can no longer land. Untouched: send once more.

@@ -29,6 +29,8 @@ export interface LevelWrite {
   operation?: string
   /** The API's answer was lost; reading the policy confirmed the write landed. */
   answerLost: boolean
+  /** Ours was refused while another write was pending, and that write put exactly this in place (confirmed-write.ts). */
+  writtenByAnother?: boolean
   /** Another write elsewhere in the policy moved the etag; sent once more with the fresh one. */
   retriedWithFreshEtag: boolean
   writeMs: number
@@ -86,7 +88,7 @@ export async function replaceLevels(
     {etag: snapshot.etag, state: snapshot.levels},
     {acm: clients.acm, ...options},
   )
-  return {method: 'replaceAll', operation: result.operation, answerLost: result.answerLost, retriedWithFreshEtag: result.retriedWithFreshEtag, writeMs: result.writeMs, after: result.after}
+  return {method: 'replaceAll', operation: result.operation, answerLost: result.answerLost, ...(result.writtenByAnother ? {writtenByAnother: true} : {}), retriedWithFreshEtag: result.retriedWithFreshEtag, writeMs: result.writeMs, after: result.after}
 }
 
 /**

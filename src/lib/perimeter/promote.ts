@@ -61,7 +61,7 @@ async function readGate(settings: Settings, clients: Clients, perimeter: Service
  * A promotion's warnings: each perimeter whose dry-run spec would have denied someone (only
  * --force gets that far: they are denied for real once enforced), and the write's own.
  */
-export function promoteWarnings(perimeters: {name: string; gate: Gate}[], write?: {answerLost: boolean}, withoutEtag = false): string[] {
+export function promoteWarnings(perimeters: {name: string; gate: Gate}[], write?: {answerLost: boolean; writtenByAnother?: boolean}, withoutEtag = false): string[] {
   const warnings: string[] = []
   for (const {name, gate} of perimeters) {
     if (gate.count > 0) warnings.push(`${shortName(name)}: ${plural(gate.count, 'dry-run violation')}${gate.truncated ? ' or more' : ''} since ${gate.since}; promoted with --force, those callers are denied once it is enforced.`)
@@ -69,10 +69,11 @@ export function promoteWarnings(perimeters: {name: string; gate: Gate}[], write?
   return [...warnings, ...writeWarnings(write, withoutEtag)]
 }
 
-/** A perimeter write's warnings: a lost answer (a read confirmed it), no compare-and-swap (--force without an etag). */
-export function writeWarnings(write: {answerLost: boolean} | undefined, withoutEtag = false): string[] {
+/** A perimeter write's warnings: a lost answer (a read confirmed it), another write's result, no compare-and-swap (--force without an etag). */
+export function writeWarnings(write: {answerLost: boolean; writtenByAnother?: boolean} | undefined, withoutEtag = false): string[] {
   return [
     ...(write?.answerLost ? ["The API's answer was lost; a read of the perimeter confirmed the write."] : []),
+    ...(write?.writtenByAnother ? ['Another write, pending when ours was sent, put exactly this in place; ours was refused and not sent again.'] : []),
     ...(write && withoutEtag ? ['The perimeter came without an etag: written with --force, without compare-and-swap.'] : []),
   ]
 }
@@ -171,7 +172,7 @@ export async function preparePromoteAll(settings: Settings, clients: Clients, op
  * The policy-wide commit, carrying the policy etag, confirmed by reading every perimeter
  * it promotes (docs/safety.md, rule 7): a lost answer is never reported as "not committed".
  */
-export async function applyPromoteAll(plan: PromoteAllPlan, clients: Clients, options: {signal?: AbortSignal} = {}): Promise<{operation?: string; answerLost: boolean}> {
+export async function applyPromoteAll(plan: PromoteAllPlan, clients: Clients, options: {signal?: AbortSignal} = {}): Promise<{operation?: string; answerLost: boolean; writtenByAnother?: boolean}> {
   const promoted = (p: ServicePerimeter | undefined, spec: ServicePerimeter['spec']) => p !== undefined && isDeepStrictEqual(p.status, spec) && !p.spec && !p.useExplicitDryRunSpec
   const withoutEtag = ({etag: _etag, ...rest}: ServicePerimeter) => rest
   const planned = new Set(plan.perimeters.map(({perimeter}) => perimeter.name))
@@ -202,7 +203,7 @@ export async function applyPromoteAll(plan: PromoteAllPlan, clients: Clients, op
       {etag: plan.etag, state: plan.perimeters.map((p) => p.perimeter)},
       {acm: clients.acm, signal: options.signal},
     )
-    return {operation: result.operation, answerLost: result.answerLost}
+    return {operation: result.operation, answerLost: result.answerLost, ...(result.writtenByAnother ? {writtenByAnother: true} : {})}
   } catch (error) {
     if (error instanceof ForeignChange) {
       const now = error.now as ServicePerimeter[]

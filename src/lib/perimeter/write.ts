@@ -21,6 +21,8 @@ export interface PerimeterWrite {
   updateMask: string
   /** The API's answer was lost; reading the perimeter confirmed the write. */
   answerLost: boolean
+  /** Ours was refused while another write was pending, and that write put exactly this in place (confirmed-write.ts). */
+  writtenByAnother?: boolean
   writeMs: number
 }
 
@@ -63,7 +65,7 @@ export async function patchPerimeter(
       {etag: asRead.etag ?? '', state: asRead},
       {acm: clients.acm, signal: options.signal},
     )
-    return {operation: result.operation, body: sent(asRead.etag), updateMask: mask, answerLost: result.answerLost, writeMs: Date.now() - started}
+    return {operation: result.operation, body: sent(asRead.etag), updateMask: mask, answerLost: result.answerLost, ...(result.writtenByAnother ? {writtenByAnother: true} : {}), writeMs: Date.now() - started}
   } catch (error) {
     if (error instanceof ForeignChange) throw perimeterConflict(asRead, error.now as ServicePerimeter | undefined)
     throw writeFailure(error, asRead.name, 'Nothing changed. Run the command again.')

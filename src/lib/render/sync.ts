@@ -38,6 +38,7 @@ export function renderWritten(level: string, plan: SyncPlan, write: SyncWrite): 
     `${mark.ok()} ${shortName(level)} now holds ${plural(write.written.length, 'CIDR')}: ${plan.add.length} added, ${plan.remove.length} removed ` +
     `${dim(`(${write.method}${write.operation ? `, ${write.operation}` : ''}, ${seconds(write.writeMs)})`)}.\n` +
     (write.answerLost ? `${dim("The API's answer was lost; vpcsc read the level back and it holds exactly this list.")}\n` : '') +
+    (write.writtenByAnother ? `${dim('Another write (an earlier run still pending?) put exactly this list in place while ours waited; ours was not sent again.')}\n` : '') +
     (write.retriedWithFreshEtag ? `${dim('Another change elsewhere in the access policy came first; vpcsc wrote again against it.')}\n` : '') +
     `${dim('Access level changes can take up to 30 minutes to take effect everywhere.')}\n`
   )
