@@ -10,7 +10,7 @@ import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
 import {POLICY} from '../local-cloud/google/seed.ts'
-import type {World} from '../local-cloud/world.ts'
+import type {StoredResource, World} from '../local-cloud/world.ts'
 import {journalDir, journals, LEVEL, PERIMETER, show, spawnCli, storedLevel, useWorld, vpcsc, writes, type LoggedWrite} from './helpers.ts'
 
 interface Row {
@@ -114,6 +114,46 @@ async function waitForMarker(world: World, present: boolean, timeoutMs = 30_000)
     await new Promise((r) => setTimeout(r, 100))
   }
   throw new Error(`the deny-test marker did not ${present ? 'appear' : 'go'} within ${timeoutMs} ms`)
+}
+
+/** The perimeter as the emulator stores it (committed writes only). */
+async function storedPerimeter(world: World): Promise<StoredResource> {
+  return (await world.admin.state()).perimeters.find((p) => p.name === PERIMETER)!
+}
+
+/**
+ * `promote` or `demote` (`args`) while every PATCH of the perimeter is held 15 s, longer than
+ * the whole run (five sends of 1 s, paced: about 9 s): it must end on its own, exit 1
+ * WRITE_UNKNOWN or TIMEOUT (a send that timed out may still land: never "not written"), every
+ * send the same PATCH with the same etag. What it said is then checked against the perimeter:
+ * untouched when it ended, and once the held sends arrive, exactly one of them lands (the
+ * others carry a spent etag). Returns the perimeter as it is then.
+ */
+async function perimeterPatchNeverAnswered(world: World, args: string[]): Promise<StoredResource> {
+  const before = await storedPerimeter(world)
+  await world.admin.clearRequests()
+  await world.admin.fault({match: {method: 'PATCH', path: 'servicePerimeters'}, delayMs: 15_000, count: 10})
+  const result = await vpcsc(world, [...args, '--yes', '--request-timeout', '1s', '--json'], {timeoutMs: 14_000})
+  assert.equal(result.code, 1, show(result))
+  const error = JSON.parse(result.stdout).error
+  assert.match(error.code, /^(WRITE_UNKNOWN|TIMEOUT)$/)
+  assert.doesNotMatch(error.message, /Not written|Nothing changed/)
+  assert.deepEqual(await storedPerimeter(world), before, 'nothing landed while it ran: every send was held')
+  const patches = (await writes(world)).filter((w) => w.method === 'PATCH')
+  assert.ok(patches.length >= 1 && patches.length <= 5, `${patches.length} sends: five at most`)
+  assert.equal(new Set(patches.map((w) => JSON.stringify(w.body))).size, 1, `sends with different bodies or etags: ${JSON.stringify(patches.map((w) => w.body))}`)
+  // The held sends arrive now, after the run: the first lands, the rest meet a spent etag.
+  const deadline = Date.now() + 40_000
+  let arrived: {status: number | null}[] = []
+  for (;;) {
+    arrived = (await world.admin.requests()).filter((r) => r.method === 'PATCH')
+    if (arrived.every((r) => r.status !== null)) break
+    assert.ok(Date.now() < deadline, 'the held sends never arrived')
+    await new Promise((r) => setTimeout(r, 250))
+  }
+  assert.equal(arrived.filter((r) => r.status === 200).length, 1, JSON.stringify(arrived.map((r) => r.status)))
+  await world.admin.settleOperations()
+  return storedPerimeter(world)
 }
 
 describe('faults: every write confirmed, every wait bounded', () => {
@@ -230,6 +270,27 @@ describe('faults: every write confirmed, every wait bounded', () => {
       // Without an etag, the one write is a PATCH of the level alone (never replaceAll of them all).
       assert.deepEqual((await writes(ctx.world)).map((w) => `${w.method} ${w.path}`), [`PATCH /v1/${LEVEL}`])
     })
+
+    it(row('SIGKILLed while its write is pending, then run again', 'ip sync', "exit 0: the same levels sent again, never others, said as the other run's write (not a lost answer); status --check exit 0"), async () => {
+      await ctx.world.aws.replaceNatGateway()
+      await ctx.world.admin.config({operationDelayMs: 3000})
+      const killed = spawnCli(ctx.world, ['ip', 'sync', '--yes'])
+      await waitForPendingWrite(ctx.world, 'the first sync')
+      killed.child.kill('SIGKILL')
+      await killed.result
+      const again = await vpcsc(ctx.world, ['ip', 'sync', '--yes'], {timeoutMs: 60_000})
+      assert.equal(again.code, 0, show(again))
+      assert.deepEqual((await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks, ['203.0.113.77/32'])
+      // Its own send was refused (the killed run's was pending): the list is that run's write.
+      assert.match(again.stdout, /Another write \(an earlier run still pending\?\) put exactly this list in place/)
+      assert.doesNotMatch(again.stdout, /answer was lost/)
+      // The second run read while the killed run's write was pending (3 s): it planned the
+      // same change and sent it too. Their etags may differ; the levels they carry may not.
+      const sent = replaceAlls(await writes(ctx.world))
+      assert.ok(sent.length >= 2, 'the second run wrote too')
+      assert.equal(new Set(sent.map((w) => JSON.stringify(w.body.accessLevels))).size, 1, `replaceAlls with different levels: ${JSON.stringify(sent.map((w) => w.body.accessLevels))}`)
+      assert.equal((await vpcsc(ctx.world, ['status', '--check'])).code, 0)
+    })
   })
 
   describe('promote and demote', () => {
@@ -300,6 +361,20 @@ describe('faults: every write confirmed, every wait bounded', () => {
       assert.match(JSON.parse(result.stdout).error.code, /^(WRITE_UNKNOWN|TIMEOUT)$/)
     })
 
+    it(row('Access Context Manager never answers the PATCH', 'demote', 'exit 1 WRITE_UNKNOWN or TIMEOUT, bounded, every send the same PATCH; untouched until one of them lands'), async () => {
+      const enforced = (await storedPerimeter(ctx.world)).status
+      const after = await perimeterPatchNeverAnswered(ctx.world, ['demote'])
+      assert.deepEqual([after.status, after.spec, after.useExplicitDryRunSpec], [undefined, enforced, true], 'the demote landed, as it said it might')
+    })
+
+    it(row('Access Context Manager never answers the PATCH', 'promote', 'exit 1 WRITE_UNKNOWN or TIMEOUT, bounded, every send the same PATCH; untouched until one of them lands'), async () => {
+      const enforced = (await storedPerimeter(ctx.world)).status
+      assert.equal((await vpcsc(ctx.world, ['demote', '--yes'])).code, 0)
+      // --force: the local cloud has no audit logs to gate on.
+      const after = await perimeterPatchNeverAnswered(ctx.world, ['promote', '--force'])
+      assert.deepEqual([after.status, after.spec, after.useExplicitDryRunSpec], [enforced, undefined, undefined], 'the promote landed, as it said it might')
+    })
+
     it(row('the EC2 endpoint accepts connections and never answers', 'status', 'exit 1, bounded'), async () => {
       const result = await vpcsc(ctx.world, ['status', '--request-timeout', '1s'], {env: {AWS_ENDPOINT_URL_EC2: url, AWS_MAX_ATTEMPTS: '1'}, timeoutMs: 30_000})
       assert.equal(result.code, 1, show(result))
@@ -335,6 +410,25 @@ describe('faults: every write confirmed, every wait bounded', () => {
       await ctx.world.admin.settleOperations()
       const perimeter = (await ctx.world.admin.state()).perimeters.find((p) => p.name === PERIMETER)!
       assert.equal(perimeter.useExplicitDryRunSpec, undefined, 'the promote landed, as the message said it might')
+    })
+
+    it(row('Ctrl-C while its operation runs', 'demote', 'ends promptly, exit 1 WRITE_UNKNOWN, the write lands later'), async () => {
+      const enforced = (await storedPerimeter(ctx.world)).status
+      await ctx.world.admin.config({operationDelayMs: 3000})
+      const cli = spawnCli(ctx.world, ['demote', '--yes', '--json'])
+      await waitForPendingWrite(ctx.world, 'the demote')
+      cli.child.kill('SIGINT')
+      const result = await cli.result
+      // Promptly: it did not wait the operation out (3 s), and one Ctrl-C was enough.
+      assert.equal((await ctx.world.admin.pendingOperations()).length, 1, 'it ended while its operation was still running')
+      assert.equal(result.code, 1, show(result))
+      const error = JSON.parse(result.stdout).error
+      assert.equal(error.code, 'WRITE_UNKNOWN')
+      assert.match(error.message, /^Interrupted: the write of .*vpcsc_vertex_ai_perimeter was sent and may still land/)
+      await ctx.world.admin.settleOperations()
+      const perimeter = await storedPerimeter(ctx.world)
+      assert.deepEqual([perimeter.status, perimeter.spec, perimeter.useExplicitDryRunSpec], [undefined, enforced, true], 'the demote landed, as the message said it might')
+      assert.equal((await writes(ctx.world)).filter((w) => w.method === 'PATCH').length, 1, 'sent once')
     })
   })
 
@@ -378,6 +472,22 @@ describe('faults: every write confirmed, every wait bounded', () => {
       assert.equal(restore.code, 0, show(restore))
       assert.match(restore.stdout, /restored from the local journal \(its marker was gone\)/)
       assert.equal(await policyContent(ctx.world), before)
+      assert.deepEqual(journals(ctx.world), [])
+    })
+
+    it(row('restore --force from the journal (deny-test SIGKILLed after the swap, the marker deleted by hand): its replaceAll lands, its answer is dropped', 'restore', 'exit 0 "restored", the policy byte for byte as before, every send the same write, journal gone'), async () => {
+      const before = await policyContent(ctx.world)
+      await killDenyTestAfterSwap(ctx.world)
+      const marker = (await ctx.world.admin.state()).levels.find((l) => l.name.includes('/accessLevels/vpcsc_deny_test_'))!
+      await ctx.world.admin.deleteResource(marker.name)
+      await ctx.world.admin.clearRequests()
+      await ctx.world.admin.fault({match: {method: 'POST', path: ':replaceAll'}, drop: true, phase: 'after'})
+      const restore = await vpcsc(ctx.world, ['restore', '--yes', '--force'], {timeoutMs: 60_000})
+      assert.equal(restore.code, 0, show(restore))
+      assert.match(restore.stdout, /restored from the local journal .*answer was lost/)
+      assert.equal(await policyContent(ctx.world), before)
+      // Every send since the fault: the same levels with the same etag, so one landed at most.
+      assertWrittenOnce(await writes(ctx.world))
       assert.deepEqual(journals(ctx.world), [])
     })
 
