@@ -131,6 +131,16 @@ describe('vpcsc explain', () => {
     assert.match(human.stdout, /none of the selected NAT gateways owns it/)
     assert.match(human.stdout, /→ vpcsc ip sync --keep 198\.51\.100\.99\/32/)
 
+    // With CIDRs kept already (VPCSC_KEEP), the command keeps them too: run as given, it removes nothing.
+    const env = {VPCSC_KEEP: '198.51.100.0/25'}
+    assert.equal((await vpcsc(ctx.world, ['ip', 'sync', '--yes'], {env})).code, 0)
+    const kept = JSON.parse((await vpcsc(ctx.world, ['explain', '198.51.100.200', '--json'], {env})).stdout)
+    assert.equal(kept.fixes[0].command, 'vpcsc ip sync --keep 198.51.100.0/25 --keep 198.51.100.200/32')
+    assert.match(kept.fixes[0].text, /add 198\.51\.100\.200\/32 to the kept CIDRs/)
+    const asGiven = await vpcsc(ctx.world, [...kept.fixes[0].command.split(' ').slice(1), '--plan', '--json'], {env})
+    assert.equal(asGiven.code, 3, show(asGiven))
+    assert.deepEqual([JSON.parse(asGiven.stdout).plan.add, JSON.parse(asGiven.stdout).plan.remove], [['198.51.100.200/32'], []])
+
     const nat = JSON.parse((await vpcsc(ctx.world, ['explain', '203.0.113.10', '--json'])).stdout)
     assert.equal(nat.gateway.natGatewayId, ctx.world.aws.ids.natGatewayId)
     assert.deepEqual(nat.admission, {level: LEVEL, admits: true, condition: 0, cidr: '203.0.113.10/32', combiningFunction: 'OR'})

@@ -83,6 +83,8 @@ describe('decideFixes', () => {
     assert.deepEqual(kinds({...base, gateway, admission: notAdmitted}), ['ip-sync'])
     assert.deepEqual(kinds({...base, admission: notAdmitted, keepCovers: true}), ['ip-sync'])
     assert.deepEqual(decideFixes({...base, admission: notAdmitted}).map((f) => f.command), ['vpcsc ip sync --keep 203.0.113.77/32'])
+    // A --keep replaces the kept list from VPCSC_KEEP or the file: the command repeats it, or it would remove those.
+    assert.deepEqual(decideFixes({...base, admission: notAdmitted, keep: ['198.51.100.0/24']}).map((f) => f.command), ['vpcsc ip sync --keep 198.51.100.0/24 --keep 203.0.113.77/32'])
     assert.deepEqual(kinds({...base, gateway: {...gateway, state: 'deleted', egress: false}, admission: notAdmitted}), ['none'])
   })
   it('admitted: the perimeter not using the level, or no ingress rule for the principal, is an ingress rule', () => {

@@ -321,7 +321,7 @@ export function decideFixes(facts: {
     } else if (gateway) {
       fixes.push({kind: 'none', text: `${address} belongs to ${gateway.natGatewayId}, which is ${gateway.state}: traffic no longer leaves through it; a workload still using it needs the current NAT gateway.`})
     } else {
-      fixes.push(keepFix(address))
+      fixes.push(keepFix(address, facts.keep))
     }
   } else if (perimeter && !perimeter.levelInAccessLevels && !perimeter.levelInIngressSources) {
     fixes.push({kind: 'ingress-rule', text: `${shortName(perimeter.name)} does not use ${shortName(admission.level)}: add it to the perimeter's access levels, or as the source of an ingress rule.`})
@@ -341,10 +341,21 @@ export function decideFixes(facts: {
   return fixes
 }
 
-function keepFix(address: string): Fix {
+/**
+ * Keeping the address. A `--keep` replaces the kept list of VPCSC_KEEP or the config file
+ * (flag > environment > file), so the command repeats the CIDRs kept now: `--keep` with the
+ * new one alone would remove them. And it lasts one run: the next sync without it removes
+ * the address again, so the lasting fix is the kept list itself.
+ */
+function keepFix(address: string, keep: readonly string[]): Fix {
   try {
     const host = hostCidr(address)
-    return {kind: 'keep', command: `vpcsc ip sync --keep ${host.text}`, text: `No selected NAT gateway owns ${address}. If this caller should be admitted, keep it: vpcsc ip sync --keep ${host.text} (or "keep" in the config file); check the NAT selection first (--region, --nat-tag, --vpc).`}
+    const command = ['vpcsc ip sync', ...[...keep, host.text].map((cidr) => `--keep ${cidr}`)].join(' ')
+    return {
+      kind: 'keep',
+      command,
+      text: `No selected NAT gateway owns ${address}; check the NAT selection first (--region, --nat-tag, --vpc). If this caller should be admitted, add ${host.text} to the kept CIDRs ("keep" in the config file, VPCSC_KEEP, or the reconciler's Terraform variable "keep"), or for this run only: ${command}.`,
+    }
   } catch (error) {
     if (!(error instanceof CidrError)) throw error
     return {kind: 'none', text: `No selected NAT gateway owns ${address}, and an access level cannot hold it (${error.message.replace(/^"[^"]*" /, '')}).`}
