@@ -209,6 +209,8 @@ describe('vpcsc status', () => {
     const impersonation = requests.filter((r) => r.api === 'iamcredentials')
     assert.equal(impersonation.length, 1)
     assert.match(impersonation[0]!.path, /serviceAccounts\/vpcsc-operator@vpcsc-demo\.iam\.gserviceaccount\.com:generateAccessToken$/)
+    // google-auth-library's notice about unvalidated configurations is not the user's concern.
+    assert.equal(result.stderr, '', result.stderr)
   })
 
   it('honours AWS_ENDPOINT_URL_EC2 and --profile, as the AWS SDK does', async () => {

@@ -208,14 +208,36 @@ async function createAuthClient(options: GoogleClientOptions): Promise<AuthClien
   }
   boundStsExchange(source, options.requestTimeoutMs)
   if (!options.impersonateServiceAccount) return source
-  return new Impersonated({
+  const impersonated = {
     sourceClient: source,
     targetPrincipal: options.impersonateServiceAccount,
     targetScopes: [CLOUD_PLATFORM],
     lifetime: 3600,
     transporterOptions: {timeout: options.requestTimeoutMs},
     ...(options.iamCredentialsEndpoint ? {endpoint: options.iamCredentialsEndpoint} : {}),
-  })
+  }
+  return withoutValidationNotice(() => new Impersonated(impersonated))
+}
+
+/**
+ * google-auth-library's Impersonated constructor prints, with console.warn on every run, that
+ * it "does not validate the credential configuration" (a notice for configurations taken from
+ * untrusted sources, which it skips for those it loads through ADC itself). Here the source
+ * is ADC and the target vpcsc's own validated setting: the notice goes to
+ * DEBUG=vpcsc:warnings, as other library warnings do (README, Conventions). Any other
+ * console.warn during the constructor still reaches the user.
+ */
+function withoutValidationNotice<T>(construct: () => T): T {
+  const warn = console.warn
+  console.warn = (...args: unknown[]) => {
+    if (typeof args[0] === 'string' && args[0].startsWith('The `Impersonated` constructor does not validate the credential configuration')) debug('vpcsc:warnings', args[0])
+    else warn(...args)
+  }
+  try {
+    return construct()
+  } finally {
+    console.warn = warn
+  }
 }
 
 /**
