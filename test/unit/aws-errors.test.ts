@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
 import {awsError, EC2, SSM} from '../../src/lib/aws/errors.ts'
+import {assumeRoleError} from '../../src/lib/aws/nat.ts'
 import {VpcscError} from '../../src/lib/core/errors.ts'
 
 function sdkError(name: string, message: string, extra: object = {}): Error {
@@ -13,6 +14,15 @@ describe('awsError names the AWS service that failed', () => {
     const error = awsError(SSM, sdkError('ValidationException', 'Value at timeoutSeconds failed to satisfy constraint'), 'us-east-1')
     assert.match(error.message, /^AWS SSM call failed in us-east-1: ValidationException: /)
     assert.doesNotMatch(error.message, /EC2/)
+  })
+
+  it("a member account's role that cannot be assumed says STS and its endpoint variable, never EC2", () => {
+    const account = {accountId: '111111111111', roleName: 'vpcsc-reader', roleArn: 'arn:aws:iam::111111111111:role/vpcsc-reader'}
+    const error = assumeRoleError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), {code: 'ECONNREFUSED'}), account)
+    assert.match(error.message, /^sts:AssumeRole on arn:aws:iam::111111111111:role\/vpcsc-reader failed: Cannot reach AWS STS: connect ECONNREFUSED/)
+    assert.match(error.hint ?? '', /AWS_ENDPOINT_URL_STS/)
+    assert.doesNotMatch(`${error.message} ${error.hint}`, /EC2/)
+    assert.equal(error.code, 'AWS_NETWORK')
   })
 
   it('an EC2 failure says EC2', () => {

@@ -3,8 +3,8 @@ import {profileExists} from './sdk-options.ts'
 
 /**
  * AWS SDK errors as errors a user can act on, for every AWS service vpcsc calls (EC2 for
- * the NAT gateways, SSM for the deny test's probe): the message names the service that
- * failed, and the hint the permission that service needs.
+ * the NAT gateways, STS for the member accounts' roles, SSM for the deny test's probe): the
+ * message names the service that failed, and the hint the permission that service needs.
  */
 
 export interface AwsService {
@@ -20,6 +20,12 @@ export const EC2: AwsService = {
   name: 'EC2',
   endpointVariable: 'AWS_ENDPOINT_URL_EC2',
   permissions: 'ec2:DescribeNatGateways (and ec2:DescribeRegions for --all-regions)',
+}
+
+export const STS: AwsService = {
+  name: 'STS',
+  endpointVariable: 'AWS_ENDPOINT_URL_STS',
+  permissions: "sts:AssumeRole on the member account's role",
 }
 
 export const SSM: AwsService = {

@@ -5,7 +5,7 @@ import {awsClientOptions} from './sdk-options.ts'
 import {limiter} from '../core/concurrency.ts'
 import {RuntimeError, VpcscError} from '../core/errors.ts'
 import {describeAccount, type AccountRef, type MemberAccount, type NatTag} from './accounts.ts'
-import {awsError as serviceError, EC2} from './errors.ts'
+import {awsError as serviceError, EC2, STS, type AwsService} from './errors.ts'
 
 /**
  * Finds the public egress addresses of the selected NAT gateways. The AWS SDK is loaded
@@ -419,13 +419,13 @@ export function assumeRoleError(error: unknown, account: MemberAccount): VpcscEr
       hint: "The caller needs sts:AssumeRole on the role, and the role's trust policy must allow the caller (and the external id, if one is set).",
     })
   }
-  const known = awsError(error, undefined)
+  const known = awsError(error, undefined, undefined, STS)
   return new VpcscError({message: `sts:AssumeRole on ${account.roleArn} failed: ${known.message}`, exitCode: known.exitCode, code: known.code, hint: known.hint, cause: error})
 }
 
-/** AWS SDK errors (EC2 and the account reads) as errors a user can act on. */
-export function awsError(error: unknown, region: string | undefined, profile?: string): VpcscError {
-  const known = serviceError(EC2, error, region, profile)
+/** AWS SDK errors (EC2's, or STS's for the member accounts) as errors a user can act on. */
+export function awsError(error: unknown, region: string | undefined, profile?: string, service: AwsService = EC2): VpcscError {
+  const known = serviceError(service, error, region, profile)
   return known instanceof VpcscError ? known : new RuntimeError({code: 'AWS', message: known.message, cause: error})
 }
 
