@@ -107,6 +107,16 @@ describe('many accounts', () => {
     assert.deepEqual([...out.plan.partial.notRemoved].sort(), [`${replaced.oldIp}/32`, ...Object.values(EIPS[B]).map((ip) => `${ip}/32`)].sort())
   })
 
+  it("explain names the account a gateway was read in, a member account's and role included", async () => {
+    const {roleArgs} = await seedMembers()
+    const member = JSON.parse((await vpcsc(ctx.world, ['explain', '203.0.113.32', '--json', ...regionArgs, ...roleArgs])).stdout)
+    assert.deepEqual([member.gateway.account, member.gateway.roleName, member.gateway.region], [A, 'vpcsc-reader', 'eu-west-1'])
+    const own = JSON.parse((await vpcsc(ctx.world, ['explain', '203.0.113.10', '--json', ...regionArgs, ...roleArgs])).stdout)
+    assert.deepEqual([own.gateway.account, own.gateway.roleName], [OWN, undefined])
+    const screen = await vpcsc(ctx.world, ['explain', '203.0.113.32', ...regionArgs, ...roleArgs])
+    assert.match(screen.stdout, /NAT gateway +nat-\w+ .*\(account 111111111111 \(role vpcsc-reader\), eu-west-1, vpc-\w+\)/)
+  })
+
   it('status --json carries the account of every gateway; the screen shows it in 80 columns', async () => {
     const {roleArgs} = await seedMembers()
     const result = await vpcsc(ctx.world, ['status', '--json', ...regionArgs, ...roleArgs])

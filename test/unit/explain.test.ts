@@ -50,7 +50,10 @@ describe('findOwner', () => {
       unreadable: [],
     }
     assert.equal(findOwner(nat, '203.0.113.77')?.egress, true)
-    assert.deepEqual(findOwner(nat, '203.0.113.10'), {natGatewayId: 'nat-old', region: 'us-east-1', vpcId: 'vpc-1', name: undefined, state: 'deleted', egress: false})
+    assert.deepEqual(findOwner(nat, '203.0.113.10'), {natGatewayId: 'nat-old', account: '123456789012', region: 'us-east-1', vpcId: 'vpc-1', name: undefined, state: 'deleted', egress: false})
+    // A member account's gateway: its account and the role it was read through.
+    nat.gateways[0]!.account = {id: '111111111111', roleName: 'vpcsc-reader'} as {id: string}
+    assert.deepEqual([findOwner(nat, '203.0.113.10')?.account, findOwner(nat, '203.0.113.10')?.roleName], ['111111111111', 'vpcsc-reader'])
     assert.equal(findOwner(nat, '198.51.100.1'), undefined)
   })
 })

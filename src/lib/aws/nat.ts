@@ -428,21 +428,3 @@ export function awsError(error: unknown, region: string | undefined, profile?: s
   const known = serviceError(service, error, region, profile)
   return known instanceof VpcscError ? known : new RuntimeError({code: 'AWS', message: known.message, cause: error})
 }
-
-/**
- * The AWS account that owns a VPC (DescribeVpcs' OwnerId): NAT gateways carry no account
- * of their own. Only `explain` asks, for the one gateway it names; undefined when the
- * caller may not read it (the account is then simply not shown).
- */
-export async function vpcOwner(selection: Pick<NatSelection, 'profile' | 'requestTimeoutMs'>, region: string, vpcId: string): Promise<string | undefined> {
-  const sdk = await import('@aws-sdk/client-ec2')
-  const client = new sdk.EC2Client({...awsClientOptions(region, selection.profile), maxAttempts: 2, requestHandler: awsRequestBounds(selection.requestTimeoutMs)})
-  try {
-    const answer = await client.send(new sdk.DescribeVpcsCommand({VpcIds: [vpcId]}))
-    return answer.Vpcs?.[0]?.OwnerId
-  } catch {
-    return undefined
-  } finally {
-    client.destroy()
-  }
-}

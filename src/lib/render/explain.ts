@@ -24,7 +24,7 @@ export function renderExplanation(e: Explanation): string {
   lines.push(`${heading('Caller IP')}  ${e.callerIp ?? dim('unknown')}`)
   if (e.gateway) {
     const g = e.gateway
-    const where = [g.account ? `account ${g.account}` : '', g.region, g.vpcId ?? ''].filter(Boolean).join(', ')
+    const where = [g.account ? `account ${g.account}${g.roleName ? ` (role ${g.roleName})` : ''}` : '', g.region, g.vpcId ?? ''].filter(Boolean).join(', ')
     lines.push(`  NAT gateway   ${g.natGatewayId}${g.name ? ` "${g.name}"` : ''} (${where}), ${g.state === 'available' ? g.state : chalk.yellow(g.state)}`)
   } else if (e.admission) {
     lines.push(`  NAT gateway   ${chalk.yellow('none of the selected NAT gateways owns it')}`)

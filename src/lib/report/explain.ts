@@ -1,7 +1,7 @@
 import ipaddr from 'ipaddr.js'
 
 import {describeSource} from '../aws/accounts.ts'
-import {discoverNatEgress, vpcOwner, type NatDiscovery} from '../aws/nat.ts'
+import {discoverNatEgress, type NatDiscovery} from '../aws/nat.ts'
 import {CidrError, cidrContains, hostCidr} from '../level/cidr.ts'
 import type {Clients} from '../core/clients.ts'
 import {ENV, requireSetting, type Settings} from '../core/config.ts'
@@ -56,7 +56,10 @@ export interface Denial {
 
 export interface GatewayOwner {
   natGatewayId: string
+  /** Absent when the caller's own account id could not be looked up. */
   account?: string
+  /** The role the gateway's account was read through: a member account (--assume-role, accounts). */
+  roleName?: string
   region: string
   vpcId?: string
   name?: string
@@ -167,12 +170,8 @@ export async function explain(settings: Settings, clients: Clients, text: string
   const address = callerIp !== undefined && ipaddr.isValid(callerIp) ? ipaddr.process(callerIp).toString() : undefined
   const at = denial ? new Date(denial.timestamp) : now
 
-  const owner = address ? findOwner(nat, address) : undefined
-  const [account, denyTest] = await Promise.all([
-    owner?.vpcId ? vpcOwner(settings, owner.region, owner.vpcId) : Promise.resolve(undefined),
-    denyTestAt(settings, levels, level.name, at),
-  ])
-  const gateway = owner && {...owner, account}
+  const gateway = address ? findOwner(nat, address) : undefined
+  const denyTest = await denyTestAt(settings, levels, level.name, at)
   const admission = address ? admissionOf(level, address) : undefined
   const call = denial ? (denial.dryRun ? 'dry-run' : 'enforced') : perimeter ? currentCall(perimeter) : undefined
   const config = perimeter && (call === 'dry-run' ? perimeter.spec : perimeter.status)
@@ -241,11 +240,23 @@ export async function denyTestAt(settings: Pick<Settings, 'stateDir'>, levels: A
   return {inProgress: true, basis: hold.marker ? 'policy marker' : 'local journal', state: hold.state, startedAt: hold.startedAt, who: hold.who, denyCidr: hold.denyCidr}
 }
 
-/** Pure: the selected gateway holding the address, usable or not. */
-export function findOwner(nat: NatDiscovery, ip: string): Omit<GatewayOwner, 'account'> | undefined {
+/**
+ * Pure: the selected gateway holding the address, usable or not, with the account it was
+ * read in (the caller's own, from sts:GetCallerIdentity, or a member's, from its role).
+ */
+export function findOwner(nat: NatDiscovery, ip: string): GatewayOwner | undefined {
   const gateway = nat.gateways.find((g) => g.addresses.some((a) => a.publicIp !== undefined && ipaddr.isValid(a.publicIp) && ipaddr.process(a.publicIp).toString() === ip))
   if (!gateway) return undefined
-  return {natGatewayId: gateway.id, region: gateway.region, vpcId: gateway.vpcId, name: gateway.name, state: gateway.state, egress: nat.egressIps.some((e) => e.ip === ip)}
+  return {
+    natGatewayId: gateway.id,
+    ...(gateway.account.id ? {account: gateway.account.id} : {}),
+    ...(gateway.account.roleName ? {roleName: gateway.account.roleName} : {}),
+    region: gateway.region,
+    vpcId: gateway.vpcId,
+    name: gateway.name,
+    state: gateway.state,
+    egress: nat.egressIps.some((e) => e.ip === ip),
+  }
 }
 
 /** Pure: the first condition whose ipSubnetworks hold the address. */
