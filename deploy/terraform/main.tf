@@ -49,6 +49,31 @@ locals {
     }
   }
 
+  # Member accounts go to vpcsc as its config file's `accounts` (README, Many AWS accounts),
+  # shipped in the package: an external id and an account's own selection have no
+  # environment form (VPCSC_ASSUME_ROLES holds role ARNs only), and the file has no size
+  # limit where Lambda's whole environment has 4 KB. vpcsc checks the file with the config
+  # file's own schema, naming the field, before any call. Each attribute of member_accounts
+  # is the config key on the right; unset ones are left out (the schema takes no null).
+  account_keys = {
+    role_arn     = "roleArn"
+    external_id  = "externalId"
+    regions      = "regions"
+    nat_tags     = "natTags"
+    vpcs         = "vpcs"
+    nat_gateways = "natGateways"
+  }
+  # member_accounts first: a role listed in both is read once, as the first entry says.
+  member_accounts = concat(
+    [for account in var.member_accounts : { for attribute, key in local.account_keys : key => account[attribute] if account[attribute] != null }],
+    [for arn in var.member_role_arns : { roleArn = arn }],
+  )
+  member_role_arns = distinct(concat(var.member_accounts[*].role_arn, var.member_role_arns))
+  vpcsc_config = {
+    accounts = local.member_accounts
+  }
+  config_file = "vpcsc.config.json"
+
   # The settings vpcsc reads (README, Settings); unset ones are left out.
   environment = {
     VPCSC_POLICY                   = var.policy
@@ -60,15 +85,16 @@ locals {
     VPCSC_VPCS                     = join(",", var.vpcs)
     VPCSC_NAT_GATEWAYS             = join(",", var.nat_gateways)
     VPCSC_KEEP                     = join(",", var.keep)
-    VPCSC_ASSUME_ROLES             = join(",", var.member_role_arns)
     VPCSC_NOTIFY_URL               = var.notify_url
+    VPCSC_CONFIG                   = "/var/task/${local.config_file}"
     VPCSC_STATE_DIR                = "/tmp/vpcsc"
     GOOGLE_APPLICATION_CREDENTIALS = "/var/task/google-wif.json"
   }
 }
 
-# The package: vpcsc's handler and its chunks, a package.json that makes them ES modules,
-# and the credential configuration (the same files npm run package:lambda zips, plus that).
+# The package: vpcsc's handler and its chunks, a package.json that makes them ES modules
+# (the same files npm run package:lambda zips), the credential configuration, and vpcsc's
+# config file with the member accounts.
 data "archive_file" "package" {
   type        = "zip"
   output_path = "${path.root}/.terraform/${var.name}.zip"
@@ -91,6 +117,10 @@ data "archive_file" "package" {
   source {
     filename = "google-wif.json"
     content  = jsonencode(local.google_credential_config)
+  }
+  source {
+    filename = local.config_file
+    content  = jsonencode(local.vpcsc_config)
   }
 }
 
@@ -123,11 +153,11 @@ data "aws_iam_policy_document" "reconciler" {
     resources = ["${aws_cloudwatch_log_group.reconciler.arn}:*"]
   }
   dynamic "statement" {
-    for_each = length(var.member_role_arns) > 0 ? [1] : []
+    for_each = length(local.member_role_arns) > 0 ? [1] : []
     content {
       sid       = "ReadMemberAccounts"
       actions   = ["sts:AssumeRole"]
-      resources = var.member_role_arns
+      resources = local.member_role_arns
     }
   }
 }

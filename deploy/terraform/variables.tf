@@ -63,8 +63,27 @@ variable "keep" {
   default     = []
 }
 
+variable "member_accounts" {
+  description = <<-EOT
+    Member accounts whose NAT gateways are read through sts:AssumeRole: each the role's ARN
+    (the member-account module's role_arn output), the external id its trust policy requires
+    (that module's external_id), and optionally the account's own regions, nat_tags, vpcs or
+    nat_gateways, each replacing the top-level one for that account only. vpcsc reads them
+    as its config file's accounts (roleArn, externalId, regions, natTags, vpcs, natGateways).
+  EOT
+  type = list(object({
+    role_arn     = string
+    external_id  = optional(string)
+    regions      = optional(list(string))
+    nat_tags     = optional(list(string))
+    vpcs         = optional(list(string))
+    nat_gateways = optional(list(string))
+  }))
+  default = []
+}
+
 variable "member_role_arns" {
-  description = "Roles in member accounts (the member-account module) whose NAT gateways are read through sts:AssumeRole (VPCSC_ASSUME_ROLES)."
+  description = "Shorthand for member_accounts entries with a role ARN only (no external id, the top-level selection)."
   type        = list(string)
   default     = []
 }

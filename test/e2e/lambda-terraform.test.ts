@@ -1,49 +1,22 @@
 // The Terraform module (deploy/terraform) has no terraform binary to validate it here: it is
 // parsed (HCL to JSON, @cdktf/hcl2json) and what matters is asserted against the code and
-// the build: the event names, the role's actions exactly, the handler in dist/, the env names.
+// the build: the event names, the role's actions exactly, the handler in dist/, the env names,
+// the config file it ships (the member accounts) against vpcsc's config file schema.
 import assert from 'node:assert/strict'
 import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 import {before, describe, it} from 'node:test'
 
-import {parse} from '@cdktf/hcl2json'
-
-import {ENV} from '../../src/lib/core/config.ts'
+import {configFileSchema, ENV} from '../../src/lib/core/config.ts'
 import {classifyEvent, CLOUDTRAIL_DETAIL_TYPE, NAT_EVENT_NAMES} from '../../src/lib/reconciler/event.ts'
+import {locals, MEMBER, MODULE, parseModule, shippedConfig, type Hcl} from './terraform-module.ts'
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url))
-const MODULE = join(REPO, 'deploy', 'terraform')
-const MEMBER = join(MODULE, 'member-account')
 const FIXTURES = join(REPO, 'test', 'fixtures', 'eventbridge')
 
 /** Names Lambda's environment may carry besides vpcsc's own settings: read by google-auth-library (ADC). */
 const LIBRARY_ENV = ['GOOGLE_APPLICATION_CREDENTIALS']
-
-type Hcl = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- parsed HCL is untyped JSON
-
-async function parseModule(dir: string): Promise<{json: Hcl; text: string}> {
-  const json: Hcl = {}
-  let text = ''
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.tf')).sort()) {
-    const source = readFileSync(join(dir, file), 'utf8')
-    text += source
-    const parsed = (await parse(file, source)) as Hcl
-    for (const [kind, value] of Object.entries(parsed)) {
-      if (Array.isArray(value)) json[kind] = [...(json[kind] ?? []), ...value]
-      else json[kind] = mergeDeep(json[kind] ?? {}, value as Hcl)
-    }
-  }
-  return {json, text}
-}
-
-function mergeDeep(a: Hcl, b: Hcl): Hcl {
-  const out = {...a}
-  for (const [k, v] of Object.entries(b)) out[k] = k in out && !Array.isArray(v) && typeof v === 'object' ? mergeDeep(out[k], v) : v
-  return out
-}
-
-const locals = (json: Hcl): Hcl => Object.assign({}, ...(json.locals as Hcl[]))
 
 /** Every action of a policy document: its statements and its dynamic statements' content. */
 function actionsOf(doc: Hcl): string[] {
@@ -101,7 +74,8 @@ describe('deploy/terraform', () => {
     const docs = main.json.data.aws_iam_policy_document
     assert.deepEqual(actionsOf(docs.reconciler[0]), ['ec2:DescribeNatGateways', 'ec2:DescribeRegions', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sts:AssumeRole'])
     const assume = docs.reconciler[0].dynamic.statement[0].content[0]
-    assert.equal(assume.resources, '${var.member_role_arns}', 'sts:AssumeRole only on the listed member roles')
+    assert.equal(assume.resources, '${local.member_role_arns}', 'sts:AssumeRole only on the listed member roles')
+    assert.equal(locals(main.json).member_role_arns, '${distinct(concat(var.member_accounts[*].role_arn, var.member_role_arns))}', 'both lists of member roles')
     const logs = docs.reconciler[0].statement.find((s: Hcl) => s.sid === 'OwnLogs')
     assert.deepEqual(logs.resources, ['${aws_cloudwatch_log_group.reconciler.arn}:*'], 'only its own log group')
     assert.deepEqual(docs.trust[0].statement[0].principals[0].identifiers, ['lambda.amazonaws.com'])
@@ -138,6 +112,41 @@ describe('deploy/terraform', () => {
     assert.ok(names.includes(ENV.policy) && names.includes(ENV.level) && names.includes(ENV.notifyUrl))
     const fn = main.json.resource.aws_lambda_function.reconciler[0]
     assert.match(fn.environment[0].variables, /in local\.environment/)
+  })
+
+  it('member accounts reach vpcsc as its config file in the package: role, external id and own selection, every attribute a config key', () => {
+    const l = locals(main.json)
+    // Every attribute of member_accounts has its config key, and every key of a config file's accounts entry is reachable.
+    const attributes = [...String(main.json.variable.member_accounts[0].type).matchAll(/^\s*(\w+)\s*=/gm)].map((m) => m[1]!)
+    assert.deepEqual(Object.keys(l.account_keys).sort(), attributes.sort())
+    const entryKeys = Object.keys(configFileSchema.shape.accounts.def.innerType.def.element.shape)
+    assert.deepEqual(Object.values(l.account_keys).sort(), [...entryKeys].sort())
+    // What the module ships passes vpcsc's own config file schema, with every attribute set.
+    const config = shippedConfig(main.json, {
+      member_accounts: [
+        {role_arn: 'arn:aws:iam::111111111111:role/vpcsc-nat-reader', external_id: 'vpcsc-7f3a'},
+        {role_arn: 'arn:aws:iam::222222222222:role/vpcsc-nat-reader', regions: ['ap-southeast-2'], nat_tags: ['vpcsc=egress'], vpcs: ['vpc-0a'], nat_gateways: ['nat-0b']},
+      ],
+      member_role_arns: ['arn:aws:iam::333333333333:role/vpcsc-nat-reader'],
+    })
+    const parsed = configFileSchema.safeParse(config)
+    assert.ok(parsed.success, JSON.stringify(parsed.error?.issues))
+    assert.deepEqual(parsed.data.accounts, [
+      {roleArn: 'arn:aws:iam::111111111111:role/vpcsc-nat-reader', externalId: 'vpcsc-7f3a'},
+      {roleArn: 'arn:aws:iam::222222222222:role/vpcsc-nat-reader', regions: ['ap-southeast-2'], natTags: ['vpcsc=egress'], vpcs: ['vpc-0a'], natGateways: ['nat-0b']},
+      {roleArn: 'arn:aws:iam::333333333333:role/vpcsc-nat-reader'},
+    ])
+    // The file is in the package, where VPCSC_CONFIG points.
+    const archive = main.json.data.archive_file.package[0]
+    const file = archive.source.find((s: Hcl) => s.content === '${jsonencode(local.vpcsc_config)}')
+    assert.equal(file?.filename, '${local.config_file}')
+    assert.equal(l.config_file, 'vpcsc.config.json')
+    assert.equal(l.environment[ENV.config], '/var/task/${local.config_file}')
+    // A role list in the environment would replace the file's accounts (flag > environment > file).
+    assert.ok(!(ENV.assumeRoles in l.environment), `${ENV.assumeRoles} is not set: the file holds every member account`)
+    // The member-account module's external id and role ARN go to member_accounts.
+    assert.match(member.json.variable.external_id[0].description, /member_accounts\[\]\.external_id/)
+    assert.match(member.json.output.role_arn[0].description, /member_accounts\[\]\.role_arn/)
   })
 
   it('Google: a WIF provider admitting only the function\'s role, policyEditor on the policy', () => {

@@ -14,6 +14,7 @@ import type {LevelSyncResult} from '../../src/lib/level/sync.ts'
 import {assertJsonContract} from './json-contract.ts'
 import {LEVEL, show, spawnCli, storedLevel, useWorld, vpcsc, writes} from './helpers.ts'
 import {deadUrl, startSink, type Sink} from './notify-sink.ts'
+import {MODULE, parseModule, shippedConfig} from './terraform-module.ts'
 
 const REPO = new URL('../../', import.meta.url)
 const FIXTURES = new URL('../fixtures/eventbridge/', import.meta.url)
@@ -33,7 +34,8 @@ interface LogLine {
   calls: Record<string, number>
   durationsMs: Record<string, number>
   warnings: string[]
-  error?: {exitCode: number}
+  partial?: {unreadable: {account: {id?: string; roleName?: string}; code: string}[]; notRemoved: string[]}
+  error?: {code: string; message: string; exitCode: number}
 }
 
 interface Invocation {
@@ -304,7 +306,7 @@ describe('the Lambda handler (dist/lambda.js, in-process)', () => {
     assert.deepEqual((await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks, ['203.0.113.10/32'])
   })
 
-  it('a member account not read: the additions written, nothing removed, then a throw (Lambda retries) and a failure notice', async () => {
+  it('a member account not read: the additions written, nothing removed; one notice and one log line say both, then a throw (Lambda retries)', async () => {
     const A = '111111111111'
     const B = '222222222222'
     const {roleArn: roleA} = await ctx.world.aws.seedAccount(A, {eips: {'us-east-1': '203.0.113.31'}})
@@ -326,15 +328,83 @@ describe('the Lambda handler (dist/lambda.js, in-process)', () => {
       assert.match(run.error!.message, /account 222222222222 \(role vpcsc-reader\)/)
       assert.equal((await writes(ctx.world)).length, 1)
       assert.deepEqual([...(await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks!].sort(), ['203.0.113.10/32', `${replaced.oldIp}/32`, '203.0.113.41/32', '203.0.113.88/32'].sort())
-      assert.equal(run.logs.length, 1)
-      assert.equal(run.logs[0]!.outcome, 'failed')
-      // Two notices: the addition that was written, then the failed read.
-      assert.equal(sink.texts.length, 2, sink.texts.join('\n---\n'))
-      assert.match(sink.texts[0]!, /203\.0\.113\.88/)
-      assert.match(sink.texts[1]!, /PARTIAL_READ|Not every NAT source could be read/)
+
+      // One line: what was written, what was held back and why, and that the run failed.
+      assert.equal(run.logs.length, 1, run.raw)
+      const [line] = run.logs
+      assert.equal(line!.outcome, 'written')
+      assert.deepEqual(line!.added, ['203.0.113.88/32'])
+      assert.deepEqual(line!.removed, [])
+      assert.deepEqual(line!.partial!.unreadable.map((u) => [u.account, u.code]), [[{id: B, roleName: 'vpcsc-reader'}, 'AWS_ASSUME_ROLE_DENIED']])
+      assert.deepEqual([...line!.partial!.notRemoved].sort(), [`${replaced.oldIp}/32`, '203.0.113.41/32'])
+      assert.equal(line!.error!.code, 'PARTIAL_READ')
+      assert.equal(line!.error!.exitCode, 1)
+      assert.equal(line!.error!.message, run.error!.message)
+
+      // One notice: the addition written and the failed read, at the CLI's exit code.
+      assert.equal(sink.texts.length, 1, sink.texts.join('\n---\n'))
+      const [text] = sink.texts
+      assert.match(text!, /^vpcsc wrote vpcsc_allow_ec2_ip .*: 1 added, 0 removed, now 4 CIDRs\.\n\+ 203\.0\.113\.88\/32\nNot complete \(PARTIAL_READ\): Not every NAT source could be read, so additions written \(1\), nothing removed:\n {2}- account 222222222222 \(role vpcsc-reader\)/)
+      assert.match(text!, /\nNot removed, as they may belong to a source not read: /)
+      assert.match(text!, /\(vpcsc ip sync --yes\) \(exit 1\)\.$/)
+      assert.doesNotMatch(text!, /exit 0/)
       noSecrets(run.raw + sink.texts.join('\n'))
+
+      // The retry finds nothing left to add: a failed read alone, told and logged once.
+      sink.clear()
+      const retry = await invoke(handler, fixture('DeleteNatGateway'))
+      assert.equal(retry.error?.code, 'PARTIAL_READ', retry.raw)
+      assert.equal(retry.logs.length, 1, retry.raw)
+      assert.equal(retry.logs[0]!.outcome, 'partial')
+      assert.deepEqual(retry.logs[0]!.added, [])
+      assert.equal(retry.logs[0]!.error!.code, 'PARTIAL_READ')
+      assert.equal(sink.texts.length, 1, sink.texts.join('\n---\n'))
+      assert.match(sink.texts[0]!, /^vpcsc failed to sync vpcsc_allow_ec2_ip .*\(PARTIAL_READ\): Not every NAT source could be read, so nothing removed/)
     } finally {
       delete process.env.VPCSC_ASSUME_ROLES
+    }
+  })
+
+  it('member accounts as the Terraform module ships them: the external id reaches AssumeRole, an account\'s own selection the plan', async () => {
+    const A = '111111111111'
+    const B = '222222222222'
+    const {roleArn: roleA} = await ctx.world.aws.seedAccount(A, {eips: {'us-east-1': '203.0.113.31'}, externalId: 'vpcsc-7f3a'})
+    const {roleArn: roleB} = await ctx.world.aws.seedAccount(B, {eips: {'us-east-1': '203.0.113.41'}})
+    // The role ARN alone (VPCSC_ASSUME_ROLES) carries no external id: A's trust policy denies
+    // it, the run is partial, and nothing could ever be removed.
+    process.env.VPCSC_ASSUME_ROLES = roleA
+    try {
+      const denied = await invoke(handler, fixture('ScheduledEvent'))
+      assert.equal(denied.error?.code, 'PARTIAL_READ', denied.raw)
+      assert.match(denied.error!.message, /account 111111111111 \(role vpcsc-reader\): AWS denied sts:AssumeRole/)
+    } finally {
+      delete process.env.VPCSC_ASSUME_ROLES
+    }
+
+    // The module's member_accounts, as its package carries them (vpcsc.config.json, VPCSC_CONFIG).
+    const config = shippedConfig((await parseModule(MODULE)).json, {
+      member_accounts: [
+        {role_arn: roleA, external_id: 'vpcsc-7f3a'},
+        // B's own selection replaces the top-level one: its gateway is not tagged so.
+        {role_arn: roleB, nat_tags: ['vpcsc=elsewhere']},
+      ],
+    })
+    const task = mkdtempSync(join(tmpdir(), 'vpcsc-lambda-task-'))
+    process.env.VPCSC_CONFIG = join(task, 'vpcsc.config.json')
+    writeFileSync(process.env.VPCSC_CONFIG, JSON.stringify(config))
+    try {
+      ctx.world.awsGate.clearRequests()
+      const run = await invoke(handler, fixture('ScheduledEvent'))
+      assert.equal(run.error, undefined, run.raw)
+      assert.equal(run.result!.outcome, 'written')
+      assert.deepEqual(run.result!.plan!.add, ['203.0.113.31/32'])
+      assert.equal(run.result!.plan!.partial, undefined)
+      assert.deepEqual((await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks, ['203.0.113.10/32', '203.0.113.31/32'])
+      const assumed = ctx.world.awsGate.requests().filter((r) => r.action === 'AssumeRole').map((r) => [r.roleArn, r.externalId ?? null, r.denied ?? false])
+      assert.deepEqual(assumed.sort(), [[roleA, 'vpcsc-7f3a', false], [roleB, null, false]])
+    } finally {
+      delete process.env.VPCSC_CONFIG
+      rmSync(task, {recursive: true, force: true})
     }
   })
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
-import {rmSync, writeFileSync} from 'node:fs'
+import {mkdirSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, beforeEach, describe, it} from 'node:test'
 
-import {LEVEL, show, storedLevel, useWorld, vpcsc, writes} from './helpers.ts'
+import {LEVEL, show, spawnCli, storedLevel, useWorld, vpcsc, writes} from './helpers.ts'
 import {deadUrl, startSink, type Sink} from './notify-sink.ts'
 
 describe('vpcsc ip sync --notify', () => {
@@ -72,7 +72,35 @@ describe('vpcsc ip sync --notify', () => {
     }
   })
 
-  it('a partial read (a member role gone): the addition is posted, then the failure, exit 1', async () => {
+  it('a partial read after a NAT replacement: one notice says what was written and which source was not read, exit 1', async () => {
+    const {roleArn} = await ctx.world.aws.seedAccount('111111111111', {eips: {'us-east-1': '203.0.113.31'}})
+    const replaced = await ctx.world.aws.replaceNatGateway()
+    // STS does not answer: the member account cannot be read (nor the caller's own id).
+    const result = await vpcsc(ctx.world, ['ip', 'sync', '--yes', '--notify', sink.url, '--assume-role', roleArn], {env: {AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:1'}})
+    assert.equal(result.code, 1, show(result))
+    assert.match(result.stderr, /Not every NAT source could be read, so additions written \(1\), nothing removed/)
+    assert.deepEqual((await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks, ['203.0.113.10/32', `${replaced.newIp}/32`])
+    assert.equal(sink.texts.length, 1, sink.texts.join('\n---\n'))
+    const [text] = sink.texts
+    assert.ok(
+      text!.startsWith(
+        [
+          `vpcsc wrote vpcsc_allow_ec2_ip (${LEVEL}), condition 0: 1 added, 0 removed, now 2 CIDRs.`,
+          `+ ${replaced.newIp}/32`,
+          'Not complete (PARTIAL_READ): Not every NAT source could be read, so additions written (1), nothing removed:',
+          '  - account 111111111111 (role vpcsc-reader): ',
+        ].join('\n'),
+      ),
+      text,
+    )
+    assert.match(text!, /\nNot removed, as it may belong to a source not read: 203\.0\.113\.10\/32\.\n/)
+    assert.match(text!, /\nRun: vpcsc ip sync --yes \(exit 1\)\.$/)
+    assert.doesNotMatch(text!, /exit 0/)
+    // The member account failed at STS, and the notice says so (not EC2).
+    assert.match(text!, /account 111111111111 \(role vpcsc-reader\): sts:AssumeRole on \S+ failed: Cannot reach AWS STS/)
+  })
+
+  it('a partial read (a member role gone): one notice with the addition and the failed read; a plan posts nothing', async () => {
     const {roleArn: roleA} = await ctx.world.aws.seedAccount('111111111111', {eips: {'us-east-1': '203.0.113.31'}})
     const {roleArn: roleB} = await ctx.world.aws.seedAccount('222222222222', {eips: {'us-east-1': '203.0.113.41'}})
     const roles = ['--assume-role', roleA, '--assume-role', roleB]
@@ -80,19 +108,48 @@ describe('vpcsc ip sync --notify', () => {
     await ctx.world.aws.replaceNatGateway({accountId: '111111111111', region: 'us-east-1', eip: '203.0.113.88'})
     await ctx.world.aws.deleteRole('222222222222')
     sink.clear()
-    const result = await vpcsc(ctx.world, ['ip', 'sync', '--yes', '--notify', sink.url, ...roles])
+    const result = await vpcsc(ctx.world, ['ip', 'sync', '--yes', '--json', '--notify', sink.url, ...roles])
     assert.equal(result.code, 1, show(result))
-    assert.equal(sink.texts.length, 2, sink.texts.join('\n---\n'))
-    assert.match(sink.texts[0]!, /^vpcsc wrote vpcsc_allow_ec2_ip .*1 added, 0 removed/)
-    assert.match(sink.texts[1]!, /^vpcsc failed to sync vpcsc_allow_ec2_ip .*Not every NAT source could be read, so additions written \(1\), nothing removed/s)
-    assert.match(sink.texts[1]!, /account 222222222222 \(role vpcsc-reader\)/)
-    assert.match(sink.texts[1]!, /Run: vpcsc ip sync --yes \(exit 1\)\.$/)
+    assert.equal(JSON.parse(result.stdout).outcome, 'written')
+    assert.equal(sink.texts.length, 1, sink.texts.join('\n---\n'))
+    assert.match(sink.texts[0]!, /^vpcsc wrote vpcsc_allow_ec2_ip .*1 added, 0 removed.*\n\+ 203\.0\.113\.88\/32\nNot complete \(PARTIAL_READ\): Not every NAT source could be read, so additions written \(1\), nothing removed:\n {2}- account 222222222222 \(role vpcsc-reader\): AWS denied sts:AssumeRole/)
+    // A's old address and B's: a complete read would remove the first, B's may still be in use.
+    const kept = /\nNot removed, as they may belong to a source not read: (.*)\.\n/.exec(sink.texts[0]!)?.[1]?.split(', ').sort()
+    assert.deepEqual(kept, ['203.0.113.31/32', '203.0.113.41/32'], sink.texts[0])
+    assert.match(sink.texts[0]!, /Run: vpcsc ip sync --yes \(exit 1\)\.$/)
+
+    // Nothing left to add: the failed read alone, still one notice.
+    sink.clear()
+    const again = await vpcsc(ctx.world, ['ip', 'sync', '--yes', '--notify', sink.url, ...roles])
+    assert.equal(again.code, 1, show(again))
+    assert.equal(sink.texts.length, 1, sink.texts.join('\n---\n'))
+    assert.match(sink.texts[0]!, /^vpcsc failed to sync vpcsc_allow_ec2_ip .*\(PARTIAL_READ\): Not every NAT source could be read, so nothing removed/)
 
     // A plan acts on nothing: a partial plan posts nothing.
     sink.clear()
     const plan = await vpcsc(ctx.world, ['ip', 'sync', '--plan', '--notify', sink.url, ...roles])
     assert.equal(plan.code, 1, show(plan))
     assert.deepEqual(sink.texts, [])
+  })
+
+  it('the level written, then the tfvars file not: one notice with the write and the failure, exit 1', async () => {
+    const replaced = await ctx.world.aws.replaceNatGateway()
+    const dir = join(ctx.world.dir, 'tf', `notify-${Math.random().toString(36).slice(2, 8)}`)
+    mkdirSync(dir, {recursive: true})
+    const file = join(dir, 'vpcsc.auto.tfvars.json')
+    writeFileSync(file, '{"allowed_cidrs": ["203.0.113.10/32"]}')
+    // While the level write is held, the file is broken: it is read again before it is written.
+    await ctx.world.admin.fault({match: {method: 'POST', path: ':replaceAll'}, delayMs: 1500, count: 1})
+    await ctx.world.admin.clearRequests()
+    const run = spawnCli(ctx.world, ['ip', 'sync', '--yes', '--tfvars', file, '--notify', sink.url])
+    while (!(await ctx.world.admin.requests()).some((r) => r.path.endsWith(':replaceAll'))) await new Promise((resolve) => setTimeout(resolve, 50))
+    writeFileSync(file, '{"allowed_cidrs": [')
+    const result = await run.result
+    assert.equal(result.code, 1, show(result))
+    assert.match(result.stderr, /was written, but the tfvars file was not/)
+    assert.equal(sink.texts.length, 1, sink.texts.join('\n---\n'))
+    assert.match(sink.texts[0]!, new RegExp(`^vpcsc wrote vpcsc_allow_ec2_ip .*1 added, 1 removed, now 1 CIDR\\.\\n\\+ ${replaced.newIp.replaceAll('.', '\\.')}/32\\n- 203\\.0\\.113\\.10/32\\nNot complete \\(TFVARS_AFTER_LEVEL\\): .* was written, but the tfvars file was not`))
+    assert.match(sink.texts[0]!, /\nRun: vpcsc ip sync --yes \(exit 1\)\.$/)
   })
 
   it('a dead sink is a warning: the write stands, exit 0, and --json carries it', async () => {

@@ -3,8 +3,10 @@
 // - sts:AssumeRole succeeds in moto for any role ARN, existing or not. Real AWS answers
 //   AccessDenied when the role does not exist (or its trust policy does not allow the
 //   caller), so the gate asks moto for the role (iam:GetRole in the target account) and
-//   answers STS's own AccessDenied when it is not there. A test denies a role by not
-//   creating it, or by deleting it.
+//   answers STS's own AccessDenied when it is not there, or when its trust policy requires
+//   an external id (sts:ExternalId, as the member-account module's does) that the request
+//   does not carry. A test denies a role by not creating it, by deleting it, or by giving
+//   it an external id.
 // - Fault injection by action (and region): an error in the service's own format (throttling
 //   past retries, a failing region, a 503), or a stall (the request is held open and never
 //   answered, to test the CLI's bounded waits).
@@ -93,6 +95,26 @@ function queryAction(req: IncomingMessage, params: URLSearchParams): string {
   return new URL(req.url ?? '/', 'http://127.0.0.1').searchParams.get('Action') ?? params.get('Action') ?? ''
 }
 
+interface TrustStatement {
+  Effect?: string
+  Condition?: {StringEquals?: Record<string, string | string[]>}
+}
+
+/**
+ * Whether the role's trust policy (GetRole's answer, its document URL-encoded as AWS sends
+ * it) admits a request with this external id. Only the sts:ExternalId condition is
+ * evaluated: every caller here is the same principal.
+ */
+function trustAdmits(getRole: string, externalId: string | undefined): boolean {
+  const encoded = /<AssumeRolePolicyDocument>([^<]*)<\/AssumeRolePolicyDocument>/.exec(getRole)?.[1]
+  if (encoded === undefined) return true
+  const policy = JSON.parse(decodeURIComponent(encoded)) as {Statement?: TrustStatement | TrustStatement[]}
+  return [policy.Statement ?? []].flat().some((statement) => {
+    const wanted = statement.Condition?.StringEquals?.['sts:ExternalId']
+    return statement.Effect === 'Allow' && (wanted === undefined || (externalId !== undefined && [wanted].flat().includes(externalId)))
+  })
+}
+
 async function body(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = []
   for await (const chunk of req) chunks.push(chunk as Buffer)
@@ -163,7 +185,7 @@ export async function startAwsGate(options: AwsGateOptions): Promise<AwsGate> {
       const sessionKey = /<AccessKeyId>([^<]+)<\/AccessKeyId>/.exec(answer.text)?.[1] ?? ''
       const roleName = roleArn.split('/').at(-1) ?? ''
       const role = await motoQuery(options.moto, 'iam', sessionKey, {Action: 'GetRole', RoleName: roleName, Version: '2010-05-08'})
-      if (role.status !== 200) {
+      if (role.status !== 200 || !trustAdmits(role.text, entry.externalId)) {
         entry.denied = true
         return send(403, errorAnswer('sts', undefined, 'AccessDenied', `User: arn:aws:iam::123456789012:user/test is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`))
       }

@@ -108,9 +108,14 @@ export async function accountCredentials(motoUrl: string, accountId: string): Pr
   return {accessKeyId, secretAccessKey, sessionToken: field('SessionToken')}
 }
 
-/** The member account's role for vpcsc: trusts the caller's account (moto's default, 123456789012). */
-export async function createMemberRole(motoUrl: string, credentials: AccountCredentials, roleName = MEMBER_ROLE): Promise<void> {
-  const trust = {Version: '2012-10-17', Statement: [{Effect: 'Allow', Principal: {AWS: 'arn:aws:iam::123456789012:root'}, Action: 'sts:AssumeRole'}]}
+/**
+ * The member account's role for vpcsc: trusts the caller's account (moto's default,
+ * 123456789012), and with `externalId` only a caller presenting it (the member-account
+ * module's trust policy; the gate enforces it).
+ */
+export async function createMemberRole(motoUrl: string, credentials: AccountCredentials, roleName = MEMBER_ROLE, options: {externalId?: string} = {}): Promise<void> {
+  const condition = options.externalId === undefined ? {} : {Condition: {StringEquals: {'sts:ExternalId': options.externalId}}}
+  const trust = {Version: '2012-10-17', Statement: [{Effect: 'Allow', Principal: {AWS: 'arn:aws:iam::123456789012:root'}, Action: 'sts:AssumeRole', ...condition}]}
   const answer = await motoQuery(motoUrl, 'iam', credentials.accessKeyId, {Action: 'CreateRole', RoleName: roleName, AssumeRolePolicyDocument: JSON.stringify(trust), Version: '2010-05-08'})
   if (answer.status !== 200) throw new Error(`moto CreateRole ${roleName}: HTTP ${answer.status} ${answer.text}`)
 }

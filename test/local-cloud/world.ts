@@ -124,9 +124,10 @@ export interface World {
     seedRegion(region: string, opts: {eip: string}): Promise<AwsSeedIds>
     /**
      * A member account: the seed's setup in each region with its EIP, and (unless
-     * `role: false`) the role vpcsc assumes there. Returns the role's ARN.
+     * `role: false`) the role vpcsc assumes there, which with `externalId` trusts only a
+     * caller presenting it. Returns the role's ARN.
      */
-    seedAccount(accountId: string, opts: {eips: Record<string, string>; role?: boolean}): Promise<{roleArn: string; regions: Record<string, AwsSeedIds>}>
+    seedAccount(accountId: string, opts: {eips: Record<string, string>; role?: boolean; externalId?: string}): Promise<{roleArn: string; regions: Record<string, AwsSeedIds>}>
     /** Deletes the member account's role: AssumeRole is then denied, as AWS does. */
     deleteRole(accountId: string): Promise<void>
   }
@@ -260,11 +261,11 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
           if (ids) seeded[region] = {...ids, natGatewayId: result.newNatGatewayId, publicIp: result.newIp}
           return result
         },
-        async seedAccount(accountId, {eips, role = true}) {
+        async seedAccount(accountId, {eips, role = true, externalId}) {
           const credentials = await memberCredentials(accountId)
           const regions: Record<string, AwsSeedIds> = {}
           for (const [region, eip] of Object.entries(eips)) regions[region] = await seedAws(ec2(region, credentials), {eip})
-          if (role) await createMemberRole(moto.endpoint, credentials)
+          if (role) await createMemberRole(moto.endpoint, credentials, undefined, {externalId})
           return {roleArn: memberRoleArn(accountId), regions}
         },
         async deleteRole(accountId) {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {redact, syncMessage} from '../../src/lib/core/notify.ts'
-import type {LevelSyncResult} from '../../src/lib/level/sync.ts'
+import {redact, runNotice, syncMessage} from '../../src/lib/core/notify.ts'
+import {partialReadError, type LevelSyncResult} from '../../src/lib/level/sync.ts'
 
 const LEVEL = 'accessPolicies/1/accessLevels/allow_nat'
 
@@ -42,6 +42,44 @@ describe('syncMessage', () => {
   it('a skip says nothing was written, and why', () => {
     const text = syncMessage({command: 'Lambda f, scheduled sweep', exitCode: 5, level: LEVEL, skipped: 'deny test in progress', error: {code: 'TEST_RUNNING', message: 'A deny test is running.', hint: 'Wait.'}})
     assert.equal(text, `vpcsc skipped allow_nat (${LEVEL}): deny test in progress. Nothing was written.\nA deny test is running. Wait.\nRun: Lambda f, scheduled sweep (exit 5).`)
+  })
+
+  // A partial read: the write of the additions read, and every removal held back. One run, one message.
+  const unreadable = [{account: {id: '222222222222', roleName: 'vpcsc-reader'}, code: 'AWS_ASSUME_ROLE_DENIED', message: 'AWS denied sts:AssumeRole on arn:aws:iam::222222222222:role/vpcsc-reader.'}]
+  const partialPlan = {current: ['203.0.113.10/32', '203.0.113.41/32'], desired: ['203.0.113.20/32'], add: ['203.0.113.20/32'], remove: [], unchanged: ['203.0.113.10/32', '203.0.113.41/32'], result: ['203.0.113.10/32', '203.0.113.41/32', '203.0.113.20/32'], changed: true, partial: {unreadable, notRemoved: ['203.0.113.10/32', '203.0.113.41/32']}}
+  const partialWrite: LevelSyncResult = {...written, plan: partialPlan, egressIps: [written.egressIps[0]!], write: {...written.write!, written: partialPlan.result}}
+
+  it('a partial read that wrote its additions: one message with the write, the sources not read, what was kept, exit 1', () => {
+    const notice = runNotice('vpcsc ip sync --yes', {result: partialWrite, error: partialReadError(partialPlan, true)})
+    assert.equal(
+      syncMessage(notice!),
+      [
+        `vpcsc wrote allow_nat (${LEVEL}), condition 0: 1 added, 0 removed, now 3 CIDRs.`,
+        '+ 203.0.113.20/32',
+        'Not complete (PARTIAL_READ): Not every NAT source could be read, so additions written (1), nothing removed:',
+        '  - account 222222222222 (role vpcsc-reader): AWS denied sts:AssumeRole on arn:aws:iam::222222222222:role/vpcsc-reader.',
+        'Not removed, as they may belong to a source not read: 203.0.113.10/32, 203.0.113.41/32.',
+        'Next: Fix access to those sources and run vpcsc ip sync again.',
+        'NAT gateways read in: eu-west-1; accounts 123456789012.',
+        'Run: vpcsc ip sync --yes (exit 1).',
+      ].join('\n'),
+    )
+  })
+
+  it('a partial read with nothing to add: a failure, naming the sources and what was kept', () => {
+    const plan = {...partialPlan, add: [], result: partialPlan.current, changed: false}
+    const text = syncMessage(runNotice('c', {result: {...partialWrite, outcome: 'partial', plan, write: undefined}, error: partialReadError(plan, false)})!)
+    assert.match(text, /^vpcsc failed to sync allow_nat .*\(PARTIAL_READ\): Not every NAT source could be read, so nothing removed:\n {2}- account 222222222222 \(role vpcsc-reader\)/)
+    assert.match(text, /\nNot removed, as they may belong to a source not read: 203\.0\.113\.10\/32, 203\.0\.113\.41\/32\.\n/)
+    assert.match(text, /\nRun: c \(exit 1\)\.$/)
+  })
+
+  it('runNotice: a write or an error is told, at the error\'s exit code; in sync, declined or a plan is not', () => {
+    assert.equal(runNotice('c', {result: {...written, outcome: 'in-sync', write: undefined}}), undefined)
+    assert.equal(runNotice('c', {result: {...written, outcome: 'declined', write: undefined}}), undefined)
+    assert.equal(runNotice('c', {result: written})!.exitCode, 0)
+    const failed = runNotice('c', {level: LEVEL, error: new Error('socket hang up')})!
+    assert.deepEqual([failed.exitCode, failed.error!.code, failed.level], [1, 'ERROR', LEVEL])
   })
 
   it('never carries a token, whatever an error text held', () => {

@@ -21,7 +21,7 @@ variable "reconciler_role_arn" {
 }
 
 variable "external_id" {
-  description = "Optional sts:ExternalId the reconciler must present (its accounts[].externalId)."
+  description = "Optional sts:ExternalId the reconciler must present: give it the same (the main module's member_accounts[].external_id, or accounts[].externalId in vpcsc's config file)."
   type        = string
   default     = null
 }
@@ -64,6 +64,6 @@ resource "aws_iam_role_policy" "read" {
 }
 
 output "role_arn" {
-  description = "Give it to the reconciler (member_role_arns, or accounts[].roleArn)."
+  description = "Give it to the reconciler: the main module's member_accounts[].role_arn (with external_id, when set), or accounts[].roleArn in vpcsc's config file."
   value       = aws_iam_role.reader.arn
 }

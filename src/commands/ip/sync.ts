@@ -5,9 +5,9 @@ import {confirmWrite} from '../../cli/confirm.ts'
 import {awsFlags, googleFlags, keepFlag, levelConditionFlag, tfvarsFlags} from '../../cli/flags.ts'
 import {createClients} from '../../lib/core/clients.ts'
 import {ENV} from '../../lib/core/config.ts'
-import {EXIT_CODES_HELP, ExitCode, VpcscError} from '../../lib/core/errors.ts'
+import {EXIT_CODES_HELP, ExitCode} from '../../lib/core/errors.ts'
 import {shortName} from '../../lib/core/names.ts'
-import {notifySync, type SyncNotice} from '../../lib/core/notify.ts'
+import {notifySync, runNotice} from '../../lib/core/notify.ts'
 import {renderPlan, renderTfvarsChange, renderWritten} from '../../lib/render/sync.ts'
 import {renderError} from '../../lib/render/text.ts'
 import {partialReadError, runSync, type LevelSyncResult, type PreparedSync} from '../../lib/level/sync.ts'
@@ -54,21 +54,41 @@ ${EXIT_CODES_HELP}`
     notify: Flags.string({description: `After a write, refusal or failure, POST {"text": ...} (Slack incoming webhook format) to this http(s) URL. Env: ${ENV.notifyUrl}.`}),
   }
 
-  /** Where a run that could write reports its failures; unset for --plan, which acts on nothing. */
-  private failureNotice?: {url?: string; command: string; level?: string}
+  /**
+   * A run that acts (not --plan) tells its end once (README, Notifications): where, as what
+   * command, and the sync it got to (its write, if any), even when a later step fails.
+   */
+  private notice?: {url?: string; command: string; level?: string; synced?: LevelSyncResult}
 
   async run(): Promise<SyncResult> {
-    const result = await this.sync()
+    let result: SyncResult
+    try {
+      result = await this.sync()
+    } catch (error) {
+      const warning = await this.notifyEnd(error)
+      // The error goes to stdout with --json: the notification's own failure only to stderr.
+      if (warning) process.stderr.write(`! ${warning}\n`)
+      throw error
+    }
     // A partial read (docs/safety.md, rule 10) ends in exit 1 naming every unreadable
-    // source, whatever else happened: the result (what was written, if anything) stays, and
-    // it is notified as a failure, as the Lambda handler does (after the write's own notice).
+    // source, whatever else happened: the result (what was written, if anything) stays on
+    // stdout, and the one notification says both.
     const partial = partialReadError(result.plan, result.outcome === 'written')
     if (partial) {
       process.exitCode = partial.exitCode
       this.note(renderError(partial.message, partial.hint).trimEnd())
-      if (this.failureNotice) await this.notifyFailure(this.failureNotice.url, this.failureNotice.command, this.failureNotice.level, partial)
     }
-    return result
+    const warning = await this.notifyEnd(partial)
+    if (!warning) return result
+    this.note(`! ${warning}`)
+    return {...result, warnings: [...result.warnings, warning]}
+  }
+
+  /** The run's one notification, when it acted and there is something to tell; a failed one is a warning. */
+  private async notifyEnd(error: unknown): Promise<string | undefined> {
+    if (!this.notice) return undefined
+    const notice = runNotice(this.notice.command, {level: this.notice.level, result: this.notice.synced, error})
+    return notice && notifySync(this.notice.url, notice)
   }
 
   private async sync(): Promise<SyncResult> {
@@ -81,31 +101,26 @@ ${EXIT_CODES_HELP}`
     // Human output through oclif's log, which stays silent under --json.
     const say = (text: string) => this.log(text.trimEnd())
     const command = `vpcsc ip sync${flags.yes ? ' --yes' : ''}${flags['add-only'] ? ' --add-only' : ''}${tfvarsOnly ? ' --tfvars-only' : ''}`
-    if (!flags.plan) this.failureNotice = {url: settings.notifyUrl, command, level: settings.level}
+    // A plan acts on nothing: only a run that could write notifies.
+    if (!flags.plan) this.notice = {url: settings.notifyUrl, command, level: settings.level}
     let fileChange: TfvarsChange | undefined
-    let synced: LevelSyncResult
-    try {
-      // --tfvars-only writes no level but is still refused while a deny test holds it: the
-      // level's list is the deny CIDR then.
-      synced = await runSync(settings, clients, {
-        addOnly: flags['add-only'],
-        planOnly: flags.plan,
-        leaveLevel: tfvarsOnly,
-        force: flags.force,
-        step: (message, work) => this.step(message, work),
-        duringWrite: (write) => this.duringWrite(write),
-        onPlan: (prepared) => {
-          // The list exactly as the level holds it once written: current entries in order, then additions.
-          fileChange = tfvars && planTfvars(tfvars, prepared.plan.result)
-          this.showPlan(prepared, settings.keep.map((c) => c.text), Boolean(fileChange))
-        },
-        confirm: flags.yes ? undefined : (prepared) => confirmWrite(`Write this list to ${shortName(prepared.snapshot.level.name)}${fileChange ? ' and the tfvars file' : ''}?`),
-      })
-    } catch (error) {
-      // A plan acts on nothing: only a run that could write notifies.
-      if (this.failureNotice) await this.notifyFailure(settings.notifyUrl, command, settings.level, error)
-      throw error
-    }
+    // --tfvars-only writes no level but is still refused while a deny test holds it: the
+    // level's list is the deny CIDR then.
+    const synced = await runSync(settings, clients, {
+      addOnly: flags['add-only'],
+      planOnly: flags.plan,
+      leaveLevel: tfvarsOnly,
+      force: flags.force,
+      step: (message, work) => this.step(message, work),
+      duringWrite: (write) => this.duringWrite(write),
+      onPlan: (prepared) => {
+        // The list exactly as the level holds it once written: current entries in order, then additions.
+        fileChange = tfvars && planTfvars(tfvars, prepared.plan.result)
+        this.showPlan(prepared, settings.keep.map((c) => c.text), Boolean(fileChange))
+      },
+      confirm: flags.yes ? undefined : (prepared) => confirmWrite(`Write this list to ${shortName(prepared.snapshot.level.name)}${fileChange ? ' and the tfvars file' : ''}?`),
+    })
+    if (this.notice) this.notice.synced = synced
     const result: SyncResult = {...synced, tfvarsOnly, tfvars: fileChange && {...fileChange, written: false}}
     const updateFile = async (): Promise<Partial<SyncResult>> => {
       if (!settings.tfvars) return {}
@@ -132,16 +147,7 @@ ${EXIT_CODES_HELP}`
       return result
     }
     say(renderWritten(synced.level, synced.plan, synced.write!))
-    const warning = await notifySync(settings.notifyUrl, {command, exitCode: ExitCode.ok, result: synced})
-    if (warning) this.note(`! ${warning}`)
-    let file: Partial<SyncResult>
-    try {
-      file = await this.step('Writing the tfvars file', () => afterLevelWrite(synced.level, updateFile))
-    } catch (error) {
-      await this.notifyFailure(settings.notifyUrl, command, settings.level, error)
-      throw error
-    }
-    return {...result, ...file, warnings: warning ? [...result.warnings, warning] : result.warnings}
+    return {...result, ...(await this.step('Writing the tfvars file', () => afterLevelWrite(synced.level, updateFile)))}
   }
 
   private showPlan(prepared: PreparedSync, keep: string[], withFile: boolean): void {
@@ -150,13 +156,5 @@ ${EXIT_CODES_HELP}`
     // this.log stays silent under --json.
     if (plan.changed || plan.partial) this.show(() => renderPlan(snapshot.level.name, prepared.condition, plan, prepared.nat, keep))
     else this.log(`${snapshot.level.name} is in sync: ${plan.result.join(', ')}.${withFile ? '' : ' Nothing to write.'}`)
-  }
-
-  /** A refusal or failure is notified; a failed notification only warns (on stderr, even with --json). */
-  private async notifyFailure(url: string | undefined, command: string, level: string | undefined, error: unknown): Promise<void> {
-    const known = error instanceof VpcscError ? error : {exitCode: ExitCode.runtime, code: 'ERROR', message: (error as Error).message, hint: undefined}
-    const notice: SyncNotice = {command, exitCode: known.exitCode, level, error: known}
-    const warning = await notifySync(url, notice)
-    if (warning) process.stderr.write(`! ${warning}\n`)
   }
 }

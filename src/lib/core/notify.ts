@@ -1,3 +1,4 @@
+import {ExitCode, VpcscError} from './errors.ts'
 import {shortName} from './names.ts'
 import type {LevelSyncResult} from '../level/sync.ts'
 
@@ -18,34 +19,61 @@ export interface SyncNotice {
   level?: string
   /** Where the NAT gateways were read (regions). */
   regions?: string[]
-  /** A written sync. */
+  /** What the sync did, when it got that far: a write, or the plan of a run that failed after it. */
   result?: LevelSyncResult
-  /** A refusal or failure. */
+  /**
+   * The refusal or failure the run ends with. Beside a written result, what kept the run
+   * from completing: a partial read (removals held back), the tfvars file after the level.
+   */
   error?: {code: string; message: string; hint?: string}
   /** Why nothing was attempted (a deny test holds the level). */
   skipped?: string
+}
+
+/**
+ * The one notice of an `ip sync` run that acted (not a plan), said once at its end: what it
+ * wrote and the error it ends with, together, so that a chat never reads "wrote ... exit 0"
+ * of a run that then exits 1. Undefined when there is nothing to tell: in sync, declined,
+ * or only the tfvars file written.
+ */
+export function runNotice(command: string, run: {level?: string; result?: LevelSyncResult; error?: unknown}): SyncNotice | undefined {
+  const error = run.error === undefined ? undefined : errorFacts(run.error)
+  if (!error && !run.result?.write) return undefined
+  return {command, exitCode: error?.exitCode ?? ExitCode.ok, level: run.result?.level ?? run.level, result: run.result, error}
+}
+
+/** What a notification, a log line or a result says of an error: vpcsc's own code, or ERROR (exit 1). */
+export function errorFacts(error: unknown): {code: string; message: string; hint?: string; exitCode: number} {
+  if (error instanceof VpcscError) return {code: error.code, message: error.message, hint: error.hint, exitCode: error.exitCode}
+  return {code: 'ERROR', message: error instanceof Error ? error.message : String(error), exitCode: ExitCode.runtime}
 }
 
 /** The message, in plain text (it reads the same in a chat and in a log). */
 export function syncMessage(notice: SyncNotice): string {
   const level = notice.result?.level ?? notice.level
   const where = level ? `${shortName(level)} (${level})` : 'the access level'
+  const {error} = notice
   const lines: string[] = []
   if (notice.result?.write) {
     const {plan} = notice.result
     const changes = [...plan.add.map((c) => `+ ${c}`), ...plan.remove.map((c) => `- ${c}`)]
     lines.push(`vpcsc wrote ${where}, condition ${notice.result.condition}: ${plan.add.length} added, ${plan.remove.length} removed, now ${notice.result.write.written.length} CIDR${notice.result.write.written.length === 1 ? '' : 's'}.`)
     lines.push(changes.join('\n'))
+    // The write stands; the error says what the run still did not do (and why it exits non-zero).
+    if (error) lines.push(`Not complete (${error.code}): ${error.message}`)
   } else if (notice.skipped) {
     lines.push(`vpcsc skipped ${where}: ${notice.skipped}. Nothing was written.`)
-    if (notice.error) lines.push(`${notice.error.message}${notice.error.hint ? ` ${notice.error.hint}` : ''}`)
-  } else if (notice.error) {
+    if (error) lines.push(`${error.message}${error.hint ? ` ${error.hint}` : ''}`)
+  } else if (error) {
     const verb = notice.exitCode === 5 || notice.exitCode === 6 ? 'refused to sync' : 'failed to sync'
-    lines.push(`vpcsc ${verb} ${where} (${notice.error.code}): ${notice.error.message}`)
-    if (notice.error.hint) lines.push(`Next: ${notice.error.hint}`)
+    lines.push(`vpcsc ${verb} ${where} (${error.code}): ${error.message}`)
   } else {
     lines.push(`vpcsc: ${where}: ${notice.result?.outcome ?? 'done'}.`)
   }
+  // A partial read held these back: each is still in the level, and says why.
+  const notRemoved = notice.result?.plan.partial?.notRemoved ?? []
+  if (notRemoved.length > 0) lines.push(`Not removed, as ${notRemoved.length === 1 ? 'it' : 'they'} may belong to a source not read: ${notRemoved.join(', ')}.`)
+  if (error?.hint && !notice.skipped) lines.push(`Next: ${error.hint}`)
   const regions = notice.regions ?? [...new Set(notice.result?.egressIps.map((e) => e.region) ?? [])]
   // The caller's own account id is unknown when sts:GetCallerIdentity failed: "own account".
   const accounts = [...new Set(notice.result?.egressIps.map((e) => (e.account.roleName ? `${e.account.id ?? '?'} (${e.account.roleName})` : (e.account.id ?? 'own account'))) ?? [])]

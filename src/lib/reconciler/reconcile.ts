@@ -1,9 +1,9 @@
 import {countCalls, type CallCounts} from './call-count.ts'
 import {createClients, type Clients} from '../core/clients.ts'
 import {ENV, loadConfigFile, resolveSettings, type Settings} from '../core/config.ts'
-import {ExitCode, VpcscError} from '../core/errors.ts'
+import {VpcscError} from '../core/errors.ts'
 import {classifyEvent, describeTrigger, type Trigger} from './event.ts'
-import {notifySync, redact, type SyncNotice} from '../core/notify.ts'
+import {errorFacts, notifySync, redact, runNotice} from '../core/notify.ts'
 import {partialReadError, runSync, type LevelSyncResult} from '../level/sync.ts'
 
 /**
@@ -48,7 +48,12 @@ export interface ReconcileOptions {
   pendingPollMs?: number
 }
 
-/** One run: classify the event, sync, notify, log one line; throws when the sync failed. */
+/**
+ * One run: classify the event, sync, notify once, log one line; throws when the run fails.
+ * A partial read is one run that did two things: it wrote the additions it read and held
+ * every removal back. Its one notification and its one line say both, then it throws
+ * PARTIAL_READ (exit 1 for the CLI), so that Lambda records it and retries an event.
+ */
 export async function reconcile(event: unknown, context: LambdaContext = {}, options: ReconcileOptions = {}): Promise<ReconcileResult> {
   const started = Date.now()
   const env = options.env ?? process.env
@@ -61,38 +66,14 @@ export async function reconcile(event: unknown, context: LambdaContext = {}, opt
   const line = (fields: Record<string, unknown>, counts: CallCounts) =>
     log(`${redact(JSON.stringify({vpcsc: 'reconcile', requestId: context.awsRequestId, event: trigger, ...fields, calls: counts, callsTotal: Object.values(counts).reduce((a, b) => a + b, 0)}))}\n`)
 
+  let result: LevelSyncResult
   try {
     settings = resolveSettings({}, env, await loadConfigFile(env[ENV.config]))
-    const result = await runSync(settings, clientsFor(settings), {addOnly: false, waitForPendingMs: PENDING_WAIT_MS, pendingPollMs: options.pendingPollMs})
-    const warnings = [...unknownWarning, ...result.warnings]
-    if (result.outcome === 'written') {
-      const warning = await notifySync(settings.notifyUrl, {command, exitCode: ExitCode.ok, result})
-      if (warning) warnings.push(warning)
-    }
-    // A source not read (docs/safety.md, rule 10): the additions read were written, nothing
-    // removed; the run still fails, so that Lambda records it and the next run tries again.
-    const partial = partialReadError(result.plan, result.outcome === 'written')
-    if (partial) throw partial
-    const done: ReconcileResult = {...result, warnings, event: trigger, timingsMs: {...result.timingsMs, total: Date.now() - started}}
-    line(
-      {
-        outcome: done.outcome,
-        level: done.level,
-        added: done.plan.add,
-        removed: done.plan.remove,
-        pending: done.pending,
-        warnings,
-        durationsMs: done.timingsMs,
-      },
-      calls.stop(),
-    )
-    return done
+    result = await runSync(settings, clientsFor(settings), {addOnly: false, waitForPendingMs: PENDING_WAIT_MS, pendingPollMs: options.pendingPollMs})
   } catch (error) {
-    const known = error instanceof VpcscError ? error : undefined
-    const refusal = {code: known?.code ?? 'ERROR', message: (error as Error).message, hint: known?.hint, exitCode: known?.exitCode ?? ExitCode.runtime}
-    const notice: SyncNotice = {command, exitCode: refusal.exitCode, level: settings?.level, error: refusal}
-    if (known && DENY_TEST_REFUSALS.has(known.code)) {
-      const warning = await notifySync(settings?.notifyUrl, {...notice, skipped: 'deny test in progress'})
+    const refusal = errorFacts(error)
+    if (error instanceof VpcscError && DENY_TEST_REFUSALS.has(error.code)) {
+      const warning = await notifySync(settings?.notifyUrl, {command, exitCode: refusal.exitCode, level: settings?.level, error: refusal, skipped: 'deny test in progress'})
       const skipped: SkippedResult = {
         skipped: 'deny test in progress',
         event: trigger,
@@ -105,10 +86,37 @@ export async function reconcile(event: unknown, context: LambdaContext = {}, opt
       return skipped
     }
     // A failed run throws, so that Lambda records it (and retries an event).
-    const warning = await notifySync(settings?.notifyUrl, notice)
+    const notice = runNotice(command, {level: settings?.level, error})
+    const warning = notice && (await notifySync(settings?.notifyUrl, notice))
     line({outcome: 'failed', level: settings?.level, error: refusal, warnings: [...unknownWarning, ...(warning ? [warning] : [])], durationsMs: {total: Date.now() - started}}, calls.stop())
     throw error
   }
+
+  // A source not read (docs/safety.md, rule 10): the additions read were written, nothing
+  // removed; the run still fails, so that Lambda records it and the next run tries again.
+  const partial = partialReadError(result.plan, result.outcome === 'written')
+  const warnings = [...unknownWarning, ...result.warnings]
+  const notice = runNotice(command, {result, error: partial})
+  const warning = notice && (await notifySync(settings.notifyUrl, notice))
+  if (warning) warnings.push(warning)
+  const done: ReconcileResult = {...result, warnings, event: trigger, timingsMs: {...result.timingsMs, total: Date.now() - started}}
+  line(
+    {
+      outcome: done.outcome,
+      level: done.level,
+      added: done.plan.add,
+      removed: done.plan.remove,
+      // What a partial read held back, and the error the run ends with: the line says both facts.
+      ...(done.plan.partial ? {partial: done.plan.partial} : {}),
+      ...(partial ? {error: errorFacts(partial)} : {}),
+      pending: done.pending,
+      warnings,
+      durationsMs: done.timingsMs,
+    },
+    calls.stop(),
+  )
+  if (partial) throw partial
+  return done
 }
 
 /**
