@@ -26,7 +26,8 @@ export const levelConditionFlag = {
 
 export const awsFlags = {
   region: Flags.string({description: `AWS region to search (repeatable). Env: ${ENV.regions} (comma-separated); default: the AWS default region.`, multiple: true, helpGroup: 'AWS'}),
-  'all-regions': Flags.boolean({description: `Search every region each account has enabled. Env: ${ENV.allRegions}.`, helpGroup: 'AWS'}),
+  // allowNo: --no-all-regions turns off an allRegions of the environment or the config file from the command line.
+  'all-regions': Flags.boolean({description: `Search every region each account has enabled; --no-all-regions overrides ${ENV.allRegions} and the config file. Env: ${ENV.allRegions}.`, allowNo: true, helpGroup: 'AWS'}),
   profile: Flags.string({description: `AWS profile. Env: ${ENV.profile}.`, helpGroup: 'AWS'}),
   'nat-gateway': Flags.string({description: `NAT gateway id to include (repeatable). Env: ${ENV.natGateways}.`, multiple: true, helpGroup: 'AWS'}),
   'nat-tag': Flags.string({description: `Only NAT gateways with this tag, KEY=VALUE (repeatable, all must match). Env: ${ENV.natTags}.`, multiple: true, helpGroup: 'AWS'}),

@@ -6,7 +6,8 @@ import {probeFlags, stateDirFlag} from '../cli/deny-test-flags.ts'
 import {awsFlags, googleFlags, levelConditionFlag} from '../cli/flags.ts'
 import {createClients} from '../lib/core/clients.ts'
 import {ENV} from '../lib/core/config.ts'
-import {DEFAULT_DENY_CIDR, DEFAULT_POLLING, DEFAULT_TIMEOUT_MS, parseDenyCidr, runDenyTest, type DenyTestResult} from '../lib/deny-test/run.ts'
+import {DEFAULT_POLLING, DEFAULT_TIMEOUT_MS, runDenyTest, type DenyTestResult} from '../lib/deny-test/run.ts'
+import {DEFAULT_DENY_CIDR} from '../lib/deny-test/deny-cidr.ts'
 import {diagnoseBaseline, natIpsNotAdmitted} from '../lib/deny-test/baseline-diagnosis.ts'
 import {EXIT_CODES_HELP, ExitCode, VpcscError} from '../lib/core/errors.ts'
 import {createProbe} from '../lib/deny-test/probe/create.ts'
@@ -50,7 +51,6 @@ ${EXIT_CODES_HELP}
   async run(): Promise<DenyTestResult> {
     const {flags} = await this.parse(DenyTest)
     const settings = await this.settingsFrom(flags)
-    const denyCidr = parseDenyCidr(settings.denyCidr ?? DEFAULT_DENY_CIDR)
     const timeoutMs = settings.timeoutMs ?? DEFAULT_TIMEOUT_MS
     // It would ask only after the baseline probe (up to --probe-timeout): with nobody to ask,
     // refuse before it, once the inputs are known to be good.
@@ -89,7 +89,7 @@ ${EXIT_CODES_HELP}
     process.stdout.on('error', ignoreBrokenPipe)
     try {
       const result = await runDenyTest(settings, clients, probe, {
-        denyCidr,
+        denyCidr: settings.denyCidr,
         timeoutMs,
         recoveryWait: flags['recovery-wait'],
         polling: {...DEFAULT_POLLING, firstIntervalMs: settings.probe.intervalMs},

@@ -179,6 +179,58 @@ describe('many accounts', () => {
     assert.deepEqual(JSON.parse(fromEnv.stdout).nat.egressIps.map((e: {ip: string}) => e.ip).sort(), ALL_SIX.map((c) => c.replace('/32', '')))
   })
 
+  it("the caller's own account listed as a member: each gateway once, as the own account's, in status, ip sync and explain", async () => {
+    // A role in the caller's own account (as a list of every account's reader role may hold).
+    const {roleArn: ownRole} = await ctx.world.aws.seedAccount(OWN, {eips: {}})
+    const {roleA} = await seedMembers()
+    const roleArgs = ['--assume-role', ownRole, '--assume-role', roleA]
+    const status = await vpcsc(ctx.world, ['status', '--json', ...regionArgs, ...roleArgs])
+    assert.equal(status.code, 0, show(status))
+    const out = JSON.parse(status.stdout)
+    const where = out.nat.gateways.map((g: {id: string; account: object; region: string}) => [g.account, g.region])
+    assert.deepEqual(where, [
+      [{id: OWN}, 'us-east-1'],
+      [{id: OWN}, 'eu-west-1'],
+      [{id: A, roleName: 'vpcsc-reader'}, 'us-east-1'],
+      [{id: A, roleName: 'vpcsc-reader'}, 'eu-west-1'],
+    ])
+    assert.equal(new Set(out.nat.gateways.map((g: {id: string}) => g.id)).size, 4)
+    assert.deepEqual(out.nat.egressIps.filter((e: {account: {id: string}}) => e.account.id === OWN).map((e: {ip: string; account: object}) => [e.ip, e.account]), [
+      ['203.0.113.10', {id: OWN}],
+      ['203.0.113.21', {id: OWN}],
+    ])
+    assert.deepEqual(out.warnings, [`${ownRole} is in the caller's own account ${OWN}, which is always read: a NAT gateway read both ways is listed once, as the own account's.`])
+    const screen = await vpcsc(ctx.world, ['status', ...regionArgs, ...roleArgs])
+    assert.equal(screen.stdout.match(/vpcsc-demo-nat/g)?.length, 4, screen.stdout)
+
+    const plan = await vpcsc(ctx.world, ['ip', 'sync', '--plan', ...regionArgs, ...roleArgs])
+    assert.equal(plan.code, 3, show(plan))
+    assert.match(plan.stdout, /\+ 203\.0\.113\.21\/32\s+nat-\w+ \(eu-west-1, 123456789012\)/)
+    const explained = await vpcsc(ctx.world, ['explain', '203.0.113.21', '--json', ...regionArgs, ...roleArgs])
+    const ownInEuWest1 = out.nat.gateways.find((g: {region: string; account: {id: string}}) => g.region === 'eu-west-1' && g.account.id === OWN)
+    assert.deepEqual(JSON.parse(explained.stdout).gateway, {natGatewayId: ownInEuWest1.id, account: OWN, region: 'eu-west-1', vpcId: ownInEuWest1.vpcId, name: 'vpcsc-demo-nat', state: 'available', egress: true}, show(explained))
+  })
+
+  it("a member account's own regions are its alone: the caller's account still reads the AWS default region", async () => {
+    const {roleA} = await seedMembers()
+    const file = join(ctx.world.dir, 'work', 'vpcsc.config.json')
+    writeFileSync(file, JSON.stringify({accounts: [{roleArn: roleA, regions: ['eu-west-1']}]}))
+    try {
+      const result = await vpcsc(ctx.world, ['status', '--json'])
+      assert.equal(result.code, 0, show(result))
+      const out = JSON.parse(result.stdout)
+      assert.deepEqual(out.nat.accounts.map((a: {account: {id: string}; regions: string[]}) => [a.account.id, a.regions]), [[OWN, ['us-east-1']], [A, ['eu-west-1']]])
+      assert.deepEqual(out.nat.egressIps.map((e: {ip: string}) => e.ip), ['203.0.113.10', '203.0.113.32'])
+      // The top-level selection, whatever its source, does not reach into the account's own regions.
+      for (const args of [['--all-regions'], ['--region', 'us-east-1']]) {
+        const top = JSON.parse((await vpcsc(ctx.world, ['status', '--json', ...args])).stdout)
+        assert.deepEqual(top.nat.accounts[1].regions, ['eu-west-1'], args.join(' '))
+      }
+    } finally {
+      rmSync(file)
+    }
+  })
+
   it('one region that cannot be read (throttled past retries), one account: nothing removed, exit 1 naming the region', async () => {
     // The level holds an EIP that a complete read would find stale.
     const level = await storedLevel(ctx.world)

@@ -115,6 +115,7 @@ describe('conventions', () => {
     assert.equal(sync.code, 0, show(sync))
     assert.match(sync.stdout, /USAGE\s+\$ vpcsc ip sync/)
     assert.match(sync.stdout, /--plan/)
+    assert.match(sync.stdout, /--\[no-\]all-regions/)
   })
 
   it('version: --version and vpcsc version print one line; --version --json (either order) and version --json the same facts as JSON', async () => {
@@ -190,6 +191,7 @@ describe('conventions', () => {
     const complete = (...words: string[]) =>
       execFileSync('bash', ['-c', 'source "$0"; COMP_WORDS=("${@}"); COMP_CWORD=$(($# - 1)); _vpcsc_autocomplete; printf "%s\\n" "${COMPREPLY[@]}"', bashFunctions, 'vpcsc', ...words], {encoding: 'utf8'}).split('\n').filter(Boolean)
     assert.deepEqual(complete('status', '--no-c'), ['--no-color'])
+    assert.deepEqual(complete('ip', 'sync', '--no-a'), ['--no-all-regions'])
     assert.deepEqual(complete('ip', 'sync', '--pl'), ['--plan'])
     // A shell it does not support: vpcsc's own two lines and exit 2, not oclif's block.
     const fish = await vpcsc(ctx.world, ['autocomplete', 'fish'])

@@ -91,10 +91,40 @@ describe('input checks', () => {
     assert.equal(JSON.stringify(await storedLevel(ctx.world)), before)
   })
 
-  it('VPCSC_CONDITION is held to the same rule', async () => {
-    const result = await vpcsc(ctx.world, ['ip', 'sync', '--plan'], {env: {VPCSC_CONDITION: '1'}})
-    assert.equal(result.code, 2, show(result))
-    assert.match(result.stderr, /condition 1 holds no ipSubnetworks/)
+  it('VPCSC_CONDITION and the config file\'s condition are held to the same rule, each named as the source', async () => {
+    const env = await vpcsc(ctx.world, ['ip', 'sync', '--plan'], {env: {VPCSC_CONDITION: '1'}})
+    assert.equal(env.code, 2, show(env))
+    assert.match(env.stderr, /^Error: VPCSC_CONDITION 1 holds no ipSubnetworks in .*vpcsc_allow_ec2_ip: it holds members and regions/)
+    assert.match(env.stderr, /The IP list is in condition 0: use VPCSC_CONDITION=0, or leave VPCSC_CONDITION out\./)
+    const file = join(ctx.world.dir, 'work', 'condition.json')
+    writeFileSync(file, JSON.stringify({condition: 1}))
+    const fromFile = await vpcsc(ctx.world, ['status', '--config', file])
+    assert.equal(fromFile.code, 0, show(fromFile))
+    assert.match(fromFile.stdout, /condition\.json: field "condition" 1 holds no ipSubnetworks/, 'status shows the level, and why it cannot manage it')
+    const syncFromFile = await vpcsc(ctx.world, ['ip', 'sync', '--plan', '--config', file])
+    assert.equal(syncFromFile.code, 2, show(syncFromFile))
+    assert.match(syncFromFile.stderr, /^Error: \S*condition\.json: field "condition" 1 holds no ipSubnetworks/)
+    assert.match(syncFromFile.stderr, /use "condition": 0 in \S*condition\.json, or leave "condition" out\./)
+    for (const result of [env, syncFromFile]) assert.doesNotMatch(result.stderr, /--condition/)
+  })
+
+  it('the deny CIDR is checked with the other settings, before any call, named with its source', async () => {
+    await ctx.world.admin.clearRequests()
+    const file = join(ctx.world.dir, 'work', 'deny.json')
+    writeFileSync(file, JSON.stringify({denyCidr: '8.8.8.8/32'}))
+    const cases: [string[], Record<string, string>, RegExp][] = [
+      [['deny-test', '--yes'], {VPCSC_DENY_CIDR: '8.8.8.8/32'}, /^Error: VPCSC_DENY_CIDR "8\.8\.8\.8\/32" is not in a TEST-NET range \(RFC 5737\): it could admit a real caller\.\n/],
+      [['deny-test', '--yes', '--config', file], {}, /^Error: \S*deny\.json: field "denyCidr": "8\.8\.8\.8\/32" is not in a TEST-NET range/],
+      [['deny-test', '--yes', '--deny-cidr', '8.8.8.8/32', '--region', 'mars-1'], {}, /^Error: 2 settings are invalid: --region "mars-1": .*; --deny-cidr "8\.8\.8\.8\/32" is not in a TEST-NET range/],
+    ]
+    for (const [args, env, pattern] of cases) {
+      const result = await vpcsc(ctx.world, args, {env})
+      assert.equal(result.code, 2, show(result))
+      assert.match(result.stderr, pattern)
+      assert.ok(result.stderr.trim().split('\n').length <= 2, result.stderr)
+    }
+    assert.deepEqual(await ctx.world.admin.requests(), [], 'no call reached Google')
+    assert.deepEqual(await ctx.world.ssm.admin.requests(), [], 'no call reached SSM')
   })
 
   it('--condition on a level where no condition holds IPs says so', async () => {

@@ -257,6 +257,29 @@ describe('vpcsc status across regions', () => {
     assert.deepEqual(report.nat.egressIps.map((e: {ip: string}) => e.ip), ['203.0.113.21'])
   })
 
+  it('the region selection is one setting: the first source that names regions or all regions decides it (flag > variable > file)', async () => {
+    const file = join(ctx.world.dir, 'work', 'vpcsc.config.json')
+    const read = async (args: string[], env: Record<string, string> = {}) => {
+      const result = await vpcsc(ctx.world, [...args, '--json'], {env})
+      assert.ok(result.code === 0 || result.code === 3, show(result))
+      const out = JSON.parse(result.stdout) as {nat?: {regions: string[]}; egressIps?: {region: string}[]}
+      return out.nat ? out.nat.regions : [...new Set(out.egressIps!.map((e) => e.region))]
+    }
+    try {
+      writeFileSync(file, JSON.stringify({allRegions: true}))
+      assert.deepEqual(await read(['ip', 'sync', '--plan', '--region', 'eu-west-1']), ['eu-west-1'], '--region beats the file\'s allRegions')
+      assert.deepEqual(await read(['status', '--region', 'eu-west-1']), ['eu-west-1'])
+      assert.deepEqual(await read(['status', '--no-all-regions']), ['us-east-1'], '--no-all-regions: the AWS default region')
+      assert.deepEqual(await read(['status'], {VPCSC_REGIONS: 'eu-west-1'}), ['eu-west-1'], 'VPCSC_REGIONS beats the file\'s allRegions')
+      writeFileSync(file, JSON.stringify({regions: ['eu-west-1']}))
+      assert.ok((await read(['status'], {VPCSC_ALL_REGIONS: '1'})).length > 2, 'VPCSC_ALL_REGIONS beats the file\'s regions')
+      assert.ok((await read(['status', '--all-regions'])).length > 2)
+    } finally {
+      writeFileSync(file, '{}')
+    }
+    assert.deepEqual(await read(['status', '--region', 'us-east-1'], {VPCSC_ALL_REGIONS: '1'}), ['us-east-1'], '--region beats VPCSC_ALL_REGIONS')
+  })
+
   it('--all-regions finds the NAT gateways of every region', async () => {
     const result = await vpcsc(ctx.world, ['status', '--json', '--all-regions'])
     assert.equal(result.code, 0, show(result))

@@ -4,6 +4,7 @@ import {describe, it} from 'node:test'
 import {assertSafeSubnetworks, ipCondition, withIpSubnetworks} from '../../src/lib/level/condition.ts'
 import {ExitCode, VpcscError} from '../../src/lib/core/errors.ts'
 import type {AccessLevel} from '../../src/lib/gcp/types.ts'
+import type {SettingSource, Sourced} from '../../src/lib/core/config.ts'
 
 const NAME = 'accessPolicies/123/accessLevels/test_allow_ec2_ip'
 
@@ -27,6 +28,9 @@ function richLevel(): AccessLevel {
     },
   }
 }
+
+/** The condition index as `--condition N` gives it (or another source). */
+const asked = (value: number, source: SettingSource = {kind: 'flag', name: 'condition'}): Sourced<number> => ({value, source})
 
 function usage(message: RegExp) {
   return (error: unknown) => {
@@ -69,7 +73,7 @@ describe('ipCondition', () => {
 
   it('several: --condition picks one', () => {
     const level: AccessLevel = {name: NAME, basic: {conditions: [{ipSubnetworks: ['203.0.113.10/32']}, {ipSubnetworks: ['198.51.100.0/24']}]}}
-    const found = ipCondition(level, 1)
+    const found = ipCondition(level, asked(1))
     assert.equal(found.index, 1)
     assert.deepEqual(found.ipSubnetworks, ['198.51.100.0/24'])
   })
@@ -85,31 +89,45 @@ describe('ipCondition', () => {
 
   it('--condition N on a condition of members/regions/devicePolicy without IPs: refused, naming the condition that holds them', () => {
     // The IP list would be ANDed into condition 0: only its members, from DE or FR, on a locked Mac.
-    assert.throws(() => ipCondition(richLevel(), 0), usage(/--condition 0 holds no ipSubnetworks .*: it holds members, regions and devicePolicy, and IPs written there would be ANDed with them/))
-    assert.throws(() => ipCondition(richLevel(), 2), usage(/--condition 2 holds no ipSubnetworks/))
-    assert.throws(() => ipCondition(richLevel(), 2), (error: unknown) => error instanceof VpcscError && /condition 1: use --condition 1, or leave --condition out/.test(error.hint ?? ''))
+    assert.throws(() => ipCondition(richLevel(), asked(0)), usage(/--condition 0 holds no ipSubnetworks .*: it holds members, regions and devicePolicy, and IPs written there would be ANDed with them/))
+    assert.throws(() => ipCondition(richLevel(), asked(2)), usage(/--condition 2 holds no ipSubnetworks/))
+    assert.throws(() => ipCondition(richLevel(), asked(2)), (error: unknown) => error instanceof VpcscError && /condition 1: use --condition 1, or leave --condition out/.test(error.hint ?? ''))
   })
 
   it('--condition N when no condition holds IPs: refused, saying none does', () => {
     const level: AccessLevel = {name: NAME, basic: {conditions: [{members: ['user:a@example.com']}, {}]}}
-    assert.throws(() => ipCondition(level, 0), (error: unknown) => error instanceof VpcscError && error.exitCode === 2 && /No condition of the level holds an IP list/.test(error.hint ?? ''))
-    assert.throws(() => ipCondition(level, 1), usage(/--condition 1 holds no ipSubnetworks .*: it holds no IP list/))
+    assert.throws(() => ipCondition(level, asked(0)), (error: unknown) => error instanceof VpcscError && error.exitCode === 2 && /No condition of the level holds an IP list/.test(error.hint ?? ''))
+    assert.throws(() => ipCondition(level, asked(1)), usage(/--condition 1 holds no ipSubnetworks .*: it holds no IP list/))
   })
 
   it('--condition N on the condition that holds IPs: that one', () => {
-    const found = ipCondition(richLevel(), 1)
+    const found = ipCondition(richLevel(), asked(1))
     assert.equal(found.index, 1)
     assert.deepEqual(found.ipSubnetworks, ['203.0.113.10/32', '2001:DB8::/32'])
   })
 
   it('--condition N out of range: usage error naming the count', () => {
-    assert.throws(() => ipCondition(richLevel(), 3), usage(/--condition 3 does not exist: .* has 3 conditions \(0 to 2\)/))
-    assert.throws(() => ipCondition(richLevel(), 40), usage(/--condition 40 does not exist/))
+    assert.throws(() => ipCondition(richLevel(), asked(3)), usage(/--condition 3 does not exist: .* has 3 conditions \(0 to 2\)/))
+    assert.throws(() => ipCondition(richLevel(), asked(40)), usage(/--condition 40 does not exist/))
+  })
+
+  it('every refusal names where the index came from: the flag, the variable or the config file field', () => {
+    const env: SettingSource = {kind: 'env', name: 'VPCSC_CONDITION'}
+    const file: SettingSource = {kind: 'file', name: 'condition', file: '/etc/vpcsc/vpcsc.config.json'}
+    const hint = (pattern: RegExp) => (error: unknown) => error instanceof VpcscError && pattern.test(error.hint ?? '')
+    assert.throws(() => ipCondition(richLevel(), asked(2, env)), usage(/^VPCSC_CONDITION 2 holds no ipSubnetworks in .*: it holds regions/))
+    assert.throws(() => ipCondition(richLevel(), asked(2, env)), hint(/condition 1: use VPCSC_CONDITION=1, or leave VPCSC_CONDITION out\.$/))
+    assert.throws(() => ipCondition(richLevel(), asked(0, file)), usage(/^\/etc\/vpcsc\/vpcsc\.config\.json: field "condition" 0 holds no ipSubnetworks in /))
+    assert.throws(() => ipCondition(richLevel(), asked(0, file)), hint(/condition 1: use "condition": 1 in \/etc\/vpcsc\/vpcsc\.config\.json, or leave "condition" out\.$/))
+    assert.throws(() => ipCondition(richLevel(), asked(3, env)), usage(/^VPCSC_CONDITION 3 does not exist: /))
+    const vpc: AccessLevel = {name: NAME, basic: {conditions: [{vpcNetworkSources: [{vpcSubnetwork: {network: 'n'}}]}]}}
+    assert.throws(() => ipCondition(vpc, asked(0, file)), usage(/^\/etc\/vpcsc\/vpcsc\.config\.json: field "condition" 0 names a condition of .* that holds vpcNetworkSources/))
+    for (const source of [env, file]) assert.throws(() => ipCondition(richLevel(), asked(0, source)), (error: unknown) => error instanceof VpcscError && !/--condition/.test(`${error.message} ${error.hint}`))
   })
 
   it('--condition N on a condition holding vpcNetworkSources: usage error', () => {
     const level: AccessLevel = {name: NAME, basic: {conditions: [{vpcNetworkSources: [{vpcSubnetwork: {network: 'n'}}]}]}}
-    assert.throws(() => ipCondition(level, 0), usage(/vpcNetworkSources/))
+    assert.throws(() => ipCondition(level, asked(0)), usage(/vpcNetworkSources/))
   })
 
   it('a custom level: refused with exit code 5', () => {
@@ -118,7 +136,7 @@ describe('ipCondition', () => {
       () => ipCondition(level),
       (error: unknown) => error instanceof VpcscError && error.exitCode === ExitCode.refused && error.code === 'CUSTOM_LEVEL' && error.message.includes(NAME),
     )
-    assert.throws(() => ipCondition(level, 0), (error: unknown) => error instanceof VpcscError && error.exitCode === 5)
+    assert.throws(() => ipCondition(level, asked(0)), (error: unknown) => error instanceof VpcscError && error.exitCode === 5)
   })
 
   it('a level with neither basic nor custom: refused with exit code 5', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 
-import {configFileSchema, DEFAULT_CREDENTIAL_FILE, DEFAULT_LOCATION, ENV, parseDuration, resolveSettings, type ConfigFile, type FlagValues, type LoadedConfig} from '../../src/lib/core/config.ts'
+import {configFileSchema, DEFAULT_CREDENTIAL_FILE, DEFAULT_LOCATION, ENV, parseDuration, resolveSettings, type ConfigFile, type FlagValues, type LoadedConfig, type Settings} from '../../src/lib/core/config.ts'
 import {ExitCode, VpcscError} from '../../src/lib/core/errors.ts'
 
 const fileConfig = (values: ConfigFile): LoadedConfig => ({file: '/etc/vpcsc/vpcsc.config.json', values})
@@ -152,13 +152,13 @@ describe('resolveSettings: probe', () => {
 describe('resolveSettings: deny test settings', () => {
   it('VPCSC_DENY_CIDR and VPCSC_TIMEOUT are read', () => {
     const settings = resolve({}, {[ENV.denyCidr]: '198.51.100.7/32', [ENV.timeout]: '45m'})
-    assert.equal(settings.denyCidr, '198.51.100.7/32')
+    assert.equal(settings.denyCidr.text, '198.51.100.7/32')
     assert.equal(settings.timeoutMs, 45 * 60_000)
   })
 
-  it('neither set: both undefined (the deny test applies its defaults)', () => {
+  it('neither set: the deny CIDR is TEST-NET-1 192.0.2.1/32, the timeout is left to the deny test', () => {
     const settings = resolve()
-    assert.equal(settings.denyCidr, undefined)
+    assert.equal(settings.denyCidr.text, '192.0.2.1/32')
     assert.equal(settings.timeoutMs, undefined)
   })
 
@@ -181,6 +181,6 @@ describe('resolveSettings: deny test settings', () => {
   })
 })
 
-function pickDeny(settings: {denyCidr?: string; timeoutMs?: number}): [string | undefined, number | undefined] {
-  return [settings.denyCidr, settings.timeoutMs]
+function pickDeny(settings: Settings): [string, number | undefined] {
+  return [settings.denyCidr.text, settings.timeoutMs]
 }

@@ -71,6 +71,21 @@ describe('one validation for flags, environment and config file', () => {
     assert.deepEqual(resolve({}, {AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'bad'}).regions, [], 'AWS_REGION wins over AWS_DEFAULT_REGION')
   })
 
+  it('the deny CIDR: TEST-NET only, refused from --deny-cidr, VPCSC_DENY_CIDR and the file, each named', () => {
+    const testNet = /is not in a TEST-NET range \(RFC 5737\): it could admit a real caller\.$/
+    assert.match(problem(() => resolve({'deny-cidr': '8.8.8.8/32'})), new RegExp(`^--deny-cidr "8\\.8\\.8\\.8/32" ${testNet.source}`))
+    assert.match(problem(() => resolve({}, {[ENV.denyCidr]: '8.8.8.8/32'})), new RegExp(`^VPCSC_DENY_CIDR "8\\.8\\.8\\.8/32" ${testNet.source}`))
+    assert.match(problem(() => resolve({}, {}, fileConfig({denyCidr: '8.8.8.8/32'}))), new RegExp(`^${FILE.replace(/\./g, '\\.')}: field "denyCidr" "8\\.8\\.8\\.8/32" ${testNet.source}`))
+    assert.match(problem(() => resolve({}, {[ENV.denyCidr]: '192.0.2.1/24'})), /^VPCSC_DENY_CIDR "192\.0\.2\.1\/24" has host bits set/)
+    // Only the winning value counts: a good flag over a bad variable is fine.
+    assert.equal(resolve({'deny-cidr': '198.51.100.7'}, {[ENV.denyCidr]: '8.8.8.8/32'}).denyCidr.text, '198.51.100.7/32')
+  })
+
+  it('the deny CIDR is reported with every other problem, not after them', () => {
+    const message = problem(() => resolve({'deny-cidr': '8.8.8.8/32', region: ['mars-1']}))
+    assert.match(message, /^2 settings are invalid: --region "mars-1": .*; --deny-cidr "8\.8\.8\.8\/32" is not in a TEST-NET range/)
+  })
+
   it('a condition index out of range keeps the value in the message', () => {
     assert.match(problem(() => resolve({condition: 40} as FlagValues)), /^--condition 40: expected a condition index, 0 to 39 \(a level holds at most 40\)\.$/)
   })

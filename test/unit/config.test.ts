@@ -87,7 +87,7 @@ describe('resolveSettings: precedence flag > env > file > default', () => {
     assert.deepEqual(s.natTags, [{key: 'from', value: 'file'}])
     assert.deepEqual(s.vpcIds, ['vpc-0f0f'])
     assert.deepEqual(s.keep.map((c) => c.text), ['203.0.113.0/24'])
-    assert.equal(s.condition, 3)
+    assert.deepEqual(s.condition, {value: 3, source: {kind: 'file', name: 'condition', file: '/tmp/vpcsc.config.json'}}, 'tagged with its source, for errors found once the level is read')
     assert.equal(s.profile, 'file-profile')
     assert.equal(s.allRegions, true)
     assert.equal(s.impersonateServiceAccount, 'file@p.iam.gserviceaccount.com')
@@ -103,7 +103,7 @@ describe('resolveSettings: precedence flag > env > file > default', () => {
     assert.deepEqual(s.natTags, [{key: 'from', value: 'env'}, {key: 'team', value: 'net'}])
     assert.deepEqual(s.vpcIds, ['vpc-0e0e'])
     assert.deepEqual(s.keep.map((c) => c.text), ['198.51.100.0/24', '2001:db8::/32'])
-    assert.equal(s.condition, 2)
+    assert.deepEqual(s.condition, {value: 2, source: {kind: 'env', name: ENV.condition}})
     assert.equal(s.profile, 'env-profile')
     assert.equal(s.allRegions, false, 'VPCSC_ALL_REGIONS=false overrides the file')
     assert.equal(s.impersonateServiceAccount, 'env@p.iam.gserviceaccount.com')
@@ -118,7 +118,7 @@ describe('resolveSettings: precedence flag > env > file > default', () => {
     assert.deepEqual(s.natTags, [{key: 'from', value: 'flag'}])
     assert.deepEqual(s.vpcIds, ['vpc-0a0a'])
     assert.deepEqual(s.keep.map((c) => c.text), ['8.8.8.8/32'])
-    assert.equal(s.condition, 1)
+    assert.deepEqual(s.condition, {value: 1, source: {kind: 'flag', name: 'condition'}})
     assert.equal(s.profile, 'flag-profile')
     assert.equal(s.impersonateServiceAccount, 'flag@p.iam.gserviceaccount.com')
   })
@@ -155,7 +155,49 @@ describe('resolveSettings: precedence flag > env > file > default', () => {
     assert.throws(() => resolve({}, {[ENV.condition]: 'one'}), usage(/VPCSC_CONDITION="one" is not a condition index/))
     assert.throws(() => resolve({}, {[ENV.condition]: '-1'}), usage(/VPCSC_CONDITION/))
     assert.throws(() => resolve({}, {[ENV.condition]: '1.5'}), usage(/VPCSC_CONDITION/))
-    assert.equal(resolve({}, {[ENV.condition]: '0'}).condition, 0)
+    assert.equal(resolve({}, {[ENV.condition]: '0'}).condition?.value, 0)
+  })
+})
+
+describe('resolveSettings: the region selection (a list, or every region) is one setting', () => {
+  const selection = (flags: FlagValues, env: NodeJS.ProcessEnv, values: ConfigFile) => {
+    const s = resolve(flags, env, fileConfig(values))
+    return {regions: s.regions, allRegions: s.allRegions}
+  }
+
+  it('--region overrides allRegions from the config file and from VPCSC_ALL_REGIONS', () => {
+    assert.deepEqual(selection({region: ['eu-west-1']}, {}, {allRegions: true}), {regions: ['eu-west-1'], allRegions: false})
+    assert.deepEqual(selection({region: ['us-east-1']}, {[ENV.allRegions]: '1'}, {}), {regions: ['us-east-1'], allRegions: false})
+  })
+
+  it('VPCSC_REGIONS overrides the file\'s allRegions; VPCSC_ALL_REGIONS the file\'s regions', () => {
+    assert.deepEqual(selection({}, {[ENV.regions]: 'eu-west-2'}, {allRegions: true}), {regions: ['eu-west-2'], allRegions: false})
+    assert.deepEqual(selection({}, {[ENV.allRegions]: 'true'}, {regions: ['eu-west-3']}), {regions: [], allRegions: true})
+  })
+
+  it('--all-regions overrides a list from the environment or the file', () => {
+    assert.deepEqual(selection({'all-regions': true}, {[ENV.regions]: 'eu-west-2'}, {regions: ['eu-west-3']}), {regions: [], allRegions: true})
+  })
+
+  it('--no-all-regions overrides the file: the AWS default region, or the listed ones given with it', () => {
+    assert.deepEqual(selection({'all-regions': false}, {}, {regions: ['eu-west-3'], allRegions: true}), {regions: [], allRegions: false})
+    assert.deepEqual(selection({'all-regions': false, region: ['eu-west-1']}, {[ENV.allRegions]: 'yes'}, {allRegions: true}), {regions: ['eu-west-1'], allRegions: false})
+  })
+
+  it('within the source that decides, both keys count (every region, asked in the listed one)', () => {
+    assert.deepEqual(selection({}, {}, {regions: ['eu-west-3'], allRegions: true}), {regions: ['eu-west-3'], allRegions: true})
+    assert.deepEqual(selection({region: ['eu-west-1'], 'all-regions': true}, {}, {}), {regions: ['eu-west-1'], allRegions: true})
+  })
+
+  it('a key of a source that does not decide is neither used nor checked', () => {
+    assert.deepEqual(selection({region: ['eu-west-1']}, {[ENV.allRegions]: 'maybe'}, {}), {regions: ['eu-west-1'], allRegions: false})
+    assert.deepEqual(selection({'all-regions': true}, {[ENV.regions]: 'mars-1'}, {}), {regions: [], allRegions: true})
+    assert.throws(() => resolve({}, {[ENV.allRegions]: 'maybe'}, fileConfig({regions: ['eu-west-1']})), usage(/^VPCSC_ALL_REGIONS="maybe" is not a boolean/))
+  })
+
+  it("AWS_REGION is checked whenever it is the region read: the deciding source lists none", () => {
+    assert.throws(() => resolve({'all-regions': true}, {AWS_REGION: 'mars-1'}, fileConfig({regions: ['eu-west-1']})), usage(/^AWS_REGION "mars-1"/))
+    assert.deepEqual(resolve({}, {AWS_REGION: 'mars-1', [ENV.regions]: 'eu-west-1'}, fileConfig({allRegions: true})).regions, ['eu-west-1'])
   })
 })
 

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {DEFAULT_DENY_CIDR, parseDenyCidr, probeUntil, type Polling, type ProgressEvent} from '../../src/lib/deny-test/run.ts'
+import {probeUntil, type Polling, type ProgressEvent} from '../../src/lib/deny-test/run.ts'
+import {DEFAULT_DENY_CIDR} from '../../src/lib/deny-test/deny-cidr.ts'
+import {resolveSettings} from '../../src/lib/core/config.ts'
 import {ExitCode, VpcscError} from '../../src/lib/core/errors.ts'
 import type {ProbeOutcome, ProbeVerdict} from '../../src/lib/deny-test/probe/classify.ts'
 import type {Probe} from '../../src/lib/deny-test/probe/probe.ts'
@@ -16,10 +18,13 @@ function usage(error: unknown): boolean {
   return true
 }
 
-describe('parseDenyCidr', () => {
+/** The deny CIDR as the settings resolve it from `--deny-cidr`. */
+const parseDenyCidr = (text: string) => resolveSettings({'deny-cidr': text}, {}, {values: {}}).denyCidr
+
+describe('the deny CIDR (--deny-cidr)', () => {
   it('the default is TEST-NET-1 192.0.2.1/32', () => {
     assert.equal(DEFAULT_DENY_CIDR, '192.0.2.1/32')
-    assert.equal(parseDenyCidr(DEFAULT_DENY_CIDR).text, '192.0.2.1/32')
+    assert.equal(resolveSettings({}, {}, {values: {}}).denyCidr.text, '192.0.2.1/32')
   })
 
   for (const [input, text] of [

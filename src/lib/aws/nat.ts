@@ -151,20 +151,24 @@ function egressOf(gateways: NatGatewayInfo[], selection: GatewaySelection, tagsO
 /**
  * Merges the accounts' selections and says what is missing: a gateway id asked for that
  * no source holds (only claimed when every source was read: an unread one may hold it).
+ * One account reached twice (the caller's own also listed as a member, or two roles in one
+ * account) has its gateways read twice: each gateway, its egress IPs and its warnings
+ * count once, under the first source that selected it (the caller's own comes first).
  */
 function completeness(parts: ReturnType<typeof egressOf>[], read: NatGatewayInfo[], askedIds: string[], everythingRead: boolean) {
   const found = new Set(read.map((g) => g.id))
   const missingGatewayIds = everythingRead ? [...new Set(askedIds)].filter((id) => !found.has(id)) : []
-  const warnings = parts.flatMap((p) => p.warnings)
+  const warnings = [...new Set(parts.flatMap((p) => p.warnings))]
   for (const id of missingGatewayIds) warnings.push(`NAT gateway ${id} was not found in the searched regions.`)
-  const matched = parts.flatMap((p) => p.gateways)
+  const matched = firstOfEach(parts.flatMap((p) => p.gateways), (g) => g.id)
   if (matched.length === 0) warnings.push('No NAT gateway matched the selection.')
-  return {gateways: matched, egressIps: dedupe(parts.flatMap((p) => p.egressIps)), warnings, missingGatewayIds}
+  return {gateways: matched, egressIps: firstOfEach(parts.flatMap((p) => p.egressIps), (e) => e.ip), warnings, missingGatewayIds}
 }
 
-function dedupe(ips: EgressIp[]): EgressIp[] {
+/** The first item of each key, in order. */
+function firstOfEach<T>(items: T[], key: (item: T) => string): T[] {
   const seen = new Set<string>()
-  return ips.filter((e) => (seen.has(e.ip) ? false : (seen.add(e.ip), true)))
+  return items.filter((item) => (seen.has(key(item)) ? false : (seen.add(key(item)), true)))
 }
 
 function toInfo(gateway: NatGateway, account: AccountRef, region: string): NatGatewayInfo {
@@ -217,7 +221,9 @@ export async function discoverNatEgress(selection: NatSelection): Promise<NatDis
   const [sdk, stsSdk] = await Promise.all([import('@aws-sdk/client-ec2'), import('@aws-sdk/client-sts')])
   // Region as the AWS CLI resolves it (AWS_DEFAULT_REGION too), the SDK's warnings to DEBUG.
   const common = {...awsClientOptions(undefined, selection.profile), maxAttempts: MAX_ATTEMPTS, requestHandler: awsRequestBounds(selection.requestTimeoutMs)}
-  const first = new sdk.EC2Client({...awsClientOptions(selection.regions[0] ?? selection.accounts.find((a) => a.regions?.length)?.regions?.[0], selection.profile), maxAttempts: MAX_ATTEMPTS, requestHandler: awsRequestBounds(selection.requestTimeoutMs)})
+  // Its region is the caller's home: the one the own account reads without a list of its
+  // own (the AWS default region, never a member account's), and where STS is asked.
+  const first = new sdk.EC2Client({...awsClientOptions(selection.regions[0], selection.profile), maxAttempts: MAX_ATTEMPTS, requestHandler: awsRequestBounds(selection.requestTimeoutMs)})
   // Every client shares the first one's HTTP handler (its connection pool): a handler per
   // (account, region) client was dozens of pools, each opening its own connections.
   const shared = {...common, requestHandler: first.config.requestHandler}
@@ -337,13 +343,17 @@ async function readAll(
     }),
   )
   const callerWarning = await callerId
+  // Not an error: a list of every account's reader role may well hold the caller's own.
+  const ownAsMember = selection.accounts
+    .filter((account) => account.accountId === own.id)
+    .map((account) => `${account.roleArn} is in the caller's own account ${own.id}, which is always read: a NAT gateway read both ways is listed once, as the own account's.`)
 
   const parts = accounts.map((read, i) => egressOf(read.gateways, sources[i]!.selection, (id) => read.tags.get(id) ?? {}))
   const askedIds = sources.flatMap((s) => s.selection.natGatewayIds)
   const merged = completeness(parts, accounts.flatMap((a) => a.gateways), askedIds, unreadable.length === 0)
   return {
     ...merged,
-    warnings: [...(callerWarning ? [callerWarning] : []), ...merged.warnings],
+    warnings: [...(callerWarning ? [callerWarning] : []), ...ownAsMember, ...merged.warnings],
     regions: [...new Set(accounts.flatMap((a) => a.regions))],
     accounts: accounts.map((a, i) => ({account: sources[i]!.ref, regions: a.regions})),
     unreadable,

@@ -9,6 +9,7 @@ import type {NatSelection} from '../aws/nat.ts'
 import {CidrError, parseCidr, type Cidr} from '../level/cidr.ts'
 import {UsageError} from './errors.ts'
 import {defaultStateDir} from '../deny-test/journal.ts'
+import {DEFAULT_DENY_CIDR, DENY_CIDR_HINT, denyCidrProblem} from '../deny-test/deny-cidr.ts'
 import {regionProblem} from '../aws/regions.ts'
 
 /**
@@ -107,7 +108,7 @@ export const configFileSchema = z.strictObject({
   location: z.optional(matching(/^[a-z]+(-[a-z0-9]+)+$|^global$/, 'expected a Vertex AI location such as us-central1')),
   project: nonEmptyString(),
   credentialFile: nonEmptyString(),
-  denyCidr: z.optional(z.string()),
+  denyCidr: z.optional(checkedString(denyCidrProblem)),
   timeout: durationString('timeout'),
   requestTimeout: durationString('request timeout'),
   tfvars: nonEmptyString(),
@@ -202,13 +203,14 @@ export interface Settings extends NatSelection {
   perimeter?: string
   projectNumber?: string
   keep: Cidr[]
-  condition?: number
+  /** Which condition holds the IP list, when the settings say; its source names it in errors found once the level is read. */
+  condition?: Sourced<number>
   impersonateServiceAccount?: string
   endpoints: {acm: string; vertex?: string; logging: string; iamCredentials?: string}
   stateDir: string
   probe: ProbeSettings
-  /** The deny test's swap address (validated by the deny test: TEST-NET only). */
-  denyCidr?: string
+  /** The deny test's swap address: TEST-NET only (checked with the other settings), default 192.0.2.1/32. */
+  denyCidr: Cidr
   /** The deny test's wait bound, for the denial and again for the recovery. */
   timeoutMs?: number
   /** Bound on one HTTP attempt to Google or AWS (default 30 s). */
@@ -298,14 +300,6 @@ function envString(env: NodeJS.ProcessEnv, name: string): string | undefined {
   return value ? value : undefined
 }
 
-function envBoolean(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
-  const value = env[name]?.trim().toLowerCase()
-  if (!value) return undefined
-  if (['1', 'true', 'yes'].includes(value)) return true
-  if (['0', 'false', 'no'].includes(value)) return false
-  throw new UsageError({message: `${name}="${env[name]}" is not a boolean.`, hint: `Set ${name} to true or false.`})
-}
-
 function nonEmpty<T>(list: T[] | undefined): T[] | undefined {
   return list && list.length > 0 ? list : undefined
 }
@@ -340,10 +334,83 @@ const SOURCES: {[K in keyof ConfigFile]?: {flag: keyof FlagValues; env: string; 
   location: {flag: 'location', env: ENV.location, kind: 'string'},
   project: {flag: 'project', env: ENV.project, kind: 'string'},
   credentialFile: {flag: 'credential-file', env: ENV.credentialFile, kind: 'string'},
+  denyCidr: {flag: 'deny-cidr', env: ENV.denyCidr, kind: 'string'},
   timeout: {flag: 'timeout', env: ENV.timeout, kind: 'string'},
   requestTimeout: {flag: 'request-timeout', env: ENV.requestTimeout, kind: 'string'},
   tfvars: {flag: 'tfvars', env: ENV.tfvars, kind: 'string'},
   tfvarsVar: {flag: 'tfvars-var', env: ENV.tfvarsVar, kind: 'string'},
+}
+
+/** Where a setting's value came from: errors found with the value name that place. */
+export type SettingSource = {kind: 'flag'; name: string} | {kind: 'env'; name: string} | {kind: 'file'; name: string; file: string}
+
+/** A setting's value and its source, for checks that can only be made after a read (the level's conditions, for `condition`). */
+export interface Sourced<T> {
+  value: T
+  source: SettingSource
+}
+
+/** The setting as its source spells it: `--condition`, `VPCSC_CONDITION`, or `"condition"` (the file's field). */
+export function sourceName(source: SettingSource): string {
+  return source.kind === 'flag' ? `--${source.name}` : source.kind === 'env' ? source.name : `"${source.name}"`
+}
+
+/** The source as settings errors name it: `--condition`, `VPCSC_CONDITION`, or `/path/vpcsc.config.json: field "condition"`. */
+export function sourceLabel(source: SettingSource): string {
+  return source.kind === 'file' ? `${source.file}: field ${sourceName(source)}` : sourceName(source)
+}
+
+/** How to give the setting `value` in the same place: `--condition 0`, `VPCSC_CONDITION=0`, or `"condition": 0 in FILE`. */
+export function sourceAssignment(source: SettingSource, value: string | number): string {
+  return source.kind === 'flag' ? `--${source.name} ${value}` : source.kind === 'env' ? `${source.name}=${value}` : `"${source.name}": ${JSON.stringify(value)} in ${source.file}`
+}
+
+/** The sources in order of precedence. */
+const TIERS = ['flag', 'env', 'file'] as const
+type Tier = (typeof TIERS)[number]
+
+const BOOLEAN_WORDS: Record<string, boolean> = {1: true, true: true, yes: true, 0: false, false: false, no: false}
+
+/**
+ * What one source gives a setting, as the file's schema takes it (a variable's text made a
+ * list, an integer or a boolean); `invalid` holds a variable's text that cannot be made
+ * one. Undefined when the source gives nothing (an empty flag list or variable neither).
+ */
+function givenBy(tier: Tier, key: keyof ConfigFile, flags: FlagValues, env: NodeJS.ProcessEnv, config: LoadedConfig): {source: SettingSource; value?: unknown; invalid?: string} | undefined {
+  const spec = SOURCES[key]!
+  if (tier === 'flag') {
+    const flag = flags[spec.flag]
+    const value = Array.isArray(flag) ? nonEmpty(flag) : flag
+    return value === undefined ? undefined : {source: {kind: 'flag', name: spec.flag}, value}
+  }
+  if (tier === 'env') {
+    const raw = envString(env, spec.env)
+    if (raw === undefined) return undefined
+    const value =
+      spec.kind === 'list' ? envList(env, spec.env)
+      : spec.kind === 'integer' ? (/^[0-9]+$/.test(raw) ? Number(raw) : undefined)
+      : spec.kind === 'boolean' ? BOOLEAN_WORDS[raw.toLowerCase()]
+      : raw
+    return {source: {kind: 'env', name: spec.env}, ...(value === undefined ? {invalid: raw} : {value})}
+  }
+  const value = config.values[key]
+  return value === undefined ? undefined : {source: {kind: 'file', name: key, file: config.file ?? CONFIG_FILE_NAME}, value}
+}
+
+/**
+ * The regions read are one setting given by two keys: a list (`regions`) or every enabled
+ * region (`allRegions`). The first source, flag > variable > file, that gives either key
+ * decides the whole selection, so that `--region` overrides a file's `"allRegions": true`
+ * (and VPCSC_ALL_REGIONS=1), and `--no-all-regions` alone means the AWS default region,
+ * whatever the file lists. Keys of a lower source are neither used nor checked.
+ */
+const REGION_SELECTION: readonly (keyof ConfigFile)[] = ['regions', 'allRegions']
+
+/** The value that counts for a setting, with its source: the first source that gives one (for the region selection, the source that decides it). */
+function decided(key: keyof ConfigFile, flags: FlagValues, env: NodeJS.ProcessEnv, config: LoadedConfig) {
+  const together = REGION_SELECTION.includes(key) ? REGION_SELECTION : [key]
+  const tier = TIERS.find((t) => together.some((k) => givenBy(t, k, flags, env, config) !== undefined))
+  return tier === undefined ? undefined : givenBy(tier, key, flags, env, config)
 }
 
 /** What to do about one setting, when it is the only problem. */
@@ -357,6 +424,7 @@ const SETTING_HINTS: {[K in keyof ConfigFile]?: string} = {
   policy: 'Find it with: gcloud access-context-manager policies list --organization ORG_ID',
   level: 'List them with: gcloud access-context-manager levels list --policy POLICY',
   perimeter: 'List them with: gcloud access-context-manager perimeters list --policy POLICY',
+  denyCidr: DENY_CIDR_HINT,
 }
 
 /** `--region "mars-1": expected ...`: a value's problem, named with where the value came from. */
@@ -377,30 +445,16 @@ interface SettingProblem {
 
 function sourceProblems(flags: FlagValues, env: NodeJS.ProcessEnv, config: LoadedConfig): SettingProblem[] {
   const problems: {key: keyof ConfigFile; text: string}[] = []
-  for (const [key, source] of Object.entries(SOURCES) as [keyof ConfigFile, {flag: keyof FlagValues; env: string; kind: SourceKind}][]) {
-    const flag = flags[source.flag]
-    const fromFlag = Array.isArray(flag) ? nonEmpty(flag) : source.kind === 'boolean' ? flag || undefined : flag
-    let value: unknown
-    let label: string
-    if (fromFlag !== undefined) {
-      value = fromFlag
-      label = `--${source.flag}`
-    } else if (envString(env, source.env) !== undefined) {
-      label = source.env
-      const raw = envString(env, source.env)!
-      if (source.kind === 'list') value = envList(env, source.env)
-      else if (source.kind === 'integer') {
-        value = /^[0-9]+$/.test(raw) ? Number(raw) : undefined
-        if (value === undefined) problems.push({key, text: `${label}="${raw}" is not a condition index (0 for the first condition, at most 39)`})
-      } else if (source.kind === 'boolean') {
-        value = ['1', 'true', 'yes'].includes(raw.toLowerCase()) ? true : ['0', 'false', 'no'].includes(raw.toLowerCase()) ? false : undefined
-        if (value === undefined) problems.push({key, text: `${label}="${raw}" is not a boolean (true or false)`})
-      } else value = raw
-      if (value === undefined) continue
-    } else if (config.values[key] !== undefined) {
-      value = config.values[key]
-      label = `${config.file ?? CONFIG_FILE_NAME}: field "${key}"`
-    } else continue
+  for (const key of Object.keys(SOURCES) as (keyof ConfigFile)[]) {
+    const given = decided(key, flags, env, config)
+    if (!given) continue
+    const label = sourceLabel(given.source)
+    if (given.invalid !== undefined) {
+      const expected = SOURCES[key]!.kind === 'integer' ? 'a condition index (0 for the first condition, at most 39)' : 'a boolean (true or false)'
+      problems.push({key, text: `${label}="${given.invalid}" is not ${expected}`})
+      continue
+    }
+    const value = given.value
     const parsed = configFileSchema.shape[key].safeParse(value)
     if (parsed.success) continue
     for (const issue of parsed.error.issues) {
@@ -439,9 +493,12 @@ function settingsError(problems: SettingProblem[], missing: RequiredSetting[]): 
 export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, config: LoadedConfig, needs: readonly RequiredSetting[] = []): Settings {
   const file = config.values
   let problems = sourceProblems(flags, env, config)
+  const value = <K extends keyof ConfigFile>(key: K) => decided(key, flags, env, config)?.value as ConfigFile[K] | undefined
+  const regions = value('regions') ?? []
   // Without a region of vpcsc's own, the SDK's default (AWS_REGION, then AWS_DEFAULT_REGION,
-  // as the AWS CLI reads them) is the region read: checked by the same rule, up front.
-  if (nonEmpty(flags.region) === undefined && envList(env, ENV.regions) === undefined && config.values.regions === undefined) {
+  // as the AWS CLI reads them) is the region read (and the one asked for every region, with
+  // allRegions): checked by the same rule, up front.
+  if (regions.length === 0) {
     // The variable sdkRegion (aws/sdk-options.ts) takes: the first one set.
     const variable = ['AWS_REGION', 'AWS_DEFAULT_REGION'].find((name) => env[name])
     const problem = variable && regionProblem(env[variable]!)
@@ -487,7 +544,7 @@ export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, confi
   const perimeter = child('perimeter', 'servicePerimeters', perimeterText)
   const missing = needs.filter((key) => ({policy: policyText, level: levelText, perimeter: perimeterText})[key] === undefined)
   if (problems.length > 0 || missing.length > 0) throw settingsError(problems, missing)
-  const condition = pick(flags.condition, parseConditionEnv(envString(env, ENV.condition)), file.condition)
+  const condition = decided('condition', flags, env, config)
   const tags = pick(nonEmpty(flags['nat-tag']), envList(env, ENV.natTags), file.natTags) ?? []
   const keepTexts = pick(nonEmpty(flags.keep), envList(env, ENV.keep), file.keep) ?? []
 
@@ -496,15 +553,15 @@ export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, confi
     level,
     perimeter,
     projectNumber: pick(flags['project-number'], envString(env, ENV.projectNumber), file.projectNumber),
-    regions: pick(nonEmpty(flags.region), envList(env, ENV.regions), file.regions) ?? [],
-    allRegions: pick(flags['all-regions'] || undefined, envBoolean(env, ENV.allRegions), file.allRegions) ?? false,
+    regions,
+    allRegions: value('allRegions') ?? false,
     profile: pick(flags.profile, envString(env, ENV.profile), file.profile),
     natGatewayIds: pick(nonEmpty(flags['nat-gateway']), envList(env, ENV.natGateways), file.natGateways) ?? [],
     natTags: tags.map(parseTag),
     vpcIds: pick(nonEmpty(flags.vpc), envList(env, ENV.vpcs), file.vpcs) ?? [],
     accounts: resolveAccounts(flags, env, file),
     keep: keepTexts.map((text) => parseKeep(text)),
-    condition,
+    condition: condition && {value: condition.value as number, source: condition.source},
     impersonateServiceAccount: pick(flags['impersonate-service-account'], envString(env, ENV.impersonateServiceAccount), file.impersonateServiceAccount),
     endpoints: {
       acm: (envString(env, ENV.acmEndpoint) ?? DEFAULT_ACM_ENDPOINT).replace(/\/+$/, ''),
@@ -514,7 +571,7 @@ export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, confi
     },
     stateDir: path.resolve(pick(flags['state-dir'], envString(env, ENV.stateDir), file.stateDir) ?? defaultStateDir(env)),
     probe: resolveProbe(flags, env, file),
-    denyCidr: pick(flags['deny-cidr'], envString(env, ENV.denyCidr), file.denyCidr),
+    denyCidr: parseCidr(value('denyCidr') ?? DEFAULT_DENY_CIDR),
     timeoutMs: ((text) => (text === undefined ? undefined : parseDuration(text, 'timeout')))(pick(flags.timeout, envString(env, ENV.timeout), file.timeout)),
     requestTimeoutMs: parseDuration(pick(flags['request-timeout'], envString(env, ENV.requestTimeout), file.requestTimeout) ?? '30s', 'request timeout'),
     tfvars: resolveTfvars(flags, env, file),
@@ -601,13 +658,6 @@ export function parseDuration(text: string, what: string): number {
     throw new UsageError({message: `The ${what} "${text}" is not a duration.`, hint: 'Use e.g. 90s, 30m, 2h or 7d.'})
   }
   return value
-}
-
-function parseConditionEnv(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 0 || n > 39) throw new UsageError({message: `${ENV.condition}="${value}" is not a condition index.`, hint: 'Use 0 for the first condition, 1 for the second, ... (a level holds at most 40).'})
-  return n
 }
 
 /**

@@ -2,13 +2,13 @@ import {randomUUID} from 'node:crypto'
 import {isDeepStrictEqual} from 'node:util'
 
 import {ipCondition, withIpSubnetworks} from '../level/condition.ts'
-import {canonicalCidrText, CidrError, isDocumentationRange, parseCidr, type Cidr} from '../level/cidr.ts'
+import {canonicalCidrText, type Cidr} from '../level/cidr.ts'
 import type {Clients} from '../core/clients.ts'
-import {ENV, requireSetting, type Settings} from '../core/config.ts'
+import {ENV, requireSetting, type Settings, type Sourced} from '../core/config.ts'
 import {ForeignChange, NotWritten, WriteUnknown} from '../gcp/confirmed-write.ts'
 import {describeOwner, findMarker, holdsSwap, levelsWithSwap, markerLevel, newMarkerInfo} from './marker.ts'
 import {denyTestHold, holdInTheWay} from './hold.ts'
-import {ExitCode, RefusedError, RestoreNeededError, RuntimeError, TestFailedError, UsageError, VpcscError} from '../core/errors.ts'
+import {ExitCode, RefusedError, RestoreNeededError, RuntimeError, TestFailedError, VpcscError} from '../core/errors.ts'
 import type {AccessLevel} from '../gcp/types.ts'
 import {createJournal, newJournal, removeJournal} from './journal.ts'
 import {readForWrite, readLevels, replaceLevels, writeFailure, type LevelSnapshot} from '../level/write.ts'
@@ -28,7 +28,6 @@ import {allInOrder} from '../core/concurrency.ts'
  * marker in the access policy and the local journal for `vpcsc restore`, from any host.
  */
 
-export const DEFAULT_DENY_CIDR = '192.0.2.1/32'
 export const DEFAULT_TIMEOUT_MS = 30 * 60_000
 
 export type Phase = 'preflight' | 'baseline' | 'swap' | 'deny-wait' | 'restore' | 'recovery-wait'
@@ -92,21 +91,6 @@ export interface DenyTestResult {
   timingsMs: {total: number; toDeny?: number; toRecover?: number}
 }
 
-/** Only RFC 5737 documentation ranges: they match no real caller, so the swap admits nobody. */
-export function parseDenyCidr(text: string): Cidr {
-  let cidr: Cidr
-  try {
-    cidr = parseCidr(text)
-  } catch (error) {
-    if (error instanceof CidrError) throw new UsageError({message: `--deny-cidr ${error.message}.`, hint: `Use a TEST-NET range (RFC 5737), e.g. ${DEFAULT_DENY_CIDR}.`})
-    throw error
-  }
-  if (cidr.version !== 4 || !isDocumentationRange(cidr)) {
-    throw new UsageError({message: `--deny-cidr ${text} is not in a TEST-NET range (RFC 5737): it could admit a real caller.`, hint: `Use ${DEFAULT_DENY_CIDR}, or another address in 192.0.2.0/24, 198.51.100.0/24 or 203.0.113.0/24.`})
-  }
-  return cidr
-}
-
 /** Checks that a deny test can mean something, and that none is under way (marker or journal). */
 async function preflight(settings: Settings, clients: Clients, denyCidr: Cidr) {
   const perimeterName = requireSetting(settings.perimeter, 'perimeter', ENV.perimeter, 'perimeter')
@@ -138,7 +122,7 @@ async function preflight(settings: Settings, clients: Clients, denyCidr: Cidr) {
 }
 
 /** A level that holds only the deny CIDR is being tested from elsewhere, or was left so. */
-function refuseIfSwapped(level: AccessLevel, condition: number | undefined, denyCidr: Cidr): void {
+function refuseIfSwapped(level: AccessLevel, condition: Sourced<number> | undefined, denyCidr: Cidr): void {
   const current = ipCondition(level, condition).ipSubnetworks.map(canonicalCidrText)
   if (current.length > 0 && current.every((c) => c === denyCidr.text)) {
     throw new RefusedError({code: 'ALREADY_SWAPPED', message: `${level.name} already holds only ${denyCidr.text}: another deny test is running, or one was interrupted elsewhere.`, hint: 'Check vpcsc status; if nothing runs, put the NAT IPs back with vpcsc ip sync.'})

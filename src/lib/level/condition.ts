@@ -1,5 +1,6 @@
 import {RefusedError, UsageError} from '../core/errors.ts'
 import type {AccessLevel, Condition} from '../gcp/types.ts'
+import {sourceAssignment, sourceLabel, sourceName, type Sourced} from '../core/config.ts'
 
 /**
  * Which condition of a basic access level holds the IP subnetworks vpcsc manages, and how
@@ -12,22 +13,28 @@ export interface IpCondition {
   ipSubnetworks: string[]
 }
 
-/** The condition whose ipSubnetworks vpcsc manages: exactly one, or the one asked for. */
-export function ipCondition(level: AccessLevel, requested?: number): IpCondition {
+/**
+ * The condition whose ipSubnetworks vpcsc manages: exactly one, or the one the settings ask
+ * for. Whether the one asked for may hold the list is known only once the level is read;
+ * the errors name where it was asked for (`--condition`, VPCSC_CONDITION or the file).
+ */
+export function ipCondition(level: AccessLevel, requested?: Sourced<number>): IpCondition {
   if (level.custom || !level.basic) {
     throw new RefusedError({code: 'CUSTOM_LEVEL', message: `${level.name} is a custom (CEL) access level; vpcsc manages the IP subnetworks of basic levels only.`, hint: 'Use a basic access level with an ipSubnetworks condition.'})
   }
   const conditions = level.basic.conditions ?? []
   if (requested !== undefined) {
-    const condition = conditions[requested]
+    const index = requested.value
+    const asked = `${sourceLabel(requested.source)} ${index}`
+    const condition = conditions[index]
     if (!condition) {
-      throw new UsageError({message: `--condition ${requested} does not exist: ${level.name} has ${conditions.length} condition${conditions.length === 1 ? '' : 's'} (0 to ${conditions.length - 1}).`, hint: 'Run vpcsc status to see each condition.'})
+      throw new UsageError({message: `${asked} does not exist: ${level.name} has ${conditions.length} condition${conditions.length === 1 ? '' : 's'} (0 to ${conditions.length - 1}).`, hint: 'Run vpcsc status to see each condition.'})
     }
     if (condition.vpcNetworkSources?.length) {
-      throw new UsageError({message: `Condition ${requested} of ${level.name} holds vpcNetworkSources, which cannot be combined with ipSubnetworks.`, hint: 'Choose the condition that holds the IP subnetworks with --condition N.'})
+      throw new UsageError({message: `${asked} names a condition of ${level.name} that holds vpcNetworkSources, which cannot be combined with ipSubnetworks.`, hint: `Give ${sourceName(requested.source)} the condition that holds the IP subnetworks (vpcsc status shows each).`})
     }
     if ((condition.ipSubnetworks?.length ?? 0) === 0) throw notHoldingIps(level, requested, conditions)
-    return {index: requested, condition, ipSubnetworks: condition.ipSubnetworks ?? []}
+    return {index, condition, ipSubnetworks: condition.ipSubnetworks ?? []}
   }
   const holding = holdingIps(conditions)
   if (holding.length === 1) {
@@ -52,8 +59,8 @@ function holdingIps(conditions: Condition[]): {index: number; condition: Conditi
  * would admit only callers that match both, a silent narrowing nobody asked for. So
  * --condition may only name a condition that already holds the IP list.
  */
-function notHoldingIps(level: AccessLevel, requested: number, conditions: Condition[]): Error {
-  const condition = conditions[requested]!
+function notHoldingIps(level: AccessLevel, requested: Sourced<number>, conditions: Condition[]): Error {
+  const condition = conditions[requested.value]!
   const fields = (['members', 'regions', 'devicePolicy', 'requiredAccessLevels'] as const).filter((field) => {
     const value = condition[field]
     return Array.isArray(value) ? value.length > 0 : value !== undefined
@@ -62,10 +69,10 @@ function notHoldingIps(level: AccessLevel, requested: number, conditions: Condit
   const named = fields.length > 1 ? `${fields.slice(0, -1).join(', ')} and ${fields.at(-1)}` : fields[0]
   const what = fields.length > 0 ? `it holds ${named}, and IPs written there would be ANDed with them` : 'it holds no IP list'
   return new UsageError({
-    message: `--condition ${requested} holds no ipSubnetworks in ${level.name}: ${what}.`,
+    message: `${sourceLabel(requested.source)} ${requested.value} holds no ipSubnetworks in ${level.name}: ${what}.`,
     hint: holding.length === 0
       ? 'No condition of the level holds an IP list: add one (e.g. with Terraform), then run again.'
-      : `The IP list is in condition ${holding.join(', ')}: use --condition ${holding[0]}${holding.length === 1 ? ', or leave --condition out' : ''}.`,
+      : `The IP list is in condition ${holding.join(', ')}: use ${sourceAssignment(requested.source, holding[0]!)}${holding.length === 1 ? `, or leave ${sourceName(requested.source)} out` : ''}.`,
   })
 }
 

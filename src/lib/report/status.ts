@@ -2,8 +2,7 @@ import {ipCondition} from '../level/condition.ts'
 import {describeSource} from '../aws/accounts.ts'
 import {discoverNatEgress, type NatDiscovery} from '../aws/nat.ts'
 import type {Clients} from '../core/clients.ts'
-import {requireSetting, ENV, type Settings} from '../core/config.ts'
-import {DEFAULT_DENY_CIDR} from '../deny-test/run.ts'
+import {requireSetting, ENV, type Settings, type Sourced} from '../core/config.ts'
 import {computeDrift, type Drift} from '../level/drift.ts'
 import type {VpcscError} from '../core/errors.ts'
 import {denyTestHold} from '../deny-test/hold.ts'
@@ -97,7 +96,7 @@ export async function gatherStatus(settings: Settings, clients: Clients): Promis
   const level = levels.find((l) => l.name === levelName) ?? (await clients.acm.getLevel(levelName))
   const hold = await denyTestHold(settings.stateDir, levels, levelName)
   const levelReport = describeLevel(level, settings.condition)
-  const drift: Drift = computeDrift(levelReport.managedCidrs, nat.egressIps.map((e) => e.ip), settings.keep, [settings.denyCidr ?? DEFAULT_DENY_CIDR, ...(hold?.denyCidr ? [hold.denyCidr] : [])])
+  const drift: Drift = computeDrift(levelReport.managedCidrs, nat.egressIps.map((e) => e.ip), settings.keep, [settings.denyCidr.text, ...(hold?.denyCidr ? [hold.denyCidr] : [])])
   if (tfvars && levelReport.managedCondition !== undefined) {
     drift.terraform = terraformDrift(tfvars, levelReport.managedCidrs)
     drift.inSync &&= !drift.terraform.reverts
@@ -142,7 +141,7 @@ function describePolicy(policy: AccessPolicy): StatusReport['policy'] {
   return {name: policy.name, title: policy.title, scopes: policy.scopes}
 }
 
-function describeLevel(level: AccessLevel, condition: number | undefined): LevelReport {
+function describeLevel(level: AccessLevel, condition: Sourced<number> | undefined): LevelReport {
   const report: LevelReport = {
     name: level.name,
     title: level.title,
