@@ -6,7 +6,20 @@ import {createServer, type Socket} from 'node:net'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
 
+import type {World} from '../local-cloud/world.ts'
 import {LEVEL, show, storedLevel, useWorld, vpcsc, writes} from './helpers.ts'
+
+/** Each command line exits 2 with its one- or two-line error, and nothing reached Google or SSM. */
+async function refusedBeforeAnyCall(world: World, cases: [string[], Record<string, string>, RegExp][]): Promise<void> {
+  for (const [args, env, pattern] of cases) {
+    const result = await vpcsc(world, args, {env})
+    assert.equal(result.code, 2, show(result))
+    assert.match(result.stderr, pattern)
+    assert.ok(result.stderr.trim().split('\n').length <= 2, result.stderr)
+  }
+  assert.deepEqual(await world.admin.requests(), [], 'no call reached Google')
+  assert.deepEqual(await world.ssm.admin.requests(), [], 'no call reached SSM')
+}
 
 describe('input checks', () => {
   const ctx = useWorld()
@@ -23,14 +36,7 @@ describe('input checks', () => {
       [['deny-test', '--yes', '--probe-timeout', '40d'], {}, /--probe-timeout "40d" is longer than 30 days, the longest probe timeout, SSM's limit/],
       [['deny-test', '--yes'], {VPCSC_PROBE_TIMEOUT: 'soon'}, /VPCSC_PROBE_TIMEOUT "soon" is not a duration/],
     ]
-    for (const [args, env, pattern] of cases) {
-      const result = await vpcsc(ctx.world, args, {env})
-      assert.equal(result.code, 2, show(result))
-      assert.match(result.stderr, pattern)
-      assert.ok(result.stderr.trim().split('\n').length <= 2, result.stderr)
-    }
-    assert.deepEqual(await ctx.world.admin.requests(), [], 'no call reached Google')
-    assert.deepEqual(await ctx.world.ssm.admin.requests(), [], 'no call reached SSM')
+    await refusedBeforeAnyCall(ctx.world, cases)
   })
 
   it('every missing setting a command needs is named at once, before any call', async () => {
@@ -117,14 +123,7 @@ describe('input checks', () => {
       [['deny-test', '--yes', '--config', file], {}, /^Error: \S*deny\.json: field "denyCidr": "8\.8\.8\.8\/32" is not in a TEST-NET range/],
       [['deny-test', '--yes', '--deny-cidr', '8.8.8.8/32', '--region', 'mars-1'], {}, /^Error: 2 settings are invalid: --region "mars-1": .*; --deny-cidr "8\.8\.8\.8\/32" is not in a TEST-NET range/],
     ]
-    for (const [args, env, pattern] of cases) {
-      const result = await vpcsc(ctx.world, args, {env})
-      assert.equal(result.code, 2, show(result))
-      assert.match(result.stderr, pattern)
-      assert.ok(result.stderr.trim().split('\n').length <= 2, result.stderr)
-    }
-    assert.deepEqual(await ctx.world.admin.requests(), [], 'no call reached Google')
-    assert.deepEqual(await ctx.world.ssm.admin.requests(), [], 'no call reached SSM')
+    await refusedBeforeAnyCall(ctx.world, cases)
   })
 
   it('--condition on a level where no condition holds IPs says so', async () => {
