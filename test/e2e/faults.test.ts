@@ -271,26 +271,29 @@ describe('faults: every write confirmed, every wait bounded', () => {
       assert.deepEqual((await writes(ctx.world)).map((w) => `${w.method} ${w.path}`), [`PATCH /v1/${LEVEL}`])
     })
 
-    it(row('SIGKILLed while its write is pending, then run again', 'ip sync', "exit 0: the same levels sent again, never others, said as the other run's write (not a lost answer); status --check exit 0"), async () => {
-      await ctx.world.aws.replaceNatGateway()
-      await ctx.world.admin.config({operationDelayMs: 3000})
-      const killed = spawnCli(ctx.world, ['ip', 'sync', '--yes'])
-      await waitForPendingWrite(ctx.world, 'the first sync')
-      killed.child.kill('SIGKILL')
-      await killed.result
-      const again = await vpcsc(ctx.world, ['ip', 'sync', '--yes'], {timeoutMs: 60_000})
-      assert.equal(again.code, 0, show(again))
-      assert.deepEqual((await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks, ['203.0.113.77/32'])
-      // Its own send was refused (the killed run's was pending): the list is that run's write.
-      assert.match(again.stdout, /Another write \(an earlier run still pending\?\) put exactly this list in place/)
-      assert.doesNotMatch(again.stdout, /answer was lost/)
-      // The second run read while the killed run's write was pending (3 s): it planned the
-      // same change and sent it too. Their etags may differ; the levels they carry may not.
-      const sent = replaceAlls(await writes(ctx.world))
-      assert.ok(sent.length >= 2, 'the second run wrote too')
-      assert.equal(new Set(sent.map((w) => JSON.stringify(w.body.accessLevels))).size, 1, `replaceAlls with different levels: ${JSON.stringify(sent.map((w) => w.body.accessLevels))}`)
-      assert.equal((await vpcsc(ctx.world, ['status', '--check'])).code, 0)
-    })
+    for (const pendingWrites of ['refuse', 'queue'] as const) {
+      it(row(`SIGKILLed while its write is pending, then run again (a write while one is pending: ${pendingWrites})`, 'ip sync', "exit 0: the same levels sent again, never others, said as the other run's write (not a lost answer); status --check exit 0"), async () => {
+        await ctx.world.aws.replaceNatGateway()
+        await ctx.world.admin.config({operationDelayMs: 3000, pendingWrites})
+        const killed = spawnCli(ctx.world, ['ip', 'sync', '--yes'])
+        await waitForPendingWrite(ctx.world, 'the first sync')
+        killed.child.kill('SIGKILL')
+        await killed.result
+        const again = await vpcsc(ctx.world, ['ip', 'sync', '--yes'], {timeoutMs: 60_000})
+        assert.equal(again.code, 0, show(again))
+        assert.deepEqual((await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks, ['203.0.113.77/32'])
+        // Its own send was refused, or queued and then ABORTED at commit (its etag stale by
+        // then): either way the list is the killed run's write, not ours.
+        assert.match(again.stdout, /Another write \(an earlier run still pending\?\) put exactly this list in place/)
+        assert.doesNotMatch(again.stdout, /answer was lost/)
+        // The second run read while the killed run's write was pending (3 s): it planned the
+        // same change and sent it too. Their etags may differ; the levels they carry may not.
+        const sent = replaceAlls(await writes(ctx.world))
+        assert.ok(sent.length >= 2, 'the second run wrote too')
+        assert.equal(new Set(sent.map((w) => JSON.stringify(w.body.accessLevels))).size, 1, `replaceAlls with different levels: ${JSON.stringify(sent.map((w) => w.body.accessLevels))}`)
+        assert.equal((await vpcsc(ctx.world, ['status', '--check'])).code, 0)
+      })
+    }
   })
 
   describe('promote and demote', () => {

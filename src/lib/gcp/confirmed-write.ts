@@ -134,7 +134,7 @@ export async function confirmedWrite<S>(spec: WriteSpec<S>, first: Observed<S>, 
     let operation: Operation | undefined
     // A refusal or a failed operation says only that THIS send did not land: once an earlier
     // send with this etag may have, nothing is "not written" until a read says so (rule 7).
-    const earlierMayHaveLanded = mayHaveLanded
+    const earlierMayHaveLanded: boolean = mayHaveLanded
     try {
       sends++
       operation = await spec.send(basis, signal)
@@ -171,7 +171,10 @@ export async function confirmedWrite<S>(spec: WriteSpec<S>, first: Observed<S>, 
         if (error instanceof GoogleApiError && error.code === 'OPERATION_FAILED' && !isAbortedOperation(error) && !earlierMayHaveLanded) throw new NotWritten(error)
         // Aborted at commit (a stale etag), or the operation could not be followed.
         lastProblem = error as Error
-        if (!(error instanceof GoogleApiError && error.code === 'OPERATION_FAILED')) answerLost = true
+        // A failed operation is this send's own answer: it did not land. What the read finds
+        // then is ours only if an earlier send may have landed (else another write's).
+        if (error instanceof GoogleApiError && error.code === 'OPERATION_FAILED') mayHaveLanded = earlierMayHaveLanded
+        else answerLost = true
       }
     }
 
