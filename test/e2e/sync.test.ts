@@ -43,6 +43,20 @@ describe('vpcsc ip sync', () => {
     assert.deepEqual(JSON.parse(used.stdout).warnings, [])
   })
 
+  it('a perimeter that cannot be read, or does not answer, neither warns nor holds the sync up', async () => {
+    await ctx.world.aws.replaceNatGateway()
+    await ctx.world.admin.fault({match: {method: 'GET', path: 'servicePerimeters'}, status: 403, count: 1})
+    const refused = await vpcsc(ctx.world, ['ip', 'sync', '--plan', '--json', '--level', 'vpcsc_office'])
+    assert.equal(refused.code, 3, show(refused))
+    assert.deepEqual(JSON.parse(refused.stdout).warnings, [])
+    // Held for a minute: the plan does not wait for it (the default request timeout is 30 s, with retries).
+    await ctx.world.admin.fault({match: {method: 'GET', path: 'servicePerimeters'}, delayMs: 60_000, count: 10})
+    const stalled = await vpcsc(ctx.world, ['ip', 'sync', '--yes', '--json', '--level', 'vpcsc_office'], {timeoutMs: 20_000})
+    assert.equal(stalled.code, 0, show(stalled))
+    assert.ok(JSON.parse(stalled.stdout).write, stalled.stdout)
+    assert.deepEqual(JSON.parse(stalled.stdout).warnings, [])
+  })
+
   it('--yes writes exactly the NAT IPs and keeps every other field and condition byte for byte', async () => {
     const before = await storedLevel(ctx.world)
     const otherBefore = await storedLevel(ctx.world, OTHER_LEVEL)

@@ -14,10 +14,13 @@ const perimeter = (fields: Partial<ServicePerimeter>): ServicePerimeter => ({nam
 const levels = [level('nat'), level('office', ['nat']), level('outer', ['office']), level('a', ['b']), level('b', ['a'])]
 
 describe('perimeterUsesLevel', () => {
-  it('as an access level or an ingress source of the enforced status', () => {
+  it('as an access level, an ingress or an egress source of the enforced status', () => {
     assert.ok(perimeterUsesLevel(perimeter({status: {accessLevels: [name('nat')]}}), name('nat'), levels))
     assert.ok(perimeterUsesLevel(perimeter({status: {ingressPolicies: [{ingressFrom: {sources: [{resource: 'projects/2'}, {accessLevel: name('nat')}]}}]}}), name('nat'), levels))
     assert.ok(!perimeterUsesLevel(perimeter({status: {accessLevels: [name('office')], ingressPolicies: [{ingressFrom: {sources: [{accessLevel: name('a')}]}}]}}), name('outer'), levels))
+    // An egress rule's source (egressFrom.sources, newer than the discovery document).
+    assert.ok(perimeterUsesLevel(perimeter({status: {egressPolicies: [{egressFrom: {identityType: 'ANY_IDENTITY', sources: [{accessLevel: name('nat')}]}}]}}), name('nat'), levels))
+    assert.ok(!perimeterUsesLevel(perimeter({status: {egressPolicies: [{egressTo: {resources: ['*']}}]}}), name('nat'), levels))
   })
 
   it('in the dry-run spec only when the perimeter uses its spec', () => {

@@ -34,17 +34,39 @@ export interface SyncWrite extends LevelWrite {
   written: string[]
 }
 
+interface PrepareOptions {
+  addOnly: boolean
+  planOnly?: boolean
+  settleNat?: (nat: NatDiscovery) => Promise<NatDiscovery>
+}
+
+/** Starts the reads (the NAT gateways, the perimeter for a warning, the level), then plans from them. */
 export async function prepareSync(
   settings: Settings,
   clients: Clients,
-  options: {addOnly: boolean; planOnly?: boolean; settleNat?: (nat: NatDiscovery) => Promise<NatDiscovery>},
+  options: PrepareOptions,
 ): Promise<PreparedSync> {
   const started = Date.now()
   const levelName = requireSetting(settings.level, 'level', ENV.level, 'level')
   const policy = requireSetting(settings.policy, 'policy', ENV.policy, 'policy')
   const natPromise = discoverNatEgress(settings)
   natPromise.catch(() => undefined)
-  const perimeterPromise = readPerimeterForWarning(settings, clients)
+  const perimeterRead = readPerimeterForWarning(settings, clients)
+  try {
+    return await planFromReads(settings, clients, options, {started, levelName, policy, natPromise, perimeterRead})
+  } finally {
+    perimeterRead.abort()
+  }
+}
+
+/** The guards and the plan, from the reads prepareSync started. */
+async function planFromReads(
+  settings: Settings,
+  clients: Clients,
+  options: PrepareOptions,
+  reads: {started: number; levelName: string; policy: string; natPromise: Promise<NatDiscovery>; perimeterRead: PerimeterRead},
+): Promise<PreparedSync> {
+  const {started, levelName, policy, natPromise} = reads
   const snapshot = await readForWrite(clients, policy, levelName)
   // docs/safety.md rules 3 and 9: while a deny test holds the level (its marker in the
   // policy, from any host, or a journal here), a sync would "fix" the swap and the test's
@@ -67,28 +89,54 @@ export async function prepareSync(
   const desired = desiredSubnetworks(nat.egressIps, settings.keep)
   const plan = planSync(managed.ipSubnetworks, desired, {addOnly: options.addOnly, unreadable: nat.unreadable})
   checkWritable(plan, snapshot.level.name)
-  const perimeter = await perimeterPromise
+  const perimeter = await reads.perimeterRead.answer()
   const warnings = [
     ...(inTheWay ? [`${inTheWay.message} ${inTheWay.hint ?? ''}`.trim()] : []),
     ...(perimeter && !perimeterUsesLevel(perimeter, levelName, snapshot.levels)
-      ? [`${shortName(perimeter.name)} does not use ${shortName(levelName)} (neither enforced nor in its dry-run spec, as an access level, an ingress source or a nested level): syncing it changes nothing that perimeter admits. Check --level and --perimeter (vpcsc status shows both).`]
+      ? [`${shortName(perimeter.name)} does not use ${shortName(levelName)} (neither enforced nor in its dry-run spec, as an access level, a rule's source or a nested level): syncing it changes nothing that perimeter admits. Check --level and --perimeter (vpcsc status shows both).`]
       : []),
   ]
   return {snapshot, condition: managed.index, plan, nat, readMs: Date.now() - started, warnings}
 }
 
+/** How long a plan that is ready waits for the perimeter's read: a warning never holds the sync up. */
+const PERIMETER_GRACE_MS = 1_000
+
+interface PerimeterRead {
+  /** The perimeter, or undefined: none configured, unreadable, or not answered within the grace. */
+  answer(): Promise<ServicePerimeter | undefined>
+  /** Ends the read if it is still on its way (the sync went on, or failed, without it). */
+  abort(): void
+}
+
 /**
  * The configured perimeter, read alongside the level only to warn when it does not use the
  * level: a sync of a level no perimeter uses (a wrong --level or VPCSC_LEVEL) would
- * otherwise succeed in silence. Never in the way: no perimeter configured, or one that
- * cannot be read, leaves the warning unsaid.
+ * otherwise succeed in silence. Never in the way: no perimeter configured, one that cannot
+ * be read, or one not read by PERIMETER_GRACE_MS after the plan, leaves the warning unsaid.
  */
-async function readPerimeterForWarning(settings: Settings, clients: Clients): Promise<ServicePerimeter | undefined> {
-  if (!settings.perimeter) return undefined
-  return clients.acm.getPerimeter(settings.perimeter).catch((error: unknown) => {
-    debug('vpcsc', `the perimeter could not be read to check that it uses the level: ${(error as Error).message}`)
+function readPerimeterForWarning(settings: Settings, clients: Clients): PerimeterRead {
+  if (!settings.perimeter) return {answer: async () => undefined, abort: () => undefined}
+  const controller = new AbortController()
+  const skip = (why: string) => {
+    debug('vpcsc', `the perimeter was not checked for the level (${why}): no warning either way`)
     return undefined
-  })
+  }
+  const read = clients.acm.getPerimeter(settings.perimeter, controller.signal).catch((error: unknown) => skip((error as Error).message))
+  return {
+    answer: async () => {
+      let timer: NodeJS.Timeout | undefined
+      const late = new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(skip(`no answer within ${PERIMETER_GRACE_MS} ms of the plan`)), PERIMETER_GRACE_MS)
+      })
+      try {
+        return await Promise.race([read, late])
+      } finally {
+        clearTimeout(timer)
+      }
+    },
+    abort: () => controller.abort(),
+  }
 }
 
 /**

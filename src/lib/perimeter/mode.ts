@@ -26,8 +26,11 @@ export function levelUse(config: ServicePerimeterConfig | undefined, level: stri
 
 /**
  * Whether the perimeter's enforced status or its dry-run spec uses the level: as one of its
- * access levels, as an ingress source, or through a level that requires it (a nested level,
- * `requiredAccessLevels`, followed through `levels`, the policy's levels).
+ * access levels, as an ingress or an egress rule's source, or through a level that requires
+ * it (a nested level, `requiredAccessLevels`, followed through `levels`, the policy's levels).
+ * Egress sources (`egressFrom.sources[].accessLevel`) are newer than the discovery document
+ * vpcsc's types come from: read where present, so that a level used only there is not
+ * called unused.
  */
 export function perimeterUsesLevel(perimeter: ServicePerimeter, level: string, levels: readonly AccessLevel[]): boolean {
   const configs = [perimeter.status, perimeter.useExplicitDryRunSpec ? perimeter.spec : undefined]
@@ -35,6 +38,9 @@ export function perimeterUsesLevel(perimeter: ServicePerimeter, level: string, l
   for (const config of configs) {
     for (const name of config?.accessLevels ?? []) used.add(name)
     for (const policy of config?.ingressPolicies ?? []) for (const source of policy.ingressFrom?.sources ?? []) if (source.accessLevel) used.add(source.accessLevel)
+    for (const policy of (config?.egressPolicies ?? []) as {egressFrom?: {sources?: {accessLevel?: string}[]}}[]) {
+      for (const source of policy?.egressFrom?.sources ?? []) if (source?.accessLevel) used.add(source.accessLevel)
+    }
   }
   const byName = new Map(levels.map((l) => [l.name, l]))
   const pending = [...used]
