@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {pollDelay, pollDueMs} from '../../src/lib/gcp/acm.ts'
+import {nextPoll, pollDelay, pollDueMs} from '../../src/lib/gcp/acm.ts'
 
 /** When each poll of an operation is sent, in ms after the write's answer, up to `untilMs`. */
 function pollTimes(untilMs: number, delay: (poll: number) => number = pollDelay): number[] {
@@ -27,6 +27,16 @@ describe('operation polls (docs/safety.md, rule 8)', () => {
   it('gives each poll its time after the write\'s answer, whatever the polls before it took', () => {
     assert.deepEqual([0, 1, 2, 3, 4, 5].map(pollDueMs), pollTimes(3750))
     assert.equal(pollDueMs(40), pollTimes(10 * 60_000)[40])
+  })
+
+  it('after a poll that took long, one poll at once, then the schedule: never a burst of overdue polls', () => {
+    // Polls answered at once follow the schedule.
+    assert.deepEqual([0, 1, 2, 3].map((poll) => nextPoll(poll, pollDueMs(poll) - 1)), [0, 1, 2, 3])
+    // The 4th poll (sent at 750 ms) answered at 5258 ms: the times 1750 and 3750 passed meanwhile.
+    const late = nextPoll(4, 5258)
+    assert.equal(pollDueMs(late), 3750, 'only the last of the passed times is kept, and sent at once')
+    assert.equal(nextPoll(late + 1, 5260), late + 1, 'the one after it waits for its own time')
+    assert.equal(pollDueMs(late + 1), 7750)
   })
 
   it('sees an operation that commits 150 ms after the write at the second poll', () => {

@@ -29,8 +29,9 @@ export interface OperationWait {
  * about 30, and no loop ever spins. The times are kept from the write's answer, not from
  * each poll's own answer: a poll that took 100 ms (a real round trip) does not push every
  * later poll back by as much. A poll is never sent before its time, and one at a time, so
- * there are never more reads than the schedule has by then; a poll whose time passed while
- * the one before was answered is sent at once.
+ * there are never more reads than the schedule has by then. After a poll that took long (a
+ * read retried through 429s), only the last of the times that passed meanwhile is kept: one
+ * poll at once, then the schedule, never a burst of catching up (nextPoll).
  */
 const EARLY_POLL_DELAYS_MS = [50, 100, 100]
 const BACKOFF_START_MS = 500
@@ -46,6 +47,16 @@ export function pollDueMs(poll: number): number {
   let due = 0
   for (let i = 0; i <= poll; i++) due += pollDelay(i)
   return due
+}
+
+/**
+ * The poll to send next, `elapsedMs` after the write's answer, when `poll` is the next one
+ * by count: the latest of those whose time has passed (sent at once), or `poll` itself.
+ */
+export function nextPoll(poll: number, elapsedMs: number): number {
+  let next = poll
+  while (pollDueMs(next + 1) <= elapsedMs) next++
+  return next
 }
 
 const DEFAULT_OPERATION_TIMEOUT_MS = 120_000
@@ -179,6 +190,7 @@ export class AccessContextManager {
     const started = Date.now()
     while (!current.done) {
       if (wait.signal?.aborted) throw new GoogleApiError(`Could not ${action}: interrupted while operation ${operation.name} was still running.`, {code: 'INTERRUPTED'})
+      polls = nextPoll(polls, Date.now() - started)
       const dueAt = Math.max(Date.now(), started + pollDueMs(polls++))
       if (dueAt > deadline) {
         throw new RuntimeError({
