@@ -199,7 +199,7 @@ describe('many accounts', () => {
       ['203.0.113.10', {id: OWN}],
       ['203.0.113.21', {id: OWN}],
     ])
-    assert.deepEqual(out.warnings, [`${ownRole} is in the caller's own account ${OWN}, which is always read: a NAT gateway read both ways is listed once, as the own account's.`])
+    assert.deepEqual(out.warnings, [`${ownRole} is in the caller's own account ${OWN}, which is always read: a NAT gateway read both ways is listed once, under the first selection that takes it (the own account's first).`])
     const screen = await vpcsc(ctx.world, ['status', ...regionArgs, ...roleArgs])
     assert.equal(screen.stdout.match(/vpcsc-demo-nat/g)?.length, 4, screen.stdout)
 

@@ -144,7 +144,10 @@ describe('resolveSettings: precedence flag > env > file > default', () => {
     const s = resolve({}, {[ENV.regions]: '  ', [ENV.policy]: '', [ENV.keep]: ' , '}, file)
     assert.deepEqual(s.regions, ['eu-west-3'])
     assert.equal(s.policy, 'accessPolicies/300')
-    assert.deepEqual(s.keep.map((c) => c.text), [])
+    assert.deepEqual(s.keep.map((c) => c.text), ['203.0.113.0/24'], 'a list that names nothing is unset')
+    // Nor does it decide the region selection: the file's allRegions stands.
+    const all = resolve({}, {[ENV.regions]: ','}, file)
+    assert.deepEqual([all.regions, all.allRegions], [['eu-west-3'], true])
   })
 
   it('VPCSC_ACM_ENDPOINT replaces the default endpoint, without trailing slashes', () => {

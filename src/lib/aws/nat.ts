@@ -346,7 +346,7 @@ async function readAll(
   // Not an error: a list of every account's reader role may well hold the caller's own.
   const ownAsMember = selection.accounts
     .filter((account) => account.accountId === own.id)
-    .map((account) => `${account.roleArn} is in the caller's own account ${own.id}, which is always read: a NAT gateway read both ways is listed once, as the own account's.`)
+    .map((account) => `${account.roleArn} is in the caller's own account ${own.id}, which is always read: a NAT gateway read both ways is listed once, under the first selection that takes it (the own account's first).`)
 
   const parts = accounts.map((read, i) => egressOf(read.gateways, sources[i]!.selection, (id) => read.tags.get(id) ?? {}))
   const askedIds = sources.flatMap((s) => s.selection.natGatewayIds)

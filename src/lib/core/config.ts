@@ -289,10 +289,10 @@ export const ENV = {
   notifyUrl: 'VPCSC_NOTIFY_URL',
 } as const
 
+/** A comma-separated variable; one that names nothing (",", " , ") is unset, as an empty one is, and decides nothing. */
 function envList(env: NodeJS.ProcessEnv, name: string): string[] | undefined {
-  const value = env[name]?.trim()
-  if (!value) return undefined
-  return value.split(',').map((s) => s.trim()).filter(Boolean)
+  const items = env[name]?.split(',').map((s) => s.trim()).filter(Boolean) ?? []
+  return items.length > 0 ? items : undefined
 }
 
 function envString(env: NodeJS.ProcessEnv, name: string): string | undefined {
@@ -385,7 +385,7 @@ function givenBy(tier: Tier, key: keyof ConfigFile, flags: FlagValues, env: Node
   }
   if (tier === 'env') {
     const raw = envString(env, spec.env)
-    if (raw === undefined) return undefined
+    if (raw === undefined || (spec.kind === 'list' && envList(env, spec.env) === undefined)) return undefined
     const value =
       spec.kind === 'list' ? envList(env, spec.env)
       : spec.kind === 'integer' ? (/^[0-9]+$/.test(raw) ? Number(raw) : undefined)
