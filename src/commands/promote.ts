@@ -45,7 +45,7 @@ ${EXIT_CODES_HELP}`
   async run(): Promise<PromoteResult> {
     const started = Date.now()
     const {flags} = await this.parse(Promote)
-    const lookbackMs = Date.now() - parseSince(flags.since).getTime()
+    const since = parseSince(flags.since)
     const settings = await this.settingsFrom(flags, flags.all ? ['policy'] : ['perimeter'])
     const clients = createClients(settings)
     const human = !this.jsonEnabled()
@@ -60,7 +60,7 @@ ${EXIT_CODES_HELP}`
     }
 
     if (flags.all) {
-      const plan = await this.step('Reading the policy, its perimeters and the audit logs', () => preparePromoteAll(settings, clients, {lookbackMs, limit: flags.limit}))
+      const plan = await this.step('Reading the policy, its perimeters and the audit logs', () => preparePromoteAll(settings, clients, {since, limit: flags.limit}))
       for (const p of plan.perimeters) show(p.perimeter.name, p.changes, p.gate)
       const perimeters = plan.perimeters.map((p) => ({name: p.perimeter.name, changes: p.changes, gate: p.gate}))
       for (const p of plan.perimeters) checkGate(p, flags.force)
@@ -71,7 +71,7 @@ ${EXIT_CODES_HELP}`
       return {outcome: 'promoted', perimeters, write, warnings: promoteWarnings(perimeters, write), timingsMs: {total: Date.now() - started}}
     }
 
-    const plan = await this.step('Reading the perimeter and the audit logs', () => preparePromote(settings, clients, {lookbackMs, limit: flags.limit}))
+    const plan = await this.step('Reading the perimeter and the audit logs', () => preparePromote(settings, clients, {since, limit: flags.limit}))
     show(plan.perimeter.name, plan.changes, plan.gate)
     checkGate(plan, flags.force)
     const perimeters = [{name: plan.perimeter.name, changes: plan.changes, gate: plan.gate}]

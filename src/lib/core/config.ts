@@ -385,9 +385,10 @@ function givenBy(tier: Tier, key: keyof ConfigFile, flags: FlagValues, env: Node
   }
   if (tier === 'env') {
     const raw = envString(env, spec.env)
-    if (raw === undefined || (spec.kind === 'list' && envList(env, spec.env) === undefined)) return undefined
+    const list = spec.kind === 'list' ? envList(env, spec.env) : undefined
+    if (raw === undefined || (spec.kind === 'list' && list === undefined)) return undefined
     const value =
-      spec.kind === 'list' ? envList(env, spec.env)
+      spec.kind === 'list' ? list
       : spec.kind === 'integer' ? (/^[0-9]+$/.test(raw) ? Number(raw) : undefined)
       : spec.kind === 'boolean' ? BOOLEAN_WORDS[raw.toLowerCase()]
       : raw

@@ -28,7 +28,7 @@ type AuthRequestOptions = Parameters<AuthClient['request']>[0]
 const CLOUD_PLATFORM = 'https://www.googleapis.com/auth/cloud-platform'
 
 export interface GoogleClientOptions {
-  /** Bound on one HTTP attempt, token exchanges included (DESIGN rule 8; docs/safety.md). */
+  /** Bound on one HTTP attempt, token exchanges included (docs/safety.md, rule 8). */
   requestTimeoutMs?: number
   impersonateServiceAccount?: string
   /** iamcredentials endpoint, for impersonation through a proxy or PSC endpoint. */

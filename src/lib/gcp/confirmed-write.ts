@@ -62,9 +62,10 @@ export interface ConfirmedWrite<S> {
   /** The answer was lost (or the operation could not be followed) and a read confirmed the write. */
   answerLost: boolean
   /**
-   * Every send was refused (another write of the policy was pending) and the read then found
-   * exactly what we meant to write: another write put it there (an earlier run whose write
-   * was still pending, a second host with the same plan). Nothing of ours landed.
+   * None of our sends can have landed (each was refused while another write of the policy
+   * was pending, or its operation ended ABORTED at commit) and the read then found exactly
+   * what we meant to write: another write put it there (an earlier run whose write was
+   * still pending, a second host with the same plan).
    */
   writtenByAnother: boolean
   /** Sent again with a fresh etag after another write elsewhere in the policy moved it. */

@@ -28,9 +28,8 @@ export function levelUse(config: ServicePerimeterConfig | undefined, level: stri
  * Whether the perimeter's enforced status or its dry-run spec uses the level: as one of its
  * access levels, as an ingress or an egress rule's source, or through a level that requires
  * it (a nested level, `requiredAccessLevels`, followed through `levels`, the policy's levels).
- * Egress sources (`egressFrom.sources[].accessLevel`) are newer than the discovery document
- * vpcsc's types come from: read where present, so that a level used only there is not
- * called unused.
+ * Egress sources (`egressFrom.sources[].accessLevel`) are not in types.ts's egress rules
+ * (untyped there): read where present, so that a level used only there is not called unused.
  */
 export function perimeterUsesLevel(perimeter: ServicePerimeter, level: string, levels: readonly AccessLevel[]): boolean {
   const configs = [perimeter.status, perimeter.useExplicitDryRunSpec ? perimeter.spec : undefined]

@@ -37,7 +37,7 @@ export interface PromotePlan {
   gate: Gate
 }
 
-export async function preparePromote(settings: Settings, clients: Clients, options: {lookbackMs: number; limit: number}): Promise<PromotePlan> {
+export async function preparePromote(settings: Settings, clients: Clients, options: {since: Date; limit: number}): Promise<PromotePlan> {
   const name = requireSetting(settings.perimeter, 'perimeter', ENV.perimeter, 'perimeter')
   const perimeter = await clients.acm.getPerimeter(name)
   if (!perimeter.useExplicitDryRunSpec || !perimeter.spec) {
@@ -51,10 +51,10 @@ export async function preparePromote(settings: Settings, clients: Clients, optio
 }
 
 /** The dry-run violations of one perimeter over the lookback: what the gate decides on. */
-async function readGate(settings: Settings, clients: Clients, perimeter: ServicePerimeter, options: {lookbackMs: number; limit: number}): Promise<Gate> {
-  const since = new Date(Date.now() - options.lookbackMs)
+async function readGate(settings: Settings, clients: Clients, perimeter: ServicePerimeter, options: {since: Date; limit: number}): Promise<Gate> {
+  const {since} = options
   const {dryRun} = await readViolations({...settings, perimeter: perimeter.name}, clients, {since, limit: options.limit, perimeter, kinds: ['dryRun']})
-  return {lookbackMs: options.lookbackMs, since: since.toISOString(), count: dryRun.entries.length, groups: dryRun.groups, truncated: dryRun.truncated}
+  return {lookbackMs: Date.now() - since.getTime(), since: since.toISOString(), count: dryRun.entries.length, groups: dryRun.groups, truncated: dryRun.truncated}
 }
 
 /**
@@ -154,7 +154,7 @@ export interface PromoteAllPlan {
 }
 
 /** Every perimeter the policy-wide commit would promote, each with its diff and gate. */
-export async function preparePromoteAll(settings: Settings, clients: Clients, options: {lookbackMs: number; limit: number}): Promise<PromoteAllPlan> {
+export async function preparePromoteAll(settings: Settings, clients: Clients, options: {since: Date; limit: number}): Promise<PromoteAllPlan> {
   const policy = requireSetting(settings.policy, 'policy', ENV.policy, 'policy')
   const policyResource = await clients.acm.getPolicy(policy)
   if (!policyResource.etag) throw new RefusedError({code: 'NO_ETAG', message: `The access policy ${policy} has no etag: the policy-wide commit cannot be made conflict-safe.`, hint: 'Promote perimeters one at a time (without --all).'})
