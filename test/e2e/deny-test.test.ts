@@ -259,6 +259,55 @@ describe('vpcsc deny-test', () => {
     assert.deepEqual(journals(ctx.world), [])
   })
 
+  /** The seed perimeter, its Vertex AI ingress rule's source replaced by `source`. */
+  async function ingressFrom(source: string, extra: Record<string, unknown> = {}): Promise<void> {
+    const state = (await ctx.world.admin.state()) as unknown as {perimeters: {name: string; status: {ingressPolicies: {ingressFrom: {sources: {accessLevel?: string}[]}}[]} & Record<string, unknown>}[]}
+    const perimeter = structuredClone(state.perimeters.find((p) => p.name === PERIMETER)!)
+    perimeter.status.ingressPolicies[0]!.ingressFrom.sources = [{accessLevel: source}]
+    Object.assign(perimeter.status, extra)
+    await ctx.world.admin.putResource(PERIMETER, perimeter)
+  }
+
+  it('tests a level the perimeter uses only through a level that requires it: denied through that one, restored', async () => {
+    // The ingress rule's source requires the NAT level: swapping the NAT level denies through it.
+    const parent = LEVEL.replace(/[^/]+$/, 'vpcsc_requires_nat')
+    await ctx.world.admin.putResource(parent, {name: parent, title: 'requires the NAT level', basic: {conditions: [{requiredAccessLevels: [LEVEL]}]}})
+    await ingressFrom(parent)
+    const status = JSON.parse((await vpcsc(ctx.world, ['status', '--json'])).stdout)
+    assert.equal(status.perimeter.levelInIngressSources, true)
+    assert.deepEqual(status.perimeter.levelRequiredBy, [parent])
+    assert.match((await vpcsc(ctx.world, ['status'])).stdout, /uses the level\s+in ingress sources \(required by vpcsc_requires_nat\)/)
+
+    const before = JSON.stringify(await storedLevel(ctx.world))
+    const result = await vpcsc(ctx.world, ['deny-test', ...FAST, '--json'], {timeoutMs: 120_000})
+    assert.equal(result.code, 0, show(result))
+    assert.equal(JSON.parse(result.stdout).outcome, 'pass')
+    assert.equal(JSON.stringify(await storedLevel(ctx.world)), before)
+    assert.deepEqual(journals(ctx.world), [])
+  })
+
+  for (const [what, setUp, message] of [
+    ['another level as the only source', () => ingressFrom(OTHER_LEVEL), /neither in its access levels nor in an ingress source, nor through a level that requires it/],
+    // An egress rule's source (egressFrom.sources, newer than the discovery document).
+    [
+      'the level only as an egress source',
+      () => ingressFrom(OTHER_LEVEL, {egressPolicies: [{egressFrom: {identityType: 'ANY_IDENTITY', sources: [{accessLevel: LEVEL}]}, egressTo: {resources: ['*']}}]}),
+      /only as an egress rule's source, which admits nobody into it/,
+    ],
+  ] as const) {
+    it(`refuses a perimeter that admits nobody through the level (${what}): exit 5, nothing written`, async () => {
+      await setUp()
+      await ctx.world.admin.clearRequests()
+      const result = await vpcsc(ctx.world, ['deny-test', ...FAST, '--json'])
+      assert.equal(result.code, 5, show(result))
+      const error = JSON.parse(result.stdout).error
+      assert.equal(error.code, 'LEVEL_UNUSED')
+      assert.match(error.message, message)
+      assert.deepEqual(await writes(ctx.world), [])
+      assert.deepEqual(journals(ctx.world), [])
+    })
+  }
+
   it('refuses a dry-run-only perimeter (exit 5)', async () => {
     const state = (await ctx.world.admin.state()) as unknown as {perimeters: {name: string; status?: unknown; spec?: unknown; useExplicitDryRunSpec?: boolean}[]}
     const perimeter = structuredClone(state.perimeters.find((p) => p.name === PERIMETER)!)

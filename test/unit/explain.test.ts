@@ -62,14 +62,20 @@ describe('ingressAdmits', () => {
   const rule = (ingressFrom: object, service = 'aiplatform.googleapis.com') => ({ingressPolicies: [{ingressFrom: {sources: [{accessLevel: LEVEL}], ...ingressFrom}, ingressTo: {operations: [{serviceName: service}]}}]})
   const sa = 'w@p.iam.gserviceaccount.com'
   it('matches identity types, listed identities, the service and the source level', () => {
-    assert.equal(ingressAdmits(rule({identityType: 'ANY_IDENTITY'}), LEVEL, sa, 'aiplatform.googleapis.com'), true)
-    assert.equal(ingressAdmits(rule({identityType: 'ANY_SERVICE_ACCOUNT'}), LEVEL, sa, 'aiplatform.googleapis.com'), true)
-    assert.equal(ingressAdmits(rule({identityType: 'ANY_USER_ACCOUNT'}), LEVEL, sa, 'aiplatform.googleapis.com'), false)
-    assert.equal(ingressAdmits(rule({identities: [`serviceAccount:${sa}`]}), LEVEL, sa, 'aiplatform.googleapis.com'), true)
-    assert.equal(ingressAdmits(rule({identities: ['serviceAccount:other@p.iam.gserviceaccount.com']}), LEVEL, sa, 'aiplatform.googleapis.com'), false)
-    assert.equal(ingressAdmits(rule({identityType: 'ANY_IDENTITY'}, 'storage.googleapis.com'), LEVEL, sa, 'aiplatform.googleapis.com'), false)
-    assert.equal(ingressAdmits(rule({identityType: 'ANY_IDENTITY'}, '*'), LEVEL, sa, 'aiplatform.googleapis.com'), true)
-    assert.equal(ingressAdmits(rule({identityType: 'ANY_IDENTITY'}), 'accessPolicies/1/accessLevels/other', sa, 'aiplatform.googleapis.com'), false)
+    assert.equal(ingressAdmits(rule({identityType: 'ANY_IDENTITY'}), LEVEL, [], sa, 'aiplatform.googleapis.com'), true)
+    assert.equal(ingressAdmits(rule({identityType: 'ANY_SERVICE_ACCOUNT'}), LEVEL, [], sa, 'aiplatform.googleapis.com'), true)
+    assert.equal(ingressAdmits(rule({identityType: 'ANY_USER_ACCOUNT'}), LEVEL, [], sa, 'aiplatform.googleapis.com'), false)
+    assert.equal(ingressAdmits(rule({identities: [`serviceAccount:${sa}`]}), LEVEL, [], sa, 'aiplatform.googleapis.com'), true)
+    assert.equal(ingressAdmits(rule({identities: ['serviceAccount:other@p.iam.gserviceaccount.com']}), LEVEL, [], sa, 'aiplatform.googleapis.com'), false)
+    assert.equal(ingressAdmits(rule({identityType: 'ANY_IDENTITY'}, 'storage.googleapis.com'), LEVEL, [], sa, 'aiplatform.googleapis.com'), false)
+    assert.equal(ingressAdmits(rule({identityType: 'ANY_IDENTITY'}, '*'), LEVEL, [], sa, 'aiplatform.googleapis.com'), true)
+    assert.equal(ingressAdmits(rule({identityType: 'ANY_IDENTITY'}), 'accessPolicies/1/accessLevels/other', [], sa, 'aiplatform.googleapis.com'), false)
+  })
+  it('a source that requires the level is one from it (a nested level)', () => {
+    const nested = 'accessPolicies/1/accessLevels/nested'
+    const levels = [{name: LEVEL, title: 'l', basic: {conditions: [{requiredAccessLevels: [nested]}]}}]
+    assert.equal(ingressAdmits(rule({identityType: 'ANY_IDENTITY'}), nested, levels, sa, 'aiplatform.googleapis.com'), true)
+    assert.equal(ingressAdmits(rule({identityType: 'ANY_IDENTITY'}), nested, [], sa, 'aiplatform.googleapis.com'), false)
   })
 })
 
@@ -80,7 +86,7 @@ describe('decideFixes', () => {
   const none = {inProgress: false}
   const base = {address: '203.0.113.77', denyTest: none, keep: [], keepCovers: false}
   const kinds = (facts: Parameters<typeof decideFixes>[0]) => decideFixes(facts).map((f) => f.kind)
-  const perimeter = {name: 'accessPolicies/1/servicePerimeters/p', mode: 'enforced' as const, call: 'enforced' as const, levelInAccessLevels: false, levelInIngressSources: true}
+  const perimeter = {name: 'accessPolicies/1/servicePerimeters/p', mode: 'enforced' as const, call: 'enforced' as const, levelInAccessLevels: false, levelInIngressSources: true, levelInEgressSources: false, levelRequiredBy: []}
 
   it('a selected gateway the level lacks: ip sync; a kept range: ip sync; no gateway: --keep; a deleted gateway: nothing to add', () => {
     assert.deepEqual(kinds({...base, gateway, admission: notAdmitted}), ['ip-sync'])
@@ -92,6 +98,8 @@ describe('decideFixes', () => {
   })
   it('admitted: the perimeter not using the level, or no ingress rule for the principal, is an ingress rule', () => {
     assert.deepEqual(kinds({...base, admission: admitted, perimeter: {...perimeter, levelInIngressSources: false}}), ['ingress-rule'])
+    const egressOnly = decideFixes({...base, admission: admitted, perimeter: {...perimeter, levelInIngressSources: false, levelInEgressSources: true}})
+    assert.match(egressOnly[0]!.text, /uses allow only as an egress rule's source, which admits nobody into it: add it/)
     const denial = {uniqueId: 'U', timestamp: 't', dryRun: false, principal: 'p@x', service: 'aiplatform.googleapis.com'}
     assert.deepEqual(kinds({...base, admission: admitted, denial, perimeter: {...perimeter, ingressAdmitsPrincipal: false}}), ['ingress-rule'])
     assert.deepEqual(kinds({...base, admission: admitted, denial, perimeter: {...perimeter, ingressAdmitsPrincipal: true}}), ['none'])

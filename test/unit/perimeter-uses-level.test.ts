@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
 import type {AccessLevel, ServicePerimeter} from '../../src/lib/gcp/types.ts'
-import {perimeterUsesLevel} from '../../src/lib/perimeter/mode.ts'
+import {levelUse, perimeterUsesLevel} from '../../src/lib/perimeter/mode.ts'
 
 const level = (short: string, required: string[] = []): AccessLevel => ({
   name: `accessPolicies/1/accessLevels/${short}`,
@@ -37,5 +37,23 @@ describe('perimeterUsesLevel', () => {
 
   it('a perimeter with no configuration uses nothing', () => {
     assert.ok(!perimeterUsesLevel(perimeter({}), name('nat'), levels))
+  })
+})
+
+describe('levelUse', () => {
+  it('says where the level is named, and names nothing it requires when it is named itself', () => {
+    assert.deepEqual(levelUse({accessLevels: [name('nat'), name('office')]}, name('nat'), levels), {accessLevels: true, ingressSources: false, egressSources: false, requiredBy: []})
+    assert.deepEqual(levelUse({ingressPolicies: [{ingressFrom: {sources: [{accessLevel: name('nat')}]}}]}, name('nat'), levels), {accessLevels: false, ingressSources: true, egressSources: false, requiredBy: []})
+  })
+
+  it('through a level that requires it, in the role of that level, naming every such level', () => {
+    const config = {accessLevels: [name('outer')], ingressPolicies: [{ingressFrom: {sources: [{accessLevel: name('office')}, {accessLevel: name('a')}]}}]}
+    assert.deepEqual(levelUse(config, name('nat'), levels), {accessLevels: true, ingressSources: true, egressSources: false, requiredBy: [name('outer'), name('office')]})
+  })
+
+  it('an egress source is its own role, and no configuration uses nothing', () => {
+    const config = {egressPolicies: [{egressFrom: {sources: [{accessLevel: name('office')}]}}]}
+    assert.deepEqual(levelUse(config, name('nat'), levels), {accessLevels: false, ingressSources: false, egressSources: true, requiredBy: [name('office')]})
+    assert.deepEqual(levelUse(undefined, name('nat'), levels), {accessLevels: false, ingressSources: false, egressSources: false, requiredBy: []})
   })
 })

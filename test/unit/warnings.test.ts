@@ -28,7 +28,7 @@ describe('statusWarnings', () => {
     const report = status({
       nat: {...status().nat, warnings: ['No NAT gateway matched the selection.'], unreadable: [{account: {id: '111111111111', roleName: 'r'}, region: 'eu-west-1', code: 'AWS', message: 'throttled'}]},
       level: {name: LEVEL, conditions: [], managedCidrs: [], managedProblem: 'two conditions hold IPs'},
-      perimeter: {name: 'p', mode: 'dry-run', resources: [], restrictedServices: [], levelInAccessLevels: true, levelInIngressSources: false, dryRun: {resources: [], restrictedServices: [], levelInAccessLevels: true, levelInIngressSources: false, differs: '', violationsProblem: 'logging denied'}},
+      perimeter: {name: 'p', mode: 'dry-run', resources: [], restrictedServices: [], levelInAccessLevels: true, levelInIngressSources: false, levelInEgressSources: false, levelRequiredBy: [], dryRun: {resources: [], restrictedServices: [], levelInAccessLevels: true, levelInIngressSources: false, levelInEgressSources: false, levelRequiredBy: [], differs: '', violationsProblem: 'logging denied'}},
       denyTest: {running: false, owner: 'gone', who: 'pid 7 on host (ops), started 2026-12-01T00:00:00Z', startedAt: '2026-12-01T00:00:00Z', denyCidr: '192.0.2.1/32'},
     })
     const warnings = statusWarnings(report)

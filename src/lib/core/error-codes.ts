@@ -56,7 +56,7 @@ export const ERROR_CODES = {
   ALREADY_SWAPPED: [5, 'The level already holds only the deny CIDR.'],
   NOT_ENFORCED: [5, 'The perimeter is not enforced (dry-run only or empty).'],
   NOT_RESTRICTED: [5, 'The perimeter does not restrict aiplatform.googleapis.com.'],
-  LEVEL_UNUSED: [5, 'The perimeter does not use the level.'],
+  LEVEL_UNUSED: [5, 'The enforced perimeter admits nobody through the level (no access level or ingress source is it or requires it).'],
   NO_DRY_RUN_SPEC: [5, 'No explicit dry-run spec to promote.'],
   PENDING_DRY_RUN_SPEC: [5, 'Demoting would overwrite a different dry-run spec.'],
   DRY_RUN_VIOLATIONS: [5, 'The dry-run spec would have denied calls (--force to promote anyway).'],

@@ -113,9 +113,12 @@ async function preflight(settings: Settings, clients: Clients, denyCidr: Cidr) {
   if (!perimeter.status?.restrictedServices?.includes(VERTEX_SERVICE)) {
     throw new RefusedError({code: 'NOT_RESTRICTED', message: `${perimeterName} does not restrict ${VERTEX_SERVICE}: Vertex AI calls are never denied by it.`, hint: `Add ${VERTEX_SERVICE} to its restricted services.`})
   }
-  const use = levelUse(perimeter.status, levelName)
+  // Used through a level that requires it counts: emptying the level denies through that one
+  // too (docs/api-facts.md, "Where a perimeter uses a level"). An egress source admits nobody.
+  const use = levelUse(perimeter.status, levelName, levels)
   if (!use.accessLevels && !use.ingressSources) {
-    throw new RefusedError({code: 'LEVEL_UNUSED', message: `${perimeterName} does not use ${levelName} (neither in its access levels nor in an ingress source): swapping the level would prove nothing.`, hint: 'Check --level and --perimeter (vpcsc status shows both).'})
+    const where = use.egressSources ? 'only as an egress rule\'s source, which admits nobody into it' : 'neither in its access levels nor in an ingress source, nor through a level that requires it'
+    throw new RefusedError({code: 'LEVEL_UNUSED', message: `${perimeterName} uses ${levelName} ${where}: swapping the level would prove nothing.`, hint: 'Check --level and --perimeter (vpcsc status shows both).'})
   }
   refuseIfSwapped(level, settings.condition, denyCidr)
   return {perimeterName, levelName, policy}

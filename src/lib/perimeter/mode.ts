@@ -16,42 +16,72 @@ export function perimeterMode(perimeter: ServicePerimeter): PerimeterMode {
   return 'empty'
 }
 
-/** Where a perimeter configuration refers to an access level. */
-export function levelUse(config: ServicePerimeterConfig | undefined, level: string): {accessLevels: boolean; ingressSources: boolean} {
-  return {
-    accessLevels: config?.accessLevels?.includes(level) ?? false,
-    ingressSources: config?.ingressPolicies?.some((p) => p.ingressFrom?.sources?.some((s) => s.accessLevel === level)) ?? false,
-  }
+/**
+ * Where a perimeter configuration uses an access level. A level counts as used where the
+ * configuration names it, or names a level that requires it (`requiredAccessLevels`, at any
+ * depth, followed through `levels`, the policy's levels): a nested level decides whether the
+ * level naming it admits a caller (docs/api-facts.md, "Where a perimeter uses a level").
+ */
+export interface LevelUse {
+  /** In the configuration's access levels: callers it admits reach every protected service. */
+  accessLevels: boolean
+  /** As an ingress rule's source: callers it admits reach what the rule allows. */
+  ingressSources: boolean
+  /** As an egress rule's source: it lets calls leave the perimeter and admits nobody into it. */
+  egressSources: boolean
+  /** The named levels that require it (directly or through others), when it is used through them. */
+  requiredBy: string[]
 }
 
 /**
- * Whether the perimeter's enforced status or its dry-run spec uses the level: as one of its
- * access levels, as an ingress or an egress rule's source, or through a level that requires
- * it (a nested level, `requiredAccessLevels`, followed through `levels`, the policy's levels).
  * Egress sources (`egressFrom.sources[].accessLevel`) are not in types.ts's egress rules
  * (untyped there): read where present, so that a level used only there is not called unused.
  */
-export function perimeterUsesLevel(perimeter: ServicePerimeter, level: string, levels: readonly AccessLevel[]): boolean {
-  const configs = [perimeter.status, perimeter.useExplicitDryRunSpec ? perimeter.spec : undefined]
-  const used = new Set<string>()
-  for (const config of configs) {
-    for (const name of config?.accessLevels ?? []) used.add(name)
-    for (const policy of config?.ingressPolicies ?? []) for (const source of policy.ingressFrom?.sources ?? []) if (source.accessLevel) used.add(source.accessLevel)
-    for (const policy of (config?.egressPolicies ?? []) as {egressFrom?: {sources?: {accessLevel?: string}[]}}[]) {
-      for (const source of policy?.egressFrom?.sources ?? []) if (source?.accessLevel) used.add(source.accessLevel)
-    }
-  }
+function egressSourceLevels(config: ServicePerimeterConfig | undefined): string[] {
+  const policies = (config?.egressPolicies ?? []) as ({egressFrom?: {sources?: ({accessLevel?: string} | undefined)[]}} | undefined)[]
+  return policies.flatMap((policy) => (policy?.egressFrom?.sources ?? []).flatMap((source) => (source?.accessLevel ? [source.accessLevel] : [])))
+}
+
+/** Whether one of the named levels is the level or requires it, transitively (a cycle ends). */
+export function reachesLevel(names: readonly string[], level: string, levels: readonly AccessLevel[]): boolean {
+  return withRequiredLevels(names, levels).has(level)
+}
+
+function withRequiredLevels(names: readonly string[], levels: readonly AccessLevel[]): Set<string> {
   const byName = new Map(levels.map((l) => [l.name, l]))
-  const pending = [...used]
+  const found = new Set(names)
+  const pending = [...names]
   while (pending.length > 0) {
     for (const condition of byName.get(pending.pop()!)?.basic?.conditions ?? []) {
       for (const required of condition.requiredAccessLevels ?? []) {
-        if (!used.has(required)) {
-          used.add(required)
+        if (!found.has(required)) {
+          found.add(required)
           pending.push(required)
         }
       }
     }
   }
-  return used.has(level)
+  return found
+}
+
+export function levelUse(config: ServicePerimeterConfig | undefined, level: string, levels: readonly AccessLevel[]): LevelUse {
+  const accessLevels = config?.accessLevels ?? []
+  const ingressSources = (config?.ingressPolicies ?? []).flatMap((p) => (p.ingressFrom?.sources ?? []).flatMap((s) => (s.accessLevel ? [s.accessLevel] : [])))
+  const egressSources = egressSourceLevels(config)
+  const reaches = (names: readonly string[]) => reachesLevel(names, level, levels)
+  const named = [...new Set([...accessLevels, ...ingressSources, ...egressSources])]
+  return {
+    accessLevels: reaches(accessLevels),
+    ingressSources: reaches(ingressSources),
+    egressSources: reaches(egressSources),
+    requiredBy: named.includes(level) ? [] : named.filter((name) => reaches([name])),
+  }
+}
+
+/** Whether the perimeter's enforced status or its dry-run spec uses the level at all (levelUse). */
+export function perimeterUsesLevel(perimeter: ServicePerimeter, level: string, levels: readonly AccessLevel[]): boolean {
+  return [perimeter.status, perimeter.useExplicitDryRunSpec ? perimeter.spec : undefined].some((config) => {
+    const use = levelUse(config, level, levels)
+    return use.accessLevels || use.ingressSources || use.egressSources
+  })
 }

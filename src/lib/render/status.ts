@@ -37,12 +37,10 @@ export function renderStatus(report: StatusReport, layout: Layout = {width: 80, 
     lines.push(`${heading('Perimeter')}  ${shortName(perimeter.name)}  ${modeText}`)
     lines.push(`  resources            ${perimeter.resources.join(', ') || dim('none')}`)
     lines.push(`  restricted services  ${perimeter.restrictedServices.join(', ') || dim('none')}`)
-    const uses = [perimeter.levelInAccessLevels ? 'access levels' : '', perimeter.levelInIngressSources ? 'ingress sources' : ''].filter(Boolean)
-    lines.push(`  uses the level       ${uses.length > 0 ? `in ${uses.join(' and ')}` : chalk.yellow('no: the level admits nobody through this perimeter')}`)
+    lines.push(`  uses the level       ${levelUseText(perimeter) ?? chalk.yellow('no: the level admits nobody through this perimeter')}`)
     if (perimeter.dryRun) {
-      const dryUses = [perimeter.dryRun.levelInAccessLevels ? 'access levels' : '', perimeter.dryRun.levelInIngressSources ? 'ingress sources' : ''].filter(Boolean)
       const dry = perimeter.dryRun
-      lines.push(`  dry-run spec         ${dry.restrictedServices.join(', ') || dim('no services')}; level ${dryUses.length > 0 ? `in ${dryUses.join(' and ')}` : 'not used'}`)
+      lines.push(`  dry-run spec         ${dry.restrictedServices.join(', ') || dim('no services')}; level ${levelUseText(dry) ?? 'not used'}`)
       lines.push(`  vs enforced          ${dry.differs}`)
       lines.push(
         `  dry-run violations   ${
@@ -122,6 +120,18 @@ export function renderStatus(report: StatusReport, layout: Layout = {width: 80, 
   }
   // Hint lines (→ ...) wrap like the rest; continuation lines keep the item's indent.
   return `${lines.map((line) => wrapIn(layout, line, continuationIndent(line))).join('\n')}\n`
+}
+
+type LevelUseFields = Pick<NonNullable<StatusReport['perimeter']>, 'levelInAccessLevels' | 'levelInIngressSources' | 'levelInEgressSources' | 'levelRequiredBy'>
+
+/** Where a perimeter's configuration uses the level, in words; undefined when it does not. */
+function levelUseText(use: LevelUseFields): string | undefined {
+  const places = [use.levelInAccessLevels && 'access levels', use.levelInIngressSources && 'ingress sources', use.levelInEgressSources && 'egress sources'].filter((place) => place !== false)
+  if (places.length === 0) return undefined
+  const through = use.levelRequiredBy.length > 0 ? ` (required by ${use.levelRequiredBy.map(shortName).join(', ')})` : ''
+  // An egress rule's source lets calls out of the perimeter, and admits nobody into it.
+  if (!use.levelInAccessLevels && !use.levelInIngressSources) return `${chalk.yellow('only in egress sources')}${through}: admits nobody in`
+  return `in ${places.join(' and ')}${through}`
 }
 
 /** Where a wrapped line continues: under the value of a `label   value` line, else under the text. */

@@ -11,7 +11,7 @@ import {listEntries, type VpcscAuditEntry} from '../gcp/logging.ts'
 import type {AccessLevel, ServicePerimeter, ServicePerimeterConfig} from '../gcp/types.ts'
 import {denyTestHold} from '../deny-test/hold.ts'
 import {shortName} from '../core/names.ts'
-import {levelUse, perimeterMode, type PerimeterMode} from '../perimeter/mode.ts'
+import {levelUse, perimeterMode, reachesLevel, type PerimeterMode} from '../perimeter/mode.ts'
 import {AUDIT_METADATA_TYPE, perimeterProjects} from '../perimeter/violations.ts'
 import {allInOrder} from '../core/concurrency.ts'
 
@@ -115,8 +115,12 @@ export interface Explanation {
     mode: PerimeterMode
     /** For the call: denied (enforced) or only logged (dry-run); for an IP, what applies now. */
     call?: 'enforced' | 'dry-run'
+    /** Where the configuration that applies to the call uses the level (levelUse). */
     levelInAccessLevels: boolean
     levelInIngressSources: boolean
+    levelInEgressSources: boolean
+    /** The levels it names that require the level, when it is used only through them. */
+    levelRequiredBy: string[]
     /** Whether an ingress rule from the level lets the call's principal reach its service (undefined: no principal). */
     ingressAdmitsPrincipal?: boolean
   }
@@ -175,14 +179,16 @@ export async function explain(settings: Settings, clients: Clients, text: string
   const admission = address ? admissionOf(level, address) : undefined
   const call = denial ? (denial.dryRun ? 'dry-run' : 'enforced') : perimeter ? currentCall(perimeter) : undefined
   const config = perimeter && (call === 'dry-run' ? perimeter.spec : perimeter.status)
-  const use = levelUse(config, level.name)
+  const use = levelUse(config, level.name, levels)
   const perimeterReport = perimeter && {
     name: perimeter.name,
     mode: perimeterMode(perimeter),
     call,
     levelInAccessLevels: use.accessLevels,
     levelInIngressSources: use.ingressSources,
-    ingressAdmitsPrincipal: denial?.principal ? ingressAdmits(config, level.name, denial.principal, denial.service) : undefined,
+    levelInEgressSources: use.egressSources,
+    levelRequiredBy: use.requiredBy,
+    ingressAdmitsPrincipal: denial?.principal ? ingressAdmits(config, level.name, levels, denial.principal, denial.service) : undefined,
   }
   warnings.push(...nat.warnings)
   // An unread account or region may hold the gateway this IP belongs to.
@@ -279,11 +285,12 @@ function currentCall(perimeter: ServicePerimeter): 'enforced' | 'dry-run' | unde
 }
 
 /** Pure: whether an ingress rule from the level lets this principal reach the service. */
-export function ingressAdmits(config: ServicePerimeterConfig | undefined, level: string, principal: string, service: string | undefined): boolean {
+export function ingressAdmits(config: ServicePerimeterConfig | undefined, level: string, levels: readonly AccessLevel[], principal: string, service: string | undefined): boolean {
   const isServiceAccount = /\.gserviceaccount\.com$/.test(principal)
   return (config?.ingressPolicies ?? []).some((policy) => {
     const from = policy.ingressFrom
-    if (!from?.sources?.some((s) => s.accessLevel === level || s.accessLevel === '*')) return false
+    // A source that is the level or requires it (levelUse), or `*`, every source.
+    if (!from?.sources?.some((s) => s.accessLevel === '*' || (s.accessLevel !== undefined && reachesLevel([s.accessLevel], level, levels)))) return false
     const identity =
       from.identityType === 'ANY_IDENTITY' ||
       (from.identityType === 'ANY_SERVICE_ACCOUNT' && isServiceAccount) ||
@@ -335,7 +342,8 @@ export function decideFixes(facts: {
       fixes.push(keepFix(address, facts.keep))
     }
   } else if (perimeter && !perimeter.levelInAccessLevels && !perimeter.levelInIngressSources) {
-    fixes.push({kind: 'ingress-rule', text: `${shortName(perimeter.name)} does not use ${shortName(admission.level)}: add it to the perimeter's access levels, or as the source of an ingress rule.`})
+    const uses = perimeter.levelInEgressSources ? `uses ${shortName(admission.level)} only as an egress rule's source, which admits nobody into it` : `does not use ${shortName(admission.level)}`
+    fixes.push({kind: 'ingress-rule', text: `${shortName(perimeter.name)} ${uses}: add it to the perimeter's access levels, or as the source of an ingress rule.`})
   } else if (perimeter && !perimeter.levelInAccessLevels && perimeter.ingressAdmitsPrincipal === false && denial?.principal) {
     fixes.push({
       kind: 'ingress-rule',

@@ -39,13 +39,19 @@ export interface PerimeterReport {
   perimeterType?: string
   resources: string[]
   restrictedServices: string[]
+  /** Where the enforced status uses the level (levelUse: named, or required by a level it names). */
   levelInAccessLevels: boolean
   levelInIngressSources: boolean
+  levelInEgressSources: boolean
+  /** The levels the status names that require the level, when it is used only through them. */
+  levelRequiredBy: string[]
   dryRun?: {
     resources: string[]
     restrictedServices: string[]
     levelInAccessLevels: boolean
     levelInIngressSources: boolean
+    levelInEgressSources: boolean
+    levelRequiredBy: string[]
     /** How the dry-run spec differs from the enforced status, in one line. */
     differs: string
     /** Dry-run violations over the last 24 hours (undefined when the logs could not be read). */
@@ -104,7 +110,7 @@ export async function gatherStatus(settings: Settings, clients: Clients): Promis
   const report: Omit<StatusReport, 'warnings'> = {
     policy: describePolicy(policy),
     level: levelReport,
-    perimeter: perimeter ? describePerimeter(perimeter.perimeter, levelName, perimeter.violations) : undefined,
+    perimeter: perimeter ? describePerimeter(perimeter.perimeter, levelName, levels, perimeter.violations) : undefined,
     nat,
     keep: settings.keep.map((c) => c.text),
     drift,
@@ -175,8 +181,8 @@ async function withDryRunViolations(settings: Settings, clients: Clients, perime
 
 const DAY_MS = 24 * 3600_000
 
-function describePerimeter(perimeter: ServicePerimeter, level: string, violations?: {count?: number; problem?: string}): PerimeterReport {
-  const enforcedUse = levelUse(perimeter.status, level)
+function describePerimeter(perimeter: ServicePerimeter, level: string, levels: readonly AccessLevel[], violations?: {count?: number; problem?: string}): PerimeterReport {
+  const enforcedUse = levelUse(perimeter.status, level, levels)
   const report: PerimeterReport = {
     name: perimeter.name,
     title: perimeter.title,
@@ -186,14 +192,18 @@ function describePerimeter(perimeter: ServicePerimeter, level: string, violation
     restrictedServices: perimeter.status?.restrictedServices ?? [],
     levelInAccessLevels: enforcedUse.accessLevels,
     levelInIngressSources: enforcedUse.ingressSources,
+    levelInEgressSources: enforcedUse.egressSources,
+    levelRequiredBy: enforcedUse.requiredBy,
   }
   if (perimeter.useExplicitDryRunSpec && perimeter.spec) {
-    const dryUse = levelUse(perimeter.spec, level)
+    const dryUse = levelUse(perimeter.spec, level, levels)
     report.dryRun = {
       resources: perimeter.spec.resources ?? [],
       restrictedServices: perimeter.spec.restrictedServices ?? [],
       levelInAccessLevels: dryUse.accessLevels,
       levelInIngressSources: dryUse.ingressSources,
+      levelInEgressSources: dryUse.egressSources,
+      levelRequiredBy: dryUse.requiredBy,
       differs: summariseChanges(diffConfigs(perimeter.status, perimeter.spec)),
       violations24h: violations?.count,
       violationsProblem: violations?.problem,
