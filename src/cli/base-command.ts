@@ -15,6 +15,13 @@ import {closest} from './suggest.ts'
 
 quietLibraryWarnings()
 
+/** The signals that stop a run: Ctrl-C, a terminal closed, a scheduler's stop. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
+
+function signalLabel(name: NodeJS.Signals): string {
+  return name === 'SIGINT' ? 'Ctrl-C' : name
+}
+
 /**
  * Every vpcsc command extends this: it owns --json, settings resolution, the spinner, and
  * error handling (typed errors from src/lib become one or two lines and an exit code;
@@ -50,19 +57,39 @@ export abstract class VpcscCommand extends Command {
    */
   protected async duringWrite<T>(write: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const controller = new AbortController()
-    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
     const stop = () => {
-      for (const name of signals) process.off(name, onSignal)
+      for (const name of STOP_SIGNALS) process.off(name, onSignal)
     }
     const onSignal = (name: NodeJS.Signals) => {
       stop()
-      controller.abort(new Error(`interrupted by ${name === 'SIGINT' ? 'Ctrl-C' : name}`))
+      controller.abort(new Error(`interrupted by ${signalLabel(name)}`))
     }
-    for (const name of signals) process.on(name, onSignal)
+    for (const name of STOP_SIGNALS) process.on(name, onSignal)
     try {
       return await write(controller.signal)
     } finally {
       stop()
+    }
+  }
+
+  /**
+   * Runs a short local step that follows a write and must not stop halfway (the tfvars file
+   * after the level): a signal that comes meanwhile waits for the step to end, so that the
+   * run still ends whole and tells its end (docs/safety.md, rule 8). Its label is returned
+   * for the run to say so. The handlers are in place before this returns its promise: a
+   * signal sent once the preceding output is seen finds them.
+   */
+  protected async finishingThroughSignals<T>(step: () => Promise<T>): Promise<{value: T; signal?: string}> {
+    let received: NodeJS.Signals | undefined
+    const onSignal = (name: NodeJS.Signals) => {
+      received ??= name
+    }
+    for (const name of STOP_SIGNALS) process.on(name, onSignal)
+    try {
+      const value = await step()
+      return {value, ...(received ? {signal: signalLabel(received)} : {})}
+    } finally {
+      for (const name of STOP_SIGNALS) process.off(name, onSignal)
     }
   }
 

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict'
-import {mkdirSync, rmSync, writeFileSync} from 'node:fs'
+import {execFileSync} from 'node:child_process'
+import {constants, mkdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {open} from 'node:fs/promises'
 import {join} from 'node:path'
 import {after, before, beforeEach, describe, it} from 'node:test'
 
 import {LEVEL, show, spawnCli, storedLevel, useWorld, vpcsc, writes} from './helpers.ts'
 import {deadUrl, startSink, type Sink} from './notify-sink.ts'
+import type {CliResult} from '../local-cloud/world.ts'
 
 describe('vpcsc ip sync --notify', () => {
   const ctx = useWorld()
@@ -150,6 +153,43 @@ describe('vpcsc ip sync --notify', () => {
     assert.equal(sink.texts.length, 1, sink.texts.join('\n---\n'))
     assert.match(sink.texts[0]!, new RegExp(`^vpcsc wrote vpcsc_allow_ec2_ip .*1 added, 1 removed, now 1 CIDR\\.\\n\\+ ${replaced.newIp.replaceAll('.', '\\.')}/32\\n- 203\\.0\\.113\\.10/32\\nNot complete \\(TFVARS_AFTER_LEVEL\\): .* was written, but the tfvars file was not`))
     assert.match(sink.texts[0]!, /\nRun: vpcsc ip sync --yes \(exit 1\)\.$/)
+  })
+
+  it('Ctrl-C while the tfvars file is written after the level: the file is finished, the write posted, exit 0 with a warning', async () => {
+    const replaced = await ctx.world.aws.replaceNatGateway()
+    const dir = join(ctx.world.dir, 'tf', `notify-${Math.random().toString(36).slice(2, 8)}`)
+    mkdirSync(dir, {recursive: true})
+    // A named pipe holds the run inside the file step: each read waits for the test to write.
+    const file = join(dir, 'vpcsc.auto.tfvars.json')
+    execFileSync('mkfifo', [file])
+    const content = '{"allowed_cidrs": ["203.0.113.10/32"]}'
+    const run = spawnCli(ctx.world, ['ip', 'sync', '--yes', '--tfvars', file, '--notify', sink.url])
+    // The pipe opens for writing once the run opens it to read (never blocking the test: a
+    // run that ended before reading it fails the test instead of hanging it).
+    let ended: CliResult | undefined
+    void run.result.then((r) => (ended = r))
+    const feed = async () => {
+      for (;;) {
+        if (ended) assert.fail(`vpcsc ended before reading the pipe:\n${show(ended)}`)
+        const pipe = await open(file, constants.O_WRONLY | constants.O_NONBLOCK).catch((error: NodeJS.ErrnoException) => {
+          if (error.code !== 'ENXIO') throw error
+        })
+        if (pipe) return void (await pipe.writeFile(content), await pipe.close())
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+    }
+    await feed()
+    await run.waitFor(/now holds 1 CIDR/)
+    run.child.kill('SIGINT')
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    await feed()
+    const result = await run.result
+    assert.equal(result.code, 0, show(result))
+    assert.match(result.stderr, /! Ctrl-C came while the tfvars file was being written: the file was finished, and the run is complete\./)
+    assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')).allowed_cidrs, [`${replaced.newIp}/32`])
+    assert.ok(statSync(file).isFile(), 'the pipe was replaced by the file')
+    assert.equal(sink.texts.length, 1, sink.texts.join('\n---\n'))
+    assert.match(sink.texts[0]!, /^vpcsc wrote vpcsc_allow_ec2_ip .*\nRun: vpcsc ip sync --yes \(exit 0\)\.$/s)
   })
 
   it('a dead sink is a warning: the write stands, exit 0, and --json carries it', async () => {

@@ -121,11 +121,19 @@ ${EXIT_CODES_HELP}`
       confirm: flags.yes ? undefined : (prepared) => confirmWrite(`Write this list to ${shortName(prepared.snapshot.level.name)}${fileChange ? ' and the tfvars file' : ''}?`),
     })
     if (this.notice) this.notice.synced = synced
-    const result: SyncResult = {...synced, tfvarsOnly, tfvars: fileChange && {...fileChange, written: false}}
+    const warnings = [...synced.warnings]
+    const result: SyncResult = {...synced, warnings, tfvarsOnly, tfvars: fileChange && {...fileChange, written: false}}
     const updateFile = async (): Promise<Partial<SyncResult>> => {
-      if (!settings.tfvars) return {}
-      const done = await updateTfvars(settings.tfvars, synced.plan.result)
+      const file = settings.tfvars
+      if (!file) return {}
+      // Not stopped halfway by Ctrl-C: the file goes with the level (docs/safety.md, rule 8).
+      const {value: done, signal} = await this.finishingThroughSignals(() => updateTfvars(file, synced.plan.result))
       say(renderTfvarsChange(done, 'written'))
+      if (signal) {
+        const warning = `${signal} came while the tfvars file was being written: the file was finished, and the run is complete.`
+        this.note(`! ${warning}`)
+        warnings.push(warning)
+      }
       return {tfvars: done}
     }
 
