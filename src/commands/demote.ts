@@ -7,7 +7,7 @@ import {createClients} from '../lib/core/clients.ts'
 import {EXIT_CODES_HELP} from '../lib/core/errors.ts'
 import type {FieldChange} from '../lib/perimeter/diff.ts'
 import type {PerimeterWrite} from '../lib/perimeter/write.ts'
-import {applyDemote, prepareDemote, writeWarnings} from '../lib/perimeter/promote.ts'
+import {applyDemote, confirmedBy, prepareDemote, unsaidWarnings, writeWarnings} from '../lib/perimeter/promote.ts'
 import {renderChanges} from '../lib/render/perimeter.ts'
 import {dim, mark, shortName} from '../lib/render/text.ts'
 
@@ -42,8 +42,10 @@ ${EXIT_CODES_HELP}`
     this.show(() => renderChanges(`Demoting ${shortName(plan.perimeter.name)} stops enforcing:`, plan.changes))
     if (!flags.yes && !(await confirmWrite(`Stop enforcing ${shortName(plan.perimeter.name)} (it stays as a dry-run spec)?`))) return result
     const write = await this.step('Demoting', () => this.duringWrite((signal) => applyDemote(plan, clients, {force: flags.force, signal})))
-    this.log(`${mark.ok()} ${shortName(plan.perimeter.name)} is dry-run only now (${write.operation ?? "the API's answer was lost; a read confirmed it"}); vpcsc promote enforces it again.`)
+    this.log(`${mark.ok()} ${shortName(plan.perimeter.name)} is dry-run only now (${confirmedBy(write, 'it')}); vpcsc promote enforces it again.`)
     this.log(dim('Changes can take up to 30 minutes to propagate.'))
-    return {...result, outcome: 'demoted', write, warnings: writeWarnings(write, !plan.perimeter.etag)}
+    const warnings = writeWarnings(write, !plan.perimeter.etag)
+    for (const warning of unsaidWarnings(warnings, write)) this.note(`! ${warning}`)
+    return {...result, outcome: 'demoted', write, warnings}
   }
 }

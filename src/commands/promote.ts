@@ -8,7 +8,7 @@ import {parseSince} from '../lib/core/config.ts'
 import {EXIT_CODES_HELP} from '../lib/core/errors.ts'
 import type {FieldChange} from '../lib/perimeter/diff.ts'
 import type {PerimeterWrite} from '../lib/perimeter/write.ts'
-import {applyPromote, applyPromoteAll, checkGate, preparePromote, preparePromoteAll, promoteWarnings, type Gate} from '../lib/perimeter/promote.ts'
+import {applyPromote, applyPromoteAll, checkGate, confirmedBy, preparePromote, preparePromoteAll, promoteWarnings, unsaidWarnings, type Gate} from '../lib/perimeter/promote.ts'
 import {renderChanges, renderGroups} from '../lib/render/perimeter.ts'
 import {dim, mark, layoutFor, plural, seconds, shortName} from '../lib/render/text.ts'
 
@@ -67,8 +67,10 @@ ${EXIT_CODES_HELP}`
       this.log(`servicePerimeters:commit promotes ${plural(plan.perimeters.length, 'perimeter')}: ${plan.perimeters.map((p) => shortName(p.perimeter.name)).join(', ')}.`)
       if (!flags.yes && !(await confirmWrite(`Enforce all ${plan.perimeters.length} dry-run specs of ${plan.policy}?`))) return {outcome: 'declined', perimeters, warnings: [], timingsMs: {total: Date.now() - started}}
       const write = await this.step('Committing', () => this.duringWrite((signal) => applyPromoteAll(plan, clients, {signal})))
-      this.log(`${mark.ok()} Promoted ${plural(plan.perimeters.length, 'perimeter')} (${write.operation ?? "the API's answer was lost; a read confirmed every perimeter"}).\n${dim('Enforcement can take up to 30 minutes to propagate; then run vpcsc deny-test.')}`)
-      return {outcome: 'promoted', perimeters, write, warnings: promoteWarnings(perimeters, write), timingsMs: {total: Date.now() - started}}
+      this.log(`${mark.ok()} Promoted ${plural(plan.perimeters.length, 'perimeter')} (${confirmedBy(write, 'every perimeter')}).\n${dim('Enforcement can take up to 30 minutes to propagate; then run vpcsc deny-test.')}`)
+      const warnings = promoteWarnings(perimeters, write)
+      for (const warning of unsaidWarnings(warnings, write)) this.note(`! ${warning}`)
+      return {outcome: 'promoted', perimeters, write, warnings, timingsMs: {total: Date.now() - started}}
     }
 
     const plan = await this.step('Reading the perimeter and the audit logs', () => preparePromote(settings, clients, {since, limit: flags.limit}))
@@ -77,8 +79,10 @@ ${EXIT_CODES_HELP}`
     const perimeters = [{name: plan.perimeter.name, changes: plan.changes, gate: plan.gate}]
     if (!flags.yes && !(await confirmWrite(`Enforce the dry-run spec of ${shortName(plan.perimeter.name)}?`))) return {outcome: 'declined', perimeters, warnings: [], timingsMs: {total: Date.now() - started}}
     const write = await this.step('Promoting', () => this.duringWrite((signal) => applyPromote(plan, clients, {force: flags.force, signal})))
-    this.log(`${mark.ok()} ${shortName(plan.perimeter.name)} now enforces its former dry-run spec (${write.operation ?? "the API's answer was lost; a read confirmed it"}, ${seconds(write.writeMs)}).`)
+    this.log(`${mark.ok()} ${shortName(plan.perimeter.name)} now enforces its former dry-run spec (${confirmedBy(write, 'it')}, ${seconds(write.writeMs)}).`)
     this.log(dim('Enforcement can take up to 30 minutes to propagate; then run vpcsc deny-test to prove it denies.'))
-    return {outcome: 'promoted', perimeters, write, warnings: promoteWarnings(perimeters, write, !plan.perimeter.etag), timingsMs: {total: Date.now() - started}}
+    const warnings = promoteWarnings(perimeters, write, !plan.perimeter.etag)
+    for (const warning of unsaidWarnings(warnings, write)) this.note(`! ${warning}`)
+    return {outcome: 'promoted', perimeters, write, warnings, timingsMs: {total: Date.now() - started}}
   }
 }

@@ -156,6 +156,51 @@ async function perimeterPatchNeverAnswered(world: World, args: string[]): Promis
   return storedPerimeter(world)
 }
 
+/**
+ * `promote` or `demote` (`command`) SIGKILLed once its PATCH was accepted, while its
+ * operation is still pending, then run again. The killed run's operation is held (600 s)
+ * until the rerun's own PATCH has met it (refused with 409, or queued behind it), then
+ * committed: the rerun read the perimeter as it was before, planned the same move and sent
+ * it too, so what it says can only come from reading (docs/safety.md, rule 7). The rerun
+ * must end exit 0 saying `done` and that another write (the killed run's) put it in place,
+ * not that its answer was lost; every send the same PATCH; nothing left pending or
+ * journalled. Returns the perimeter as it is then.
+ */
+async function perimeterMoveKilledThenRerun(world: World, command: 'promote' | 'demote', pendingWrites: 'refuse' | 'queue', done: RegExp): Promise<StoredResource> {
+  await world.admin.clearRequests()
+  await world.admin.config({operationDelayMs: 600_000, pendingWrites})
+  const killed = spawnCli(world, [command, '--yes'])
+  await waitForPendingWrite(world, `the first ${command}`)
+  killed.child.kill('SIGKILL')
+  await killed.result
+  let ended = false
+  const rerun = vpcsc(world, [command, '--yes'], {timeoutMs: 60_000}).finally(() => (ended = true))
+  const patches = async () => (await world.admin.requests()).filter((r) => r.method === 'PATCH')
+  const deadline = Date.now() + 30_000
+  // Until the rerun's PATCH has its answer (or the rerun ended without one: its result says why).
+  while (!ended && ((await patches())[1]?.status ?? null) === null) {
+    assert.ok(Date.now() < deadline, `the rerun's ${command} never sent its PATCH`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  await world.admin.settleOperations()
+  const again = await rerun
+  assert.equal(again.code, 0, show(again))
+  assert.match(again.stdout, done)
+  // Its own send was refused, or queued and then ABORTED at commit (the etag spent by the
+  // killed run's write): either way the perimeter is the killed run's write, not ours.
+  assert.match(again.stdout + again.stderr, /another write/i)
+  assert.doesNotMatch(again.stdout + again.stderr, /answer was lost/)
+  // Both runs read the same etag (the killed run's write was pending): the same PATCH twice,
+  // of which at most one can match it; the rerun's was not sent again.
+  const sent = await patches()
+  assert.deepEqual(sent.map((r) => r.status), pendingWrites === 'refuse' ? [200, 409] : [200, 200])
+  assert.equal(new Set(sent.map((w) => JSON.stringify(w.body))).size, 1, `sends with different bodies or etags: ${JSON.stringify(sent.map((w) => w.body))}`)
+  // Nothing is left behind that could hold a later command: no journal, nothing pending.
+  assert.deepEqual(journals(world), [])
+  assert.deepEqual(await world.admin.pendingOperations(), [])
+  return storedPerimeter(world)
+}
+
 describe('faults: every write confirmed, every wait bounded', () => {
   const ctx = useWorld()
 
@@ -333,6 +378,36 @@ describe('faults: every write confirmed, every wait bounded', () => {
       assert.deepEqual([perimeter.spec, perimeter.useExplicitDryRunSpec], [undefined, undefined])
       assert.ok((perimeter.status as {restrictedServices?: string[]} | undefined)?.restrictedServices?.includes('aiplatform.googleapis.com'), 'the dry-run spec is now enforced')
     })
+
+    for (const pendingWrites of ['refuse', 'queue'] as const) {
+      it(row(`SIGKILLed while its PATCH is pending, then run again (a write while one is pending: ${pendingWrites})`, 'promote', "exit 0: enforced once, said as the other run's write (not a lost answer); run once more: exit 5, already enforced, no write"), async () => {
+        const enforced = (await storedPerimeter(ctx.world)).status
+        assert.equal((await vpcsc(ctx.world, ['demote', '--yes'])).code, 0)
+        const after = await perimeterMoveKilledThenRerun(ctx.world, 'promote', pendingWrites, /vpcsc_vertex_ai_perimeter now enforces its former dry-run spec/)
+        assert.deepEqual([after.status, after.spec, after.useExplicitDryRunSpec], [enforced, undefined, undefined])
+        // Run once more (the user not sure it worked): nothing to do, said so, nothing written.
+        await ctx.world.admin.clearRequests()
+        const third = await vpcsc(ctx.world, ['promote', '--yes'])
+        assert.equal(third.code, 5, show(third))
+        assert.match(third.stderr, /nothing to promote \(it is already enforced\)/)
+        assert.deepEqual(await writes(ctx.world), [])
+        assert.equal((await vpcsc(ctx.world, ['status', '--check'])).code, 0)
+      })
+    }
+
+    for (const pendingWrites of ['refuse', 'queue'] as const) {
+      it(row(`SIGKILLed while its PATCH is pending, then run again (a write while one is pending: ${pendingWrites})`, 'demote', "exit 0: dry-run only once, said as the other run's write (not a lost answer); run once more: exit 5, already dry-run only, no write"), async () => {
+        const enforced = (await storedPerimeter(ctx.world)).status
+        const after = await perimeterMoveKilledThenRerun(ctx.world, 'demote', pendingWrites, /vpcsc_vertex_ai_perimeter is dry-run only now/)
+        assert.deepEqual([after.status, after.spec, after.useExplicitDryRunSpec], [undefined, enforced, true])
+        await ctx.world.admin.clearRequests()
+        const third = await vpcsc(ctx.world, ['demote', '--yes'])
+        assert.equal(third.code, 5, show(third))
+        assert.match(third.stderr, /already dry-run only: there is nothing to demote/)
+        assert.deepEqual(await writes(ctx.world), [])
+        assert.equal((await vpcsc(ctx.world, ['status', '--check'])).code, 0)
+      })
+    }
   })
 
   describe('every wait is bounded', () => {

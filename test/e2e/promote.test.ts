@@ -176,6 +176,8 @@ describe('vpcsc promote and demote', () => {
     const forced = await vpcsc(ctx.world, ['promote', '--yes', '--force'])
     assert.equal(forced.code, 0, show(forced))
     assert.match(forced.stdout, /198\.51\.100\.250/)
+    // What --force let through is said after the write too, on stderr.
+    assert.match(forced.stderr, /^! vpcsc_vertex_ai_perimeter: 1 dry-run violation since .*; promoted with --force, those callers are denied once it is enforced\.$/m)
     assert.equal((await storedPerimeter(ctx.world)).spec, undefined)
 
     // The same through --json: the result says what --force let through.

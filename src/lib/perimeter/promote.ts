@@ -73,9 +73,29 @@ export function promoteWarnings(perimeters: {name: string; gate: Gate}[], write?
 export function writeWarnings(write: {answerLost: boolean; writtenByAnother?: boolean} | undefined, withoutEtag = false): string[] {
   return [
     ...(write?.answerLost ? ["The API's answer was lost; a read of the perimeter confirmed the write."] : []),
-    ...(write?.writtenByAnother ? ['Another write, pending when ours was sent, put exactly this in place; ours was refused and not sent again.'] : []),
+    ...(write?.writtenByAnother ? ['Another write, pending when ours was sent (an earlier run?), put exactly this in place; ours did not land and was not sent again.'] : []),
     ...(write && withoutEtag ? ['The perimeter came without an etag: written with --force, without compare-and-swap.'] : []),
   ]
+}
+
+/**
+ * How a perimeter write was confirmed, for the human line: its operation; or, with no
+ * answer, another write's (an earlier run whose write was still pending: ours met it and
+ * did not land) or a lost answer that a read confirmed (`confirmed` names what was read).
+ * Without the first case a rerun after a killed run said "the API's answer was lost".
+ */
+export function confirmedBy(write: {operation?: string; writtenByAnother?: boolean}, confirmed: string): string {
+  if (write.writtenByAnother) return 'another write, pending when ours was sent (an earlier run?), put exactly this in place; ours did not land and was not sent again'
+  return write.operation ?? `the API's answer was lost; a read confirmed ${confirmed}`
+}
+
+/**
+ * The result's warnings that the done line (confirmedBy) does not already say: shown on
+ * stderr in the human output (a --force past the gate, a write without compare-and-swap).
+ */
+export function unsaidWarnings(warnings: string[], write: {answerLost: boolean; writtenByAnother?: boolean}): string[] {
+  const said = new Set(writeWarnings(write))
+  return warnings.filter((warning) => !said.has(warning))
 }
 
 /** Refuses (exit 5) while the dry-run spec would have denied someone, unless forced. */
