@@ -63,6 +63,27 @@ variable "keep" {
   default     = []
 }
 
+# member_accounts and member_role_arns become the config file the function reads
+# (main.tf, local.vpcsc_config), which vpcsc checks at its first run (exit 2, naming the
+# field). The validation blocks below apply the same rules at `terraform plan`, so a bad
+# entry never reaches a deployed function:
+#   role ARN     src/lib/aws/accounts.ts, ROLE_ARN (parseRoleArn, after trimming): partition
+#                aws, aws-us-gov or aws-cn; a 12-digit account id; role/, an optional path,
+#                a name of at most 64, both in IAM's characters (letters, digits, _+=,.@-)
+#   external id  src/lib/core/config.ts, accountEntry.externalId: 2 to 1224 characters of
+#                sts:AssumeRole's [\w+=,.@:/-] (its ExternalId, in @aws-sdk/client-sts's docs)
+#   regions      src/lib/aws/regions.ts, regionProblem: REGION_FORMAT, then one of
+#                PARTITION_REGION_PATTERNS (test/e2e/lambda-terraform.test.ts keeps them equal)
+#   nat_tags, vpcs, nat_gateways   src/lib/core/config.ts, tagString, vpcList, natGatewayList
+# Two rules are stricter here than there, each refusing a value that cannot work as meant:
+# spaces around a role ARN (vpcsc trims them, but the function's IAM policy, main.tf
+# local.member_role_arns, takes the ARN as written), and one role in two entries (vpcsc reads it once, as the first says: src/lib/aws/accounts.ts,
+# uniqueAccounts, so the other's external id and selection would be ignored). Two roles in
+# one account are fine (src/lib/aws/nat.ts counts each gateway once). Each message names the
+# entries, then says what is expected. A rule's condition and message hold the same list
+# expression (no local value can be shared before Terraform 1.9): change both; the tests
+# plan each sample value alone, so either one drifting fails them. Terraform's || does not
+# short-circuit (1.11): an optional attribute is tested with ? : before it is used.
 variable "member_accounts" {
   description = <<-EOT
     Member accounts whose NAT gateways are read through sts:AssumeRole: each the role's ARN
@@ -80,12 +101,89 @@ variable "member_accounts" {
     nat_gateways = optional(list(string))
   }))
   default = []
+  # null is the default, no accounts (the rules below iterate over the list).
+  nullable = false
+
+  validation {
+    condition     = length([for i, a in var.member_accounts : i if !can(regex("^arn:(aws|aws-us-gov|aws-cn):iam::([^:]*):role/((?:[\\w+=,.@-]+/)*)([\\w+=,.@-]{1,64})$", trimspace(a.role_arn)))]) == 0
+    error_message = "Not an IAM role ARN: ${join(", ", [for i, a in var.member_accounts : "member_accounts[${i}].role_arn = ${jsonencode(a.role_arn)}" if !can(regex("^arn:(aws|aws-us-gov|aws-cn):iam::([^:]*):role/((?:[\\w+=,.@-]+/)*)([\\w+=,.@-]{1,64})$", trimspace(a.role_arn)))])}.\nGive arn:PARTITION:iam::ACCOUNT_ID:role/NAME (partition aws, aws-us-gov or aws-cn), e.g. arn:aws:iam::123456789012:role/vpcsc-reader."
+  }
+
+  # The ARN's shape is checked above with any account id; this one says when the id is wrong.
+  validation {
+    condition     = length([for i, a in var.member_accounts : i if(can(regex("^arn:[^:]*:iam::([^:]*):role/", trimspace(a.role_arn))) ? !can(regex("^[0-9]{12}$", regex("^arn:[^:]*:iam::([^:]*):role/", trimspace(a.role_arn))[0])) : false)]) == 0
+    error_message = "Not a 12-digit AWS account id: ${join(", ", [for i, a in var.member_accounts : "${jsonencode(regex("^arn:[^:]*:iam::([^:]*):role/", trimspace(a.role_arn))[0])} in member_accounts[${i}].role_arn" if(can(regex("^arn:[^:]*:iam::([^:]*):role/", trimspace(a.role_arn))) ? !can(regex("^[0-9]{12}$", regex("^arn:[^:]*:iam::([^:]*):role/", trimspace(a.role_arn))[0])) : false)])}.\nGive the member account's role ARN, e.g. arn:aws:iam::123456789012:role/vpcsc-reader (the member-account module's role_arn output)."
+  }
+
+  validation {
+    condition     = length([for i, a in var.member_accounts : i if(a.role_arn == null ? false : a.role_arn != trimspace(a.role_arn))]) == 0
+    error_message = "Spaces around a role ARN: ${join(", ", [for i, a in var.member_accounts : "member_accounts[${i}].role_arn = ${jsonencode(a.role_arn)}" if(a.role_arn == null ? false : a.role_arn != trimspace(a.role_arn))])}.\nRemove them: the function's IAM policy names each role exactly as written."
+  }
+
+  validation {
+    condition     = length([for arn in distinct([for a in var.member_accounts : a.role_arn if a.role_arn != null]) : arn if length([for a in var.member_accounts : a if a.role_arn == arn]) > 1]) == 0
+    error_message = "The same role in two member_accounts entries: ${join(", ", [for arn in distinct([for a in var.member_accounts : a.role_arn if a.role_arn != null]) : "${jsonencode(arn)} in entries ${join(" and ", [for i, a in var.member_accounts : tostring(i) if a.role_arn == arn])}" if length([for a in var.member_accounts : a if a.role_arn == arn]) > 1])}.\nvpcsc reads a role once, as its first entry says (the others' external_id and selection would be ignored): merge them."
+  }
+
+  validation {
+    condition     = length([for i, a in var.member_accounts : i if(a.external_id == null ? false : length(a.external_id) < 2 || length(a.external_id) > 1224)]) == 0
+    error_message = "An external id of the wrong length: ${join(", ", [for i, a in var.member_accounts : "member_accounts[${i}].external_id has length ${length(a.external_id)}" if(a.external_id == null ? false : length(a.external_id) < 2 || length(a.external_id) > 1224)])}.\nAn external id has 2 to 1224 characters (leave it out when the role requires none)."
+  }
+
+  validation {
+    condition     = length([for i, a in var.member_accounts : i if(a.external_id == null ? false : !can(regex("^[\\w+=,.@:/-]*$", a.external_id)))]) == 0
+    error_message = "An external id that sts:AssumeRole refuses: ${join(", ", [for i, a in var.member_accounts : "member_accounts[${i}].external_id" if(a.external_id == null ? false : !can(regex("^[\\w+=,.@:/-]*$", a.external_id)))])}.\nAn external id holds letters, digits and _+=,.@:/- only (no spaces)."
+  }
+
+  validation {
+    condition     = length(flatten([for i, a in var.member_accounts : [for j, r in(a.regions == null ? [] : a.regions) : j if !can(regex("^[a-z]{2,4}(-[a-z]+)+-[0-9]+$", r))]])) == 0
+    error_message = "Not an AWS region: ${join(", ", flatten([for i, a in var.member_accounts : [for j, r in(a.regions == null ? [] : a.regions) : "member_accounts[${i}].regions[${j}] = ${jsonencode(r)}" if !can(regex("^[a-z]{2,4}(-[a-z]+)+-[0-9]+$", r))]]))}.\nGive region names such as eu-west-1."
+  }
+
+  # The partitions' patterns, in the order of regions.ts; only for names of a region's form.
+  validation {
+    condition     = length(flatten([for i, a in var.member_accounts : [for j, r in(a.regions == null ? [] : a.regions) : j if(can(regex("^[a-z]{2,4}(-[a-z]+)+-[0-9]+$", r)) ? !anytrue([for p in ["^(us|eu|ap|sa|ca|me|af|il|mx)-\\w+-\\d+$", "^cn-\\w+-\\d+$", "^eusc-(de)-\\w+-\\d+$", "^us-iso-\\w+-\\d+$", "^us-isob-\\w+-\\d+$", "^eu-isoe-\\w+-\\d+$", "^us-isof-\\w+-\\d+$", "^us-gov-\\w+-\\d+$"] : can(regex(p, r))]) : false)]])) == 0
+    error_message = "Not an AWS region (no AWS partition has regions named like it): ${join(", ", flatten([for i, a in var.member_accounts : [for j, r in(a.regions == null ? [] : a.regions) : "member_accounts[${i}].regions[${j}] = ${jsonencode(r)}" if(can(regex("^[a-z]{2,4}(-[a-z]+)+-[0-9]+$", r)) ? !anytrue([for p in ["^(us|eu|ap|sa|ca|me|af|il|mx)-\\w+-\\d+$", "^cn-\\w+-\\d+$", "^eusc-(de)-\\w+-\\d+$", "^us-iso-\\w+-\\d+$", "^us-isob-\\w+-\\d+$", "^eu-isoe-\\w+-\\d+$", "^us-isof-\\w+-\\d+$", "^us-gov-\\w+-\\d+$"] : can(regex(p, r))]) : false)]]))}.\nAWS regions are named us-*, eu-*, ap-*, sa-*, ca-*, me-*, af-*, il-*, mx-*, cn-*, us-gov-*, ..."
+  }
+
+  validation {
+    condition     = length(flatten([for i, a in var.member_accounts : [for j, t in(a.nat_tags == null ? [] : a.nat_tags) : j if !can(regex("^[^=]+=.*$", t))]])) == 0
+    error_message = "Not KEY=VALUE: ${join(", ", flatten([for i, a in var.member_accounts : [for j, t in(a.nat_tags == null ? [] : a.nat_tags) : "member_accounts[${i}].nat_tags[${j}] = ${jsonencode(t)}" if !can(regex("^[^=]+=.*$", t))]]))}.\nGive NAT gateway tags as KEY=VALUE, e.g. vpcsc=egress."
+  }
+
+  validation {
+    condition     = length(flatten([for i, a in var.member_accounts : [for j, v in(a.vpcs == null ? [] : a.vpcs) : j if !can(regex("^vpc-[0-9a-f]+$", v))]])) == 0
+    error_message = "Not a VPC id: ${join(", ", flatten([for i, a in var.member_accounts : [for j, v in(a.vpcs == null ? [] : a.vpcs) : "member_accounts[${i}].vpcs[${j}] = ${jsonencode(v)}" if !can(regex("^vpc-[0-9a-f]+$", v))]]))}.\nGive VPC ids such as vpc-0abc123."
+  }
+
+  validation {
+    condition     = length(flatten([for i, a in var.member_accounts : [for j, n in(a.nat_gateways == null ? [] : a.nat_gateways) : j if !can(regex("^nat-[0-9a-f]+$", n))]])) == 0
+    error_message = "Not a NAT gateway id: ${join(", ", flatten([for i, a in var.member_accounts : [for j, n in(a.nat_gateways == null ? [] : a.nat_gateways) : "member_accounts[${i}].nat_gateways[${j}] = ${jsonencode(n)}" if !can(regex("^nat-[0-9a-f]+$", n))]]))}.\nGive NAT gateway ids such as nat-0abc123."
+  }
 }
 
+# The same role ARN rules as member_accounts' (see above); a role listed twice here, or
+# also in member_accounts, is harmless: it is read once, as member_accounts says (main.tf).
 variable "member_role_arns" {
   description = "Shorthand for member_accounts entries with a role ARN only (no external id, the top-level selection)."
   type        = list(string)
   default     = []
+  nullable    = false
+
+  validation {
+    condition     = length([for i, arn in var.member_role_arns : i if !can(regex("^arn:(aws|aws-us-gov|aws-cn):iam::([^:]*):role/((?:[\\w+=,.@-]+/)*)([\\w+=,.@-]{1,64})$", trimspace(arn)))]) == 0
+    error_message = "Not an IAM role ARN: ${join(", ", [for i, arn in var.member_role_arns : "member_role_arns[${i}] = ${jsonencode(arn)}" if !can(regex("^arn:(aws|aws-us-gov|aws-cn):iam::([^:]*):role/((?:[\\w+=,.@-]+/)*)([\\w+=,.@-]{1,64})$", trimspace(arn)))])}.\nGive arn:PARTITION:iam::ACCOUNT_ID:role/NAME (partition aws, aws-us-gov or aws-cn), e.g. arn:aws:iam::123456789012:role/vpcsc-reader."
+  }
+
+  validation {
+    condition     = length([for i, arn in var.member_role_arns : i if(can(regex("^arn:[^:]*:iam::([^:]*):role/", trimspace(arn))) ? !can(regex("^[0-9]{12}$", regex("^arn:[^:]*:iam::([^:]*):role/", trimspace(arn))[0])) : false)]) == 0
+    error_message = "Not a 12-digit AWS account id: ${join(", ", [for i, arn in var.member_role_arns : "${jsonencode(regex("^arn:[^:]*:iam::([^:]*):role/", trimspace(arn))[0])} in member_role_arns[${i}]" if(can(regex("^arn:[^:]*:iam::([^:]*):role/", trimspace(arn))) ? !can(regex("^[0-9]{12}$", regex("^arn:[^:]*:iam::([^:]*):role/", trimspace(arn))[0])) : false)])}.\nGive the member account's role ARN, e.g. arn:aws:iam::123456789012:role/vpcsc-reader (the member-account module's role_arn output)."
+  }
+
+  validation {
+    condition     = length([for i, arn in var.member_role_arns : i if(arn == null ? false : arn != trimspace(arn))]) == 0
+    error_message = "Spaces around a role ARN: ${join(", ", [for i, arn in var.member_role_arns : "member_role_arns[${i}] = ${jsonencode(arn)}" if(arn == null ? false : arn != trimspace(arn))])}.\nRemove them: the function's IAM policy names each role exactly as written."
+  }
 }
 
 variable "notify_url" {

@@ -1,16 +1,23 @@
-// The Terraform module (deploy/terraform) has no terraform binary to validate it here: it is
-// parsed (HCL to JSON, @cdktf/hcl2json) and what matters is asserted against the code and
-// the build: the event names, the role's actions exactly, the handler in dist/, the env names,
-// the config file it ships (the member accounts) against vpcsc's config file schema.
+// The Terraform module (deploy/terraform) cannot be planned here (its providers come from the
+// registry, out of reach offline): it is parsed (HCL to JSON, @cdktf/hcl2json) and what
+// matters is asserted against the code and the build: the event names, the role's actions
+// exactly, the handler in dist/, the env names, the config file it ships (the member
+// accounts) against vpcsc's config file schema. Its variables.tf needs no provider: the real
+// terraform plans a copy of it, so its validation of member_accounts is run, against the
+// verdicts of vpcsc's own checks.
 import assert from 'node:assert/strict'
 import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
-import {before, describe, it} from 'node:test'
+import {after, before, describe, it} from 'node:test'
 
+import {parse} from '@cdktf/hcl2json'
+
+import {memberAccount, parseRoleArn, ROLE_ARN_EXAMPLE, uniqueAccounts} from '../../src/lib/aws/accounts.ts'
+import {partitionRegionPatterns, regionProblem} from '../../src/lib/aws/regions.ts'
 import {configFileSchema, ENV} from '../../src/lib/core/config.ts'
 import {classifyEvent, CLOUDTRAIL_DETAIL_TYPE, NAT_EVENT_NAMES} from '../../src/lib/reconciler/event.ts'
-import {locals, MEMBER, MODULE, parseModule, shippedConfig, type Hcl} from './terraform-module.ts'
+import {locals, MEMBER, MODULE, parseModule, shippedConfig, VariablesPlan, type Hcl, type MemberAccountInput} from './terraform-module.ts'
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url))
 const FIXTURES = join(REPO, 'test', 'fixtures', 'eventbridge')
@@ -163,5 +170,247 @@ describe('deploy/terraform', () => {
   it('every var.X used is declared (both modules)', () => {
     assert.deepEqual(undeclared(main.json, main.text), [])
     assert.deepEqual(undeclared(member.json, member.text), [])
+  })
+})
+
+describe('deploy/terraform: member_accounts and member_role_arns are checked at terraform plan, as vpcsc checks them', () => {
+  let main: {json: Hcl; text: string}
+  let tf: VariablesPlan
+  before(async () => {
+    main = await parseModule(MODULE)
+    tf = new VariablesPlan()
+    await tf.version()
+  })
+  after(() => tf?.remove())
+
+  const ROLE = 'arn:aws:iam::111111111111:role/vpcsc-nat-reader'
+  const OTHER = 'arn:aws:iam::222222222222:role/vpcsc-nat-reader'
+  const ARN_HINT = `Give arn:PARTITION:iam::ACCOUNT_ID:role/NAME (partition aws, aws-us-gov or aws-cn), e.g. ${ROLE_ARN_EXAMPLE}.`
+  const ACCOUNT_HINT = `Give the member account's role ARN, e.g. ${ROLE_ARN_EXAMPLE} (the member-account module's role_arn output).`
+  const SPACES_HINT = "Remove them: the function's IAM policy names each role exactly as written."
+
+  type Variables = {member_accounts?: MemberAccountInput[] | null; member_role_arns?: (string | null)[] | null}
+  /** vpcsc's verdict on the config file the module would ship: its config file schema, the exit-2 check at the function's first run. */
+  const functionAccepts = (variables: Variables) =>
+    configFileSchema.safeParse(shippedConfig(main.json, {member_accounts: variables.member_accounts ?? [], member_role_arns: variables.member_role_arns ?? []})).success
+  /**
+   * The rules (each message's words before its first ": ") that refuse each value, planned
+   * alone: a rule's condition is then tested on that value only, and its message must name
+   * the entry (`where`).
+   */
+  const rulesAlone = async <T,>(values: T[], variables: (value: T) => Variables, where: RegExp): Promise<string[][]> =>
+    Promise.all(
+      values.map(async (value) => {
+        const result = await tf.plan(variables(value))
+        assert.equal(result.code, result.errors.length === 0 ? 0 : 1)
+        for (const error of result.errors) assert.match(error.detail, where)
+        return result.errors.map((error) => error.detail.slice(0, error.detail.indexOf(': ')))
+      }),
+    )
+
+  it('variables.tf holds only variable blocks: the copy terraform plans has every rule, and needs no provider', async () => {
+    const parsed = (await parse('variables.tf', readFileSync(join(MODULE, 'variables.tf'), 'utf8'))) as Hcl
+    assert.deepEqual(Object.keys(parsed), ['variable'])
+    assert.equal(main.json.variable.member_accounts[0].validation.length, 11)
+    assert.equal(main.json.variable.member_role_arns[0].validation.length, 3)
+  })
+
+  it('accepts good entries: every attribute, a role path, the other partitions, two roles in one account, a role also in member_role_arns, none', async () => {
+    const good: Variables[] = [
+      {
+        member_accounts: [
+          {role_arn: ROLE, external_id: 'vpcsc-7f3a'},
+          {role_arn: OTHER, regions: ['ap-southeast-2', 'us-gov-west-1', 'cn-north-1', 'eusc-de-east-1', 'us-isob-east-1'], nat_tags: ['vpcsc=egress', 'empty='], vpcs: ['vpc-0a'], nat_gateways: ['nat-0b']},
+          {role_arn: 'arn:aws:iam::222222222222:role/team/net/vpcsc+reader=2,a.b@c-d_e', external_id: `Aa0_+=,.@:/-${'x'.repeat(1212)}`, regions: []},
+          {role_arn: 'arn:aws-us-gov:iam::333333333333:role/vpcsc-nat-reader', external_id: 'ab', nat_tags: null},
+          {role_arn: 'arn:aws-cn:iam::444444444444:role/vpcsc-nat-reader'},
+        ],
+        member_role_arns: [ROLE, 'arn:aws:iam::555555555555:role/r', 'arn:aws:iam::555555555555:role/r'],
+      },
+      {member_accounts: [], member_role_arns: []},
+      // null is the default: no accounts (nullable = false).
+      {member_accounts: null, member_role_arns: null},
+    ]
+    for (const variables of good) {
+      const result = await tf.plan(variables)
+      assert.deepEqual(result, {code: 0, errors: []}, JSON.stringify(variables))
+      assert.ok(functionAccepts(variables), `vpcsc accepts it too: ${JSON.stringify(variables)}`)
+    }
+  })
+
+  // Each case breaks one rule: terraform plan fails with that rule's message alone, in one or
+  // two lines, and vpcsc's own check refuses the same config file, except for the two rules
+  // that are stricter than vpcsc (variables.tf says why), where it accepts it.
+  const cases: {rule: string; variables: Variables; message: string; vpcsc: 'refuses' | 'accepts'}[] = [
+    {
+      rule: 'role_arn is an IAM role ARN (not a name, a user, a name longer than 64, or null)',
+      variables: {member_accounts: [{role_arn: 'vpcsc-nat-reader'}, {role_arn: ROLE}, {role_arn: 'arn:aws:iam::111111111111:user/vpcsc'}, {role_arn: `arn:aws:iam::111111111111:role/${'r'.repeat(65)}`}, {role_arn: null}]},
+      message: `Not an IAM role ARN: member_accounts[0].role_arn = "vpcsc-nat-reader", member_accounts[2].role_arn = "arn:aws:iam::111111111111:user/vpcsc", member_accounts[3].role_arn = "arn:aws:iam::111111111111:role/${'r'.repeat(65)}", member_accounts[4].role_arn = null.\n${ARN_HINT}`,
+      vpcsc: 'refuses',
+    },
+    {
+      rule: "role_arn's account id is 12 digits",
+      variables: {member_accounts: [{role_arn: ROLE}, {role_arn: 'arn:aws:iam::11111111111:role/vpcsc-nat-reader'}]},
+      message: `Not a 12-digit AWS account id: "11111111111" in member_accounts[1].role_arn.\n${ACCOUNT_HINT}`,
+      vpcsc: 'refuses',
+    },
+    {
+      rule: 'role_arn has no spaces around it (stricter: vpcsc trims, the IAM policy does not)',
+      variables: {member_accounts: [{role_arn: `${ROLE} `}]},
+      message: `Spaces around a role ARN: member_accounts[0].role_arn = "${ROLE} ".\n${SPACES_HINT}`,
+      vpcsc: 'accepts',
+    },
+    {
+      rule: 'no role in two entries (stricter: vpcsc keeps the first)',
+      variables: {member_accounts: [{role_arn: ROLE, external_id: 'vpcsc-7f3a'}, {role_arn: OTHER}, {role_arn: ROLE, regions: ['eu-west-1']}]},
+      message: `The same role in two member_accounts entries: "${ROLE}" in entries 0 and 2.\nvpcsc reads a role once, as its first entry says (the others' external_id and selection would be ignored): merge them.`,
+      vpcsc: 'accepts',
+    },
+    {
+      rule: 'external_id has 2 to 1224 characters (too short)',
+      variables: {member_accounts: [{role_arn: ROLE, external_id: 'x'}]},
+      message: 'An external id of the wrong length: member_accounts[0].external_id has length 1.\nAn external id has 2 to 1224 characters (leave it out when the role requires none).',
+      vpcsc: 'refuses',
+    },
+    {
+      rule: 'external_id has 2 to 1224 characters (too long)',
+      variables: {member_accounts: [{role_arn: ROLE, external_id: 'x'.repeat(1225)}]},
+      message: 'An external id of the wrong length: member_accounts[0].external_id has length 1225.\nAn external id has 2 to 1224 characters (leave it out when the role requires none).',
+      vpcsc: 'refuses',
+    },
+    {
+      rule: "external_id holds only sts:AssumeRole's characters",
+      variables: {member_accounts: [{role_arn: ROLE, external_id: 'vpcsc 7f3a'}]},
+      message: 'An external id that sts:AssumeRole refuses: member_accounts[0].external_id.\nAn external id holds letters, digits and _+=,.@:/- only (no spaces).',
+      vpcsc: 'refuses',
+    },
+    {
+      rule: 'regions are region names',
+      variables: {member_accounts: [{role_arn: ROLE, regions: ['eu-west-1', 'eu_west_1', null]}]},
+      message: 'Not an AWS region: member_accounts[0].regions[1] = "eu_west_1", member_accounts[0].regions[2] = null.\nGive region names such as eu-west-1.',
+      vpcsc: 'refuses',
+    },
+    {
+      rule: "regions are a partition's",
+      variables: {member_accounts: [{role_arn: ROLE}, {role_arn: OTHER, regions: ['xx-west-1']}]},
+      message:
+        'Not an AWS region (no AWS partition has regions named like it): member_accounts[1].regions[0] = "xx-west-1".\nAWS regions are named us-*, eu-*, ap-*, sa-*, ca-*, me-*, af-*, il-*, mx-*, cn-*, us-gov-*, ...',
+      vpcsc: 'refuses',
+    },
+    {
+      rule: 'nat_tags are KEY=VALUE',
+      variables: {member_accounts: [{role_arn: ROLE, nat_tags: ['vpcsc=egress', 'vpcsc', '=egress']}]},
+      message: 'Not KEY=VALUE: member_accounts[0].nat_tags[1] = "vpcsc", member_accounts[0].nat_tags[2] = "=egress".\nGive NAT gateway tags as KEY=VALUE, e.g. vpcsc=egress.',
+      vpcsc: 'refuses',
+    },
+    {
+      rule: 'vpcs are VPC ids',
+      variables: {member_accounts: [{role_arn: ROLE, vpcs: ['vpc-0A']}]},
+      message: 'Not a VPC id: member_accounts[0].vpcs[0] = "vpc-0A".\nGive VPC ids such as vpc-0abc123.',
+      vpcsc: 'refuses',
+    },
+    {
+      rule: 'nat_gateways are NAT gateway ids',
+      variables: {member_accounts: [{role_arn: ROLE, nat_gateways: ['nat-']}]},
+      message: 'Not a NAT gateway id: member_accounts[0].nat_gateways[0] = "nat-".\nGive NAT gateway ids such as nat-0abc123.',
+      vpcsc: 'refuses',
+    },
+    {
+      rule: 'member_role_arns are IAM role ARNs',
+      variables: {member_role_arns: [ROLE, 'arn:aws:iam::111111111111:role/', 'arn:aws:sts::111111111111:assumed-role/vpcsc/s']},
+      message: `Not an IAM role ARN: member_role_arns[1] = "arn:aws:iam::111111111111:role/", member_role_arns[2] = "arn:aws:sts::111111111111:assumed-role/vpcsc/s".\n${ARN_HINT}`,
+      vpcsc: 'refuses',
+    },
+    {
+      rule: "member_role_arns' account ids are 12 digits",
+      variables: {member_role_arns: ['arn:aws:iam::1111111111111:role/vpcsc-nat-reader']},
+      message: `Not a 12-digit AWS account id: "1111111111111" in member_role_arns[0].\n${ACCOUNT_HINT}`,
+      vpcsc: 'refuses',
+    },
+    {
+      rule: 'member_role_arns have no spaces around them (stricter)',
+      variables: {member_role_arns: [`\t${OTHER}`]},
+      message: `Spaces around a role ARN: member_role_arns[0] = "\\t${OTHER}".\n${SPACES_HINT}`,
+      vpcsc: 'accepts',
+    },
+  ]
+  for (const {rule, variables, message, vpcsc} of cases) {
+    it(`refuses what breaks: ${rule}`, async () => {
+      const result = await tf.plan(variables)
+      assert.equal(result.code, 1, JSON.stringify(result))
+      assert.deepEqual(result.errors, [{summary: 'Invalid value for variable', detail: message}])
+      assert.ok(message.split('\n').length <= 2, 'one or two lines')
+      assert.equal(functionAccepts(variables), vpcsc === 'accepts', `vpcsc ${vpcsc} it`)
+    })
+  }
+
+  it('the role in two entries is the later one ignored by vpcsc: why terraform refuses it', () => {
+    const read = uniqueAccounts([memberAccount(ROLE, 'a', {externalId: 'vpcsc-7f3a'}), memberAccount(ROLE, 'b', {regions: ['eu-west-1']})])
+    assert.deepEqual(read.map((a) => [a.externalId, a.regions]), [['vpcsc-7f3a', undefined]])
+  })
+
+  it("role ARNs: terraform refuses exactly what vpcsc's parseRoleArn refuses, and also spaces around one", async () => {
+    const samples = [
+      ROLE,
+      'arn:aws-us-gov:iam::111111111111:role/a',
+      'arn:aws-cn:iam::111111111111:role/p/q/r',
+      `arn:aws:iam::111111111111:role/${'r'.repeat(64)}`,
+      'arn:aws:iam::111111111111:role/p//r',
+      'arn:aws-iso:iam::111111111111:role/r',
+      'arn:aws:iam:us-east-1:111111111111:role/r',
+      'arn:aws:iam::11111111111a:role/r',
+      'arn:aws:iam::111111111111:role/r r',
+      'arn:aws:iam::111111111111:role/r*',
+      `arn:aws:iam::111111111111:role/${'r'.repeat(65)}`,
+      `arn:aws:iam::111111111111:role/p/${'r'.repeat(65)}`,
+      'ARN:aws:iam::111111111111:role/r',
+      '',
+      'arn:aws:iam::111111111111:role/r\n',
+      ` ${ROLE}`,
+    ]
+    const [inAccounts, inRoles] = await Promise.all([
+      rulesAlone(samples, (arn) => ({member_accounts: [{role_arn: arn}]}), /member_accounts\[0\]/),
+      rulesAlone(samples, (arn) => ({member_role_arns: [arn]}), /member_role_arns\[0\]/),
+    ])
+    for (const [variable, refuses] of [['member_accounts', inAccounts], ['member_role_arns', inRoles]] as const) {
+      samples.forEach((arn, i) => {
+        const rules = refuses[i]!
+        const why = `${variable}: ${JSON.stringify(arn)} ${JSON.stringify(rules)}`
+        assert.equal(rules.some((r) => r === 'Not an IAM role ARN' || r === 'Not a 12-digit AWS account id'), parseRoleArn(arn) === undefined, why)
+        assert.equal(rules.includes('Spaces around a role ARN'), arn !== arn.trim(), why)
+      })
+    }
+    assert.equal(samples.filter((arn) => parseRoleArn(arn) === undefined).length, 10, 'both verdicts are exercised')
+  })
+
+  it("regions: terraform refuses exactly what vpcsc's regionProblem refuses, for the same reason", async () => {
+    const samples = ['us-east-1', 'eu-central-2', 'ap-southeast-7', 'il-central-1', 'mx-central-1', 'cn-northwest-1', 'us-gov-east-1', 'us-iso-east-1', 'us-isob-east-1', 'eu-isoe-west-1', 'us-isof-south-1', 'eusc-de-east-1', 'eusc-fr-east-1', 'xx-west-1', 'US-EAST-1', 'us-east', 'useast1', 'us-east-1a', 'global', '']
+    const refuses = await rulesAlone(samples, (region) => ({member_accounts: [{role_arn: ROLE, regions: [region]}]}), /member_accounts\[0\]\.regions\[0\]/)
+    const expected = (region: string) => {
+      const problem = regionProblem(region)
+      if (problem === undefined) return []
+      return [problem.startsWith('expected an AWS region') ? 'Not an AWS region' : 'Not an AWS region (no AWS partition has regions named like it)']
+    }
+    samples.forEach((region, i) => assert.deepEqual(refuses[i], expected(region), region))
+    assert.equal(samples.filter((region) => regionProblem(region) === undefined).length, 12)
+  })
+
+  it("regions: variables.tf holds regions.ts's partition patterns, in order, in both places", () => {
+    const text = readFileSync(join(MODULE, 'variables.tf'), 'utf8')
+    const lists = [...text.matchAll(/for p in \[([^\]]*)\]/g)].map((m) => JSON.parse(`[${m[1]}]`) as string[])
+    assert.equal(lists.length, 2, 'the condition and the message')
+    for (const list of lists) assert.deepEqual(list, partitionRegionPatterns.map((p) => p.source))
+  })
+
+  it("external ids: terraform refuses exactly what vpcsc refuses (2 to 1224 of sts:AssumeRole's characters)", async () => {
+    const samples = ['', 'a', 'ab', 'x'.repeat(1224), 'x'.repeat(1225), 'vpcsc-7f3a', 'a b', 'a\tb', 'é-accent', 'a;b', 'a#b', 'Aa0_+=,.@:/-']
+    const refuses = await rulesAlone(samples, (externalId) => ({member_accounts: [{role_arn: ROLE, external_id: externalId}]}), /member_accounts\[0\]\.external_id/)
+    const vpcscRefuses = (externalId: string) => !configFileSchema.safeParse({accounts: [{roleArn: ROLE, externalId}]}).success
+    samples.forEach((externalId, i) => {
+      const expected = [...(externalId.length < 2 || externalId.length > 1224 ? ['An external id of the wrong length'] : []), ...(/^[\w+=,.@:/-]*$/.test(externalId) ? [] : ['An external id that sts:AssumeRole refuses'])]
+      assert.deepEqual(refuses[i], expected, JSON.stringify(externalId))
+      assert.equal(vpcscRefuses(externalId), expected.length > 0, `vpcsc and terraform disagree on ${JSON.stringify(externalId)}`)
+    })
+    assert.deepEqual(samples.map(vpcscRefuses), [true, true, false, false, true, false, true, true, true, true, true, false])
   })
 })

@@ -439,6 +439,10 @@ describe('loadConfigFile', () => {
     assert.doesNotMatch(error.message, /policy/)
   })
 
+  it("an external id that sts:AssumeRole would refuse is named with its field, before any call", async () => {
+    await rejects(await write('ext-id.json', JSON.stringify({accounts: [{roleArn: 'arn:aws:iam::111111111111:role/r', externalId: 'vpcsc 7f3a'}]})), dir, /field "accounts\[0\]\.externalId": expected letters, digits and _\+=,\.@:\/- only \(no spaces\)\./)
+  })
+
   it('JSON that is not an object is refused', async () => {
     const file = await write('array.json', '[1, 2]')
     await rejects(file, dir, /expected object/)
