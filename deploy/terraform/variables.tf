@@ -27,10 +27,28 @@ variable "condition" {
   default     = null
 }
 
+# The top-level selection reaches vpcsc as VPCSC_* comma lists (main.tf, local.environment),
+# checked at its first run by the config file's schema (src/lib/core/config.ts,
+# sourceProblems). The validation blocks below apply the same rules as member_accounts'
+# (cited above it), naming the variable's entries. Entries are checked as written: a space
+# or an empty entry, which the comma list would trim or drop, is refused too.
 variable "regions" {
   description = "AWS regions whose NAT gateways are read (VPCSC_REGIONS); empty: the function's region."
   type        = list(string)
   default     = []
+  # null is the default, none (the rules below iterate over the list).
+  nullable = false
+
+  validation {
+    condition     = length([for i, r in var.regions : i if !can(regex("^[a-z]{2,4}(-[a-z]+)+-[0-9]+$", r))]) == 0
+    error_message = "Not an AWS region: ${join(", ", [for i, r in var.regions : "regions[${i}] = ${jsonencode(r)}" if !can(regex("^[a-z]{2,4}(-[a-z]+)+-[0-9]+$", r))])}.\nGive region names such as eu-west-1."
+  }
+
+  # The partitions' patterns, as for member_accounts (the same list, in the same order).
+  validation {
+    condition     = length([for i, r in var.regions : i if(can(regex("^[a-z]{2,4}(-[a-z]+)+-[0-9]+$", r)) ? !anytrue([for p in ["^(us|eu|ap|sa|ca|me|af|il|mx)-\\w+-\\d+$", "^cn-\\w+-\\d+$", "^eusc-(de)-\\w+-\\d+$", "^us-iso-\\w+-\\d+$", "^us-isob-\\w+-\\d+$", "^eu-isoe-\\w+-\\d+$", "^us-isof-\\w+-\\d+$", "^us-gov-\\w+-\\d+$"] : can(regex(p, r))]) : false)]) == 0
+    error_message = "Not an AWS region (no AWS partition has regions named like it): ${join(", ", [for i, r in var.regions : "regions[${i}] = ${jsonencode(r)}" if(can(regex("^[a-z]{2,4}(-[a-z]+)+-[0-9]+$", r)) ? !anytrue([for p in ["^(us|eu|ap|sa|ca|me|af|il|mx)-\\w+-\\d+$", "^cn-\\w+-\\d+$", "^eusc-(de)-\\w+-\\d+$", "^us-iso-\\w+-\\d+$", "^us-isob-\\w+-\\d+$", "^eu-isoe-\\w+-\\d+$", "^us-isof-\\w+-\\d+$", "^us-gov-\\w+-\\d+$"] : can(regex(p, r))]) : false)])}.\nAWS regions are named us-*, eu-*, ap-*, sa-*, ca-*, me-*, af-*, il-*, mx-*, cn-*, us-gov-*, ..."
+  }
 }
 
 variable "all_regions" {
@@ -43,24 +61,76 @@ variable "nat_tags" {
   description = "Only NAT gateways with all these tags, KEY=VALUE (VPCSC_NAT_TAGS)."
   type        = list(string)
   default     = []
+  # null is the default, none (the rules below iterate over the list).
+  nullable = false
+
+  validation {
+    condition     = length([for i, t in var.nat_tags : i if !can(regex("^[^=]+=.*$", t))]) == 0
+    error_message = "Not KEY=VALUE: ${join(", ", [for i, t in var.nat_tags : "nat_tags[${i}] = ${jsonencode(t)}" if !can(regex("^[^=]+=.*$", t))])}.\nGive NAT gateway tags as KEY=VALUE, e.g. vpcsc=egress."
+  }
+
+  # Stricter: VPCSC_NAT_TAGS is split at commas, so "a=b,c=d" would be two tags, "a=b,c" a bad one.
+  validation {
+    condition     = length([for i, t in var.nat_tags : i if(t == null ? false : strcontains(t, ","))]) == 0
+    error_message = "A comma in a NAT tag: ${join(", ", [for i, t in var.nat_tags : "nat_tags[${i}] = ${jsonencode(t)}" if(t == null ? false : strcontains(t, ","))])}.\nVPCSC_NAT_TAGS is comma-separated: give each tag as its own entry (a value holding a comma cannot be matched)."
+  }
 }
 
 variable "vpcs" {
   description = "Only NAT gateways in these VPCs (VPCSC_VPCS)."
   type        = list(string)
   default     = []
+  # null is the default, none (the rules below iterate over the list).
+  nullable = false
+
+  validation {
+    condition     = length([for i, x in var.vpcs : i if !can(regex("^vpc-[0-9a-f]+$", x))]) == 0
+    error_message = "Not a VPC id: ${join(", ", [for i, x in var.vpcs : "vpcs[${i}] = ${jsonencode(x)}" if !can(regex("^vpc-[0-9a-f]+$", x))])}.\nGive VPC ids such as vpc-0abc123."
+  }
 }
 
 variable "nat_gateways" {
   description = "Only these NAT gateways (VPCSC_NAT_GATEWAYS)."
   type        = list(string)
   default     = []
+  # null is the default, none (the rules below iterate over the list).
+  nullable = false
+
+  validation {
+    condition     = length([for i, n in var.nat_gateways : i if !can(regex("^nat-[0-9a-f]+$", n))]) == 0
+    error_message = "Not a NAT gateway id: ${join(", ", [for i, n in var.nat_gateways : "nat_gateways[${i}] = ${jsonencode(n)}" if !can(regex("^nat-[0-9a-f]+$", n))])}.\nGive NAT gateway ids such as nat-0abc123."
+  }
 }
 
+# src/lib/level/cidr.ts, parseCidr, in its order: the form (IPv4 in four decimal parts without
+# leading zeros, as ipaddr.js's isValidFourPartDecimal; IPv6 without a zone), host bits, then
+# REFUSED_RANGES. Terraform reads a CIDR with its own parser (cidrhost), not ipaddr.js: the
+# tests compare the two verdicts on samples. Left to the function: the range or address its
+# host-bits message suggests, and the size of the level (src/lib/level/plan.ts, at most 200).
 variable "keep" {
   description = "CIDRs always kept in the level (VPCSC_KEEP)."
   type        = list(string)
   default     = []
+  # null is the default, none (the rules below iterate over the list).
+  nullable = false
+
+  validation {
+    condition     = length([for i, k in var.keep : i if !(can(cidrhost((strcontains(k, "/") ? k : "${k}/${strcontains(k, ":") ? 128 : 32}"), 0)) && can(regex("^((0|[1-9][0-9]*)(\\.(0|[1-9][0-9]*)){3}|[^/%]*:[^/%]*)(/|$)", k)))]) == 0
+    error_message = "Not an IP address or CIDR range: ${join(", ", [for i, k in var.keep : "keep[${i}] = ${jsonencode(k)}" if !(can(cidrhost((strcontains(k, "/") ? k : "${k}/${strcontains(k, ":") ? 128 : 32}"), 0)) && can(regex("^((0|[1-9][0-9]*)(\\.(0|[1-9][0-9]*)){3}|[^/%]*:[^/%]*)(/|$)", k)))])}.\nGive IPv4 or IPv6 CIDRs, or single addresses, e.g. 198.51.100.0/24 or 2001:db8::/48."
+  }
+
+  # Only for CIDRs Terraform reads (above): the network of the prefix against the address itself.
+  validation {
+    condition     = length([for i, k in var.keep : i if((can(cidrhost((strcontains(k, "/") ? k : "${k}/${strcontains(k, ":") ? 128 : 32}"), 0)) && can(regex("^((0|[1-9][0-9]*)(\\.(0|[1-9][0-9]*)){3}|[^/%]*:[^/%]*)(/|$)", k))) ? cidrhost((strcontains(k, "/") ? k : "${k}/${strcontains(k, ":") ? 128 : 32}"), 0) != cidrhost("${split("/", k)[0]}/${(strcontains(k, ":") ? 128 : 32)}", 0) : false)]) == 0
+    error_message = "Host bits set: ${join(", ", [for i, k in var.keep : "keep[${i}] = ${jsonencode(k)}" if((can(cidrhost((strcontains(k, "/") ? k : "${k}/${strcontains(k, ":") ? 128 : 32}"), 0)) && can(regex("^((0|[1-9][0-9]*)(\\.(0|[1-9][0-9]*)){3}|[^/%]*:[^/%]*)(/|$)", k))) ? cidrhost((strcontains(k, "/") ? k : "${k}/${strcontains(k, ":") ? 128 : 32}"), 0) != cidrhost("${split("/", k)[0]}/${(strcontains(k, ":") ? 128 : 32)}", 0) : false)])}.\nGive the range's first address, e.g. 198.51.100.0/24 for 198.51.100.7/24, or the one address as /32 (/128 for IPv6)."
+  }
+
+  # cidr.ts's REFUSED_RANGES, as ipaddr.js defines them: two ranges overlap when their networks
+  # agree on the shorter prefix. Only for readable CIDRs without host bits (vpcsc says host bits first).
+  validation {
+    condition     = length([for i, k in var.keep : i if((can(cidrhost((strcontains(k, "/") ? k : "${k}/${strcontains(k, ":") ? 128 : 32}"), 0)) && can(regex("^((0|[1-9][0-9]*)(\\.(0|[1-9][0-9]*)){3}|[^/%]*:[^/%]*)(/|$)", k))) ? (cidrhost((strcontains(k, "/") ? k : "${k}/${strcontains(k, ":") ? 128 : 32}"), 0) != cidrhost("${split("/", k)[0]}/${(strcontains(k, ":") ? 128 : 32)}", 0) ? false : anytrue([for r in ["0.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "224.0.0.0/4", "255.255.255.255/32", "::/128", "fe80::/10", "ff00::/8", "::1/128", "fc00::/7", "::ffff:0:0/96"] : cidrhost("${split("/", k)[0]}/${min(tonumber(split("/", (strcontains(k, "/") ? k : "${k}/${strcontains(k, ":") ? 128 : 32}"))[1]), tonumber(split("/", r)[1]))}", 0) == cidrhost("${split("/", r)[0]}/${min(tonumber(split("/", (strcontains(k, "/") ? k : "${k}/${strcontains(k, ":") ? 128 : 32}"))[1]), tonumber(split("/", r)[1]))}", 0) if strcontains(r, ":") == strcontains(k, ":")])) : false)]) == 0
+    error_message = "Not a public range: ${join(", ", [for i, k in var.keep : "keep[${i}] = ${jsonencode(k)}" if((can(cidrhost((strcontains(k, "/") ? k : "${k}/${strcontains(k, ":") ? 128 : 32}"), 0)) && can(regex("^((0|[1-9][0-9]*)(\\.(0|[1-9][0-9]*)){3}|[^/%]*:[^/%]*)(/|$)", k))) ? (cidrhost((strcontains(k, "/") ? k : "${k}/${strcontains(k, ":") ? 128 : 32}"), 0) != cidrhost("${split("/", k)[0]}/${(strcontains(k, ":") ? 128 : 32)}", 0) ? false : anytrue([for r in ["0.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "224.0.0.0/4", "255.255.255.255/32", "::/128", "fe80::/10", "ff00::/8", "::1/128", "fc00::/7", "::ffff:0:0/96"] : cidrhost("${split("/", k)[0]}/${min(tonumber(split("/", (strcontains(k, "/") ? k : "${k}/${strcontains(k, ":") ? 128 : 32}"))[1]), tonumber(split("/", r)[1]))}", 0) == cidrhost("${split("/", r)[0]}/${min(tonumber(split("/", (strcontains(k, "/") ? k : "${k}/${strcontains(k, ":") ? 128 : 32}"))[1]), tonumber(split("/", r)[1]))}", 0) if strcontains(r, ":") == strcontains(k, ":")])) : false)])}.\nOnly public egress addresses belong in an access level: none in or overlapping a private (RFC 1918), carrier-grade NAT, loopback, link-local, multicast, broadcast, unspecified, unique local or IPv4-mapped range."
+  }
 }
 
 # member_accounts and member_role_arns become the config file the function reads

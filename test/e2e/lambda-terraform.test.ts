@@ -15,9 +15,11 @@ import {parse} from '@cdktf/hcl2json'
 
 import {memberAccount, parseRoleArn, ROLE_ARN_EXAMPLE, uniqueAccounts} from '../../src/lib/aws/accounts.ts'
 import {partitionRegionPatterns, regionProblem} from '../../src/lib/aws/regions.ts'
-import {configFileSchema, ENV} from '../../src/lib/core/config.ts'
+import {configFileSchema, ENV, resolveSettings, type FlagValues} from '../../src/lib/core/config.ts'
+import {UsageError} from '../../src/lib/core/errors.ts'
+import {CidrError, parseCidr} from '../../src/lib/level/cidr.ts'
 import {classifyEvent, CLOUDTRAIL_DETAIL_TYPE, NAT_EVENT_NAMES} from '../../src/lib/reconciler/event.ts'
-import {locals, MEMBER, MODULE, parseModule, shippedConfig, VariablesPlan, type Hcl, type MemberAccountInput} from './terraform-module.ts'
+import {locals, MEMBER, MODULE, parseModule, shippedConfig, shippedEnvironment, VariablesPlan, type Hcl, type MemberAccountInput, type SelectionInput} from './terraform-module.ts'
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url))
 const FIXTURES = join(REPO, 'test', 'fixtures', 'eventbridge')
@@ -173,7 +175,7 @@ describe('deploy/terraform', () => {
   })
 })
 
-describe('deploy/terraform: member_accounts and member_role_arns are checked at terraform plan, as vpcsc checks them', () => {
+describe('deploy/terraform: member_accounts, member_role_arns and the top-level selection are checked at terraform plan, as vpcsc checks them', () => {
   let main: {json: Hcl; text: string}
   let tf: VariablesPlan
   before(async () => {
@@ -189,10 +191,22 @@ describe('deploy/terraform: member_accounts and member_role_arns are checked at 
   const ACCOUNT_HINT = `Give the member account's role ARN, e.g. ${ROLE_ARN_EXAMPLE} (the member-account module's role_arn output).`
   const SPACES_HINT = "Remove them: the function's IAM policy names each role exactly as written."
 
-  type Variables = {member_accounts?: MemberAccountInput[] | null; member_role_arns?: (string | null)[] | null}
-  /** vpcsc's verdict on the config file the module would ship: its config file schema, the exit-2 check at the function's first run. */
-  const functionAccepts = (variables: Variables) =>
-    configFileSchema.safeParse(shippedConfig(main.json, {member_accounts: variables.member_accounts ?? [], member_role_arns: variables.member_role_arns ?? []})).success
+  type Variables = {member_accounts?: MemberAccountInput[] | null; member_role_arns?: (string | null)[] | null} & SelectionInput
+  /**
+   * vpcsc's verdict on what the module would ship, the exit-2 checks at the function's first
+   * run: the config file (its schema), and the settings its environment gives (resolveSettings,
+   * which checks the VPCSC_* lists with the same schema).
+   */
+  const functionAccepts = (variables: Variables) => {
+    if (!configFileSchema.safeParse(shippedConfig(main.json, {member_accounts: variables.member_accounts ?? [], member_role_arns: variables.member_role_arns ?? []})).success) return false
+    try {
+      resolveSettings({} as FlagValues, {[ENV.policy]: '555000111222', [ENV.level]: 'vpcsc_allow_ec2_ip', ...shippedEnvironment(main.json, variables)}, {values: {}})
+      return true
+    } catch (error) {
+      if (error instanceof UsageError) return false
+      throw error
+    }
+  }
   /**
    * The rules (each message's words before its first ": ") that refuse each value, planned
    * alone: a rule's condition is then tested on that value only, and its message must name
@@ -213,6 +227,8 @@ describe('deploy/terraform: member_accounts and member_role_arns are checked at 
     assert.deepEqual(Object.keys(parsed), ['variable'])
     assert.equal(main.json.variable.member_accounts[0].validation.length, 11)
     assert.equal(main.json.variable.member_role_arns[0].validation.length, 3)
+    const counts = {regions: 2, nat_tags: 2, vpcs: 1, nat_gateways: 1, keep: 3}
+    for (const [name, count] of Object.entries(counts)) assert.equal(main.json.variable[name][0].validation.length, count, name)
   })
 
   it('accepts good entries: every attribute, a role path, the other partitions, two roles in one account, a role also in member_role_arns, none', async () => {
@@ -230,6 +246,15 @@ describe('deploy/terraform: member_accounts and member_role_arns are checked at 
       {member_accounts: [], member_role_arns: []},
       // null is the default: no accounts (nullable = false).
       {member_accounts: null, member_role_arns: null},
+      {
+        regions: ['eu-west-1', 'us-gov-west-1', 'cn-north-1'],
+        nat_tags: ['vpcsc=egress', 'empty=', 'a=b=c'],
+        vpcs: ['vpc-0a'],
+        nat_gateways: ['nat-0b', 'nat-0c'],
+        keep: ['198.51.100.0/24', '203.0.113.10', '203.0.113.11/32', '2001:db8::/48', '2001:DB8:0::/32', '2001:db8::1', '8.0.0.0/7'],
+      },
+      {regions: [], nat_tags: [], vpcs: [], nat_gateways: [], keep: []},
+      {regions: null, nat_tags: null, vpcs: null, nat_gateways: null, keep: null},
     ]
     for (const variables of good) {
       const result = await tf.plan(variables)
@@ -333,6 +358,62 @@ describe('deploy/terraform: member_accounts and member_role_arns are checked at 
       message: `Spaces around a role ARN: member_role_arns[0] = "\\t${OTHER}".\n${SPACES_HINT}`,
       vpcsc: 'accepts',
     },
+    {
+      rule: 'regions (top-level) are region names',
+      variables: {regions: ['eu-west-1', 'eu_west_1', 'eu-west']},
+      message: 'Not an AWS region: regions[1] = "eu_west_1", regions[2] = "eu-west".\nGive region names such as eu-west-1.',
+      vpcsc: 'refuses',
+    },
+    {
+      rule: "regions (top-level) are a partition's",
+      variables: {regions: ['xx-west-1']},
+      message: 'Not an AWS region (no AWS partition has regions named like it): regions[0] = "xx-west-1".\nAWS regions are named us-*, eu-*, ap-*, sa-*, ca-*, me-*, af-*, il-*, mx-*, cn-*, us-gov-*, ...',
+      vpcsc: 'refuses',
+    },
+    {
+      rule: 'nat_tags (top-level) are KEY=VALUE',
+      variables: {nat_tags: ['vpcsc=egress', 'vpcsc', '=egress']},
+      message: 'Not KEY=VALUE: nat_tags[1] = "vpcsc", nat_tags[2] = "=egress".\nGive NAT gateway tags as KEY=VALUE, e.g. vpcsc=egress.',
+      vpcsc: 'refuses',
+    },
+    {
+      rule: 'nat_tags (top-level) hold no comma (VPCSC_NAT_TAGS is split at commas)',
+      variables: {nat_tags: ['team=a,b']},
+      message: 'A comma in a NAT tag: nat_tags[0] = "team=a,b".\nVPCSC_NAT_TAGS is comma-separated: give each tag as its own entry (a value holding a comma cannot be matched).',
+      vpcsc: 'refuses',
+    },
+    {
+      rule: 'vpcs (top-level) are VPC ids',
+      variables: {vpcs: ['vpc-0a', 'vpc-0A', 'subnet-0a']},
+      message: 'Not a VPC id: vpcs[1] = "vpc-0A", vpcs[2] = "subnet-0a".\nGive VPC ids such as vpc-0abc123.',
+      vpcsc: 'refuses',
+    },
+    {
+      rule: 'nat_gateways (top-level) are NAT gateway ids',
+      variables: {nat_gateways: ['nat-']},
+      message: 'Not a NAT gateway id: nat_gateways[0] = "nat-".\nGive NAT gateway ids such as nat-0abc123.',
+      vpcsc: 'refuses',
+    },
+    {
+      rule: 'keep holds IP addresses or CIDR ranges (no old IPv4 shorthand, no zone, a prefix in range)',
+      variables: {keep: ['198.51.100.0/24', '203.0.113', '010.1.2.3', '2001:db8::1%eth0', '198.51.100.0/33', 'example.com']},
+      message:
+        'Not an IP address or CIDR range: keep[1] = "203.0.113", keep[2] = "010.1.2.3", keep[3] = "2001:db8::1%eth0", keep[4] = "198.51.100.0/33", keep[5] = "example.com".\nGive IPv4 or IPv6 CIDRs, or single addresses, e.g. 198.51.100.0/24 or 2001:db8::/48.',
+      vpcsc: 'refuses',
+    },
+    {
+      rule: 'keep: no host bits set',
+      variables: {keep: ['198.51.100.7/24', '2001:db8::1/32']},
+      message: "Host bits set: keep[0] = \"198.51.100.7/24\", keep[1] = \"2001:db8::1/32\".\nGive the range's first address, e.g. 198.51.100.0/24 for 198.51.100.7/24, or the one address as /32 (/128 for IPv6).",
+      vpcsc: 'refuses',
+    },
+    {
+      rule: 'keep: public ranges only (none in or overlapping a refused range)',
+      variables: {keep: ['10.0.0.0/8', '128.0.0.0/1', 'fd00::/8', '::ffff:203.0.113.0/120']},
+      message:
+        'Not a public range: keep[0] = "10.0.0.0/8", keep[1] = "128.0.0.0/1", keep[2] = "fd00::/8", keep[3] = "::ffff:203.0.113.0/120".\nOnly public egress addresses belong in an access level: none in or overlapping a private (RFC 1918), carrier-grade NAT, loopback, link-local, multicast, broadcast, unspecified, unique local or IPv4-mapped range.',
+      vpcsc: 'refuses',
+    },
   ]
   for (const {rule, variables, message, vpcsc} of cases) {
     it(`refuses what breaks: ${rule}`, async () => {
@@ -385,20 +466,24 @@ describe('deploy/terraform: member_accounts and member_role_arns are checked at 
 
   it("regions: terraform refuses exactly what vpcsc's regionProblem refuses, for the same reason", async () => {
     const samples = ['us-east-1', 'eu-central-2', 'ap-southeast-7', 'il-central-1', 'mx-central-1', 'cn-northwest-1', 'us-gov-east-1', 'us-iso-east-1', 'us-isob-east-1', 'eu-isoe-west-1', 'us-isof-south-1', 'eusc-de-east-1', 'eusc-fr-east-1', 'xx-west-1', 'US-EAST-1', 'us-east', 'useast1', 'us-east-1a', 'global', '']
-    const refuses = await rulesAlone(samples, (region) => ({member_accounts: [{role_arn: ROLE, regions: [region]}]}), /member_accounts\[0\]\.regions\[0\]/)
+    const [refuses, refusesTop] = await Promise.all([
+      rulesAlone(samples, (region) => ({member_accounts: [{role_arn: ROLE, regions: [region]}]}), /member_accounts\[0\]\.regions\[0\]/),
+      rulesAlone(samples, (region) => ({regions: [region]}), /(^|: )regions\[0\]/),
+    ])
     const expected = (region: string) => {
       const problem = regionProblem(region)
       if (problem === undefined) return []
       return [problem.startsWith('expected an AWS region') ? 'Not an AWS region' : 'Not an AWS region (no AWS partition has regions named like it)']
     }
     samples.forEach((region, i) => assert.deepEqual(refuses[i], expected(region), region))
+    samples.forEach((region, i) => assert.deepEqual(refusesTop[i], expected(region), `regions: ${region}`))
     assert.equal(samples.filter((region) => regionProblem(region) === undefined).length, 12)
   })
 
-  it("regions: variables.tf holds regions.ts's partition patterns, in order, in both places", () => {
+  it("regions: variables.tf holds regions.ts's partition patterns, in order, in every place", () => {
     const text = readFileSync(join(MODULE, 'variables.tf'), 'utf8')
     const lists = [...text.matchAll(/for p in \[([^\]]*)\]/g)].map((m) => JSON.parse(`[${m[1]}]`) as string[])
-    assert.equal(lists.length, 2, 'the condition and the message')
+    assert.equal(lists.length, 4, 'the condition and the message, for member_accounts and for regions')
     for (const list of lists) assert.deepEqual(list, partitionRegionPatterns.map((p) => p.source))
   })
 
@@ -412,5 +497,31 @@ describe('deploy/terraform: member_accounts and member_role_arns are checked at 
       assert.equal(vpcscRefuses(externalId), expected.length > 0, `vpcsc and terraform disagree on ${JSON.stringify(externalId)}`)
     })
     assert.deepEqual(samples.map(vpcscRefuses), [true, true, false, false, true, false, true, true, true, true, true, false])
+  })
+
+  it("kept CIDRs: terraform refuses exactly what vpcsc's parseCidr refuses, for the same reason", async () => {
+    const samples = [
+      '198.51.100.0/24', '203.0.113.10', '8.8.8.8/32', '8.0.0.0/7', '2001:db8::/48', '2001:DB8:0::/32', '2001:db8::1', '2600::/12',
+      '', 'x', '203.0.113', '010.1.2.3', '1.2.3.4/', '1.2.3.4/33', '2001:db8::/129', '2001:db8::1%eth0', '1.2.3.4,5.6.7.8', '256.1.2.3',
+      '198.51.100.7/24', '2001:db8::1/32', '8.0.0.1/4', '10.0.0.1/8',
+      '0.0.0.0/0', '0.1.2.3', '10.1.2.3', '172.31.0.0/16', '192.168.1.0/24', '100.64.0.0/10', '127.0.0.1', '169.254.1.1', '224.0.0.0/4', '255.255.255.255', '128.0.0.0/1', '96.0.0.0/3',
+      '::/0', '::', '::1', 'fe80::/10', 'ff02::1', 'fc00::/7', 'fd12::/16', '::ffff:203.0.113.10', '::ffff:0:0/96', '2000::/3',
+    ]
+    const refuses = await rulesAlone(samples, (cidr) => ({keep: [cidr]}), /(^|: )keep\[0\]/)
+    const expected = (cidr: string) => {
+      try {
+        parseCidr(cidr)
+        return []
+      } catch (error) {
+        if (!(error instanceof CidrError)) throw error
+        return [error.message.includes('is not an IPv4 or IPv6') ? 'Not an IP address or CIDR range' : error.message.includes('host bits') ? 'Host bits set' : 'Not a public range']
+      }
+    }
+    samples.forEach((cidr, i) => assert.deepEqual(refuses[i], expected(cidr), JSON.stringify(cidr)))
+    assert.deepEqual(
+      ['Not an IP address or CIDR range', 'Host bits set', 'Not a public range'].map((rule) => samples.filter((cidr) => expected(cidr)[0] === rule).length),
+      [10, 4, 21],
+      'every rule is exercised',
+    )
   })
 })

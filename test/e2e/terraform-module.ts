@@ -76,6 +76,26 @@ export function shippedConfig(main: Hcl, variables: {member_accounts?: MemberAcc
   }
 }
 
+/** The main module's top-level selection variables, and the VPCSC_* variable each becomes (local.environment). */
+export const SELECTION_ENV = {regions: 'VPCSC_REGIONS', nat_tags: 'VPCSC_NAT_TAGS', vpcs: 'VPCSC_VPCS', nat_gateways: 'VPCSC_NAT_GATEWAYS', keep: 'VPCSC_KEEP'} as const
+export type SelectionInput = {[K in keyof typeof SELECTION_ENV]?: (string | null)[] | null}
+
+/**
+ * The function's environment for these top-level variables (local.environment): each list
+ * joined with commas, an empty one left out (`if value != null && value != ""`). null is
+ * the default, [] (nullable = false).
+ */
+export function shippedEnvironment(main: Hcl, variables: SelectionInput): Record<string, string> {
+  const environment = locals(main).environment as Record<string, string>
+  const env: Record<string, string> = {}
+  for (const [variable, name] of Object.entries(SELECTION_ENV) as [keyof typeof SELECTION_ENV, string][]) {
+    if (environment[name] !== `\${join(",", var.${variable})}`) throw new Error(`local.environment.${name} is not join(",", var.${variable}): ${environment[name]}`)
+    const text = (variables[variable] ?? []).join(',')
+    if (text !== '') env[name] = text
+  }
+  return env
+}
+
 /** What `terraform plan` said: its exit code and its error diagnostics (detail without Terraform's "This was checked by ..." line). */
 export interface PlanResult {
   code: number
