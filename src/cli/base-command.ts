@@ -76,8 +76,8 @@ export abstract class VpcscCommand extends Command {
    * Runs a short local step that follows a write and must not stop halfway (the tfvars file
    * after the level): a signal that comes meanwhile waits for the step to end, so that the
    * run still ends whole and tells its end (docs/safety.md, rule 8). Its label is returned
-   * for the run to say so. The handlers are in place before this returns its promise: a
-   * signal sent once the preceding output is seen finds them.
+   * for the run to say so. The handlers are in place before the step starts: a signal sent
+   * once the step's first output is seen finds them.
    */
   protected async finishingThroughSignals<T>(step: () => Promise<T>): Promise<{value: T; signal?: string}> {
     let received: NodeJS.Signals | undefined

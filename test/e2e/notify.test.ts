@@ -185,7 +185,7 @@ describe('vpcsc ip sync --notify', () => {
     await feed()
     const result = await run.result
     assert.equal(result.code, 0, show(result))
-    assert.match(result.stderr, /! Ctrl-C came while the tfvars file was being written: the file was finished, and the run is complete\./)
+    assert.match(result.stderr, /! Ctrl-C came while the run was finishing \(the tfvars file\): it was let finish, and the run is complete\./)
     assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')).allowed_cidrs, [`${replaced.newIp}/32`])
     assert.ok(statSync(file).isFile(), 'the pipe was replaced by the file')
     assert.equal(sink.texts.length, 1, sink.texts.join('\n---\n'))

@@ -124,17 +124,21 @@ ${EXIT_CODES_HELP}`
     const warnings = [...synced.warnings]
     const result: SyncResult = {...synced, warnings, tfvarsOnly, tfvars: fileChange && {...fileChange, written: false}}
     const updateFile = async (): Promise<Partial<SyncResult>> => {
-      const file = settings.tfvars
-      if (!file) return {}
-      // Not stopped halfway by Ctrl-C: the file goes with the level (docs/safety.md, rule 8).
-      const {value: done, signal} = await this.finishingThroughSignals(() => updateTfvars(file, synced.plan.result))
+      if (!settings.tfvars) return {}
+      const done = await updateTfvars(settings.tfvars, synced.plan.result)
       say(renderTfvarsChange(done, 'written'))
+      return {tfvars: done}
+    }
+    // What follows a write (or the file's own write) is not stopped halfway by Ctrl-C: it is
+    // let finish, so that the run ends whole and tells its end (docs/safety.md, rule 8).
+    const whole = async (finish: () => Promise<Partial<SyncResult>>): Promise<Partial<SyncResult>> => {
+      const {value, signal} = await this.finishingThroughSignals(finish)
       if (signal) {
-        const warning = `${signal} came while the tfvars file was being written: the file was finished, and the run is complete.`
+        const warning = `${signal} came while the run was finishing${settings.tfvars ? ' (the tfvars file)' : ''}: it was let finish, and the run is complete.`
         this.note(`! ${warning}`)
         warnings.push(warning)
       }
-      return {tfvars: done}
+      return value
     }
 
     if (flags.plan) {
@@ -145,17 +149,23 @@ ${EXIT_CODES_HELP}`
       return result
     }
     if (tfvarsOnly) {
-      const written = await updateFile()
+      const written = await whole(updateFile)
       if (synced.plan.changed) say(`The level is not written: terraform apply writes it from ${fileChange!.file}.\n`)
       return {...result, ...written}
     }
-    if (synced.outcome === 'in-sync' || synced.outcome === 'partial') return {...result, ...(await updateFile())}
+    if (synced.outcome === 'in-sync' || synced.outcome === 'partial') return {...result, ...(await whole(updateFile))}
     if (synced.outcome === 'declined') {
       say('Nothing was written.\n')
       return result
     }
-    say(renderWritten(synced.level, synced.plan, synced.write!))
-    return {...result, ...(await this.step('Writing the tfvars file', () => afterLevelWrite(synced.level, updateFile)))}
+    // Held before the level's line is printed: a signal sent once it is seen finds the hold.
+    return {
+      ...result,
+      ...(await whole(() => {
+        say(renderWritten(synced.level, synced.plan, synced.write!))
+        return this.step('Writing the tfvars file', () => afterLevelWrite(synced.level, updateFile))
+      })),
+    }
   }
 
   private showPlan(prepared: PreparedSync, keep: string[], withFile: boolean): void {
