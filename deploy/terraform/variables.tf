@@ -141,7 +141,7 @@ variable "keep" {
 #                aws, aws-us-gov or aws-cn; a 12-digit account id; role/, an optional path,
 #                a name of at most 64, both in IAM's characters (letters, digits, _+=,.@-)
 #   external id  src/lib/core/config.ts, accountEntry.externalId: 2 to 1224 characters of
-#                sts:AssumeRole's [\w+=,.@:/-] (its ExternalId, in @aws-sdk/client-sts's docs)
+#                sts:AssumeRole's [\w+=,.@:/-] (docs/api-facts.md, AWS STS)
 #   regions      src/lib/aws/regions.ts, regionProblem: REGION_FORMAT, then one of
 #                PARTITION_REGION_PATTERNS (test/e2e/lambda-terraform.test.ts keeps them equal)
 #   nat_tags, vpcs, nat_gateways   src/lib/core/config.ts, tagString, vpcList, natGatewayList

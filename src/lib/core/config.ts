@@ -62,8 +62,8 @@ const vpcList = z.array(matching(/^vpc-[0-9a-f]+$/, 'expected a VPC id such as v
 /** A member account: the role vpcsc assumes there, and the selection keys that replace the top-level ones. */
 const accountEntry = z.strictObject({
   roleArn: z.string().check(z.refine((text) => parseRoleArn(text) !== undefined, `expected an IAM role ARN such as ${ROLE_ARN_EXAMPLE}`)),
-  // sts:AssumeRole's own limits (its ExternalId: 2 to 1224 of [\w+=,.@:/-]), so that a bad
-  // one is named here, with its field, rather than by STS at the first call.
+  // sts:AssumeRole's own limits (docs/api-facts.md, AWS STS), so that a bad one is named
+  // here, with its field, rather than by STS at the first call.
   externalId: z.optional(z.string().check(z.minLength(2), z.maxLength(1224), z.regex(/^[\w+=,.@:/-]*$/, 'expected letters, digits and _+=,.@:/- only (no spaces)'))),
   regions: z.optional(regionList),
   natTags: z.optional(z.array(tagString)),

@@ -78,6 +78,20 @@ export function levelUse(config: ServicePerimeterConfig | undefined, level: stri
   }
 }
 
+/** levelUse as the fields of status's and explain's results (their --json). */
+export interface LevelUseFields {
+  levelInAccessLevels: boolean
+  levelInIngressSources: boolean
+  levelInEgressSources: boolean
+  /** The levels the configuration names that require the level, when it is used only through them. */
+  levelRequiredBy: string[]
+}
+
+export function levelUseFields(config: ServicePerimeterConfig | undefined, level: string, levels: readonly AccessLevel[]): LevelUseFields {
+  const use = levelUse(config, level, levels)
+  return {levelInAccessLevels: use.accessLevels, levelInIngressSources: use.ingressSources, levelInEgressSources: use.egressSources, levelRequiredBy: use.requiredBy}
+}
+
 /** Whether the perimeter's enforced status or its dry-run spec uses the level at all (levelUse). */
 export function perimeterUsesLevel(perimeter: ServicePerimeter, level: string, levels: readonly AccessLevel[]): boolean {
   return [perimeter.status, perimeter.useExplicitDryRunSpec ? perimeter.spec : undefined].some((config) => {

@@ -69,11 +69,13 @@ export function promoteWarnings(perimeters: {name: string; gate: Gate}[], write?
   return [...warnings, ...writeWarnings(write, withoutEtag)]
 }
 
+const WRITTEN_BY_ANOTHER = 'another write, pending when ours was sent (an earlier run?), put exactly this in place; ours did not land and was not sent again'
+
 /** A perimeter write's warnings: a lost answer (a read confirmed it), another write's result, no compare-and-swap (--force without an etag). */
 export function writeWarnings(write: {answerLost: boolean; writtenByAnother?: boolean} | undefined, withoutEtag = false): string[] {
   return [
     ...(write?.answerLost ? ["The API's answer was lost; a read of the perimeter confirmed the write."] : []),
-    ...(write?.writtenByAnother ? ['Another write, pending when ours was sent (an earlier run?), put exactly this in place; ours did not land and was not sent again.'] : []),
+    ...(write?.writtenByAnother ? [`${WRITTEN_BY_ANOTHER[0]!.toUpperCase()}${WRITTEN_BY_ANOTHER.slice(1)}.`] : []),
     ...(write && withoutEtag ? ['The perimeter came without an etag: written with --force, without compare-and-swap.'] : []),
   ]
 }
@@ -85,7 +87,7 @@ export function writeWarnings(write: {answerLost: boolean; writtenByAnother?: bo
  * Without the first case a rerun after a killed run said "the API's answer was lost".
  */
 export function confirmedBy(write: {operation?: string; writtenByAnother?: boolean}, confirmed: string): string {
-  if (write.writtenByAnother) return 'another write, pending when ours was sent (an earlier run?), put exactly this in place; ours did not land and was not sent again'
+  if (write.writtenByAnother) return WRITTEN_BY_ANOTHER
   return write.operation ?? `the API's answer was lost; a read confirmed ${confirmed}`
 }
 

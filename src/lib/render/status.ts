@@ -3,6 +3,7 @@ import {stripVTControlCharacters} from 'node:util'
 import Table from 'cli-table3'
 
 import {accountLabel, describeSource} from '../aws/accounts.ts'
+import type {LevelUseFields} from '../perimeter/mode.ts'
 import type {StatusReport} from '../report/status.ts'
 import {dim, heading, mark, plural, shortName, out as chalk, PLAIN_TABLE, wrapIn, type Layout} from './text.ts'
 
@@ -121,8 +122,6 @@ export function renderStatus(report: StatusReport, layout: Layout = {width: 80, 
   // Hint lines (→ ...) wrap like the rest; continuation lines keep the item's indent.
   return `${lines.map((line) => wrapIn(layout, line, continuationIndent(line))).join('\n')}\n`
 }
-
-type LevelUseFields = Pick<NonNullable<StatusReport['perimeter']>, 'levelInAccessLevels' | 'levelInIngressSources' | 'levelInEgressSources' | 'levelRequiredBy'>
 
 /** Where a perimeter's configuration uses the level, in words; undefined when it does not. */
 function levelUseText(use: LevelUseFields): string | undefined {

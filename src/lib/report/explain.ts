@@ -11,7 +11,7 @@ import {listEntries, type VpcscAuditEntry} from '../gcp/logging.ts'
 import type {AccessLevel, ServicePerimeter, ServicePerimeterConfig} from '../gcp/types.ts'
 import {denyTestHold} from '../deny-test/hold.ts'
 import {shortName} from '../core/names.ts'
-import {levelUse, perimeterMode, reachesLevel, type PerimeterMode} from '../perimeter/mode.ts'
+import {levelUseFields, perimeterMode, reachesLevel, type LevelUseFields, type PerimeterMode} from '../perimeter/mode.ts'
 import {AUDIT_METADATA_TYPE, perimeterProjects} from '../perimeter/violations.ts'
 import {allInOrder} from '../core/concurrency.ts'
 
@@ -109,18 +109,13 @@ export interface Explanation {
   /** undefined: the caller IP is not an address (e.g. "private"), or no NAT gateway owns it. */
   gateway?: GatewayOwner
   admission?: Admission
-  perimeter?: {
+  /** Where the configuration that applies to the call uses the level (levelUse). */
+  perimeter?: LevelUseFields & {
     name: string
     /** The perimeter now. */
     mode: PerimeterMode
     /** For the call: denied (enforced) or only logged (dry-run); for an IP, what applies now. */
     call?: 'enforced' | 'dry-run'
-    /** Where the configuration that applies to the call uses the level (levelUse). */
-    levelInAccessLevels: boolean
-    levelInIngressSources: boolean
-    levelInEgressSources: boolean
-    /** The levels it names that require the level, when it is used only through them. */
-    levelRequiredBy: string[]
     /** Whether an ingress rule from the level lets the call's principal reach its service (undefined: no principal). */
     ingressAdmitsPrincipal?: boolean
   }
@@ -179,15 +174,11 @@ export async function explain(settings: Settings, clients: Clients, text: string
   const admission = address ? admissionOf(level, address) : undefined
   const call = denial ? (denial.dryRun ? 'dry-run' : 'enforced') : perimeter ? currentCall(perimeter) : undefined
   const config = perimeter && (call === 'dry-run' ? perimeter.spec : perimeter.status)
-  const use = levelUse(config, level.name, levels)
   const perimeterReport = perimeter && {
     name: perimeter.name,
     mode: perimeterMode(perimeter),
     call,
-    levelInAccessLevels: use.accessLevels,
-    levelInIngressSources: use.ingressSources,
-    levelInEgressSources: use.egressSources,
-    levelRequiredBy: use.requiredBy,
+    ...levelUseFields(config, level.name, levels),
     ingressAdmitsPrincipal: denial?.principal ? ingressAdmits(config, level.name, levels, denial.principal, denial.service) : undefined,
   }
   warnings.push(...nat.warnings)

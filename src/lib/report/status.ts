@@ -9,7 +9,7 @@ import {denyTestHold} from '../deny-test/hold.ts'
 import {journalPath} from '../deny-test/journal.ts'
 import type {AccessLevel, AccessPolicy, Condition, ServicePerimeter} from '../gcp/types.ts'
 import {diffConfigs, summariseChanges} from '../perimeter/diff.ts'
-import {levelUse, perimeterMode, type PerimeterMode} from '../perimeter/mode.ts'
+import {levelUseFields, perimeterMode, type LevelUseFields, type PerimeterMode} from '../perimeter/mode.ts'
 import {readViolations} from '../perimeter/violations.ts'
 import {readTfvars, terraformDrift} from '../level/tfvars.ts'
 import {allInOrder} from '../core/concurrency.ts'
@@ -32,26 +32,17 @@ export interface LevelReport {
   managedProblem?: string
 }
 
-export interface PerimeterReport {
+/** Where the level is used: levelUse (named, or required by a level the configuration names). */
+export interface PerimeterReport extends LevelUseFields {
   name: string
   title?: string
   mode: PerimeterMode
   perimeterType?: string
   resources: string[]
   restrictedServices: string[]
-  /** Where the enforced status uses the level (levelUse: named, or required by a level it names). */
-  levelInAccessLevels: boolean
-  levelInIngressSources: boolean
-  levelInEgressSources: boolean
-  /** The levels the status names that require the level, when it is used only through them. */
-  levelRequiredBy: string[]
-  dryRun?: {
+  dryRun?: LevelUseFields & {
     resources: string[]
     restrictedServices: string[]
-    levelInAccessLevels: boolean
-    levelInIngressSources: boolean
-    levelInEgressSources: boolean
-    levelRequiredBy: string[]
     /** How the dry-run spec differs from the enforced status, in one line. */
     differs: string
     /** Dry-run violations over the last 24 hours (undefined when the logs could not be read). */
@@ -182,7 +173,6 @@ async function withDryRunViolations(settings: Settings, clients: Clients, perime
 const DAY_MS = 24 * 3600_000
 
 function describePerimeter(perimeter: ServicePerimeter, level: string, levels: readonly AccessLevel[], violations?: {count?: number; problem?: string}): PerimeterReport {
-  const enforcedUse = levelUse(perimeter.status, level, levels)
   const report: PerimeterReport = {
     name: perimeter.name,
     title: perimeter.title,
@@ -190,20 +180,13 @@ function describePerimeter(perimeter: ServicePerimeter, level: string, levels: r
     perimeterType: perimeter.perimeterType,
     resources: perimeter.status?.resources ?? [],
     restrictedServices: perimeter.status?.restrictedServices ?? [],
-    levelInAccessLevels: enforcedUse.accessLevels,
-    levelInIngressSources: enforcedUse.ingressSources,
-    levelInEgressSources: enforcedUse.egressSources,
-    levelRequiredBy: enforcedUse.requiredBy,
+    ...levelUseFields(perimeter.status, level, levels),
   }
   if (perimeter.useExplicitDryRunSpec && perimeter.spec) {
-    const dryUse = levelUse(perimeter.spec, level, levels)
     report.dryRun = {
       resources: perimeter.spec.resources ?? [],
       restrictedServices: perimeter.spec.restrictedServices ?? [],
-      levelInAccessLevels: dryUse.accessLevels,
-      levelInIngressSources: dryUse.ingressSources,
-      levelInEgressSources: dryUse.egressSources,
-      levelRequiredBy: dryUse.requiredBy,
+      ...levelUseFields(perimeter.spec, level, levels),
       differs: summariseChanges(diffConfigs(perimeter.status, perimeter.spec)),
       violations24h: violations?.count,
       violationsProblem: violations?.problem,
