@@ -36,6 +36,7 @@ describe('one validation for flags, environment and config file', () => {
     ['timeout', 'timeout', ENV.timeout, 'forever', /is not a duration for the timeout/],
     ['instanceId', 'instance-id', ENV.instanceId, 'instance-1', /expected an EC2 instance id/],
     ['probe', 'probe', ENV.probe, 'docker', /expected ssm or local/],
+    ['tfvarsVar', 'tfvars-var', ENV.tfvarsVar, 'allowed cidrs', /is not a valid identifier: expected a Terraform variable name/],
   ]
   for (const [key, flag, env, bad, reason] of cases) {
     it(`${key} "${bad}": refused from --${flag}, ${env} and the file, each named`, () => {
@@ -99,6 +100,26 @@ describe('one validation for flags, environment and config file', () => {
     const message = problem(() => resolve({'project-number': 'abc', region: ['xx-fake-9']}, {[ENV.location]: 'Nowhere!', [ENV.probeTimeout]: '40d'}))
     assert.match(message, /^4 settings are invalid: /)
     for (const part of [/--project-number "abc"/, /--region "xx-fake-9"/, /VPCSC_LOCATION "Nowhere!"/, /VPCSC_PROBE_TIMEOUT "40d"/]) assert.match(message, part)
+  })
+
+  it('a notification URL: refused from --notify, VPCSC_NOTIFY_URL and the file, each named, the URL never repeated', () => {
+    const bad = 'ftp://user:s3cret@hooks.example.com/T000/B000/XXXX'
+    const messages = [problem(() => resolve({notify: bad})), problem(() => resolve({}, {[ENV.notifyUrl]: bad})), problem(() => resolve({}, {}, fileConfig({notifyUrl: bad})))]
+    assert.deepEqual(
+      messages.map((m) => m.replace(/: .*/, '')),
+      ['--notify', ENV.notifyUrl, `${FILE}`],
+    )
+    for (const message of messages) {
+      assert.match(message, /expected an http\(s\) URL, not ftp:/)
+      assert.ok(!message.includes('s3cret') && !message.includes('XXXX'), message)
+    }
+  })
+
+  it('a bad notification URL is reported with every other problem, not after them', () => {
+    const message = problem(() => resolve({notify: 'hooks.example.com/x', timeout: 'forever'}))
+    assert.match(message, /^2 settings are invalid: /)
+    assert.match(message, /--notify: expected an http\(s\) URL such as/)
+    assert.match(message, /--timeout "forever"/)
   })
 
   it('only the winning source is checked: a good flag hides a bad env value (precedence holds)', () => {

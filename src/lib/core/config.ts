@@ -313,7 +313,7 @@ function nonEmpty<T>(list: T[] | undefined): T[] | undefined {
  * file's field). The hand-written parsing in resolveSettings then only converts.
  */
 type SourceKind = 'string' | 'list' | 'integer' | 'boolean'
-const SOURCES: {[K in keyof ConfigFile]?: {flag: keyof FlagValues; env: string; kind: SourceKind}} = {
+const SOURCES: {[K in keyof ConfigFile]?: {flag: keyof FlagValues; env: string; kind: SourceKind; secret?: true}} = {
   policy: {flag: 'policy', env: ENV.policy, kind: 'string'},
   level: {flag: 'level', env: ENV.level, kind: 'string'},
   perimeter: {flag: 'perimeter', env: ENV.perimeter, kind: 'string'},
@@ -341,7 +341,12 @@ const SOURCES: {[K in keyof ConfigFile]?: {flag: keyof FlagValues; env: string; 
   requestTimeout: {flag: 'request-timeout', env: ENV.requestTimeout, kind: 'string'},
   tfvars: {flag: 'tfvars', env: ENV.tfvars, kind: 'string'},
   tfvarsVar: {flag: 'tfvars-var', env: ENV.tfvarsVar, kind: 'string'},
+  // A webhook's URL carries its secret in the path: a problem with it never repeats it.
+  notifyUrl: {flag: 'notify', env: ENV.notifyUrl, kind: 'string', secret: true},
 }
+
+/** A setting's value that counts (flag > variable > file), already checked by the file's schema. */
+type SettingValue = <K extends keyof ConfigFile>(key: K) => ConfigFile[K] | undefined
 
 /** Where a setting's value came from: errors found with the value name that place. */
 export type SettingSource = {kind: 'flag'; name: string} | {kind: 'env'; name: string} | {kind: 'file'; name: string; file: string}
@@ -428,6 +433,7 @@ const SETTING_HINTS: {[K in keyof ConfigFile]?: string} = {
   level: 'List them with: gcloud access-context-manager levels list --policy POLICY',
   perimeter: 'List them with: gcloud access-context-manager perimeters list --policy POLICY',
   denyCidr: DENY_CIDR_HINT,
+  notifyUrl: 'Give an http(s) URL without user:password@, e.g. a Slack incoming webhook.',
 }
 
 /** `--region "mars-1": expected ...`: a value's problem, named with where the value came from. */
@@ -462,7 +468,8 @@ function sourceProblems(flags: FlagValues, env: NodeJS.ProcessEnv, config: Loade
     if (parsed.success) continue
     for (const issue of parsed.error.issues) {
       const item = typeof issue.path[0] === 'number' && Array.isArray(value) ? value[issue.path[0]] : value
-      problems.push({key, text: valueProblem(label, item, issue.message.replace(/^Invalid input: /, ''))})
+      const message = issue.message.replace(/^Invalid input: /, '')
+      problems.push({key, text: SOURCES[key]!.secret ? `${label}: ${message}` : valueProblem(label, item, message)})
     }
   }
   return problems.map((p) => ({text: p.text, hint: SETTING_HINTS[p.key], key: p.key}))
@@ -496,7 +503,7 @@ function settingsError(problems: SettingProblem[], missing: RequiredSetting[]): 
 export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, config: LoadedConfig, needs: readonly RequiredSetting[] = []): Settings {
   const file = config.values
   let problems = sourceProblems(flags, env, config)
-  const value = <K extends keyof ConfigFile>(key: K) => decided(key, flags, env, config)?.value as ConfigFile[K] | undefined
+  const value: SettingValue = (key) => decided(key, flags, env, config)?.value as never
   const regions = value('regions') ?? []
   // Without a region of vpcsc's own, the SDK's default (AWS_REGION, then AWS_DEFAULT_REGION,
   // as the AWS CLI reads them) is the region read (and the one asked for every region, with
@@ -507,10 +514,8 @@ export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, confi
     const problem = variable && regionProblem(env[variable]!)
     if (problem) problems.push({text: valueProblem(variable, env[variable], problem), hint: 'Set AWS_REGION to a region such as eu-west-1, or give --region.'})
   }
-  const pick = <T>(flag: T | undefined, fromEnv: T | undefined, fromFile: T | undefined): T | undefined => flag ?? fromEnv ?? fromFile
-
-  const levelText = pick(flags.level, envString(env, ENV.level), file.level)
-  const perimeterText = pick(flags.perimeter, envString(env, ENV.perimeter), file.perimeter)
+  const levelText = value('level')
+  const perimeterText = value('perimeter')
   // A full level or perimeter name carries its policy, which then serves the other's short
   // id. Precedence holds for the policy too: a full name given as a flag beats a policy
   // from the environment or the file, and so on down.
@@ -548,48 +553,42 @@ export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, confi
   const missing = needs.filter((key) => ({policy: policyText, level: levelText, perimeter: perimeterText})[key] === undefined)
   if (problems.length > 0 || missing.length > 0) throw settingsError(problems, missing)
   const condition = decided('condition', flags, env, config)
-  const tags = pick(nonEmpty(flags['nat-tag']), envList(env, ENV.natTags), file.natTags) ?? []
-  const keepTexts = pick(nonEmpty(flags.keep), envList(env, ENV.keep), file.keep) ?? []
 
   return {
     policy,
     level,
     perimeter,
-    projectNumber: pick(flags['project-number'], envString(env, ENV.projectNumber), file.projectNumber),
+    projectNumber: value('projectNumber'),
     regions,
     allRegions: value('allRegions') ?? false,
-    profile: pick(flags.profile, envString(env, ENV.profile), file.profile),
-    natGatewayIds: pick(nonEmpty(flags['nat-gateway']), envList(env, ENV.natGateways), file.natGateways) ?? [],
-    natTags: tags.map(parseTag),
-    vpcIds: pick(nonEmpty(flags.vpc), envList(env, ENV.vpcs), file.vpcs) ?? [],
+    profile: value('profile'),
+    natGatewayIds: value('natGateways') ?? [],
+    natTags: (value('natTags') ?? []).map(parseTag),
+    vpcIds: value('vpcs') ?? [],
     accounts: resolveAccounts(flags, env, file),
-    keep: keepTexts.map((text) => parseKeep(text)),
+    keep: (value('keep') ?? []).map((text) => parseKeep(text)),
     condition: condition && {value: condition.value as number, source: condition.source},
-    impersonateServiceAccount: pick(flags['impersonate-service-account'], envString(env, ENV.impersonateServiceAccount), file.impersonateServiceAccount),
+    impersonateServiceAccount: value('impersonateServiceAccount'),
     endpoints: {
       acm: (envString(env, ENV.acmEndpoint) ?? DEFAULT_ACM_ENDPOINT).replace(/\/+$/, ''),
       vertex: envString(env, ENV.vertexEndpoint)?.replace(/\/+$/, ''),
       logging: (envString(env, ENV.loggingEndpoint) ?? DEFAULT_LOGGING_ENDPOINT).replace(/\/+$/, ''),
       iamCredentials: envString(env, ENV.iamCredentialsEndpoint)?.replace(/\/+$/, ''),
     },
-    stateDir: path.resolve(pick(flags['state-dir'], envString(env, ENV.stateDir), file.stateDir) ?? defaultStateDir(env)),
-    probe: resolveProbe(flags, env, file),
+    stateDir: path.resolve(value('stateDir') ?? defaultStateDir(env)),
+    probe: resolveProbe(value, flags),
     denyCidr: parseCidr(value('denyCidr') ?? DEFAULT_DENY_CIDR),
-    timeoutMs: ((text) => (text === undefined ? undefined : parseDuration(text, 'timeout')))(pick(flags.timeout, envString(env, ENV.timeout), file.timeout)),
-    requestTimeoutMs: parseDuration(pick(flags['request-timeout'], envString(env, ENV.requestTimeout), file.requestTimeout) ?? '30s', 'request timeout'),
-    tfvars: resolveTfvars(flags, env, file),
+    timeoutMs: ((text) => (text === undefined ? undefined : parseDuration(text, 'timeout')))(value('timeout')),
+    requestTimeoutMs: parseDuration(value('requestTimeout') ?? '30s', 'request timeout'),
+    tfvars: resolveTfvars(value),
     configFile: config.file,
-    notifyUrl: parseNotifyUrl(pick(flags.notify, envString(env, ENV.notifyUrl), file.notifyUrl)),
+    notifyUrl: value('notifyUrl'),
   }
 }
 
-function resolveTfvars(flags: FlagValues, env: NodeJS.ProcessEnv, file: ConfigFile): TfvarsSetting | undefined {
-  const where = flags.tfvars ?? envString(env, ENV.tfvars) ?? file.tfvars
-  const variable = flags['tfvars-var'] ?? envString(env, ENV.tfvarsVar) ?? file.tfvarsVar ?? DEFAULT_TFVARS_VARIABLE
-  if (!TF_VARIABLE.test(variable)) {
-    throw new UsageError({message: `The Terraform variable name "${variable}" is not a valid identifier.`, hint: 'Give --tfvars-var NAME (letters, digits, _ and -, starting with a letter or _), e.g. allowed_cidrs.'})
-  }
-  return where === undefined ? undefined : {file: path.resolve(where), variable}
+function resolveTfvars(value: SettingValue): TfvarsSetting | undefined {
+  const where = value('tfvars')
+  return where === undefined ? undefined : {file: path.resolve(where), variable: value('tfvarsVar') ?? DEFAULT_TFVARS_VARIABLE}
 }
 
 /** Why a notification URL is unusable, or undefined: only http(s), with a host and no credentials in it. */
@@ -606,27 +605,20 @@ function notifyUrlProblem(text: string): string | undefined {
   return undefined
 }
 
-function parseNotifyUrl(text: string | undefined): string | undefined {
-  if (text === undefined) return undefined
-  const problem = notifyUrlProblem(text)
-  if (problem) throw new UsageError({message: `Notification URL: ${problem}.`, hint: `Give --notify (or ${ENV.notifyUrl}, or "notifyUrl" in ${CONFIG_FILE_NAME}) an http(s) URL, e.g. a Slack incoming webhook.`})
-  return text
-}
-
-function resolveProbe(flags: FlagValues, env: NodeJS.ProcessEnv, file: ConfigFile): ProbeSettings {
-  const instanceId = flags['instance-id'] ?? envString(env, ENV.instanceId) ?? file.instanceId
-  // An instance id given on the command line means: probe there, whatever the file says.
-  const kind = flags.probe ?? (flags['instance-id'] ? 'ssm' : undefined) ?? envString(env, ENV.probe) ?? file.probe ?? (instanceId ? 'ssm' : 'local')
-  if (kind !== 'ssm' && kind !== 'local') throw new UsageError({message: `Probe "${kind}" is not ssm or local.`, hint: 'Use --probe ssm (through SSM on the instance) or --probe local (from this machine).'})
+function resolveProbe(value: SettingValue, flags: FlagValues): ProbeSettings {
+  const instanceId = value('instanceId')
+  // An instance id given on the command line means: probe there, whatever the variable or
+  // the file says (the schema checked whichever --probe, VPCSC_PROBE or "probe" counts).
+  const kind = (flags['instance-id'] && flags.probe === undefined ? 'ssm' : value('probe')) ?? (instanceId ? 'ssm' : 'local')
   return {
     instanceId,
     kind,
-    command: flags['probe-command'] ?? envString(env, ENV.probeCommand) ?? file.probeCommand,
-    timeoutMs: parseDuration(flags['probe-timeout'] ?? envString(env, ENV.probeTimeout) ?? file.probeTimeout ?? '2m', 'probe timeout'),
-    intervalMs: parseDuration(flags['probe-interval'] ?? envString(env, ENV.probeInterval) ?? file.probeInterval ?? '3s', 'probe interval'),
-    location: flags.location ?? envString(env, ENV.location) ?? file.location ?? DEFAULT_LOCATION,
-    project: flags.project ?? envString(env, ENV.project) ?? file.project,
-    credentialFile: flags['credential-file'] ?? envString(env, ENV.credentialFile) ?? file.credentialFile ?? DEFAULT_CREDENTIAL_FILE,
+    command: value('probeCommand'),
+    timeoutMs: parseDuration(value('probeTimeout') ?? '2m', 'probe timeout'),
+    intervalMs: parseDuration(value('probeInterval') ?? '3s', 'probe interval'),
+    location: value('location') ?? DEFAULT_LOCATION,
+    project: value('project'),
+    credentialFile: value('credentialFile') ?? DEFAULT_CREDENTIAL_FILE,
   }
 }
 
