@@ -900,6 +900,69 @@ describe('faults: every write confirmed, every wait bounded', () => {
       assert.equal(await policyContent(ctx.world), before)
     })
 
+    it(row('every restore write stalls past its request timeout; Ctrl-C once', 'deny-test', "exit 6 at the interrupted restore's own deadline (60 s, not 4 min), retried until then; marker and journal kept; restore later: exit 0"), async (t) => {
+      // docs/safety.md, rule 8: after an interrupt the owed restore gets 60 s (run.ts,
+      // INTERRUPTED_RESTORE_MS), not the 4 minutes of a restore after a finished wait.
+      //
+      // Bounds, with each restore send held past the 8 s request timeout (nothing lands):
+      // - at least 60 s: the deadline counts from when the CLI took the signal, after we sent
+      //   it, and the restore stops early only after four attempts, which take far longer;
+      // - the real upper bound is 60 s + 1 s (an attempt that starts just before the deadline
+      //   still gets deadlineMs = max(1 s, ...)) + 8 s (a send that started before its
+      //   attempt's deadline runs to its request timeout) + the quick, unfaulted reads: ~70 s;
+      // - the 4-minute deadline would take at least 189 s here: an attempt is five sends of
+      //   8 s plus 3.75 s of pauses (confirmed-write.ts), four attempts plus 14 s of backoff.
+      //   The request timeout must stay long enough for that: with 2 s, four attempts fit
+      //   in 69 s and the cap on attempts, not the deadline, would end either restore.
+      // 120 s sits between the two with room for a loaded machine; past it the test stops
+      // the CLI and fails instead of waiting the long deadline out.
+      const REQUEST_TIMEOUT_S = 8
+      const BOUND_MS = 120_000
+      const before = await policyContent(ctx.world)
+      await ctx.world.admin.config({propagationDelayMs: 600_000})
+      const cli = spawnCli(ctx.world, ['deny-test', ...FAST, '--timeout', '5m', '--request-timeout', `${REQUEST_TIMEOUT_S}s`])
+      await cli.waitFor(/deny-wait\s+#1/)
+      // The test holds the level: swapped, marker and journal in place.
+      assert.deepEqual((await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks, ['192.0.2.1/32'])
+      await waitForMarker(ctx.world, true, 1000)
+      assert.equal(journals(ctx.world).length, 1)
+      // Every restore send is held well past the request timeout, then refused unhandled: a
+      // timed-out write may have landed (rule 7), so the restore keeps trying, and none lands.
+      await ctx.world.admin.fault({match: {method: 'POST', path: ':replaceAll'}, delayMs: 60_000, status: 503, count: 100})
+      await ctx.world.admin.clearRequests()
+      const signalledAt = Date.now()
+      cli.child.kill('SIGINT')
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const result = await Promise.race([cli.result, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), BOUND_MS)))])
+      clearTimeout(timer)
+      const elapsedMs = Date.now() - signalledAt
+      t.diagnostic(`exit ${result?.code ?? 'none yet'} ${elapsedMs} ms after Ctrl-C`)
+      if (!result) {
+        cli.child.kill('SIGKILL')
+        const killed = await cli.result
+        assert.fail(`the interrupted deny test was still restoring ${BOUND_MS / 1000} s after Ctrl-C: its 60 s deadline did not apply\n${show(killed)}`)
+      }
+      assert.equal(result.code, 6, show(result))
+      assert.ok(elapsedMs < BOUND_MS, `exit ${elapsedMs} ms after Ctrl-C`)
+      assert.ok(elapsedMs >= 59_000, `exit ${elapsedMs} ms after Ctrl-C: the restore gave up before its 60 s deadline\n${show(result)}`)
+      assert.match(result.stderr, /SIGINT: stopping the test and restoring/)
+      assert.match(result.stderr, /may still be swapped/)
+      assert.match(result.stderr, /run vpcsc restore/)
+      const sends = replaceAlls(await writes(ctx.world))
+      assert.ok(sends.length > 5, `${sends.length} restore sends: retried after the first attempt's five`)
+      assertWrittenOnce(sends)
+      // Nothing landed: still swapped, marker and journal kept for vpcsc restore.
+      assert.deepEqual((await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks, ['192.0.2.1/32'])
+      await waitForMarker(ctx.world, true, 1000)
+      assert.equal(journals(ctx.world).length, 1)
+      await googleAdminDelete(ctx.world, 'faults')
+      const restore = await vpcsc(ctx.world, ['restore', '--yes'])
+      assert.equal(restore.code, 0, show(restore))
+      assert.match(restore.stdout, /restored/)
+      assert.equal(await policyContent(ctx.world), before)
+      assert.deepEqual(journals(ctx.world), [])
+    })
+
     it(row('SIGHUP during the wait', 'deny-test', 'restored, exit 129'), async () => {
       const before = await policyContent(ctx.world)
       await ctx.world.admin.config({propagationDelayMs: 600_000})
