@@ -45,7 +45,9 @@ export abstract class VpcscCommand extends Command {
 
   protected async settingsFrom(flags: FlagValues & {config?: string}, needs?: readonly RequiredSetting[]): Promise<Settings> {
     const config = await loadConfigFile(flags.config)
-    return resolveSettings(flags, process.env, config, needs ?? (this.constructor as typeof VpcscCommand).needs)
+    const command = this.constructor as typeof VpcscCommand
+    // A command with --profile calls AWS: the profile it would use must exist.
+    return resolveSettings(flags, process.env, config, needs ?? command.needs, {awsProfile: 'profile' in (command.flags ?? {})})
   }
 
   /**

@@ -21,7 +21,9 @@ export const googleFlags = {
 }
 
 export const levelConditionFlag = {
-  condition: Flags.integer({description: `Index of the level condition holding the IP list, when more than one does. Env: ${ENV.condition}.`, min: 0, helpGroup: 'GOOGLE'}),
+  // A string, checked with the variable's and the file's value by the settings' schema (one
+  // wording for all three), not by oclif's integer parser.
+  condition: Flags.string({description: `Index of the level condition holding the IP list, when more than one does (0 is the first). Env: ${ENV.condition}.`, helpValue: 'N', helpGroup: 'GOOGLE'}),
 }
 
 export const awsFlags = {

@@ -243,7 +243,7 @@ describe('conventions', () => {
     // The world sets static keys too: the SDK would print its multi-line "Multiple credential sources" notice.
     const profile = await vpcsc(ctx.world, ['status'], {env: {AWS_PROFILE: 'nope'}})
     assert.equal(profile.code, 2, show(profile))
-    assert.match(profile.stderr, /AWS profile "nope" does not exist/)
+    assert.match(profile.stderr, /^Error: AWS_PROFILE "nope" is not a profile in the AWS config or credentials file\./)
     assert.doesNotMatch(profile.stderr, /WARNING|Multiple credential sources/)
     assert.ok(profile.stderr.trim().split('\n').length <= 2, show(profile))
   })

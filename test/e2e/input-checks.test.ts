@@ -35,6 +35,9 @@ describe('input checks', () => {
       [['status', '--impersonate-service-account', 'nobody'], {}, /--impersonate-service-account "nobody": expected a service account email/],
       [['deny-test', '--yes', '--probe-timeout', '40d'], {}, /--probe-timeout "40d" is longer than 30 days, the longest probe timeout, SSM's limit/],
       [['deny-test', '--yes'], {VPCSC_PROBE_TIMEOUT: 'soon'}, /VPCSC_PROBE_TIMEOUT "soon" is not a duration/],
+      // Past a Node.js timer's limit every call would time out at once, with a warning per call.
+      [['status', '--request-timeout', '25d'], {}, /--request-timeout "25d" is longer than 24 days, the longest request timeout, the limit of Node\.js timers/],
+      [['status', '--condition', '1.5'], {}, /--condition "1\.5": expected a condition index, 0 to 39/],
     ]
     await refusedBeforeAnyCall(ctx.world, cases)
   })
@@ -77,9 +80,53 @@ describe('input checks', () => {
     assert.equal(policy.stderr.split('\n')[0], 'Error: --policy "abc": expected a policy number or accessPolicies/NUMBER.')
     const policyInFile = join(ctx.world.dir, 'work', 'bad-policy.json')
     writeFileSync(policyInFile, JSON.stringify({policy: 'abc', level: 'bad-id', regions: ['xx-fake-9']}))
-    const fromFileAll = await vpcsc(ctx.world, ['status', '--config', policyInFile])
+    // (Without the world's VPCSC_POLICY and VPCSC_LEVEL, which would decide over the file.)
+    const fromFileAll = await vpcsc(ctx.world, ['status', '--config', policyInFile], {env: {VPCSC_POLICY: '', VPCSC_LEVEL: ''}})
     assert.equal(fromFileAll.code, 2, show(fromFileAll))
     assert.match(fromFileAll.stderr, /bad-policy\.json: 3 problems: field "policy": expected a policy number.*; field "level": expected an id.*; field "regions\[0\]": is not an AWS region/)
+    // The file's problems come with those of flags and the missing settings, in one run.
+    const timeoutInFile = join(ctx.world.dir, 'work', 'bad-timeout.json')
+    writeFileSync(timeoutInFile, JSON.stringify({timeout: 'abc'}))
+    const mixed = await vpcsc(ctx.world, ['status', '--config', timeoutInFile, '--region', 'mars-1'], {env: {VPCSC_POLICY: '', VPCSC_LEVEL: ''}})
+    assert.equal(mixed.code, 2, show(mixed))
+    assert.match(mixed.stderr, /^Error: 3 problems with the settings: --region "mars-1": .*; \S*bad-timeout\.json: field "timeout": is not a duration .*; missing --policy and --level\./)
+  })
+
+  it('an AWS profile that does not exist is named with its source, among the other problems, before any call', async () => {
+    await ctx.world.admin.clearRequests()
+    const several = await vpcsc(ctx.world, ['status', '--region', 'mars-1', '--level', 'a b'], {env: {AWS_PROFILE: 'ghost'}})
+    assert.equal(several.code, 2, show(several))
+    assert.match(several.stderr, /^Error: 3 settings are invalid: --level "a b": .*; --region "mars-1": .*; AWS_PROFILE "ghost" is not a profile in the AWS config or credentials file/)
+    // The region from the profile: a missing profile is not reported as a missing region.
+    const noRegion = await vpcsc(ctx.world, ['status'], {env: {AWS_PROFILE: 'nope', AWS_REGION: '', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: ''}})
+    assert.equal(noRegion.code, 2, show(noRegion))
+    assert.match(noRegion.stderr, /^Error: AWS_PROFILE "nope" is not a profile in the AWS config or credentials file\.\n→ aws configure list-profiles lists the profiles there; aws configure --profile nope creates it\.\n$/)
+    const file = join(ctx.world.dir, 'work', 'profile.json')
+    writeFileSync(file, JSON.stringify({profile: 'ghost'}))
+    const fromFile = await vpcsc(ctx.world, ['ip', 'sync', '--plan', '--config', file])
+    assert.equal(fromFile.code, 2, show(fromFile))
+    assert.match(fromFile.stderr, /^Error: \S*profile\.json: field "profile" "ghost" is not a profile in the AWS config or credentials file\./)
+    const flag = await vpcsc(ctx.world, ['explain', '203.0.113.77', '--profile', 'ghost'])
+    assert.equal(flag.code, 2, show(flag))
+    assert.match(flag.stderr, /^Error: --profile "ghost" is not a profile/)
+    assert.deepEqual(await ctx.world.admin.requests(), [], 'no call reached Google')
+    // A command that does not call AWS does not check it.
+    const violations = await vpcsc(ctx.world, ['violations', '--json'], {env: {AWS_PROFILE: 'ghost'}})
+    assert.equal(violations.code, 0, show(violations))
+  })
+
+  it("a config file's region selection that --region overrides is neither used nor checked", async () => {
+    await ctx.world.admin.clearRequests()
+    for (const values of [{regions: ['mars-1']}, {allRegions: 'yes'}]) {
+      const file = join(ctx.world.dir, 'work', 'overridden-regions.json')
+      writeFileSync(file, JSON.stringify(values))
+      const result = await vpcsc(ctx.world, ['status', '--json', '--config', file, '--region', 'us-east-1'])
+      assert.equal(result.code, 0, show(result))
+      assert.deepEqual(JSON.parse(result.stdout).nat.regions, ['us-east-1'])
+      const decided = await vpcsc(ctx.world, ['status', '--config', file])
+      assert.equal(decided.code, 2, show(decided))
+      assert.match(decided.stderr, /overridden-regions\.json: field "(regions\[0\]|allRegions)"/)
+    }
   })
 
   it('--condition on a condition of members but no IPs is refused (exit 2), naming the condition that holds them', async () => {

@@ -155,6 +155,11 @@ describe('vpcsc status', () => {
     assert.equal(unknown.code, 2, show(unknown))
     const badInt = await vpcsc(ctx.world, ['status', '--condition', 'two'])
     assert.equal(badInt.code, 2, show(badInt))
+    assert.match(badInt.stderr, /^Error: --condition "two": expected a condition index, 0 to 39\.\n→ Give the index/)
+    // The flag gets the file's check and words, with every other problem at once.
+    const both = await vpcsc(ctx.world, ['status', '--condition', '-1', '--region', 'mars-1'])
+    assert.equal(both.code, 2, show(both))
+    assert.match(both.stderr, /^Error: 2 settings are invalid: --region "mars-1": .*; --condition "-1": expected a condition index, 0 to 39\./)
     const badPolicy = await vpcsc(ctx.world, ['status', '--policy', 'my-policy'])
     assert.equal(badPolicy.code, 2, show(badPolicy))
     assert.match(badPolicy.stderr, /accessPolicies\/NUMBER/)

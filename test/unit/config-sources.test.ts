@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {describe, it} from 'node:test'
 
 import {ENV, resolveSettings, type ConfigFile, type FlagValues, type LoadedConfig} from '../../src/lib/core/config.ts'
@@ -33,6 +36,9 @@ describe('one validation for flags, environment and config file', () => {
     ['probeTimeout', 'probe-timeout', ENV.probeTimeout, '0s', /is no time at all: the probe timeout must be longer than zero/],
     ['timeout', 'timeout', ENV.timeout, '0', /is no time at all: the timeout must be longer than zero/],
     ['probeInterval', 'probe-interval', ENV.probeInterval, 'often', /is not a duration for the probe interval/],
+    ['probeInterval', 'probe-interval', ENV.probeInterval, '25d', /is longer than 24 days, the longest probe interval, the limit of Node\.js timers\.$/],
+    ['timeout', 'timeout', ENV.timeout, '40d', /is longer than 24 days, the longest timeout, the limit of Node\.js timers\.$/],
+    ['requestTimeout', 'request-timeout', ENV.requestTimeout, '25d', /is longer than 24 days, the longest request timeout, the limit of Node\.js timers\.$/],
     ['timeout', 'timeout', ENV.timeout, 'forever', /is not a duration for the timeout/],
     ['instanceId', 'instance-id', ENV.instanceId, 'instance-1', /expected an EC2 instance id/],
     ['probe', 'probe', ENV.probe, 'docker', /expected ssm or local/],
@@ -88,7 +94,20 @@ describe('one validation for flags, environment and config file', () => {
   })
 
   it('a condition index out of range keeps the value in the message', () => {
-    assert.match(problem(() => resolve({condition: 40} as FlagValues)), /^--condition 40: expected a condition index, 0 to 39 \(a level holds at most 40\)\.$/)
+    assert.match(problem(() => resolve({condition: '40'})), /^--condition 40: expected a condition index, 0 to 39 \(a level holds at most 40\)\.$/)
+  })
+
+  it('--condition, VPCSC_CONDITION and the file get the same check and the same words', () => {
+    for (const bad of ['-1', '1.5', 'one']) {
+      assert.equal(problem(() => resolve({condition: bad})), `--condition "${bad}": expected a condition index, 0 to 39.`)
+      assert.equal(problem(() => resolve({}, {[ENV.condition]: bad})), `${ENV.condition} "${bad}": expected a condition index, 0 to 39.`)
+    }
+    assert.equal(resolve({condition: '2'}).condition?.value, 2)
+    assert.match(problem(() => resolve({condition: '1.5', region: ['mars-1']})), /^2 settings are invalid: --region "mars-1".*; --condition "1\.5": expected a condition index/)
+  })
+
+  it('a wait of 24 days passes', () => {
+    assert.equal(resolve({'request-timeout': '24d'}).requestTimeoutMs, 24 * 86_400_000)
   })
 
   it('a probe timeout at the limits passes', () => {
@@ -132,4 +151,32 @@ describe('one validation for flags, environment and config file', () => {
     assert.equal(resolve({location: 'europe-west4'}, {[ENV.location]: 'Bad!'}).probe.location, 'europe-west4')
     assert.match(problem(() => resolve({location: 'Bad!'}, {[ENV.location]: 'europe-west4'})), /^--location "Bad!"/)
   })
+})
+
+describe('the AWS profile a command would use must exist (commands that call AWS)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vpcsc-profiles-'))
+  writeFileSync(join(dir, 'config'), '[default]\nregion = eu-west-1\n[profile sso-dev]\nsso_session = x\n')
+  writeFileSync(join(dir, 'credentials'), '[keys]\naws_access_key_id = x\n')
+  const files = {AWS_CONFIG_FILE: join(dir, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials')}
+  const check = (flags: FlagValues, env: NodeJS.ProcessEnv) => resolveSettings(flags, {...files, ...env}, {values: {}}, [], {awsProfile: true})
+
+  it('a profile of the config file ([profile x]) or of the credentials file ([x]) passes; "default" always does', () => {
+    for (const profile of ['sso-dev', 'keys', 'default']) assert.equal(check({profile}, {}).profile, profile)
+    check({}, {AWS_PROFILE: 'default', AWS_CONFIG_FILE: join(dir, 'none')})
+  })
+
+  it('a missing one is named with its source: --profile, AWS_PROFILE, the file', () => {
+    assert.match(problem(() => check({profile: 'dev'}, {})), /^--profile "dev" is not a profile in the AWS config or credentials file\.$/)
+    assert.match(problem(() => check({}, {AWS_PROFILE: 'dev'})), /^AWS_PROFILE "dev" is not a profile/)
+    assert.match(problem(() => resolveSettings({}, files, fileConfig({profile: 'dev'}), [], {awsProfile: true})), /^\/etc\/vpcsc\/vpcsc\.config\.json: field "profile" "dev" is not a profile/)
+    // The section name in the config file needs its "profile " prefix, as the SDK reads it.
+    assert.match(problem(() => check({profile: 'config'}, {})), /not a profile/)
+  })
+
+  it('the profile that counts is checked: a good --profile hides a stale AWS_PROFILE; unchecked for commands without AWS', () => {
+    assert.equal(check({profile: 'keys'}, {AWS_PROFILE: 'gone'}).profile, 'keys')
+    assert.equal(resolveSettings({}, {...files, AWS_PROFILE: 'gone'}, {values: {}}).profile, 'gone')
+  })
+
+  it('cleans up', () => rmSync(dir, {recursive: true, force: true}))
 })

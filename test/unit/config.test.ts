@@ -57,7 +57,7 @@ describe('resolveSettings: precedence flag > env > file > default', () => {
     'nat-tag': ['from=flag'],
     vpc: ['vpc-0a0a'],
     keep: ['8.8.8.8'],
-    condition: 1,
+    condition: '1',
     profile: 'flag-profile',
     'impersonate-service-account': 'flag@p.iam.gserviceaccount.com',
   }
@@ -130,7 +130,7 @@ describe('resolveSettings: precedence flag > env > file > default', () => {
   it('VPCSC_ALL_REGIONS accepts 1/yes/true and refuses anything else', () => {
     assert.equal(resolve({}, {[ENV.allRegions]: 'YES'}).allRegions, true)
     assert.equal(resolve({}, {[ENV.allRegions]: '1'}).allRegions, true)
-    assert.throws(() => resolve({}, {[ENV.allRegions]: 'maybe'}), usage(/VPCSC_ALL_REGIONS="maybe" is not a boolean/))
+    assert.throws(() => resolve({}, {[ENV.allRegions]: 'maybe'}), usage(/VPCSC_ALL_REGIONS "maybe": expected a boolean/))
   })
 
   it('an empty flag list does not hide the environment or the file', () => {
@@ -155,7 +155,7 @@ describe('resolveSettings: precedence flag > env > file > default', () => {
   })
 
   it('VPCSC_CONDITION must be a non-negative integer', () => {
-    assert.throws(() => resolve({}, {[ENV.condition]: 'one'}), usage(/VPCSC_CONDITION="one" is not a condition index/))
+    assert.throws(() => resolve({}, {[ENV.condition]: 'one'}), usage(/VPCSC_CONDITION "one": expected a condition index, 0 to 39/))
     assert.throws(() => resolve({}, {[ENV.condition]: '-1'}), usage(/VPCSC_CONDITION/))
     assert.throws(() => resolve({}, {[ENV.condition]: '1.5'}), usage(/VPCSC_CONDITION/))
     assert.equal(resolve({}, {[ENV.condition]: '0'}).condition?.value, 0)
@@ -195,7 +195,7 @@ describe('resolveSettings: the region selection (a list, or every region) is one
   it('a key of a source that does not decide is neither used nor checked', () => {
     assert.deepEqual(selection({region: ['eu-west-1']}, {[ENV.allRegions]: 'maybe'}, {}), {regions: ['eu-west-1'], allRegions: false})
     assert.deepEqual(selection({'all-regions': true}, {[ENV.regions]: 'mars-1'}, {}), {regions: [], allRegions: true})
-    assert.throws(() => resolve({}, {[ENV.allRegions]: 'maybe'}, fileConfig({regions: ['eu-west-1']})), usage(/^VPCSC_ALL_REGIONS="maybe" is not a boolean/))
+    assert.throws(() => resolve({}, {[ENV.allRegions]: 'maybe'}, fileConfig({regions: ['eu-west-1']})), usage(/^VPCSC_ALL_REGIONS "maybe": expected a boolean/))
   })
 
   it("AWS_REGION is checked whenever it is the region read: the deciding source lists none", () => {
@@ -342,9 +342,10 @@ describe('loadConfigFile', () => {
     return file
   }
 
+  // A field's problem is reported when the settings are resolved, with every other problem.
   async function rejects(explicit: string | undefined, cwd: string, message: RegExp): Promise<VpcscError> {
     let caught: unknown
-    await assert.rejects(loadConfigFile(explicit, cwd), (error: unknown) => {
+    await assert.rejects(async () => resolveSettings({}, {}, await loadConfigFile(explicit, cwd)), (error: unknown) => {
       caught = error
       return usage(message)(error)
     })
@@ -352,6 +353,55 @@ describe('loadConfigFile', () => {
     assert.doesNotMatch(error.message, /\n/, 'one line')
     return error
   }
+
+  it("a field's problem is reported with every other problem: flags, variables, missing settings", async () => {
+    const file = await write('mixed.json', JSON.stringify({timeout: 'abc'}))
+    const loaded = await loadConfigFile(file, dir)
+    assert.throws(() => resolveSettings({region: ['mars-1']}, {}, loaded, ['policy', 'level']), (error: unknown) => {
+      const message = (error as VpcscError).message
+      assert.match(message, /^3 problems with the settings: /)
+      assert.ok(message.includes(`${file}: field "timeout": is not a duration for the timeout`), message)
+      assert.match(message, /--region "mars-1": expected an AWS region/)
+      assert.match(message, /; missing --policy and --level\.$/)
+      return true
+    })
+  })
+
+  it('the place that does not decide is neither used nor checked: a flag or variable over a bad field', async () => {
+    const loaded = await loadConfigFile(await write('overridden.json', JSON.stringify({regions: ['mars-1'], allRegions: 'yes', timeout: 'abc', accounts: [{roleArn: 'nope'}]})), dir)
+    const settings = resolveSettings({region: ['us-east-1'], timeout: '5m', 'assume-role': ['arn:aws:iam::111111111111:role/r']}, {}, loaded)
+    assert.deepEqual(settings.regions, ['us-east-1'])
+    assert.equal(settings.allRegions, false)
+    assert.equal(settings.timeoutMs, 300_000)
+    assert.deepEqual(settings.accounts.map((a) => a.roleArn), ['arn:aws:iam::111111111111:role/r'])
+    assert.equal(resolveSettings({}, {[ENV.regions]: 'eu-west-1', [ENV.timeout]: '1m', [ENV.assumeRoles]: 'arn:aws:iam::111111111111:role/r'}, loaded).timeoutMs, 60_000)
+    // Without the flags, the file decides, and each of its problems is named.
+    assert.throws(() => resolveSettings({}, {}, loaded), usage(/4 problems: .*field "accounts\[0\]\.roleArn".*field "regions\[0\]".*field "allRegions".*field "timeout"/))
+  })
+
+  it('a needed setting given with a bad value is reported once, not as missing too', async () => {
+    const loaded = await loadConfigFile(await write('bad-level.json', JSON.stringify({policy: '123', level: 'bad id'})), dir)
+    assert.throws(() => resolveSettings({}, {}, loaded, ['policy', 'level']), (error: unknown) => {
+      assert.match((error as VpcscError).message, /^\S+bad-level\.json: field "level": expected an id such as/)
+      assert.doesNotMatch((error as VpcscError).message, /missing/i)
+      return true
+    })
+  })
+
+  it("a bad policy field is not checked when a flag's full level name gives the policy", async () => {
+    const loaded = await loadConfigFile(await write('bad-policy.json', JSON.stringify({policy: 'abc'})), dir)
+    assert.equal(resolveSettings({level: 'accessPolicies/123/accessLevels/lvl'}, {}, loaded, ['policy', 'level']).policy, 'accessPolicies/123')
+  })
+
+  it("a bad policy field is reported, not taken for a missing policy, when nothing else gives the policy", async () => {
+    const loaded = await loadConfigFile(await write('bad-policy-only.json', JSON.stringify({policy: 'abc', level: 'bad-id'})), dir)
+    assert.throws(() => resolveSettings({}, {}, loaded, ['policy', 'level']), usage(/2 problems: field "policy": expected a policy number.*; field "level": expected an id/))
+  })
+
+  it('an unknown field is reported whatever the flags give', async () => {
+    const loaded = await loadConfigFile(await write('unknown.json', JSON.stringify({levle: 'x', policy: '123'})), dir)
+    assert.throws(() => resolveSettings({policy: '456', level: 'lvl'}, {}, loaded), usage(/unknown field "levle"/))
+  })
 
   it('a missing default file is fine', async () => {
     const empty = await mkdtemp(path.join(dir, 'empty-'))
@@ -487,9 +537,9 @@ describe('resolveSettings: member accounts', () => {
     try {
       const file = path.join(dir, CONFIG_FILE_NAME)
       await writeFile(file, JSON.stringify({accounts: [{roleArn: 'arn:aws:iam::111111111111:role/ok'}, {roleArn: 'nope'}]}))
-      await assert.rejects(loadConfigFile(file), usage(/field "accounts\[1\]\.roleArn": expected an IAM role ARN/))
+      await assert.rejects(async () => resolveSettings({}, {}, await loadConfigFile(file)), usage(/field "accounts\[1\]\.roleArn": expected an IAM role ARN/))
       await writeFile(file, JSON.stringify({accounts: [{roleArn: 'arn:aws:iam::111111111111:role/ok', region: 'eu-west-1'}]}))
-      await assert.rejects(loadConfigFile(file), usage(/field "accounts\[0\]": unknown field "region"/))
+      await assert.rejects(async () => resolveSettings({}, {}, await loadConfigFile(file)), usage(/field "accounts\[0\]": unknown field "region"/))
     } finally {
       await rm(dir, {recursive: true, force: true})
     }

@@ -11,6 +11,7 @@ import {UsageError} from './errors.ts'
 import {defaultStateDir} from '../deny-test/journal.ts'
 import {DEFAULT_DENY_CIDR, DENY_CIDR_HINT, denyCidrProblem} from '../deny-test/deny-cidr.ts'
 import {regionProblem} from '../aws/regions.ts'
+import {profileExists} from '../aws/sdk-options.ts'
 
 /**
  * Settings come from four places, in this order of precedence:
@@ -74,6 +75,9 @@ const accountEntry = z.strictObject({
 /** SSM's SendCommand takes TimeoutSeconds up to 30 days; vpcsc sends at least its minimum, 30. */
 export const MAX_PROBE_TIMEOUT_MS = 2_592_000_000
 
+/** Node.js timers wait at most 2^31-1 ms (~24.8 days) and fire at once past it: a longer wait cannot be kept. */
+const LONGEST_WAIT = {max: 24 * 86_400_000, why: 'the limit of Node.js timers'}
+
 function durationString(what: string, limits: {min?: number; max?: number; why?: string} = {}) {
   return z.optional(checkedString((value) => durationProblem(value, what, limits)))
 }
@@ -106,13 +110,13 @@ export const configFileSchema = z.strictObject({
   probe: z.optional(z.enum(['ssm', 'local'], {error: 'expected ssm or local'})),
   probeCommand: nonEmptyString(),
   probeTimeout: durationString('probe timeout', {min: 1000, max: MAX_PROBE_TIMEOUT_MS, why: "SSM's limit for a command"}),
-  probeInterval: durationString('probe interval'),
+  probeInterval: durationString('probe interval', LONGEST_WAIT),
   location: z.optional(matching(/^[a-z]+(-[a-z0-9]+)+$|^global$/, 'expected a Vertex AI location such as us-central1')),
   project: nonEmptyString(),
   credentialFile: nonEmptyString(),
   denyCidr: z.optional(checkedString(denyCidrProblem)),
-  timeout: durationString('timeout'),
-  requestTimeout: durationString('request timeout'),
+  timeout: durationString('timeout', LONGEST_WAIT),
+  requestTimeout: durationString('request timeout', LONGEST_WAIT),
   tfvars: nonEmptyString(),
   tfvarsVar: z.optional(matching(TF_VARIABLE, 'is not a valid identifier: expected a Terraform variable name such as allowed_cidrs')),
   notifyUrl: z.optional(checkedString(notifyUrlProblem)),
@@ -122,7 +126,19 @@ export type ConfigFile = z.infer<typeof configFileSchema>
 export interface LoadedConfig {
   /** Absolute path, or undefined when no file was found (that is fine). */
   file?: string
+  /** The fields that passed their checks. */
   values: ConfigFile
+  /**
+   * What is wrong with the other fields (`field "x": ...`), each with its setting; without
+   * one, the file's own problem (an unknown field). resolveSettings reports them with every
+   * other problem, those of a setting only when the file is the place that decides it.
+   */
+  problems?: FileProblem[]
+}
+
+export interface FileProblem {
+  key?: keyof ConfigFile
+  text: string
 }
 
 /**
@@ -145,24 +161,30 @@ export async function loadConfigFile(explicit: string | undefined, cwd = process
     throw new UsageError({message: `${file}: not valid JSON (${(error as Error).message}).`, hint: 'Fix the syntax; see the README for an example config file.'})
   }
   const parsed = configFileSchema.safeParse(json)
-  if (!parsed.success) {
-    // Every problem at once, each naming its field: a file is fixed in one go, not one
-    // error per run.
-    const problems = parsed.error.issues.map((issue) => {
-      const field = issue.path.length > 0 ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : undefined
-      const what =
-        issue.code === 'unrecognized_keys'
-          ? `unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}; expected one of: ${Object.keys(issue.path.length > 0 ? accountEntry.shape : configFileSchema.shape).filter((k) => k !== '$schema').join(', ')}`
-          : issue.message.replace(/^Invalid input: /, '')
-      return `${field ? `field "${field}": ` : ''}${what}`
-    })
-    throw new UsageError({
-      message: problems.length === 1 ? `${file}: ${problems[0]}.` : `${file}: ${problems.length} problems: ${problems.join('; ')}.`,
-      hint: 'Fix the config file; see the README for every field.',
-      details: {problems},
-    })
-  }
-  return {file, values: parsed.data}
+  if (parsed.success) return {file, values: parsed.data}
+  const problems = parsed.error.issues.map((issue): FileProblem => {
+    const field = issue.path.length > 0 ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : undefined
+    const what =
+      issue.code === 'unrecognized_keys'
+        ? `unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}; expected one of: ${Object.keys(issue.path.length > 0 ? accountEntry.shape : configFileSchema.shape).filter((k) => k !== '$schema').join(', ')}`
+        : issue.message.replace(/^Invalid input: /, '')
+    const key = issue.path[0]
+    return {key: typeof key === 'string' && key in configFileSchema.shape ? (key as keyof ConfigFile) : undefined, text: `${field ? `field "${field}": ` : ''}${what}`}
+  })
+  // Not an object at all: there are no fields to go on with.
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw fileError(file, problems.map((p) => p.text))
+  const wrong = new Set(problems.map((p) => p.key))
+  const values = Object.fromEntries(Object.entries(json).filter(([key]) => key in configFileSchema.shape && !wrong.has(key as keyof ConfigFile))) as ConfigFile
+  return {file, values, problems}
+}
+
+/** The config file's problems, every one at once, each naming its field: a file is fixed in one go, not one error per run. */
+function fileError(file: string, problems: string[]): UsageError {
+  return new UsageError({
+    message: problems.length === 1 ? `${file}: ${problems[0]}.` : `${file}: ${problems.length} problems: ${problems.join('; ')}.`,
+    hint: 'Fix the config file; see the README for every field.',
+    details: {problems},
+  })
 }
 
 /** What the command's flags gave (undefined = not given). */
@@ -179,7 +201,7 @@ export interface FlagValues {
   vpc?: string[]
   'assume-role'?: string[]
   keep?: string[]
-  condition?: number
+  condition?: string
   'impersonate-service-account'?: string
   'state-dir'?: string
   'instance-id'?: string
@@ -378,31 +400,40 @@ type Tier = (typeof TIERS)[number]
 
 const BOOLEAN_WORDS: Record<string, boolean> = {1: true, true: true, yes: true, 0: false, false: false, no: false}
 
+/** A text (a variable's, an integer flag's) as the file's schema takes the setting; `invalid` when it cannot be one. */
+function fromText(raw: string, kind: SourceKind): {value: unknown} | {invalid: string} {
+  const value =
+    kind === 'integer' ? (/^[0-9]+$/.test(raw) ? Number(raw) : undefined)
+    : kind === 'boolean' ? BOOLEAN_WORDS[raw.toLowerCase()]
+    : raw
+  return value === undefined ? {invalid: raw} : {value}
+}
+
 /**
  * What one source gives a setting, as the file's schema takes it (a variable's text made a
  * list, an integer or a boolean); `invalid` holds a variable's text that cannot be made
  * one. Undefined when the source gives nothing (an empty flag list or variable neither).
  */
-function givenBy(tier: Tier, key: keyof ConfigFile, flags: FlagValues, env: NodeJS.ProcessEnv, config: LoadedConfig): {source: SettingSource; value?: unknown; invalid?: string} | undefined {
+function givenBy(tier: Tier, key: keyof ConfigFile, flags: FlagValues, env: NodeJS.ProcessEnv, config: LoadedConfig): {source: SettingSource; value?: unknown; invalid?: string; fileProblems?: string[]} | undefined {
   const spec = SOURCES[key]!
   if (tier === 'flag') {
     const flag = flags[spec.flag]
     const value = Array.isArray(flag) ? nonEmpty(flag) : flag
-    return value === undefined ? undefined : {source: {kind: 'flag', name: spec.flag}, value}
+    if (value === undefined) return undefined
+    const source: SettingSource = {kind: 'flag', name: spec.flag}
+    return typeof value === 'string' && spec.kind === 'integer' ? {source, ...fromText(value, spec.kind)} : {source, value}
   }
   if (tier === 'env') {
     const raw = envString(env, spec.env)
     const list = spec.kind === 'list' ? envList(env, spec.env) : undefined
     if (raw === undefined || (spec.kind === 'list' && list === undefined)) return undefined
-    const value =
-      spec.kind === 'list' ? list
-      : spec.kind === 'integer' ? (/^[0-9]+$/.test(raw) ? Number(raw) : undefined)
-      : spec.kind === 'boolean' ? BOOLEAN_WORDS[raw.toLowerCase()]
-      : raw
-    return {source: {kind: 'env', name: spec.env}, ...(value === undefined ? {invalid: raw} : {value})}
+    return {source: {kind: 'env', name: spec.env}, ...(spec.kind === 'list' ? {value: list} : fromText(raw, spec.kind))}
   }
+  const source: SettingSource = {kind: 'file', name: key, file: config.file ?? CONFIG_FILE_NAME}
+  const problems = config.problems?.filter((p) => p.key === key).map((p) => p.text)
+  if (problems?.length) return {source, fileProblems: problems}
   const value = config.values[key]
-  return value === undefined ? undefined : {source: {kind: 'file', name: key, file: config.file ?? CONFIG_FILE_NAME}, value}
+  return value === undefined ? undefined : {source, value}
 }
 
 /**
@@ -433,6 +464,7 @@ const SETTING_HINTS: {[K in keyof ConfigFile]?: string} = {
   level: 'List them with: gcloud access-context-manager levels list --policy POLICY',
   perimeter: 'List them with: gcloud access-context-manager perimeters list --policy POLICY',
   denyCidr: DENY_CIDR_HINT,
+  condition: 'Give the index of the condition that holds the IP list, 0 for the first (vpcsc status shows the level\'s conditions).',
   notifyUrl: 'Give an http(s) URL without user:password@, e.g. a Slack incoming webhook.',
 }
 
@@ -450,17 +482,28 @@ interface SettingProblem {
   hint?: string
   /** The setting whose value is wrong, when it is one setting's. */
   key?: keyof ConfigFile
+  /** A problem of the config file, worded as in fileError (`field "x": ...`). */
+  inFile?: true
 }
 
 function sourceProblems(flags: FlagValues, env: NodeJS.ProcessEnv, config: LoadedConfig): SettingProblem[] {
-  const problems: {key: keyof ConfigFile; text: string}[] = []
+  const problems: SettingProblem[] = []
+  // The file's own problems (an unknown field), and those of fields that no flag or variable
+  // can override: `accounts` (unless --assume-role or its variable gives the roles) and $schema.
+  const accountsGiven = nonEmpty(flags['assume-role']) ?? envList(env, ENV.assumeRoles)
+  for (const p of config.problems ?? []) {
+    if (p.key === undefined || p.key === '$schema' || (p.key === 'accounts' && !accountsGiven)) problems.push({text: p.text, key: p.key, inFile: true})
+  }
   for (const key of Object.keys(SOURCES) as (keyof ConfigFile)[]) {
     const given = decided(key, flags, env, config)
     if (!given) continue
+    if (given.fileProblems) {
+      problems.push(...given.fileProblems.map((text): SettingProblem => ({text, key, inFile: true})))
+      continue
+    }
     const label = sourceLabel(given.source)
     if (given.invalid !== undefined) {
-      const expected = SOURCES[key]!.kind === 'integer' ? 'a condition index (0 for the first condition, at most 39)' : 'a boolean (true or false)'
-      problems.push({key, text: `${label}="${given.invalid}" is not ${expected}`})
+      problems.push({key, text: valueProblem(label, given.invalid, SOURCES[key]!.kind === 'integer' ? CONDITION_INDEX : 'expected a boolean (true or false, yes or no, 1 or 0)')})
       continue
     }
     const value = given.value
@@ -472,7 +515,7 @@ function sourceProblems(flags: FlagValues, env: NodeJS.ProcessEnv, config: Loade
       problems.push({key, text: SOURCES[key]!.secret ? `${label}: ${message}` : valueProblem(label, item, message)})
     }
   }
-  return problems.map((p) => ({text: p.text, hint: SETTING_HINTS[p.key], key: p.key}))
+  return problems.map((p) => ({...p, hint: p.key && SETTING_HINTS[p.key]}))
 }
 
 /**
@@ -481,7 +524,9 @@ function sourceProblems(flags: FlagValues, env: NodeJS.ProcessEnv, config: Loade
  * that one run names them all (`vpcsc status` with nothing set names the policy and the
  * level at once).
  */
-function settingsError(problems: SettingProblem[], missing: RequiredSetting[]): UsageError {
+function settingsError(problems: SettingProblem[], missing: RequiredSetting[], file: string | undefined): UsageError {
+  if (file !== undefined && missing.length === 0 && problems.length > 0 && problems.every((p) => p.inFile)) return fileError(file, problems.map((p) => p.text))
+  problems = problems.map((p) => (p.inFile ? {...p, text: `${file ?? CONFIG_FILE_NAME}: ${p.text}`} : p))
   const where = missing.map((key) => `--${REQUIRED[key].flag} (or ${REQUIRED[key].env}, or "${REQUIRED[key].key}" in ${CONFIG_FILE_NAME})`)
   const flags = missing.map((key) => `--${REQUIRED[key].flag}`).join(' and ')
   const texts = [...problems.map((p) => p.text), ...(missing.length === 0 ? [] : [problems.length > 0 ? `missing ${flags}` : `Missing ${flags}`])]
@@ -500,10 +545,11 @@ function settingsError(problems: SettingProblem[], missing: RequiredSetting[]): 
  * Merges flags, environment and config file into validated settings, and checks that the
  * settings in `needs` are there. Every problem is reported at once, before any I/O.
  */
-export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, config: LoadedConfig, needs: readonly RequiredSetting[] = []): Settings {
+export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, config: LoadedConfig, needs: readonly RequiredSetting[] = [], checks: {awsProfile?: boolean} = {}): Settings {
   const file = config.values
   let problems = sourceProblems(flags, env, config)
   const value: SettingValue = (key) => decided(key, flags, env, config)?.value as never
+  if (checks.awsProfile) problems.push(...profileProblems(decided('profile', flags, env, config), env))
   const regions = value('regions') ?? []
   // Without a region of vpcsc's own, the SDK's default (AWS_REGION, then AWS_DEFAULT_REGION,
   // as the AWS CLI reads them) is the region read (and the one asked for every region, with
@@ -529,8 +575,9 @@ export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, confi
   // The policy value checked above is the first one given (flag, variable, file); a full
   // level or perimeter name in an earlier place overrides it, and then it is not used.
   const usedTier = tiers.findIndex((tier) => policyOfTier(tier) !== undefined)
-  const checkedTier = tiers.findIndex(([policy]) => policy !== undefined)
-  if (usedTier < checkedTier) problems = problems.filter((p) => p.key !== 'policy')
+  const policyGiven = decided('policy', flags, env, config)
+  const checkedTier = policyGiven ? TIERS.indexOf(policyGiven.source.kind) : -1
+  if (usedTier !== -1 && usedTier < checkedTier) problems = problems.filter((p) => p.key !== 'policy')
   const attempt = <T>(resolve: () => T): T | undefined => {
     try {
       return resolve()
@@ -550,8 +597,9 @@ export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, confi
     invalid.has(what) || invalid.has('policy') || (policyText === undefined && needs.includes('policy')) ? undefined : attempt(() => normaliseChild(what, collection, policy, text))
   const level = child('level', 'accessLevels', levelText)
   const perimeter = child('perimeter', 'servicePerimeters', perimeterText)
-  const missing = needs.filter((key) => ({policy: policyText, level: levelText, perimeter: perimeterText})[key] === undefined)
-  if (problems.length > 0 || missing.length > 0) throw settingsError(problems, missing)
+  // A setting given with a wrong value is not missing too: its problem is already there.
+  const missing = needs.filter((key) => ({policy: policyText, level: levelText, perimeter: perimeterText})[key] === undefined && !invalid.has(key))
+  if (problems.length > 0 || missing.length > 0) throw settingsError(problems, missing, config.file)
   const condition = decided('condition', flags, env, config)
 
   return {
@@ -584,6 +632,22 @@ export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, confi
     configFile: config.file,
     notifyUrl: value('notifyUrl'),
   }
+}
+
+/**
+ * The AWS profile named (--profile, VPCSC_PROFILE, the file's "profile", else AWS_PROFILE)
+ * must be in the AWS config or credentials file, as the AWS CLI requires ("The config profile
+ * (x) could not be found"): the SDK would otherwise fall back to other credentials, or fail
+ * later as a missing region. "default" may be absent, as for the AWS CLI.
+ */
+function profileProblems(given: ReturnType<typeof decided>, env: NodeJS.ProcessEnv): SettingProblem[] {
+  const named = given ? {label: sourceLabel(given.source), profile: given.value} : {label: 'AWS_PROFILE', profile: env.AWS_PROFILE?.trim()}
+  if (typeof named.profile !== 'string' || named.profile === '' || named.profile === 'default' || profileExists(named.profile, env)) return []
+  return [{
+    text: valueProblem(named.label, named.profile, 'is not a profile in the AWS config or credentials file'),
+    hint: `aws configure list-profiles lists the profiles there; aws configure --profile ${named.profile} creates it.`,
+    key: 'profile',
+  }]
 }
 
 function resolveTfvars(value: SettingValue): TfvarsSetting | undefined {
