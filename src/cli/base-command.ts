@@ -46,8 +46,8 @@ export abstract class VpcscCommand extends Command {
   protected async settingsFrom(flags: FlagValues & {config?: string}, needs?: readonly RequiredSetting[]): Promise<Settings> {
     const config = await loadConfigFile(flags.config)
     const command = this.constructor as typeof VpcscCommand
-    // A command with --profile calls AWS: the profile it would use must exist.
-    return resolveSettings(flags, process.env, config, needs ?? command.needs, {awsProfile: 'profile' in (command.flags ?? {})})
+    // The commands with --profile are those that call AWS.
+    return resolveSettings(flags, process.env, config, needs ?? command.needs, {callsAws: 'profile' in (command.flags ?? {})})
   }
 
   /**

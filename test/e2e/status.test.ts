@@ -229,7 +229,7 @@ describe('vpcsc status', () => {
     const missing = await vpcsc(ctx.world, ['status', '--profile', 'nope'], {env})
     // A profile that does not exist is a configuration error, named as such.
     assert.equal(missing.code, 2, show(missing))
-    assert.match(missing.stderr, /AWS profile "nope" does not exist/)
+    assert.match(missing.stderr, /^Error: --profile "nope" is not a profile in the AWS config or credentials file\./)
     assert.ok(missing.stderr.trim().split('\n').length <= 2, missing.stderr)
   })
 

@@ -72,8 +72,8 @@ describe('one validation for flags, environment and config file', () => {
   })
 
   it("the SDK's region variables are checked like --region when vpcsc has no region of its own", () => {
-    assert.match(problem(() => resolve({}, {AWS_REGION: 'xx-fake-9'})), /^AWS_REGION "xx-fake-9" is not an AWS region/)
-    assert.match(problem(() => resolve({}, {AWS_DEFAULT_REGION: 'Europe'})), /^AWS_DEFAULT_REGION "Europe": expected an AWS region such as eu-west-1\.$/)
+    assert.match(problem(() => resolveSettings({}, {AWS_REGION: 'xx-fake-9'}, {values: {}}, [], {callsAws: true})), /^AWS_REGION "xx-fake-9" is not an AWS region/)
+    assert.match(problem(() => resolveSettings({}, {AWS_DEFAULT_REGION: 'Europe'}, {values: {}}, [], {callsAws: true})), /^AWS_DEFAULT_REGION "Europe": expected an AWS region such as eu-west-1\.$/)
     assert.deepEqual(resolve({region: ['eu-west-1']}, {AWS_REGION: 'xx-fake-9'}).regions, ['eu-west-1'], 'a region of its own wins, as it is the one read')
     assert.deepEqual(resolve({}, {AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'bad'}).regions, [], 'AWS_REGION wins over AWS_DEFAULT_REGION')
   })
@@ -158,7 +158,7 @@ describe('the AWS profile a command would use must exist (commands that call AWS
   writeFileSync(join(dir, 'config'), '[default]\nregion = eu-west-1\n[profile sso-dev]\nsso_session = x\n')
   writeFileSync(join(dir, 'credentials'), '[keys]\naws_access_key_id = x\n')
   const files = {AWS_CONFIG_FILE: join(dir, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials')}
-  const check = (flags: FlagValues, env: NodeJS.ProcessEnv) => resolveSettings(flags, {...files, ...env}, {values: {}}, [], {awsProfile: true})
+  const check = (flags: FlagValues, env: NodeJS.ProcessEnv) => resolveSettings(flags, {...files, ...env}, {values: {}}, [], {callsAws: true})
 
   it('a profile of the config file ([profile x]) or of the credentials file ([x]) passes; "default" always does', () => {
     for (const profile of ['sso-dev', 'keys', 'default']) assert.equal(check({profile}, {}).profile, profile)
@@ -168,14 +168,15 @@ describe('the AWS profile a command would use must exist (commands that call AWS
   it('a missing one is named with its source: --profile, AWS_PROFILE, the file', () => {
     assert.match(problem(() => check({profile: 'dev'}, {})), /^--profile "dev" is not a profile in the AWS config or credentials file\.$/)
     assert.match(problem(() => check({}, {AWS_PROFILE: 'dev'})), /^AWS_PROFILE "dev" is not a profile/)
-    assert.match(problem(() => resolveSettings({}, files, fileConfig({profile: 'dev'}), [], {awsProfile: true})), /^\/etc\/vpcsc\/vpcsc\.config\.json: field "profile" "dev" is not a profile/)
+    assert.match(problem(() => resolveSettings({}, files, fileConfig({profile: 'dev'}), [], {callsAws: true})), /^\/etc\/vpcsc\/vpcsc\.config\.json: field "profile" "dev" is not a profile/)
     // The section name in the config file needs its "profile " prefix, as the SDK reads it.
     assert.match(problem(() => check({profile: 'config'}, {})), /not a profile/)
   })
 
-  it('the profile that counts is checked: a good --profile hides a stale AWS_PROFILE; unchecked for commands without AWS', () => {
+  it('the profile that counts is checked: a good --profile hides a stale AWS_PROFILE; AWS_PROFILE and AWS_REGION unchecked for commands without AWS', () => {
     assert.equal(check({profile: 'keys'}, {AWS_PROFILE: 'gone'}).profile, 'keys')
-    assert.equal(resolveSettings({}, {...files, AWS_PROFILE: 'gone'}, {values: {}}).profile, 'gone')
+    assert.equal(resolveSettings({}, {...files, AWS_PROFILE: 'gone', AWS_REGION: 'xx-fake-9'}, {values: {}}, [], {callsAws: false}).profile, 'gone')
+    assert.match(problem(() => resolveSettings({}, {...files, AWS_REGION: 'xx-fake-9'}, {values: {}}, [], {callsAws: true})), /^AWS_REGION "xx-fake-9" is not an AWS region/)
   })
 
   it('cleans up', () => rmSync(dir, {recursive: true, force: true}))

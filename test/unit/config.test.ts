@@ -199,7 +199,7 @@ describe('resolveSettings: the region selection (a list, or every region) is one
   })
 
   it("AWS_REGION is checked whenever it is the region read: the deciding source lists none", () => {
-    assert.throws(() => resolve({'all-regions': true}, {AWS_REGION: 'mars-1'}, fileConfig({regions: ['eu-west-1']})), usage(/^AWS_REGION "mars-1"/))
+    assert.throws(() => resolveSettings({'all-regions': true}, {AWS_REGION: 'mars-1'}, fileConfig({regions: ['eu-west-1']}), [], {callsAws: true}), usage(/^AWS_REGION "mars-1"/))
     assert.deepEqual(resolve({}, {AWS_REGION: 'mars-1', [ENV.regions]: 'eu-west-1'}, fileConfig({allRegions: true})).regions, ['eu-west-1'])
   })
 })

@@ -545,16 +545,17 @@ function settingsError(problems: SettingProblem[], missing: RequiredSetting[], f
  * Merges flags, environment and config file into validated settings, and checks that the
  * settings in `needs` are there. Every problem is reported at once, before any I/O.
  */
-export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, config: LoadedConfig, needs: readonly RequiredSetting[] = [], checks: {awsProfile?: boolean} = {}): Settings {
+export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, config: LoadedConfig, needs: readonly RequiredSetting[] = [], {callsAws = false} = {}): Settings {
   const file = config.values
   let problems = sourceProblems(flags, env, config)
   const value: SettingValue = (key) => decided(key, flags, env, config)?.value as never
-  if (checks.awsProfile) problems.push(...profileProblems(decided('profile', flags, env, config), env))
+  // The AWS environment (AWS_PROFILE, AWS_REGION) is checked for the commands that use it.
+  if (callsAws) problems.push(...profileProblems(decided('profile', flags, env, config), env))
   const regions = value('regions') ?? []
   // Without a region of vpcsc's own, the SDK's default (AWS_REGION, then AWS_DEFAULT_REGION,
   // as the AWS CLI reads them) is the region read (and the one asked for every region, with
   // allRegions): checked by the same rule, up front.
-  if (regions.length === 0) {
+  if (callsAws && regions.length === 0) {
     // The variable sdkRegion (aws/sdk-options.ts) takes: the first one set.
     const variable = ['AWS_REGION', 'AWS_DEFAULT_REGION'].find((name) => env[name])
     const problem = variable && regionProblem(env[variable]!)

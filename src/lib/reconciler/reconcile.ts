@@ -68,7 +68,7 @@ export async function reconcile(event: unknown, context: LambdaContext = {}, opt
 
   let result: LevelSyncResult
   try {
-    settings = resolveSettings({}, env, await loadConfigFile(env[ENV.config]))
+    settings = resolveSettings({}, env, await loadConfigFile(env[ENV.config]), [], {callsAws: true})
     result = await runSync(settings, clientsFor(settings), {addOnly: false, waitForPendingMs: PENDING_WAIT_MS, pendingPollMs: options.pendingPollMs})
   } catch (error) {
     const refusal = errorFacts(error)
