@@ -6,14 +6,19 @@
 import {readFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 
-import {unsupportedNode} from './node-version.js'
+import {unsupportedNode, unsupportedNodeJson, wantsJson} from './node-version.js'
 
 const [major, minor] = process.versions.node.split('.').map(Number)
 const problem = unsupportedNode(process.versions.node) ?? (major === 22 && minor < 18 ? `bin/dev.js runs TypeScript directly, which needs Node.js 22.18 or newer; this is Node.js ${process.versions.node}.\n` : undefined)
 if (problem) {
   process.stderr.write(problem)
+  if (wantsJson(process.argv.slice(2))) process.stdout.write(unsupportedNodeJson(process.versions.node) ?? `${JSON.stringify({error: {code: 'UNSUPPORTED_NODE', message: problem.trim(), exitCode: 2}}, null, 2)}\n`)
   process.exit(2)
 }
+
+// As bin/run.js: the warnings filter first, before node:util loads.
+const {quietLibraryWarnings} = await import('../src/cli/library-warnings.ts')
+quietLibraryWarnings()
 
 const {Config, Plugin} = await import('@oclif/core')
 const {execute} = await import('../src/cli/run.ts')

@@ -11,3 +11,21 @@ export function unsupportedNode(version) {
     'Install a supported Node.js (https://nodejs.org) and run vpcsc again.\n'
   )
 }
+
+/** Whether the command line asks for --json (before a `--`, after which words are arguments). */
+export function wantsJson(argv) {
+  const end = argv.indexOf('--')
+  return (end === -1 ? argv : argv.slice(0, end)).indexOf('--json') !== -1
+}
+
+/**
+ * The same, as --json gives every failure: the JSON error object (schemas/error.json), code
+ * UNSUPPORTED_NODE (src/lib/core/error-codes.ts), exit 2. Its message and hint are the two
+ * lines above; undefined when this Node will do.
+ */
+export function unsupportedNodeJson(version) {
+  const problem = unsupportedNode(version)
+  if (problem === undefined) return undefined
+  const lines = problem.split('\n')
+  return JSON.stringify({error: {code: 'UNSUPPORTED_NODE', message: lines[0], hint: lines[1], exitCode: 2}}, null, 2) + '\n'
+}

@@ -1,5 +1,6 @@
 // Builds dist/ with esbuild (npm run build runs this, then `oclif manifest`):
 //   dist/run.js            @oclif/core's execute() (src/cli/run.ts), for bin/run.js
+//   dist/library-warnings.js  the warnings filter bin/run.js installs before dist/run.js loads
 //   dist/commands/**.js    one ES module per command in src/commands (oclif finds them there)
 //   dist/hooks/*.js        oclif hooks (command_not_found), named in package.json
 //   dist/chunks/*.js       code shared between those, and one lazy chunk per package that
@@ -154,7 +155,7 @@ const shared = {
 } as const
 await build({
   ...shared,
-  entryPoints: [...commands, {in: join('src', 'cli', 'run.ts'), out: 'run'}],
+  entryPoints: [...commands, {in: join('src', 'cli', 'run.ts'), out: 'run'}, {in: join('src', 'cli', 'library-warnings.ts'), out: 'library-warnings'}],
   outbase: 'src',
   outdir: 'dist',
   splitting: true,

@@ -7,11 +7,11 @@ import {ux} from '@oclif/core/ux'
 
 import {loadConfigFile, resolveSettings, type FlagValues, type RequiredSetting, type Settings} from '../lib/core/config.ts'
 import {debugEnabled} from '../lib/core/debug.ts'
-import {jsonError, UsageError, VpcscError} from '../lib/core/errors.ts'
+import {jsonError, VpcscError} from '../lib/core/errors.ts'
 import {disableColour, fitToTerminal, printError} from '../lib/render/text.ts'
 import {configFlag} from './flags.ts'
 import {quietLibraryWarnings} from './library-warnings.ts'
-import {closest} from './suggest.ts'
+import {fromOclifError} from './usage-errors.ts'
 
 quietLibraryWarnings()
 
@@ -144,33 +144,4 @@ export abstract class VpcscCommand extends Command {
     }
     return undefined
   }
-}
-
-/** oclif's own parse errors (unknown flag, bad integer, ...) are usage errors: exit 2. */
-function fromOclifError(error: Interfaces.CommandError, flagNames: string[]): VpcscError | undefined {
-  const oclif = (error as {oclif?: {exit?: number}}).oclif
-  if (!oclif || typeof oclif.exit !== 'number') return undefined
-  if (oclif.exit === 0) return undefined
-  // oclif words some errors as a header line ("The following errors occurred:") over the
-  // real reasons; keep the reasons, on one line.
-  const lines = error.message.split('\n').map((line) => line.trim()).filter((line) => line !== '')
-  const reasons = lines.filter((line) => !/^The following errors? occurred:?$/.test(line) && !/^See more help with/.test(line))
-  // A missing argument: oclif lists it with its description and a note on multi-value
-  // flags over four lines; say which argument is missing, in one.
-  if (/^Missing \d+ required args?:?$/.test(reasons[0] ?? '')) {
-    const args = reasons.slice(1).filter((line) => !/^(Note:|Alternatively,)/.test(line)).map((line) => line.replace(/^(\S+)\s+(.*?)\.?$/, (_, name: string, what: string) => `${name} (${what.charAt(0).toLowerCase()}${what.slice(1)})`))
-    return new UsageError({message: `Missing the argument ${args.join(', ')}.`, code: 'USAGE', hint: 'See --help for what the command takes, with examples.'})
-  }
-  // Two flags that exclude each other: oclif says "--yes=true cannot also be provided when
-  // using --plan" once for each; say it once, as the flags are typed.
-  const exclusive = reasons.map((line) => /^--([\w-]+)=\S* cannot also be provided when using --([\w-]+)$/.exec(line)).find((m) => m !== null)
-  if (exclusive) return new UsageError({message: `--${exclusive[2]} and --${exclusive[1]} cannot be used together.`, hint: 'See --help for what each does.'})
-  // A mistyped flag: name the closest one (--polcy -> --policy).
-  const unknown = /^Nonexistent flags?: (--?[\w-]+)/.exec(reasons[0] ?? '')?.[1]
-  const suggestion = unknown?.startsWith('--') ? closest(unknown.slice(2), flagNames) : undefined
-  return new UsageError({
-    message: (reasons.length > 0 ? reasons : lines).join('; ') + (suggestion ? `. Did you mean --${suggestion}?` : ''),
-    code: 'USAGE',
-    hint: 'See --help for the flags this command takes.',
-  })
 }

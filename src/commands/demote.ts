@@ -1,7 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
 import {VpcscCommand} from '../cli/base-command.ts'
-import {confirmWrite} from '../cli/confirm.ts'
+import {confirmWrite, refuseToAskWithJson} from '../cli/confirm.ts'
 import {googleFlags} from '../cli/flags.ts'
 import {createClients} from '../lib/core/clients.ts'
 import {EXIT_CODES_HELP} from '../lib/core/errors.ts'
@@ -29,13 +29,14 @@ ${EXIT_CODES_HELP}`
   static override needs = ['perimeter'] as const
   static override flags = {
     ...googleFlags,
-    yes: Flags.boolean({char: 'y', description: 'Write without asking.'}),
+    yes: Flags.boolean({char: 'y', description: 'Write without asking (--json needs it: it never asks).'}),
     force: Flags.boolean({description: 'Write even when the perimeter came without an etag (no compare-and-swap: it is re-read and compared right before the PATCH).'}),
   }
 
   async run(): Promise<DemoteResult> {
     const {flags} = await this.parse(Demote)
     const settings = await this.settingsFrom(flags)
+    if (!flags.yes) refuseToAskWithJson(this.jsonEnabled())
     const clients = createClients(settings)
     const plan = await this.step('Reading the perimeter', () => prepareDemote(settings, clients))
     const result: DemoteResult = {outcome: 'declined', perimeter: plan.perimeter.name, changes: plan.changes, warnings: []}

@@ -1,7 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
 import {VpcscCommand} from '../cli/base-command.ts'
-import {confirmWrite, requireAsker} from '../cli/confirm.ts'
+import {confirmWrite, refuseToAskWithJson, requireAsker} from '../cli/confirm.ts'
 import {probeFlags, stateDirFlag} from '../cli/deny-test-flags.ts'
 import {awsFlags, googleFlags, levelConditionFlag} from '../cli/flags.ts'
 import {createClients} from '../lib/core/clients.ts'
@@ -32,7 +32,7 @@ ${EXIT_CODES_HELP}
   static override examples = [
     '<%= config.bin %> <%= command.id %> --instance-id i-0123456789abcdef0 --yes',
     '<%= config.bin %> <%= command.id %> --probe-command "python vertex_ai_client.py"',
-    '<%= config.bin %> <%= command.id %> --probe local --timeout 45m --json',
+    '<%= config.bin %> <%= command.id %> --probe local --timeout 45m --yes --json',
   ]
   static override needs = ['policy', 'level', 'perimeter'] as const
   static override flags = {
@@ -45,7 +45,7 @@ ${EXIT_CODES_HELP}
     'deny-cidr': Flags.string({description: `The address the level is swapped to; RFC 5737 TEST-NET only (default ${DEFAULT_DENY_CIDR}). Env: ${ENV.denyCidr}.`}),
     timeout: Flags.string({description: `How long to wait for the denial, and again for the recovery (default 30m: the documented propagation bound). Env: ${ENV.timeout}.`}),
     'recovery-wait': Flags.boolean({description: 'After restoring, wait until the call is allowed again.', default: true, allowNo: true}),
-    yes: Flags.boolean({char: 'y', description: 'Swap without asking (the baseline must still pass first).'}),
+    yes: Flags.boolean({char: 'y', description: 'Swap without asking (the baseline must still pass first; --json needs it).'}),
   }
 
   async run(): Promise<DenyTestResult> {
@@ -54,7 +54,10 @@ ${EXIT_CODES_HELP}
     const timeoutMs = settings.timeoutMs ?? DEFAULT_TIMEOUT_MS
     // It would ask only after the baseline probe (up to --probe-timeout): with nobody to ask,
     // refuse before it, once the inputs are known to be good.
-    if (!flags.yes) requireAsker()
+    if (!flags.yes) {
+      refuseToAskWithJson(this.jsonEnabled())
+      requireAsker()
+    }
     const clients = createClients(settings)
     const probe = createProbe(settings, clients)
 

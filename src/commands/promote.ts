@@ -1,7 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
 import {VpcscCommand} from '../cli/base-command.ts'
-import {confirmWrite} from '../cli/confirm.ts'
+import {confirmWrite, refuseToAskWithJson} from '../cli/confirm.ts'
 import {googleFlags, logFlags} from '../cli/flags.ts'
 import {createClients} from '../lib/core/clients.ts'
 import {parseSince} from '../lib/core/config.ts'
@@ -38,7 +38,7 @@ ${EXIT_CODES_HELP}`
     since: Flags.string({description: 'How far back dry-run violations are counted: a duration (24h, 7d) or an RFC 3339 timestamp.', default: '7d', aliases: ['lookback'], deprecateAliases: true}),
     force: Flags.boolean({description: 'Promote even though dry-run violations were found (they are shown first), or the perimeter came without an etag.'}),
     all: Flags.boolean({description: 'Promote EVERY perimeter of the policy that has a dry-run spec (servicePerimeters:commit).'}),
-    yes: Flags.boolean({char: 'y', description: 'Write without asking.'}),
+    yes: Flags.boolean({char: 'y', description: 'Write without asking (--json needs it: it never asks).'}),
     ...logFlags,
   }
 
@@ -47,6 +47,7 @@ ${EXIT_CODES_HELP}`
     const {flags} = await this.parse(Promote)
     const since = parseSince(flags.since)
     const settings = await this.settingsFrom(flags, flags.all ? ['policy'] : ['perimeter'])
+    if (!flags.yes) refuseToAskWithJson(this.jsonEnabled())
     const clients = createClients(settings)
     const human = !this.jsonEnabled()
     const show = (name: string, changes: FieldChange[], gate: Gate) => {

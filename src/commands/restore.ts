@@ -1,7 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
 import {VpcscCommand} from '../cli/base-command.ts'
-import {confirmWrite} from '../cli/confirm.ts'
+import {confirmWrite, refuseToAskWithJson} from '../cli/confirm.ts'
 import {stateDirFlag} from '../cli/deny-test-flags.ts'
 import {googleFlags} from '../cli/flags.ts'
 import {createClients} from '../lib/core/clients.ts'
@@ -18,7 +18,7 @@ ${EXIT_CODES_HELP}`
   static override flags = {
     ...googleFlags,
     ...stateDirFlag,
-    yes: Flags.boolean({char: 'y', description: 'Restore without asking.'}),
+    yes: Flags.boolean({char: 'y', description: 'Restore without asking (--json needs it: it never asks).'}),
     discard: Flags.boolean({description: 'Remove the journal without writing (after you fixed the level by hand).'}),
     force: Flags.boolean({description: "Restore even though the deny test still seems to run (its host is gone, or it hangs); or, when the level holds a swap whose marker is gone, put back this host's journal's list."}),
   }
@@ -26,6 +26,7 @@ ${EXIT_CODES_HELP}`
   async run(): Promise<RestoreReport> {
     const {flags} = await this.parse(Restore)
     const settings = await this.settingsFrom(flags)
+    if (!flags.yes) refuseToAskWithJson(this.jsonEnabled())
     const clients = createClients(settings)
     const plan = await planRestore(settings, clients, {force: flags.force})
     if (plan.holds.length === 0) {

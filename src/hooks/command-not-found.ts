@@ -1,8 +1,8 @@
 import type {Hook} from '@oclif/core'
 
-import {closestCommand, visibleCommands} from '../cli/suggest.ts'
-import {ExitCode, jsonError, UsageError} from '../lib/core/errors.ts'
-import {printError} from '../lib/render/text.ts'
+import {commandPart, visibleCommands} from '../cli/suggest.ts'
+import {printFailure, wantsJson} from '../cli/usage-errors.ts'
+import {ExitCode, UsageError} from '../lib/core/errors.ts'
 
 /**
  * A mistyped command: say so in two lines, with the closest command as it is typed
@@ -15,8 +15,7 @@ const hook: Hook.CommandNotFound = async function (opts) {
   const separator = opts.config.topicSeparator ?? ':'
   const spoken = (id: string) => id.replaceAll(':', separator)
   const fail = (message: string, hint: string): void => {
-    if (opts.argv?.includes('--json')) process.stdout.write(`${JSON.stringify(jsonError(new UsageError({message, hint})), null, 2)}\n`)
-    else printError(message, hint)
+    printFailure(new UsageError({message, hint}), wantsJson(opts.argv ?? []))
     this.exit(ExitCode.usage)
   }
   // `vpcsc status extra`: oclif reads words after a command that takes no arguments as more
@@ -27,8 +26,10 @@ const hook: Hook.CommandNotFound = async function (opts) {
     if (!opts.config.findCommand(command)) continue
     fail(`Unexpected argument: ${words.slice(n).join(' ')} (${opts.config.bin} ${spoken(command)} takes no arguments).`, `${opts.config.bin} ${spoken(command)} --help shows what it takes.`)
   }
-  const suggestion = closestCommand(opts.id, visibleCommands(opts.config))
-  fail(`${spoken(opts.id)} is not a ${opts.config.bin} command.${suggestion ? ` Did you mean ${spoken(suggestion)}?` : ''}`, `${opts.config.bin} help lists the commands.`)
+  // `vpcsc explian 203.0.113.77`: the same, for a mistyped command: only `explian` was meant
+  // as the command, and is named, with the command it is closest to.
+  const {typed, suggestion} = commandPart(opts.id, visibleCommands(opts.config))
+  fail(`${spoken(typed)} is not a ${opts.config.bin} command.${suggestion ? ` Did you mean ${spoken(suggestion)}?` : ''}`, `${opts.config.bin} help lists the commands.`)
 }
 
 export default hook

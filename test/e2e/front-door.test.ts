@@ -4,13 +4,14 @@
 // fits 80 columns, and the deny test's progress; in a pseudo-terminal where a terminal matters.
 import assert from 'node:assert/strict'
 import {execFileSync, spawn} from 'node:child_process'
-import {existsSync, readdirSync, readFileSync} from 'node:fs'
-import {join} from 'node:path'
+import {existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync} from 'node:fs'
+import {join, relative} from 'node:path'
 import {stripVTControlCharacters} from 'node:util'
 import {describe, it} from 'node:test'
 
 import {CLI_ENTRY, cliProcessOptions, type World} from '../local-cloud/world.ts'
 import {LEVEL, show, storedLevel, useWorld, vertexCall, vpcsc, writes} from './helpers.ts'
+import {assertJsonContract} from './json-contract.ts'
 
 const ESC = '\u001B['
 /** A colour (SGR) sequence; the spinner's cursor moves are not colour. */
@@ -57,6 +58,19 @@ function inTerminal(world: World, line: string, opts: {env?: Record<string, stri
   child.stderr.on('data', onData)
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000)
   return new Promise((resolve) => child.on('close', (code) => (clearTimeout(timer), resolve({code, output}))))
+}
+
+/** A Node.js older than vpcsc supports, when the machine has one (these machines ship Node 20). */
+function oldNode(): string | undefined {
+  for (const candidate of ['/usr/bin/node', '/usr/local/bin/node', '/bin/node']) {
+    try {
+      const major = Number(execFileSync(candidate, ['-p', 'process.versions.node.split(".")[0]'], {encoding: 'utf8'}).trim())
+      if (major < 22) return candidate
+    } catch {
+      // not there
+    }
+  }
+  return undefined
 }
 
 function widest(text: string): number {
@@ -169,6 +183,117 @@ describe('conventions', () => {
     assert.deepEqual(JSON.parse(json.stdout).error, {code: 'USAGE', message: 'statsu is not a vpcsc command. Did you mean status?', hint: 'vpcsc help lists the commands.', exitCode: 2})
     assert.equal(json.stderr, '')
     assert.deepEqual(await ctx.world.admin.requests(), [], 'a typo made API calls')
+  })
+
+  it('a mistyped command followed by arguments: the command part alone is named, with the closest command', async () => {
+    for (const [args, wanted] of [
+      [['explian', '203.0.113.77'], /^Error: explian is not a vpcsc command\. Did you mean explain\?\n/],
+      [['autocomplet', 'bash'], /^Error: autocomplet is not a vpcsc command\. Did you mean autocomplete\?\n/],
+      [['ip', 'snyc', 'extra'], /^Error: ip snyc is not a vpcsc command\. Did you mean ip sync\?\n/],
+      [['sync', 'now'], /^Error: sync is not a vpcsc command\. Did you mean ip sync\?\n/],
+      [['nosuchthing', 'at-all'], /^Error: nosuchthing is not a vpcsc command\.\n/],
+      [['help', 'explian', '203.0.113.77'], /^Error: explian is not a vpcsc command\. Did you mean vpcsc help explain\?\n/],
+    ] as const) {
+      const result = await vpcsc(ctx.world, [...args])
+      assert.equal(result.code, 2, show(result))
+      assert.match(result.stderr, wanted)
+      assert.equal(result.stdout, '')
+    }
+    const json = await vpcsc(ctx.world, ['explian', '203.0.113.77', '--json'])
+    assert.equal(json.code, 2, show(json))
+    assert.deepEqual(JSON.parse(json.stdout).error, {code: 'USAGE', message: 'explian is not a vpcsc command. Did you mean explain?', hint: 'vpcsc help lists the commands.', exitCode: 2})
+    assert.equal(json.stderr, '')
+  })
+
+  it('help and autocomplete: --json gives the JSON error object, a mistyped flag a clean did-you-mean, never a stack trace', async () => {
+    const noStack = (result: Awaited<ReturnType<typeof vpcsc>>) => {
+      assert.doesNotMatch(result.stdout + result.stderr, /\n\s+at |›/, show(result))
+    }
+    const jsonError = async (args: string[]) => {
+      const result = await vpcsc(ctx.world, args)
+      assert.equal(result.code, 2, show(result))
+      assert.equal(result.stderr, '', show(result))
+      noStack(result)
+      return JSON.parse(result.stdout).error as {code: string; message: string; hint: string; exitCode: number}
+    }
+    // README: `vpcsc help statsu` suggests the command, with --json as the JSON error object.
+    assert.deepEqual(await jsonError(['help', 'statsu', '--json']), {code: 'USAGE', message: 'statsu is not a vpcsc command. Did you mean vpcsc help status?', hint: 'vpcsc help lists the commands.', exitCode: 2})
+    // Help has no JSON form, however it is asked for: help COMMAND, COMMAND --help, -h.
+    for (const args of [['help', 'status', '--json'], ['help', '--json'], ['help', 'ip', '--json'], ['status', '--help', '--json'], ['--json', 'ip', 'sync', '--plan', '-h'], ['--help', '--json']]) {
+      const error = await jsonError(args)
+      assert.equal(error.code, 'USAGE')
+      assert.match(error.message, /^vpcsc help has no JSON form\./, args.join(' '))
+      assert.match(error.hint, /without --json/)
+    }
+    for (const args of [['autocomplete', 'bash', '--json'], ['autocomplete', '--json']]) {
+      const error = await jsonError(args)
+      assert.match(error.message, /^vpcsc autocomplete has no JSON form\./, args.join(' '))
+    }
+    // A shell it does not support, with --json: the JSON object, not the human lines.
+    assert.deepEqual(await jsonError(['autocomplete', 'fish', '--json']), {code: 'USAGE', message: 'Expected fish to be one of: zsh, bash, powershell.', hint: 'vpcsc autocomplete --help shows the shells it supports: bash, zsh, powershell.', exitCode: 2})
+
+    for (const [args, wanted] of [
+      [['help', '--polcy'], /^Error: Nonexistent flag: --polcy\. Did you mean --policy\?\n→ --policy is a flag of the commands, not of help: vpcsc help COMMAND lists a command's flags\.\n$/],
+      [['help', 'status', '--polcy'], /^Error: Nonexistent flag: --polcy\. Did you mean --policy\?\n→ --policy is a flag of vpcsc status, not of help: vpcsc help status lists its flags\.\n$/],
+      [['help', '--nested-comands'], /^Error: Nonexistent flag: --nested-comands\. Did you mean --nested-commands\?\n→ vpcsc help \[COMMAND\] takes one flag: --nested-commands \(-n\)\.\n$/],
+      // A flag the command does not take: the flags, not the shells.
+      [['autocomplete', '--polcy'], /^Error: Nonexistent flag: --polcy\.\n→ See --help for the flags this command takes\.\n$/],
+      [['autocomplete', 'bash', '--refresh-cach'], /^Error: Nonexistent flag: --refresh-cach\. Did you mean --refresh-cache\?\n→ See --help for the flags this command takes\.\n$/],
+    ] as const) {
+      const result = await vpcsc(ctx.world, [...args])
+      assert.equal(result.code, 2, show(result))
+      assert.match(result.stderr, wanted)
+      assert.equal(result.stdout, '')
+      noStack(result)
+    }
+    const flagJson = await jsonError(['help', '--polcy', '--json'])
+    assert.match(flagJson.message, /^Nonexistent flag: --polcy\. Did you mean --policy\?$/)
+  })
+
+  it('NO_COLOR and FORCE_COLOR together: FORCE_COLOR wins, without a Node warning (DEBUG=vpcsc:warnings shows it)', async () => {
+    for (const args of [['statsu'], ['status']]) {
+      const result = await vpcsc(ctx.world, args, {env: {NO_COLOR: '1', FORCE_COLOR: '1'}})
+      assert.doesNotMatch(result.stderr, /Warning|NO_COLOR|trace-warnings/, show(result))
+      assert.ok(hasColour(result.stderr + result.stdout), `FORCE_COLOR=1 gave no colour:\n${show(result)}`)
+    }
+    const debugged = await vpcsc(ctx.world, ['statsu'], {env: {NO_COLOR: '1', FORCE_COLOR: '1', DEBUG: 'vpcsc:warnings'}})
+    assert.match(debugged.stderr, /^vpcsc:warnings Warning: The 'NO_COLOR' env is ignored due to the 'FORCE_COLOR' env being set\.$/m, show(debugged))
+  })
+
+  it('the confirmation follows the colour decision: --no-color, NO_COLOR and FORCE_COLOR=0 plain; coloured on a terminal otherwise', async () => {
+    // NO_COLOR unset, not empty: Node's own colouring (util.styleText) reads an empty NO_COLOR as set.
+    const answerNo = (line: string, env: Record<string, string> = {}) => {
+      let answered = false
+      return inTerminal(ctx.world, `${'NO_COLOR' in env ? '' : 'unset NO_COLOR; '}${line}`, {
+        env,
+        onOutput: (output, write) => {
+          if (!answered && /\(y\/N\)/.test(stripVTControlCharacters(output))) {
+            answered = true
+            write('n\r')
+          }
+        },
+      })
+    }
+    await ctx.world.aws.replaceNatGateway()
+    for (const [line, env] of [
+      ['vpcsc demote --no-color', {}],
+      ['vpcsc ip sync --no-color', {}],
+      ['vpcsc demote', {NO_COLOR: '1'}],
+      ['vpcsc demote', {FORCE_COLOR: '0'}],
+    ] as const) {
+      const run = await answerNo(line, env)
+      assert.equal(run.code, 0, run.output)
+      assert.match(run.output, /\(y\/N\)/)
+      assert.ok(!hasColour(run.output), `colour despite ${line} ${JSON.stringify(env)}:\n${JSON.stringify(run.output)}`)
+    }
+    // On a terminal the question is coloured, also when stdout goes to a file: it is on stderr.
+    const out = join(ctx.world.dir, 'work', 'demote.txt')
+    for (const line of ['vpcsc demote', `vpcsc demote > ${quote(out)}`]) {
+      const run = await answerNo(line)
+      assert.equal(run.code, 0, run.output)
+      assert.ok(hasColour(run.output.slice(0, run.output.indexOf('(y/N)') + 10)), `no colour in the question of ${line}:\n${JSON.stringify(run.output)}`)
+    }
+    assert.deepEqual(await writes(ctx.world), [])
   })
 
   it('shell completion for bash and zsh', async () => {
@@ -372,6 +497,37 @@ describe("the newcomer's path", () => {
     const typo = await run(process.execPath, [join(repo, 'bin', 'dev.js'), 'statsu'])
     assert.equal(typo.code, 2)
     assert.match(typo.stderr, /Did you mean status\?/)
+  })
+
+  it('scripts/vpcsc through a symlink named vpcsc in a folder on PATH (README, Conventions), a relative link to a link too', async () => {
+    const bin = mkdtempSync(join(ctx.world.dir, 'bin-'))
+    symlinkSync(join(repo, 'scripts', 'vpcsc'), join(bin, 'vpcsc'))
+    // A relative link to that link, in another folder: each link is read from its own folder.
+    const other = mkdtempSync(join(ctx.world.dir, 'bin-'))
+    symlinkSync(relative(other, join(bin, 'vpcsc')), join(other, 'vpcsc'))
+    for (const folder of [bin, other]) {
+      const result = await run('bash', ['-c', 'vpcsc status --check'], {PATH: `${folder}:/usr/local/bin:/usr/bin:/bin`})
+      assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`)
+      assert.match(result.stdout, /In sync/)
+      assert.equal(result.stderr, '')
+    }
+  })
+
+  it('on an old Node: the message on stderr, exit 2, and with --json the JSON error object on stdout', async (t) => {
+    const old = oldNode()
+    if (!old) return t.skip('no Node.js older than 22 on this machine')
+    const human = await run(old, [CLI_ENTRY, 'status'])
+    assert.equal(human.code, 2, human.stderr)
+    assert.equal(human.stdout, '')
+    assert.match(human.stderr, /^vpcsc needs Node\.js 22 or newer/)
+    for (const args of [['status', '--json'], ['--json', 'ip', 'sync', '--plan']]) {
+      const json = await run(old, [CLI_ENTRY, ...args])
+      assert.equal(json.code, 2, json.stderr)
+      assert.equal(json.stderr, human.stderr)
+      assertJsonContract(args, json.stdout)
+      const {error} = JSON.parse(json.stdout) as {error: {code: string; message: string; hint: string; exitCode: number}}
+      assert.deepEqual(error, {code: 'UNSUPPORTED_NODE', message: human.stderr.split('\n')[0], hint: human.stderr.split('\n')[1], exitCode: 2})
+    }
   })
 
   it('scripts/vpcsc runs the CLI whatever Node is first on PATH', async () => {

@@ -8,7 +8,7 @@ import {describe, it} from 'node:test'
 import {Chalk} from 'chalk'
 
 import {isLibraryNoise} from '../../src/cli/library-warnings.ts'
-import {closest, closestCommand} from '../../src/cli/suggest.ts'
+import {closest, closestCommand, commandPart} from '../../src/cli/suggest.ts'
 import {profileExists, sdkRegion} from '../../src/lib/aws/sdk-options.ts'
 import {diagnoseBaseline} from '../../src/lib/deny-test/baseline-diagnosis.ts'
 import {ExitCode, RuntimeError, TestFailedError} from '../../src/lib/core/errors.ts'
@@ -67,6 +67,19 @@ describe('closest ("did you mean")', () => {
     assert.equal(closestCommand('restore', [...ids, 'x:restore']), 'restore')
     assert.equal(closestCommand('frobnicate', ids), undefined)
   })
+
+  it("a command line's command part: the prefix of its words closest to a command, without the arguments", () => {
+    const ids = ['status', 'explain', 'restore', 'ip:sync', 'autocomplete', 'autocomplete:script']
+    assert.deepEqual(commandPart('explian:203.0.113.77', ids), {typed: 'explian', suggestion: 'explain'})
+    // The whole id is within reach of autocomplete too, but the shorter prefix is closer.
+    assert.deepEqual(commandPart('autocomplet:bash', ids), {typed: 'autocomplet', suggestion: 'autocomplete'})
+    assert.deepEqual(commandPart('ip:snyc:extra', ids), {typed: 'ip:snyc', suggestion: 'ip:sync'})
+    assert.deepEqual(commandPart('sync:now', ids), {typed: 'sync', suggestion: 'ip:sync'})
+    assert.deepEqual(commandPart('statsu', ids), {typed: 'statsu', suggestion: 'status'})
+    // Nothing close: the words up to the first that no command's name continues.
+    assert.deepEqual(commandPart('frobnicate:now', ids), {typed: 'frobnicate'})
+    assert.deepEqual(commandPart('ip:frobnicate:now', ids), {typed: 'ip:frobnicate'})
+  })
 })
 
 describe('deny-test progress line', () => {
@@ -101,6 +114,10 @@ describe('library warnings', () => {
     assert.equal(isLibraryNoise('Warning', 'NodeVersionSupportWarning: The AWS SDK for JavaScript (v3) will no longer support Node.js'), true)
     assert.equal(isLibraryNoise('DeprecationWarning', 'Buffer() is deprecated'), false)
     assert.equal(isLibraryNoise('Warning', 'something else'), false)
+    // Node's own, with FORCE_COLOR and NO_COLOR (or NODE_DISABLE_COLORS) both set: FORCE_COLOR wins anyway.
+    assert.equal(isLibraryNoise('Warning', "The 'NO_COLOR' env is ignored due to the 'FORCE_COLOR' env being set."), true)
+    assert.equal(isLibraryNoise('Warning', "The 'NODE_DISABLE_COLORS' and 'NO_COLOR' env is ignored due to the 'FORCE_COLOR' env being set."), true)
+    assert.equal(isLibraryNoise('DeprecationWarning', "The 'NO_COLOR' env is ignored due to the 'FORCE_COLOR' env being set."), false)
   })
 })
 

@@ -1,7 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
 import {VpcscCommand} from '../../cli/base-command.ts'
-import {confirmWrite} from '../../cli/confirm.ts'
+import {confirmWrite, refuseToAskWithJson} from '../../cli/confirm.ts'
 import {awsFlags, googleFlags, keepFlag, levelConditionFlag, tfvarsFlags} from '../../cli/flags.ts'
 import {createClients} from '../../lib/core/clients.ts'
 import {ENV} from '../../lib/core/config.ts'
@@ -48,7 +48,7 @@ ${EXIT_CODES_HELP}`
     ...tfvarsFlags,
     'tfvars-only': Flags.boolean({description: 'GitOps: write only the tfvars file, never the access level (terraform apply writes it); needs no --yes.', helpGroup: 'TERRAFORM'}),
     plan: Flags.boolean({description: 'Print the plan and write nothing: exit 3 when changes are pending, 0 when in sync.', exclusive: ['yes']}),
-    yes: Flags.boolean({char: 'y', description: 'Write without asking.'}),
+    yes: Flags.boolean({char: 'y', description: 'Write without asking (--json needs it: it never asks).'}),
     'add-only': Flags.boolean({description: 'Never remove a CIDR; only add missing NAT IPs.'}),
     force: Flags.boolean({description: 'Write even when the access policy has no etag (no compare-and-swap: the level is re-read and compared right before a PATCH).'}),
     notify: Flags.string({description: `After a write, refusal or failure, POST {"text": ...} (Slack incoming webhook format) to this http(s) URL. Env: ${ENV.notifyUrl}.`}),
@@ -95,6 +95,8 @@ ${EXIT_CODES_HELP}`
     const {flags} = await this.parse(IpSync)
     const settings = await this.settingsFrom(flags)
     const tfvarsOnly = flags['tfvars-only'] ?? false
+    // --plan and --tfvars-only never ask; anything else does unless --yes, which --json needs.
+    if (!flags.yes && !flags.plan && !tfvarsOnly) refuseToAskWithJson(this.jsonEnabled(), {plan: '--plan'})
     // The file is read and checked before anything is written anywhere (a bad one: exit 2).
     const tfvars = await openTfvars(settings, {tfvarsOnly, planOnly: flags.plan})
     const clients = createClients(settings)

@@ -41,7 +41,8 @@ export const ERROR_CODES = {
   TFVARS_WRITE: [1, 'The Terraform variables file could not be written.'],
   TFVARS_AFTER_LEVEL: [1, 'The level was written, but the Terraform variables file was not.'],
   // 2: usage and configuration
-  USAGE: [2, 'A bad flag, argument, setting or config file; or a confirmation without a terminal.'],
+  USAGE: [2, 'A bad flag, argument, setting or config file; or a confirmation without a terminal, or with --json.'],
+  UNSUPPORTED_NODE: [2, 'The Node.js running vpcsc is older than it supports (22 or newer; bin/node-version.js).'],
   // 4: the deny test failed
   BASELINE_NOT_ALLOWED: [4, 'The call was not allowed before the swap: a deny test would prove nothing.'],
   // 5: refused for safety
