@@ -13,8 +13,9 @@ import {stateDirFlag} from '../cli/deny-test-flags.ts'
 export default class Status extends VpcscCommand {
   static override summary = 'Show the perimeter, the access level, the NAT egress IPs and their drift.'
   static override description = `Read-only: reads Access Context Manager and AWS concurrently and never writes.
-NAT gateways are read in the caller's account and in every member account (--assume-role); an account or region that cannot be read is named, and the command exits 1.
-Drift is a NAT egress IP the level does not admit, a CIDR in the level that matches no NAT gateway and is not kept with --keep (TEST-NET ranges there usually mean an interrupted deny test), or a CIDR kept with --keep that the level does not hold (ip sync would add it).
+NAT gateways are read in the caller's account and in every member account (--assume-role); an account or region that cannot be read is named, and the command exits 1 (ip sync would then add what is missing and remove nothing).
+Drift is a NAT egress IP the level does not admit, a CIDR in the level that matches no NAT gateway and is not kept with --keep (a level holding only the deny CIDR is a deny test's swap: vpcsc restore), or a CIDR kept with --keep that the level does not hold (ip sync would add it).
+Every line fits the terminal's width (else COLUMNS, else 80), in a pipe too; only a hint line stays whole in a pipe.
 With --tfvars FILE, a FILE whose list differs from the level's is drift too ("Terraform would revert the level"): the next terraform apply would write that list back.
 
 ${EXIT_CODES_HELP}`

@@ -3,7 +3,7 @@ import {rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
 
-import {show, storedLevel, useWorld, vpcsc, writes} from './helpers.ts'
+import {overWidth, screenLines, show, storedLevel, useWorld, vpcsc, wrappedText, writes} from './helpers.ts'
 
 // Three accounts (the caller's own and two members reached through their roles) in two
 // regions each: six NAT gateways, six EIPs.
@@ -156,6 +156,36 @@ describe('many accounts', () => {
     const {warnings} = JSON.parse(json.stdout) as {warnings: string[]}
     assert.equal(warnings.length, 1, warnings.join('\n'))
     assert.match(warnings[0]!, /^NAT gateways not read, the drift is incomplete: account 111111111111 \(role vpcsc-reader\): AWS denied sts:AssumeRole/)
+  })
+
+  it('status with a role denied says what ip sync does then: it adds what was read and removes nothing, until the role can be read', async () => {
+    const {roleArgs} = await seedMembers()
+    const args = [...regionArgs, ...roleArgs]
+    assert.equal((await vpcsc(ctx.world, ['ip', 'sync', '--yes', ...args])).code, 0)
+    const replaced = await ctx.world.aws.replaceNatGateway({accountId: A, region: 'us-east-1', eip: '203.0.113.88'})
+    await ctx.world.aws.deleteRole(B)
+    const hints = (stdout: string) => screenLines(stdout).filter((line) => /^\s*→ /.test(line))
+
+    const before = await vpcsc(ctx.world, ['status', ...args])
+    assert.equal(before.code, 1, show(before))
+    assert.match(before.stdout, wrappedText(`✗ 203.0.113.88 (${replaced.newNatGatewayId}, us-east-1) is not admitted by the level: its callers are denied.`))
+    assert.deepEqual(hints(before.stdout), ['  → vpcsc ip sync --plan shows the additions; vpcsc ip sync writes them but removes nothing until the NAT source not read (above) can be read.'])
+    assert.deepEqual(overWidth(before.stdout, 80), [], before.stdout)
+    const sync = await vpcsc(ctx.world, ['ip', 'sync', '--yes', ...args])
+    assert.equal(sync.code, 1, show(sync))
+    assert.match(sync.stderr, /additions written \(1\), nothing removed/)
+
+    // Only removals are left: ip sync would write nothing, and the hint says so.
+    const after = await vpcsc(ctx.world, ['status', ...args])
+    assert.equal(after.code, 1, show(after))
+    assert.doesNotMatch(after.stdout, /is not admitted/)
+    assert.deepEqual(hints(after.stdout), ['  → Fix the NAT source not read (above) first: until it can be read, vpcsc ip sync removes nothing.'])
+    assert.deepEqual(overWidth(after.stdout, 80), [], after.stdout)
+    await ctx.world.admin.clearRequests()
+    const again = await vpcsc(ctx.world, ['ip', 'sync', '--yes', ...args])
+    assert.equal(again.code, 1, show(again))
+    assert.match(again.stderr, /Not every NAT source could be read, so nothing removed/)
+    assert.deepEqual(await writes(ctx.world), [])
   })
 
   it('the config file: per-account regions and external id; VPCSC_ASSUME_ROLES; --all-regions per account', async () => {

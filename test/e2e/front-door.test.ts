@@ -10,7 +10,7 @@ import {stripVTControlCharacters} from 'node:util'
 import {describe, it} from 'node:test'
 
 import {CLI_ENTRY, cliProcessOptions, type World} from '../local-cloud/world.ts'
-import {LEVEL, show, storedLevel, useWorld, vertexCall, vpcsc, writes} from './helpers.ts'
+import {LEVEL, overWidth, screenLines, show, storedLevel, useWorld, vertexCall, vpcsc, wrappedText, writes} from './helpers.ts'
 import {assertJsonContract} from './json-contract.ts'
 
 const ESC = '\u001B['
@@ -384,16 +384,55 @@ describe('conventions', () => {
 describe('output that fits', () => {
   const ctx = useWorld()
 
-  it('status fits an 80-column terminal, with drift; in a pipe each finding stays on one line, for grep', async () => {
+  it('status fits the width: a pipe (80, or COLUMNS), a terminal without a size (COLUMNS, else 80), a sized one (its width); hint lines aside, whole in a pipe', async () => {
     const replaced = await ctx.world.aws.replaceNatGateway()
-    const screen = await inTerminal(ctx.world, 'stty cols 80; vpcsc status')
-    assert.equal(screen.code, 0, screen.output)
-    assert.match(screen.output, /not admitted/)
-    assert.ok(widest(screen.output) <= 80, `wider than 80:\n${stripVTControlCharacters(screen.output)}`)
-    const piped = await vpcsc(ctx.world, ['status'])
-    assert.equal(piped.code, 0, show(piped))
-    const finding = piped.stdout.split('\n').filter((l) => l.includes(replaced.newIp) && l.includes('is not admitted by the level: its callers are denied.'))
-    assert.equal(finding.length, 1, piped.stdout)
+    // The seed's level has a 104-column line: condition 1's member and region.
+    const member = 'serviceAccount:break-glass@vpcsc-demo.iam.gserviceaccount.com'
+    const finding = wrappedText(`${replaced.newIp} (${replaced.newNatGatewayId}, us-east-1) is not admitted by the level: its callers are denied.`)
+    const hint = '  → vpcsc ip sync --plan shows the change; vpcsc ip sync writes it.'
+    for (const [columns, width] of [[undefined, 80], ['60', 60], ['120', 120], ['0', 80], ['eighty', 80]] as const) {
+      const piped = await vpcsc(ctx.world, ['status'], {env: columns === undefined ? {} : {COLUMNS: columns}})
+      assert.equal(piped.code, 0, show(piped))
+      assert.deepEqual(overWidth(piped.stdout, width), [], `COLUMNS=${columns}: lines over ${width} columns:\n${piped.stdout}`)
+      assert.ok(screenLines(piped.stdout).includes(hint), `COLUMNS=${columns}: the hint, whole:\n${piped.stdout}`)
+      assert.match(piped.stdout, finding)
+      assert.match(piped.stdout, /NAT gateways/)
+    }
+    const wide = await vpcsc(ctx.world, ['status'], {env: {COLUMNS: '120'}})
+    assert.ok(screenLines(wide.stdout).includes(`  condition 1          members ${member}; regions US`), `120 columns hold the line whole:\n${wide.stdout}`)
+
+    for (const [setup, env, width] of [
+      ['stty cols 80', {}, 80],
+      ['stty cols 80', {COLUMNS: '200'}, 80],
+      ['stty rows 0 cols 0', {COLUMNS: '80'}, 80],
+      ['stty rows 0 cols 0', {COLUMNS: '72'}, 72],
+      ['stty rows 0 cols 0', {}, 80],
+    ] as const) {
+      const screen = await inTerminal(ctx.world, `${setup}; vpcsc status`, {env})
+      assert.equal(screen.code, 0, screen.output)
+      assert.ok(widest(screen.output) <= width, `${setup} ${JSON.stringify(env)}: wider than ${width}:\n${stripVTControlCharacters(screen.output)}`)
+      assert.match(stripVTControlCharacters(screen.output), new RegExp(`members\\s+${member.replaceAll('.', '\\.')};\\s+regions US`))
+      assert.match(stripVTControlCharacters(screen.output), finding)
+      assert.match(stripVTControlCharacters(screen.output), wrappedText(hint.trim()))
+    }
+  })
+
+  it('status --all-regions: the list of regions wraps under its value column, in a pipe and on a terminal', async () => {
+    const regions = (JSON.parse((await vpcsc(ctx.world, ['status', '--json', '--all-regions'])).stdout) as {nat: {regions: string[]}}).nat.regions
+    assert.ok(regions.length > 10, regions.join(', '))
+    const piped = await vpcsc(ctx.world, ['status', '--all-regions'])
+    const sizeless = await inTerminal(ctx.world, 'stty rows 0 cols 0; vpcsc status --all-regions', {env: {COLUMNS: '80'}})
+    const sized = await inTerminal(ctx.world, 'stty cols 80; vpcsc status --all-regions')
+    for (const [where, output] of [['a pipe', piped.stdout], ['a terminal without a size', sizeless.output], ['an 80-column terminal', sized.output]]) {
+      assert.deepEqual(overWidth(output!, 80), [], `${where}:\n${output}`)
+      const lines = screenLines(output!)
+      const first = lines.findIndex((l) => l.startsWith('NAT gateways  '))
+      let end = first + 1
+      while (/^ {14}\S/.test(lines[end] ?? '')) end++
+      const block = lines.slice(first, end)
+      assert.ok(block.length > 1, `${where}: not wrapped:\n${output}`)
+      assert.equal(block.map((l) => l.slice(14)).join(' '), regions.join(', '), `${where}: the regions, each continuation under the first:\n${block.join('\n')}`)
+    }
   })
 
   it('on an 80-column terminal every line fits: explain, ip sync, the writes and their notes, an error and its hint', async () => {
@@ -407,18 +446,40 @@ describe('output that fits', () => {
     assert.ok(widest(run.output) <= 80, `wider than 80:\n${stripVTControlCharacters(run.output)}`)
   })
 
-  it('violations fit an 80-column terminal, a pipe gets the 80-column layout (with a pointer to --json), a wide terminal the full table', async () => {
-    for (let i = 0; i < 3; i++) assert.equal(await vertexCall(ctx.world, '198.51.100.7'), 403)
+  it('violations fit the width: a pipe (80, or COLUMNS) laid out as an 80-column terminal, its ! line wrapped with a hanging indent; a wide screen the full table', async () => {
+    const ips = ['198.51.100.7', '198.51.100.8', '198.51.100.9']
+    for (const ip of ips) assert.equal(await vertexCall(ctx.world, ip), 403)
+    /** The ! line and its continuation lines (two columns in): how many, and the IPs it names (the latest first). */
+    const warningIn = (output: string) => {
+      const lines = screenLines(output)
+      const first = lines.findIndex((l) => l.startsWith('! Not admitted'))
+      let end = first + 1
+      while (/^ {2}\S/.test(lines[end] ?? '')) end++
+      const text = lines.slice(first, end).map((l) => l.trim()).join(' ')
+      const named = /^! Not admitted by the access level: (.+) \(a NAT IP among them\? vpcsc ip sync\)$/.exec(text)?.[1]
+      return {lines: end - first, ips: named ? named.split(', ').sort() : text}
+    }
     const narrow = await inTerminal(ctx.world, 'stty cols 80; vpcsc violations')
     assert.equal(narrow.code, 0, narrow.output)
     assert.match(narrow.output, /198\.51\.100\.7/)
     assert.ok(widest(narrow.output) <= 80, `wider than 80:\n${stripVTControlCharacters(narrow.output)}`)
-    const piped = await vpcsc(ctx.world, ['violations'])
-    assert.equal(piped.code, 0, show(piped))
-    assert.doesNotMatch(piped.stdout, /First seen/, 'laid out for 80 columns, not as the wide table')
-    assert.match(piped.stdout, /--json has every field/)
-    assert.ok(piped.stdout.split('\n').some((l) => /Not admitted by the access level: 198\.51\.100\.7 \(a NAT IP among them\? vpcsc ip sync\)/.test(l)), piped.stdout)
+    assert.deepEqual(warningIn(narrow.output), {lines: 2, ips})
 
+    for (const [env, width] of [[{}, 80], [{COLUMNS: '60'}, 60]] as const) {
+      const piped = await vpcsc(ctx.world, ['violations'], {env})
+      assert.equal(piped.code, 0, show(piped))
+      assert.deepEqual(overWidth(piped.stdout, width), [], `lines over ${width} columns in a pipe:\n${piped.stdout}`)
+      assert.doesNotMatch(piped.stdout, /First seen/, `laid out for ${width} columns, not as the wide table`)
+      assert.ok(screenLines(piped.stdout).includes(`→ Shortened to fit ${width} columns: --json has every field (full names, first seen).`), piped.stdout)
+      assert.deepEqual(warningIn(piped.stdout).ips, ips, piped.stdout)
+      assert.ok(warningIn(piped.stdout).lines > 1, piped.stdout)
+      for (const ip of ips) assert.match(piped.stdout, new RegExp(`^ +1  ${ip.replaceAll('.', '\\.')} \\(not admitted\\)`, 'm'))
+      assert.match(piped.stdout, /^ {9}aiplatform ModelService\.ListModels(?: {2}|\n {9})NO_MATCHING_ACCESS_LEVEL(?: {2}|\n {9})last \d{4}-\d\d-\d\d \d\d:\d\dZ$/m, 'fields stay whole, a field that does not fit under the first')
+    }
+    // A pipe as wide as COLUMNS says gets the full table, as a terminal that wide does.
+    const widePipe = await vpcsc(ctx.world, ['violations'], {env: {COLUMNS: '200'}})
+    assert.match(widePipe.stdout, /First seen/)
+    assert.deepEqual(overWidth(widePipe.stdout, 200), [], widePipe.stdout)
     const wide = await inTerminal(ctx.world, 'stty cols 200; vpcsc violations')
     assert.equal(wide.code, 0, wide.output)
     assert.match(wide.output, /First seen/)

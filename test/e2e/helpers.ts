@@ -3,6 +3,7 @@
 import {spawn, type ChildProcess} from 'node:child_process'
 import {existsSync, readdirSync, readFileSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
+import {stripVTControlCharacters} from 'node:util'
 import {after, before, beforeEach} from 'node:test'
 
 import {LEVEL, OTHER_LEVEL, PERIMETER} from '../local-cloud/google/seed.ts'
@@ -173,4 +174,22 @@ export function journalDir(world: World): string {
 export function journals(world: World): string[] {
   const dir = journalDir(world)
   return existsSync(dir) ? readdirSync(dir).filter((f) => f.startsWith('deny-test-')) : []
+}
+
+/** Human output's lines as they are printed: colour codes and a terminal's carriage returns gone. */
+export function screenLines(text: string): string[] {
+  return stripVTControlCharacters(text).split('\n').map((line) => line.replace(/\r$/, ''))
+}
+
+/**
+ * The lines of human output wider than `width` columns, hint lines (→ ...) aside: a hint
+ * wraps on a terminal, and stays whole in a pipe (for grep, and to copy its command).
+ */
+export function overWidth(text: string, width: number): string[] {
+  return screenLines(text).filter((line) => line.length > width && !/^\s*→ /.test(line))
+}
+
+/** A string as a regular expression that matches it, spaces matching any run of white space (a wrapped line). */
+export function wrappedText(text: string): RegExp {
+  return new RegExp(text.split(' ').map((word) => word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('\\s+'))
 }

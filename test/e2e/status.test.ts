@@ -3,7 +3,10 @@ import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
 
-import {LEVEL, show, storedLevel, useWorld, vpcsc, writes} from './helpers.ts'
+import {LEVEL, overWidth, screenLines, show, storedLevel, useWorld, vpcsc, wrappedText, writes} from './helpers.ts'
+
+/** The hint lines (→ ...) of human output. */
+const hints = (stdout: string) => screenLines(stdout).filter((line) => /^\s*→ /.test(line))
 
 describe('vpcsc status', () => {
   const ctx = useWorld()
@@ -82,6 +85,46 @@ describe('vpcsc status', () => {
     const json = JSON.parse((await vpcsc(ctx.world, ['status', '--json'])).stdout)
     assert.deepEqual(json.drift.testNet, ['192.0.2.1/32'])
     assert.deepEqual(json.drift.missing, ['203.0.113.10'])
+  })
+
+  it('the deny CIDR beside the NAT IP, claimed by no deny test: not called a swap; ip sync removes it, as the screen says', async () => {
+    const level = await storedLevel(ctx.world)
+    level.basic!.conditions[0]!.ipSubnetworks = ['203.0.113.10/32', '192.0.2.1/32']
+    await ctx.world.admin.putResource(LEVEL, level)
+    const result = await vpcsc(ctx.world, ['status', '--check'])
+    assert.equal(result.code, 3, show(result))
+    assert.doesNotMatch(result.stdout, /swapped/)
+    assert.match(result.stdout, wrappedText('✗ 192.0.2.1/32 is the configured deny CIDR, but no deny test claims it (no marker in the policy, no journal here) and the level holds other CIDRs too: not a swap. ip sync removes it.'))
+    assert.deepEqual(hints(result.stdout), ['  → vpcsc ip sync --plan shows the change; vpcsc ip sync writes it.'])
+    assert.deepEqual(overWidth(result.stdout, 80), [], result.stdout)
+    const json = JSON.parse((await vpcsc(ctx.world, ['status', '--json'])).stdout)
+    assert.deepEqual(json.drift, {missing: [], stale: ['192.0.2.1/32'], testNet: ['192.0.2.1/32'], unkept: [], inSync: false})
+
+    const plan = await vpcsc(ctx.world, ['ip', 'sync', '--plan'])
+    assert.equal(plan.code, 3, show(plan))
+    assert.match(plan.stdout, /- 192\.0\.2\.1\/32/)
+    assert.equal((await vpcsc(ctx.world, ['ip', 'sync', '--yes'])).code, 0)
+    assert.deepEqual((await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks, ['203.0.113.10/32'])
+    assert.equal((await vpcsc(ctx.world, ['status', '--check'])).code, 0)
+  })
+
+  it('a NAT source not read: the hint says ip sync removes nothing until it is read (never that ip sync writes the removal), and ip sync agrees', async () => {
+    const unreachable = {AWS_ENDPOINT_URL_EC2: 'http://127.0.0.1:1', AWS_MAX_ATTEMPTS: '1'}
+    const level = await storedLevel(ctx.world)
+    level.basic!.conditions[0]!.ipSubnetworks = ['203.0.113.10/32', '203.0.113.99/32']
+    await ctx.world.admin.putResource(LEVEL, level)
+    const result = await vpcsc(ctx.world, ['status'], {env: unreachable})
+    assert.equal(result.code, 1, show(result))
+    assert.match(result.stderr, /NAT sources? not read, the drift is incomplete/)
+    assert.deepEqual(hints(result.stdout), ['  → Fix the NAT source not read (above) first: until it can be read, vpcsc ip sync removes nothing.'])
+    assert.match(result.stdout, wrappedText('✗ 203.0.113.99/32 matches no NAT egress IP and is not kept (or it belongs to a source that was not read).'))
+    assert.doesNotMatch(result.stdout, /ip sync writes/)
+    assert.deepEqual(overWidth(result.stdout, 80), [], result.stdout)
+    await ctx.world.admin.clearRequests()
+    const sync = await vpcsc(ctx.world, ['ip', 'sync', '--yes'], {env: unreachable})
+    assert.equal(sync.code, 1, show(sync))
+    assert.match(sync.stderr, /Not every NAT source could be read, so nothing removed/)
+    assert.deepEqual(await writes(ctx.world), [])
   })
 
   it('kept CIDRs are not drift', async () => {

@@ -14,7 +14,9 @@ import {diagnoseBaseline} from '../../src/lib/deny-test/baseline-diagnosis.ts'
 import {ExitCode, RuntimeError, TestFailedError} from '../../src/lib/core/errors.ts'
 import {probeLine, shortAnswer} from '../../src/lib/render/deny-test.ts'
 import {shortPrincipal} from '../../src/lib/render/perimeter.ts'
-import {colourLevel, visibleLength, wrap} from '../../src/lib/render/text.ts'
+import {renderStatus} from '../../src/lib/render/status.ts'
+import {colourLevel, fitToTerminal, layoutFor, packFields, screenWidth, visibleLength, wrap} from '../../src/lib/render/text.ts'
+import type {StatusReport} from '../../src/lib/report/status.ts'
 
 describe('colourLevel', () => {
   it('NO_COLOR (non-empty) turns colour off; an empty NO_COLOR does not; FORCE_COLOR wins', () => {
@@ -47,6 +49,97 @@ describe('wrap', () => {
     const red = new Chalk({level: 1}).red('word')
     assert.equal(visibleLength(red), 4)
     assert.equal(wrap(`${red} ${red}`, 9), `${red} ${red}`)
+  })
+})
+
+describe('the width human output fits', () => {
+  it("a terminal's own width; else COLUMNS (a positive integer); else 80", () => {
+    assert.equal(screenWidth({isTTY: true, columns: 120}, {COLUMNS: '80'}), 120, 'a terminal that reports its width is believed')
+    assert.equal(screenWidth({isTTY: true, columns: 0}, {COLUMNS: '72'}), 72, 'a pseudo-terminal without a size: COLUMNS')
+    assert.equal(screenWidth({isTTY: true}, {}), 80)
+    assert.equal(screenWidth({}, {COLUMNS: '100'}), 100, 'a pipe: COLUMNS')
+    for (const columns of ['0', '-5', 'wide', '80x', '']) assert.equal(screenWidth({}, {COLUMNS: columns}), 80, `COLUMNS=${columns}`)
+    assert.deepEqual(layoutFor({}, {COLUMNS: '60'}), {width: 60, wrapHints: false})
+    assert.deepEqual(layoutFor({isTTY: true, columns: 0}, {}), {width: 80, wrapHints: true})
+  })
+
+  it('fitToTerminal wraps on a terminal without a size (COLUMNS, else 80), never in a pipe', () => {
+    const line = `  ${'word '.repeat(30).trim()}`
+    assert.ok(fitToTerminal(line, {isTTY: true, columns: 0}, {COLUMNS: '40'}).split('\n').every((l) => l.length <= 40))
+    assert.ok(fitToTerminal(line, {isTTY: true}, {}).split('\n').every((l) => l.length <= 80))
+    assert.equal(fitToTerminal(line, {}, {COLUMNS: '40'}), line)
+  })
+
+  it('packFields: fields two spaces apart, a field that does not fit goes whole to the next line', () => {
+    assert.deepEqual(packFields('  ', ['aiplatform ModelService.ListModels', 'NO_MATCHING_ACCESS_LEVEL', 'last 2026-12-03 13:29Z'], 64, 4), [
+      '  aiplatform ModelService.ListModels  NO_MATCHING_ACCESS_LEVEL',
+      '    last 2026-12-03 13:29Z',
+    ])
+  })
+})
+
+describe('the NAT table of status', () => {
+  const gateway = (over: Partial<StatusReport['nat']['gateways'][number]> = {}): StatusReport['nat']['gateways'][number] => ({
+    id: 'nat-0123456789abcdef0',
+    account: {id: '111111111111', roleName: 'vpcsc-nat-reader-production'},
+    region: 'ap-southeast-2',
+    state: 'available',
+    connectivityType: 'public',
+    name: 'egress-gateway-of-the-production-vpc-in-sydney',
+    addresses: [
+      {publicIp: '203.0.113.100', isPrimary: true},
+      {publicIp: '203.0.113.101', isPrimary: false},
+    ],
+    ...over,
+  })
+  const report = (gateways: StatusReport['nat']['gateways']): StatusReport => ({
+    policy: {name: 'accessPolicies/1'},
+    level: {name: 'accessPolicies/1/accessLevels/l', conditions: [{index: 0, ipSubnetworks: ['203.0.113.100/32', '203.0.113.101/32']}], managedCondition: 0, managedCidrs: ['203.0.113.100/32', '203.0.113.101/32']},
+    nat: {regions: ['ap-southeast-2'], accounts: [], unreadable: [], gateways, egressIps: [], warnings: [], missingGatewayIds: []},
+    keep: [],
+    drift: {missing: [], stale: [], testNet: [], unkept: [], inSync: true},
+    warnings: [],
+    timingsMs: {total: 1},
+  })
+  const natLines = (text: string) => {
+    const lines = stripVTControlCharacters(text).split('\n')
+    return lines.slice(lines.findIndex((l) => l.startsWith('NAT gateways')) + 1, lines.indexOf('Drift'))
+  }
+
+  it('within 80 columns: a secondary address continues under its IP, a long name or role on more lines, ids whole', () => {
+    const lines = natLines(renderStatus(report([gateway()]), {width: 80, wrapHints: false}))
+    assert.ok(lines.every((l) => l.length <= 80), lines.join('\n'))
+    assert.match(lines[0]!, /^ {2}Account {2,}Region {2,}Gateway {2,}State {2,}Egress IPs$/)
+    assert.match(lines[1]!, /^ {2}111111111111 {2,}ap-southeast-2 {2}nat-0123456789abcdef0 {2}available {2}203\.0\.113\.100$/)
+    const ips = lines[0]!.indexOf('Egress IPs')
+    assert.deepEqual(lines.slice(1).map((l) => l.slice(ips)).filter(Boolean), ['203.0.113.100', '203.0.113.101', '(secondary)'])
+    // The name and the role, cut where their column ends, lose no character.
+    const column = (start: number, end: number) => lines.slice(2).map((l) => l.slice(start, end).trim()).join('')
+    const account = lines[0]!.indexOf('Account')
+    const gatewayAt = lines[0]!.indexOf('Gateway')
+    assert.equal(column(account, lines[0]!.indexOf('Region')), 'vpcsc-nat-reader-production')
+    assert.equal(column(gatewayAt, lines[0]!.indexOf('State')), 'egress-gateway-of-the-production-vpc-in-sydney')
+  })
+
+  it('as wide as it needs when it fits: the same table as before, a role under its account, a name under its gateway', () => {
+    const lines = natLines(renderStatus(report([gateway({account: {id: '123456789012'}, region: 'us-east-1', name: 'vpcsc-demo-nat', addresses: [{publicIp: '203.0.113.10', isPrimary: true}]})]), {width: 80, wrapHints: false}))
+    assert.deepEqual(lines, [
+      '  Account       Region     Gateway                State      Egress IPs',
+      '  123456789012  us-east-1  nat-0123456789abcdef0  available  203.0.113.10',
+      '                           vpcsc-demo-nat',
+    ])
+  })
+
+  it('too narrow for the ids: one block per gateway, every line within the width', () => {
+    const lines = natLines(renderStatus(report([gateway()]), {width: 60, wrapHints: false}))
+    assert.ok(lines.every((l) => l.length <= 60), lines.join('\n'))
+    assert.deepEqual(lines, [
+      '  nat-0123456789abcdef0',
+      '    egress-gateway-of-the-production-vpc-in-sydney',
+      '    111111111111 vpcsc-nat-reader-production  ap-southeast-2',
+      '      available',
+      '    egress 203.0.113.100, 203.0.113.101 (secondary)',
+    ])
   })
 })
 

@@ -2,7 +2,7 @@ import Table from 'cli-table3'
 
 import type {FieldChange} from '../perimeter/diff.ts'
 import type {ViolationGroup, ViolationsReport} from '../perimeter/violations.ts'
-import {dim, heading, mark, plural, out as chalk, wrapIn, type Layout} from './text.ts'
+import {dim, heading, mark, packFields, plural, out as chalk, wrapIn, type Layout} from './text.ts'
 
 /** Diffs of perimeter configurations and grouped violations, for people. */
 
@@ -40,7 +40,7 @@ function shortMethod(method: string): string {
   return method.split('.').slice(-2).join('.')
 }
 
-export function renderGroups(groups: ViolationGroup[], layout: Layout = {width: 80, wrap: true}): string {
+export function renderGroups(groups: ViolationGroup[], layout: Layout = {width: 80, wrapHints: true}): string {
   const {width} = layout
   if (groups.length === 0) return ''
   const admittedText = (g: ViolationGroup) => (g.admitted === undefined ? '?' : g.admitted ? chalk.green('yes') : chalk.yellow('no'))
@@ -49,17 +49,19 @@ export function renderGroups(groups: ViolationGroup[], layout: Layout = {width: 
     for (const g of groups) table.push([g.count, g.callerIp, admittedText(g), shortPrincipal(g.principal), `${g.service}\n${dim(shortMethod(g.method))}`, g.reason, minute(g.firstSeen), minute(g.lastSeen)])
     return `${table.toString()}\n`
   }
-  // Two lines per group: who and from where, then what and why. --json has every field.
+  // Two lines per group (who and from where, then what and why), each within the width in a
+  // pipe as on a terminal: a field that does not fit goes to the next line, under the first
+  // field, whole. --json has every field.
   const lines: string[] = []
   for (const g of groups) {
     const admitted = g.admitted === undefined ? '' : g.admitted ? ` ${dim('(admitted)')}` : ` ${chalk.yellow('(not admitted)')}`
-    lines.push(wrapIn(layout, `  ${String(g.count).padStart(5)}  ${g.callerIp}${admitted}  ${shortPrincipal(g.principal)}`, 9))
-    lines.push(wrapIn(layout, `         ${g.service.replace(/\.googleapis\.com$/, '')} ${shortMethod(g.method)}  ${g.reason}  ${dim(`last ${minute(g.lastSeen)}`)}`, 9))
+    lines.push(...packFields(`  ${String(g.count).padStart(5)}  `, [`${g.callerIp}${admitted}`, shortPrincipal(g.principal)], width, 9))
+    lines.push(...packFields('         ', [`${g.service.replace(/\.googleapis\.com$/, '')} ${shortMethod(g.method)}`, g.reason, dim(`last ${minute(g.lastSeen)}`)], width, 9))
   }
   return `${lines.join('\n')}\n`
 }
 
-export function renderViolations(report: ViolationsReport, layout: Layout = {width: 80, wrap: true}): string {
+export function renderViolations(report: ViolationsReport, layout: Layout = {width: 80, wrapHints: true}): string {
   const {width} = layout
   const lines: string[] = []
   for (const [label, set] of [
@@ -72,8 +74,9 @@ export function renderViolations(report: ViolationsReport, layout: Layout = {wid
     else lines.push(renderGroups(set.groups, layout).trimEnd())
   }
   const notAdmitted = [...new Set([...report.dryRun.groups, ...report.enforced.groups].filter((g) => g.admitted === false).map((g) => g.callerIp))]
+  // A warning wraps with a hanging indent, under its text.
   if (notAdmitted.length > 0) lines.push(wrapIn(layout, `${mark.warn()} Not admitted by the access level: ${notAdmitted.join(', ')} ${dim('(a NAT IP among them? vpcsc ip sync)')}`))
   const groups = report.dryRun.groups.length + report.enforced.groups.length
-  if (groups > 0 && width < TABLE_WIDTH) lines.push(dim(`→ Shortened to fit ${width} columns: --json has every field (full principals and methods, first seen).`))
+  if (groups > 0 && width < TABLE_WIDTH) lines.push(wrapIn(layout, dim(`→ Shortened to fit ${width} columns: --json has every field (full names, first seen).`)))
   return `${lines.join('\n')}\n`
 }

@@ -61,40 +61,60 @@ export function seconds(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`
 }
 
-/** The columns a screen may use: the terminal's width, or 80 in a pipe, a file or CI. */
-function screenWidth(stream: {isTTY?: boolean; columns?: number} = process.stdout): number {
-  return stream.isTTY && stream.columns ? stream.columns : 80
+interface Stream {
+  isTTY?: boolean
+  columns?: number
 }
 
 /**
- * How human output is laid out where it goes: tables fit `width` (the terminal's, 80 in a
- * pipe), and long lines wrap only on a terminal: in a pipe or a file a finding stays on one
- * line, for grep.
+ * The columns human output may use, as other well-kept CLIs decide it: the terminal's width
+ * when the stream is a terminal that reports one; else COLUMNS, when it is a positive
+ * integer (a pipe, a file, or a pseudo-terminal without a size: CI, script(1), an editor's
+ * terminal); else 80.
+ */
+export function screenWidth(stream: Stream = process.stdout, env: NodeJS.ProcessEnv = process.env): number {
+  if (stream.isTTY && stream.columns && stream.columns > 0) return stream.columns
+  const columns = env.COLUMNS?.trim() ?? ''
+  return /^\d+$/.test(columns) && Number(columns) > 0 ? Number(columns) : 80
+}
+
+/**
+ * How human output is laid out where it goes: every line fits `width` (screenWidth), long
+ * values wrapping under their value; hint lines (→ ...) wrap too on a terminal, and stay
+ * whole in a pipe or a file, for grep and for copying the command they give.
  */
 export interface Layout {
   width: number
-  wrap: boolean
+  /** Hint lines wrap too (on a terminal). */
+  wrapHints: boolean
 }
 
-export function layoutFor(stream: {isTTY?: boolean; columns?: number} = process.stdout): Layout {
-  return {width: screenWidth(stream), wrap: Boolean(stream.isTTY && stream.columns)}
+export function layoutFor(stream: Stream = process.stdout, env: NodeJS.ProcessEnv = process.env): Layout {
+  return {width: screenWidth(stream, env), wrapHints: Boolean(stream.isTTY)}
 }
 
-/** `wrap` on a terminal; the line as it is elsewhere. */
+/** A hint line: `→ ...` after its indent (colour codes aside). */
+export function isHint(line: string): boolean {
+  return /^\s*→ /.test(stripVTControlCharacters(line))
+}
+
+/** `wrap` to the layout's width; a hint line only where hints wrap (a terminal). */
 export function wrapIn(layout: Layout, line: string, indent?: number): string {
-  return layout.wrap ? wrap(line, layout.width, indent) : line
+  return isHint(line) && !layout.wrapHints ? line : wrap(line, layout.width, indent)
 }
 
 /**
- * Human output for a terminal: each line longer than the terminal is wrapped at spaces,
- * its continuation indented two columns under the line's own indent. Output to a pipe or a
- * file is left as it is (one line a finding, for grep); tables are rendered to fit already.
+ * Human output for a terminal: each line longer than the terminal (screenWidth: its width,
+ * else COLUMNS, else 80) is wrapped at spaces, its continuation indented two columns under
+ * the line's own indent. Output to a pipe or a file is left as it is: the renderers that lay
+ * it out for a width (status, violations) have done so already.
  */
-export function fitToTerminal(text: string, stream: {isTTY?: boolean; columns?: number} = process.stdout): string {
-  if (!stream.isTTY || !stream.columns) return text
+export function fitToTerminal(text: string, stream: Stream = process.stdout, env: NodeJS.ProcessEnv = process.env): string {
+  if (!stream.isTTY) return text
+  const width = screenWidth(stream, env)
   return text
     .split('\n')
-    .map((line) => wrap(line, stream.columns!, /^ */.exec(line)![0].length + 2))
+    .map((line) => wrap(line, width, /^ */.exec(line)![0].length + 2))
     .join('\n')
 }
 
@@ -147,8 +167,90 @@ export function wrap(line: string, width: number, indent = 2): string {
   return lines.map((l) => l.trimEnd()).join('\n')
 }
 
-/** cli-table3 without borders: columns two spaces apart, as kubectl and gh print them. */
-export const PLAIN_TABLE = {
-  chars: {top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  '},
-  style: {head: [] as string[], border: [] as string[], 'padding-left': 0, 'padding-right': 0},
+/**
+ * Fields two spaces apart after `lead`, as many to a line as fit `width`; each next line
+ * starts `indent` columns in. A field is split only when it is wider than a line by itself
+ * (at its spaces, as `wrap` does), so "last 2026-12-03 13:29Z" stays whole.
+ */
+export function packFields(lead: string, fields: string[], width: number, indent: number): string[] {
+  const lines: string[] = []
+  let current = lead
+  let placed = false
+  for (const field of fields) {
+    const candidate = placed ? `${current}  ${field}` : `${current}${field}`
+    if (!placed || visibleLength(candidate) <= width) {
+      current = candidate
+      placed = true
+      continue
+    }
+    lines.push(current)
+    current = `${' '.repeat(indent)}${field}`
+  }
+  lines.push(current)
+  return lines.flatMap((line) => wrap(line, width, indent).split('\n'))
+}
+
+/** Plain text broken to lines of at most `width` columns: at spaces, and a word wider than that cut. */
+function breakText(text: string, width: number): string[] {
+  const lines: string[] = []
+  let current = ''
+  for (let word of text.split(' ')) {
+    if (current && current.length + 1 + word.length <= width) {
+      current += ` ${word}`
+      continue
+    }
+    if (current) lines.push(current)
+    while (word.length > width) {
+      lines.push(word.slice(0, width))
+      word = word.slice(width)
+    }
+    current = word
+  }
+  lines.push(current)
+  return lines
+}
+
+/** One line of a table cell: plain text, the narrowest its column may be without cutting it, and its colour. */
+export interface CellLine {
+  text: string
+  /** 0 for what may be cut (a name); the text's length for what must stay whole (an id). */
+  floor: number
+  colour?: (text: string) => string
+}
+
+/**
+ * A borderless table (columns two spaces apart, as kubectl and gh print them, each line
+ * `indent` columns in) within `width` columns: a column wider than its floor is narrowed,
+ * the one with most to spare first, and its lines wrap at spaces (a name too long is cut
+ * onto the next line). Undefined when even the floors do not fit: the caller lays the rows
+ * out another way.
+ */
+export function fitTable(head: string[], rows: CellLine[][][], width: number, indent = 2): string[] | undefined {
+  const columns = head.map((title, i) => [{text: title, floor: title.length}, ...rows.flatMap((row) => row[i] ?? [])])
+  const widths = columns.map((lines) => Math.max(...lines.map((l) => l.text.length)))
+  const floors = columns.map((lines) => Math.max(...lines.map((l) => l.floor)))
+  let excess = indent + widths.reduce((a, b) => a + b, 0) + 2 * (head.length - 1) - width
+  while (excess > 0) {
+    const spare = widths.map((w, i) => w - floors[i]!)
+    const most = Math.max(...spare)
+    if (most <= 0) return undefined
+    widths[spare.indexOf(most)]!--
+    excess--
+  }
+  const out: string[] = []
+  const render = (cells: CellLine[][]) => {
+    const broken = cells.map((lines, i) => lines.flatMap((l) => breakText(l.text, widths[i]!).map((text) => ({text, colour: l.colour}))))
+    const height = Math.max(...broken.map((lines) => lines.length))
+    for (let k = 0; k < height; k++) {
+      const parts = broken.map((lines, i) => {
+        const line = lines[k]
+        const pad = ' '.repeat(widths[i]! - (line?.text.length ?? 0))
+        return line ? `${line.colour ? line.colour(line.text) : line.text}${pad}` : pad
+      })
+      out.push(`${' '.repeat(indent)}${parts.join('  ')}`.trimEnd())
+    }
+  }
+  render(head.map((title) => [{text: title, floor: title.length, colour: (t: string) => dim(t)}]))
+  for (const row of rows) render(row)
+  return out
 }
