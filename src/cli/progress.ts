@@ -1,5 +1,6 @@
 import type {ProgressEvent} from '../lib/deny-test/run.ts'
 import {probeLine, stepLine} from '../lib/render/deny-test.ts'
+import {screenWidth} from '../lib/render/text.ts'
 
 /**
  * The deny test's progress on stderr. On a terminal, probes share one live line, redrawn
@@ -64,7 +65,8 @@ export class DenyTestProgress {
 
   private draw(countdown: boolean): void {
     if (!this.live) return
-    const width = (this.stream.columns || 80) - 1
+    // The terminal's width, else COLUMNS, else 80 (a pseudo-terminal without a size), as all output.
+    const width = screenWidth(this.stream) - 1
     const line = probeLine(this.live.event, {sinceMs: countdown ? Date.now() - this.live.at : 0, width, countdown})
     this.write(`\r\u001B[2K${line}`)
   }

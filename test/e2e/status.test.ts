@@ -119,6 +119,8 @@ describe('vpcsc status', () => {
     assert.deepEqual(hints(result.stdout), ['  → Fix the NAT source not read (above) first: until it can be read, vpcsc ip sync removes nothing.'])
     assert.match(result.stdout, wrappedText('✗ 203.0.113.99/32 matches no NAT egress IP and is not kept (or it belongs to a source that was not read).'))
     assert.doesNotMatch(result.stdout, /ip sync writes/)
+    // Nothing was read: "no NAT gateway matched" would be news of a selection never applied.
+    assert.doesNotMatch(result.stdout + result.stderr, /No NAT gateway matched/)
     assert.deepEqual(overWidth(result.stdout, 80), [], result.stdout)
     await ctx.world.admin.clearRequests()
     const sync = await vpcsc(ctx.world, ['ip', 'sync', '--yes'], {env: unreachable})

@@ -8,6 +8,7 @@ import {describe, it} from 'node:test'
 import {Chalk} from 'chalk'
 
 import {isLibraryNoise} from '../../src/cli/library-warnings.ts'
+import {DenyTestProgress} from '../../src/cli/progress.ts'
 import {closest, closestCommand, commandPart} from '../../src/cli/suggest.ts'
 import {profileExists, sdkRegion} from '../../src/lib/aws/sdk-options.ts'
 import {diagnoseBaseline} from '../../src/lib/deny-test/baseline-diagnosis.ts'
@@ -183,6 +184,25 @@ describe('deny-test progress line', () => {
     assert.equal(probeLine(event, {countdown: true, c: plain}), '  deny-wait     #3  12.3 s  DENIED_VPCSC HTTP 403, aiplatform  next probe in 7 s')
     assert.equal(probeLine(event, {countdown: true, sinceMs: 2000, c: plain}), '  deny-wait     #3  14.3 s  DENIED_VPCSC HTTP 403, aiplatform  next probe in 5 s')
     assert.match(probeLine(event, {countdown: true, sinceMs: 7500, c: plain}), /probing\.\.\.$/)
+  })
+
+  it('the live line fits COLUMNS on a terminal that reports no size', () => {
+    let written = ''
+    const pty = {isTTY: true, columns: 0, write: (text: string) => ((written += text), true)} as unknown as NodeJS.WriteStream
+    const before = process.env.COLUMNS
+    process.env.COLUMNS = '40'
+    try {
+      const progress = new DenyTestProgress(pty, true)
+      progress.handle(event)
+      progress.settle()
+    } finally {
+      if (before === undefined) delete process.env.COLUMNS
+      else process.env.COLUMNS = before
+    }
+    // Each redraw is \r, erase-line, the line: what is left of a line once its codes are gone.
+    const lines = stripVTControlCharacters(written).split(/[\r\n]/).filter(Boolean)
+    assert.ok(lines.length > 0 && lines.every((line) => line.length <= 39), JSON.stringify(lines))
+    assert.match(lines[0]!, /deny-wait +#3/)
   })
 
   it('never the whole 403 text, and never wider than the terminal', () => {

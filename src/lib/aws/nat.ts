@@ -155,13 +155,15 @@ function egressOf(gateways: NatGatewayInfo[], selection: GatewaySelection, tagsO
  * account) has its gateways read twice: each gateway, its egress IPs and its warnings
  * count once, under the first source that selected it (the caller's own comes first).
  */
-function completeness(parts: ReturnType<typeof egressOf>[], read: NatGatewayInfo[], askedIds: string[], everythingRead: boolean) {
+function completeness(parts: ReturnType<typeof egressOf>[], read: NatGatewayInfo[], askedIds: string[], everythingRead: boolean, anythingRead = true) {
   const found = new Set(read.map((g) => g.id))
   const missingGatewayIds = everythingRead ? [...new Set(askedIds)].filter((id) => !found.has(id)) : []
   const warnings = [...new Set(parts.flatMap((p) => p.warnings))]
   for (const id of missingGatewayIds) warnings.push(`NAT gateway ${id} was not found in the searched regions.`)
   const matched = firstOfEach(parts.flatMap((p) => p.gateways), (g) => g.id)
-  if (matched.length === 0) warnings.push('No NAT gateway matched the selection.')
+  // With sources not read (each named as such), the sources read matched none; with none
+  // read, there is nothing to say beyond those.
+  if (matched.length === 0 && anythingRead) warnings.push(everythingRead ? 'No NAT gateway matched the selection.' : 'No NAT gateway matched the selection in the sources that were read.')
   return {gateways: matched, egressIps: firstOfEach(parts.flatMap((p) => p.egressIps), (e) => e.ip), warnings, missingGatewayIds}
 }
 
@@ -350,7 +352,7 @@ async function readAll(
 
   const parts = accounts.map((read, i) => egressOf(read.gateways, sources[i]!.selection, (id) => read.tags.get(id) ?? {}))
   const askedIds = sources.flatMap((s) => s.selection.natGatewayIds)
-  const merged = completeness(parts, accounts.flatMap((a) => a.gateways), askedIds, unreadable.length === 0)
+  const merged = completeness(parts, accounts.flatMap((a) => a.gateways), askedIds, unreadable.length === 0, accounts.some((a) => a.regions.length > 0))
   return {
     ...merged,
     warnings: [...(callerWarning ? [callerWarning] : []), ...ownAsMember, ...merged.warnings],
