@@ -11,14 +11,14 @@ if (problem) {
   process.exit(2)
 }
 
+// Cache compiled bytecode between runs: start-up is most of a short command's time.
+const {enableCompileCache} = await import('node:module')
+enableCompileCache?.()
+
 // Library and runtime notices go to DEBUG=vpcsc:warnings (src/cli/library-warnings.ts); Node's
 // own comes as node:util first loads, with dist/run.js: the filter is installed before it.
 const {quietLibraryWarnings} = await import('../dist/library-warnings.js')
 quietLibraryWarnings()
-
-// Cache compiled bytecode between runs: start-up is most of a short command's time.
-const {enableCompileCache} = await import('node:module')
-enableCompileCache?.()
 
 // dist/run.js is @oclif/core bundled by scripts/build.ts, the same copy the commands extend.
 const {execute} = await import('../dist/run.js')
