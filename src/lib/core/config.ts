@@ -636,17 +636,17 @@ export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, confi
 }
 
 /**
- * The AWS profile named (--profile, VPCSC_PROFILE, the file's "profile", else AWS_PROFILE)
- * must be in the AWS config or credentials file, as the AWS CLI requires ("The config profile
- * (x) could not be found"): the SDK would otherwise fall back to other credentials, or fail
- * later as a missing region. "default" may be absent, as for the AWS CLI.
+ * The AWS profile named (--profile, AWS_PROFILE, or the file's "profile") must be in the AWS
+ * config or credentials file, as the AWS CLI requires ("The config profile (x) could not be
+ * found"): the SDK would otherwise fall back to other credentials, or fail later as a
+ * missing region. "default" may be absent, as for the AWS CLI.
  */
 function profileProblems(given: ReturnType<typeof decided>, env: NodeJS.ProcessEnv): SettingProblem[] {
-  const named = given ? {label: sourceLabel(given.source), profile: given.value} : {label: 'AWS_PROFILE', profile: env.AWS_PROFILE?.trim()}
-  if (typeof named.profile !== 'string' || named.profile === '' || named.profile === 'default' || profileExists(named.profile, env)) return []
+  const profile = given?.value
+  if (!given || typeof profile !== 'string' || profile === 'default' || profileExists(profile, env)) return []
   return [{
-    text: valueProblem(named.label, named.profile, 'is not a profile in the AWS config or credentials file'),
-    hint: `aws configure list-profiles lists the profiles there; aws configure --profile ${named.profile} creates it.`,
+    text: valueProblem(sourceLabel(given.source), profile, 'is not a profile in the AWS config or credentials file'),
+    hint: `aws configure list-profiles lists the profiles there; aws configure --profile ${profile} creates it.`,
     key: 'profile',
   }]
 }
