@@ -16,17 +16,15 @@
 // run src/ directly.
 //   node scripts/build.ts
 import {existsSync, readdirSync, readFileSync, rmSync} from 'node:fs'
-import {createRequire} from 'node:module'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {build, type Plugin} from 'esbuild'
 import ts from 'typescript'
 
-import {sourceRewrites} from './source-rewrites.ts'
+import {BUNDLE_OPTIONS, BUNDLE_PLUGINS} from './bundle.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const requireBuiltin = createRequire(import.meta.url)
 const srcFiles = readdirSync(join(root, 'src'), {recursive: true, encoding: 'utf8'})
   .filter((file) => file.endsWith('.ts'))
   .sort()
@@ -96,65 +94,10 @@ function lazyFacades(): Plugin {
   }
 }
 
-/**
- * The AWS SDK clients keep every request and response shape in one module, as arrays keyed
- * by constants (`{[_xN]: ...}`): esbuild cannot prove such computed keys free of side
- * effects, so it keeps all of the ~3,400 shapes. Writing the constant's string in place of
- * the key (the same object) lets it drop the shapes vpcsc never sends or reads. A file in
- * another layout is left as it is.
- */
-const awsSchemaKeys: Plugin = {
-  name: 'aws-schema-keys',
-  setup(b) {
-    b.onLoad({filter: /[\\/]@aws-sdk[\\/][^\\/]+[\\/]dist-es[\\/](.*[\\/])?schemas[\\/]schemas_\d+\.js$/}, (args) => {
-      const source = readFileSync(args.path, 'utf8')
-      const strings = new Map([...source.matchAll(/^const (_\w+) = ("[^"\\\n]*");$/gm)].map((m) => [m[1]!, m[2]!]))
-      return {contents: source.replace(/\[(_\w+)\]:/g, (key, name: string) => (strings.has(name) ? `${strings.get(name)}:` : key)), loader: 'js'}
-    })
-  },
-}
-
-/**
- * node:http, imported by ES modules in the bundle (node-fetch, the AWS SDK's HTTP handler),
- * is loaded with require() instead. Node's ES module wrapper of a built-in reads every
- * export, getters included, and http's WebSocket, CloseEvent and MessageEvent getters load
- * undici: ~14 ms of every run, for classes vpcsc never uses. require() reads none of them.
- * The wrapper exports the module as its default and every other export by name but those
- * three: importing one of them by name fails the build rather than loading undici unseen.
- * (The other built-ins have no such getter; a wrapper for each would cost a chunk file each.)
- */
-const UNDICI_GETTERS = new Set(['WebSocket', 'CloseEvent', 'MessageEvent'])
-const httpByRequire: Plugin = {
-  name: 'http-by-require',
-  setup(b) {
-    b.onResolve({filter: /^(node:)?http$/}, (args) => (args.kind === 'import-statement' || args.kind === 'dynamic-import' ? {path: 'http', namespace: 'builtin'} : undefined))
-    b.onLoad({filter: /.*/, namespace: 'builtin'}, () => {
-      const exported = Object.keys(requireBuiltin('node:http')).filter((name) => !UNDICI_GETTERS.has(name))
-      return {
-        contents: `import {createRequire} from 'node:module'\nconst http = createRequire(import.meta.url)('node:http')\nexport default http\nexport const {${exported.join(', ')}} = http\n`,
-        loader: 'js',
-      }
-    })
-  },
-}
-
-
 rmSync(join(root, 'dist'), {recursive: true, force: true})
-const shared = {
-  absWorkingDir: root,
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node22',
-  // The AWS SDK's ES module build (dist-es) can be tree-shaken; its CommonJS build cannot.
-  mainFields: ['module', 'main'],
-  // The CommonJS packages inside the bundle call require() for Node's built-ins.
-  banner: {js: "import {createRequire as __vpcscCreateRequire} from 'node:module';const require = __vpcscCreateRequire(import.meta.url);"},
-  legalComments: 'none',
-  logLevel: 'warning',
-} as const
 await build({
-  ...shared,
+  ...BUNDLE_OPTIONS,
+  absWorkingDir: root,
   entryPoints: [...commands, {in: join('src', 'cli', 'run.ts'), out: 'run'}, {in: join('src', 'cli', 'library-warnings.ts'), out: 'library-warnings'}],
   outbase: 'src',
   outdir: 'dist',
@@ -162,16 +105,17 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   // oclif's TypeScript support for development (NODE_ENV=development): optional, not shipped.
   external: ['typescript', 'ts-node', 'tsx'],
-  plugins: [httpByRequire, sourceRewrites, lazyFacades(), awsSchemaKeys],
+  plugins: [...BUNDLE_PLUGINS, lazyFacades()],
 })
 // The handler's own entry and chunks: dist/lambda.js and dist/lambda-chunks/ are all a
 // function's package needs (npm run package:lambda zips them). Splitting also keeps the AWS
 // SDK tree-shaken: esbuild inlines a lazily imported module in a wrapper it cannot prune.
 await build({
-  ...shared,
+  ...BUNDLE_OPTIONS,
+  absWorkingDir: root,
   entryPoints: [{in: join('src', 'lambda.ts'), out: 'lambda'}],
   outdir: 'dist',
   splitting: true,
   chunkNames: 'lambda-chunks/[name]-[hash]',
-  plugins: [httpByRequire, sourceRewrites, lazyFacades(), awsSchemaKeys],
+  plugins: [...BUNDLE_PLUGINS, lazyFacades()],
 })
