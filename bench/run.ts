@@ -1,7 +1,9 @@
 // The benchmark: against one local cloud, in one run, times vpcsc's commands and two
 // baselines (one `aws ec2 describe-nat-gateways`, Debian's awscli v2, against the same moto;
 // gcloud's `levels update`, when gcloud is installed, against the same emulated ACM),
-// prints medians, peak memory and ratios, and counts the API calls each command makes.
+// prints medians, peak memory and ratios, and counts the API calls each command makes. The
+// floor (bench/floor/) is timed beside them: the same job with the same libraries and
+// nothing else, what no change to vpcsc's start can go below.
 //   node bench/run.ts [--runs 7] [--only fanout|sync]     (after npm run build)
 import {spawn} from 'node:child_process'
 import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
@@ -10,9 +12,14 @@ import {join} from 'node:path'
 import {parseArgs} from 'node:util'
 
 import {CLI_ENTRY, cliProcessOptions, startWorld, type World} from '../test/local-cloud/world.ts'
+import {bundleFloor} from './floor/bundle.ts'
 
 const {values} = parseArgs({options: {runs: {type: 'string', default: '7'}, only: {type: 'string'}}})
 const RUNS = Number(values.runs)
+
+const floorDir = mkdtempSync(join(tmpdir(), 'vpcsc-bench-floor-'))
+process.on('exit', () => rmSync(floorDir, {recursive: true, force: true}))
+const FLOOR = await bundleFloor(floorDir)
 
 interface Sample {
   seconds: number
@@ -99,7 +106,7 @@ function toSeries(list: Sample[]): Series {
  * alternation. gcloud reads a token file (the emulator's own token) and the endpoint
  * override; it updates the seed's other level, so that the two never touch each other.
  */
-async function syncAgainstGcloud(world: World): Promise<[Series, Series] | undefined> {
+async function syncAgainstGcloud(world: World): Promise<[Series, Series, Series] | undefined> {
   const gcloud = await which('gcloud')
   if (!gcloud) return undefined
   const dir = mkdtempSync(join(tmpdir(), 'vpcsc-bench-gcloud-'))
@@ -124,32 +131,40 @@ async function syncAgainstGcloud(world: World): Promise<[Series, Series] | undef
   }
   const spec = join(dir, 'spec.json')
   const policy = world.env.VPCSC_POLICY!.replace('accessPolicies/', '')
-  const samples: [Sample[], Sample[]] = [[], []]
+  const samples: [Sample[], Sample[], Sample[]] = [[], [], []]
   try {
     for (let i = -1; i < RUNS; i++) {
-      // One change each: a NAT gateway with a new address for vpcsc, a new CIDR for gcloud.
-      await world.aws.replaceNatGateway({eip: `192.0.2.${100 + (i + 1) * 2}`})
+      // One change each: a NAT gateway with a new address for vpcsc and the floor, a new CIDR for gcloud.
+      await world.aws.replaceNatGateway({eip: `192.0.2.${100 + (i + 1) * 3}`})
       const sync = await measure(world, [process.execPath, CLI_ENTRY, 'ip', 'sync', '--yes'])
       writeFileSync(spec, JSON.stringify([{ipSubnetworks: [`198.51.100.${50 + ((i + 1) % 2)}/32`]}]))
       const update = await measure(world, [gcloud, 'access-context-manager', 'levels', 'update', 'vpcsc_office', `--policy=${policy}`, `--basic-level-spec=${spec}`, '--quiet'], env)
-      if (i < 0) continue // the first pair is the warm-up
+      await world.aws.replaceNatGateway({eip: `192.0.2.${101 + (i + 1) * 3}`})
+      const floor = await measure(world, [process.execPath, FLOOR, 'write'])
+      if (i < 0) continue // the first round is the warm-up
       samples[0].push(sync)
       samples[1].push(update)
+      samples[2].push(floor)
     }
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }
-  return [toSeries(samples[0]), toSeries(samples[1])]
+  return [toSeries(samples[0]), toSeries(samples[1]), toSeries(samples[2])]
 }
 
 async function printSyncAgainstGcloud(world: World): Promise<void> {
   const versusGcloud = await syncAgainstGcloud(world)
   if (versusGcloud) {
-    const [sync, update] = versusGcloud
-    console.log(`\nOne change written, ${RUNS} alternating runs after one warm-up pair; wall-clock seconds:\n`)
+    const [sync, update, floor] = versusGcloud
+    console.log(`\nOne change written, ${RUNS} alternating runs after one warm-up round; wall-clock seconds:\n`)
     console.log('| command | median s | min s | CPU s (median) | peak RSS MB | vs gcloud | exit codes |')
     console.log('| --- | --- | --- | --- | --- | --- | --- |')
-    for (const [name, s] of [['gcloud access-context-manager levels update --basic-level-spec (baseline)', update], ['vpcsc ip sync --yes', sync]] as const) {
+    const rows = [
+      ['gcloud access-context-manager levels update --basic-level-spec (baseline)', update],
+      ['vpcsc ip sync --yes', sync],
+      ['floor: the same write, the libraries alone, polled every 5 ms (bench/floor/)', floor],
+    ] as const
+    for (const [name, s] of rows) {
       if ([...s.codes].some((c) => c !== 0)) throw new Error(`${name} exited ${[...s.codes].join(',')}`)
       console.log(`| ${name} | ${s.median.toFixed(3)} | ${s.min.toFixed(3)} | ${(s.cpu ?? 0).toFixed(2)} | ${s.rssMb.toFixed(0)} | ${(s.median / update.median).toFixed(2)}x | ${[...s.codes].join(',')} |`)
     }
@@ -301,6 +316,7 @@ try {
   rows.push(['vpcsc --version', await series(world, vpcsc('--version'))])
   rows.push(['vpcsc status --json', await series(world, vpcsc('status', '--json'))])
   rows.push(['vpcsc ip sync --plan (in sync)', await series(world, vpcsc('ip', 'sync', '--plan'))])
+  rows.push(["floor: status's reads, the libraries alone (bench/floor/)", await series(world, [process.execPath, FLOOR, 'read'])])
 
   console.log(`Node ${process.version}, ${RUNS} runs each after one warm-up; wall-clock seconds (median, min), peak RSS (median).\n`)
   console.log('| command | median s | min s | peak RSS MB | vs baseline | exit codes |')
