@@ -5,7 +5,7 @@ import * as Flags from '@oclif/core/flags'
 import type {Interfaces} from '@oclif/core'
 import {ux} from '@oclif/core/ux'
 
-import {loadConfigFile, resolveSettings, type FlagValues, type RequiredSetting, type Settings} from '../lib/core/config.ts'
+import {loadConfigFile, resolveSettings, type FlagValues, type RequiredSetting, type SettingKey, type Settings} from '../lib/core/config.ts'
 import {debugEnabled} from '../lib/core/debug.ts'
 import {jsonError, VpcscError} from '../lib/core/errors.ts'
 import {disableColour, fitToTerminal, printError} from '../lib/render/text.ts'
@@ -43,11 +43,19 @@ export abstract class VpcscCommand extends Command {
   /** The settings the command cannot start without: all reported at once, before any I/O. */
   static needs: readonly RequiredSetting[] = []
 
+  /**
+   * The settings the command reads, itself and through the src/lib functions it hands them
+   * to (not the same as its flags): only these and `needs` are checked, so that a bad value
+   * of another one in the shared environment or config file does not stop it. A command
+   * that does not say is checked for every setting.
+   */
+  static uses?: readonly SettingKey[]
+
   protected async settingsFrom(flags: FlagValues & {config?: string}, needs?: readonly RequiredSetting[]): Promise<Settings> {
     const config = await loadConfigFile(flags.config)
     const command = this.constructor as typeof VpcscCommand
     // The commands with --profile are those that call AWS.
-    return resolveSettings(flags, process.env, config, needs ?? command.needs, {callsAws: 'profile' in (command.flags ?? {})})
+    return resolveSettings(flags, process.env, config, needs ?? command.needs, {callsAws: 'profile' in (command.flags ?? {}), uses: command.uses})
   }
 
   /**

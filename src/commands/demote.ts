@@ -3,7 +3,7 @@ import * as Flags from '@oclif/core/flags'
 import {VpcscCommand} from '../cli/base-command.ts'
 import {confirmWrite, refuseToAskWithJson} from '../cli/confirm.ts'
 import {googleFlags} from '../cli/flags.ts'
-import {createClients} from '../lib/core/clients.ts'
+import {CLIENT_SETTINGS, createClients} from '../lib/core/clients.ts'
 import {EXIT_CODES_HELP} from '../lib/core/errors.ts'
 import type {FieldChange} from '../lib/perimeter/diff.ts'
 import type {PerimeterWrite} from '../lib/perimeter/write.ts'
@@ -27,6 +27,7 @@ export default class Demote extends VpcscCommand {
 ${EXIT_CODES_HELP}`
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --yes --json']
   static override needs = ['perimeter'] as const
+  static override uses = ['policy', 'perimeter', ...CLIENT_SETTINGS] as const
   static override flags = {
     ...googleFlags,
     yes: Flags.boolean({char: 'y', description: 'Write without asking (--json needs it: it never asks).'}),

@@ -4,13 +4,14 @@ import {VpcscCommand} from '../cli/base-command.ts'
 import {confirmWrite, refuseToAskWithJson, requireAsker} from '../cli/confirm.ts'
 import {probeFlags, stateDirFlag} from '../cli/deny-test-flags.ts'
 import {awsFlags, googleFlags, levelConditionFlag} from '../cli/flags.ts'
-import {createClients} from '../lib/core/clients.ts'
+import {CLIENT_SETTINGS, createClients} from '../lib/core/clients.ts'
 import {ENV} from '../lib/core/config.ts'
 import {DEFAULT_POLLING, DEFAULT_TIMEOUT_MS, runDenyTest, type DenyTestResult} from '../lib/deny-test/run.ts'
 import {DEFAULT_DENY_CIDR} from '../lib/deny-test/deny-cidr.ts'
 import {diagnoseBaseline, natIpsNotAdmitted} from '../lib/deny-test/baseline-diagnosis.ts'
 import {EXIT_CODES_HELP, ExitCode, VpcscError} from '../lib/core/errors.ts'
-import {createProbe} from '../lib/deny-test/probe/create.ts'
+import {createProbe, PROBE_SETTINGS} from '../lib/deny-test/probe/create.ts'
+import {NAT_SELECTION_SETTINGS} from '../lib/aws/nat.ts'
 import {renderDenyTest} from '../lib/render/deny-test.ts'
 import {DenyTestProgress} from '../cli/progress.ts'
 
@@ -35,6 +36,9 @@ ${EXIT_CODES_HELP}
     '<%= config.bin %> <%= command.id %> --probe local --timeout 45m --yes --json',
   ]
   static override needs = ['policy', 'level', 'perimeter'] as const
+  // The NAT selection and the kept CIDRs, though it has no flags for most of them: a baseline
+  // that VPC-SC denies is diagnosed by the NAT IPs the level does not admit.
+  static override uses = ['policy', 'level', 'perimeter', 'condition', 'keep', 'stateDir', 'denyCidr', 'timeout', 'probeInterval', ...PROBE_SETTINGS, ...NAT_SELECTION_SETTINGS, ...CLIENT_SETTINGS] as const
   static override flags = {
     ...googleFlags,
     ...levelConditionFlag,

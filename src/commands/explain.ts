@@ -3,7 +3,8 @@ import * as Flags from '@oclif/core/flags'
 
 import {VpcscCommand} from '../cli/base-command.ts'
 import {awsFlags, googleFlags, keepFlag} from '../cli/flags.ts'
-import {createClients} from '../lib/core/clients.ts'
+import {CLIENT_SETTINGS, createClients} from '../lib/core/clients.ts'
+import {NAT_SELECTION_SETTINGS} from '../lib/aws/nat.ts'
 import {parseSince} from '../lib/core/config.ts'
 import {EXIT_CODES_HELP} from '../lib/core/errors.ts'
 import {explain, parseExplainInput, type Explanation} from '../lib/report/explain.ts'
@@ -26,6 +27,7 @@ ${EXIT_CODES_HELP}`
     target: Args.string({description: 'A vpcServiceControlsUniqueIdentifier, or a caller IP address.', required: true}),
   }
   static override needs = ['policy', 'level'] as const
+  static override uses = ['policy', 'level', 'perimeter', 'projectNumber', 'keep', 'stateDir', ...NAT_SELECTION_SETTINGS, ...CLIENT_SETTINGS] as const
   static override flags = {
     ...googleFlags,
     ...stateDirFlag,

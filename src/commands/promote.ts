@@ -3,7 +3,7 @@ import * as Flags from '@oclif/core/flags'
 import {VpcscCommand} from '../cli/base-command.ts'
 import {confirmWrite, refuseToAskWithJson} from '../cli/confirm.ts'
 import {googleFlags, logFlags} from '../cli/flags.ts'
-import {createClients} from '../lib/core/clients.ts'
+import {CLIENT_SETTINGS, createClients} from '../lib/core/clients.ts'
 import {parseSince} from '../lib/core/config.ts'
 import {EXIT_CODES_HELP} from '../lib/core/errors.ts'
 import type {FieldChange} from '../lib/perimeter/diff.ts'
@@ -32,6 +32,10 @@ Enforcement can take up to 30 minutes to propagate; then run vpcsc deny-test.
 
 ${EXIT_CODES_HELP}`
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --since 14d --yes', '<%= config.bin %> <%= command.id %> --all']
+  // The gate reads the level (which caller IPs it admits) and the project number (when a
+  // perimeter lists no project). The perimeter is a need without --all, and then used; --all
+  // reads every perimeter of the policy instead.
+  static override uses = ['policy', 'level', 'projectNumber', ...CLIENT_SETTINGS] as const
   static override flags = {
     ...googleFlags,
     // --since, as violations and explain name it; --lookback was its first name.

@@ -4,7 +4,7 @@ import {VpcscCommand} from '../cli/base-command.ts'
 import {confirmWrite, refuseToAskWithJson} from '../cli/confirm.ts'
 import {stateDirFlag} from '../cli/deny-test-flags.ts'
 import {googleFlags} from '../cli/flags.ts'
-import {createClients} from '../lib/core/clients.ts'
+import {CLIENT_SETTINGS, createClients} from '../lib/core/clients.ts'
 import {EXIT_CODES_HELP} from '../lib/core/errors.ts'
 import {renderRestore} from '../lib/render/deny-test.ts'
 import {planRestore, restoreHolds, type RestoreReport} from '../lib/deny-test/restore-plan.ts'
@@ -15,6 +15,7 @@ export default class Restore extends VpcscCommand {
 
 ${EXIT_CODES_HELP}`
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --level vpcsc_allow_ec2_ip --yes', '<%= config.bin %> <%= command.id %> --discard --level vpcsc_allow_ec2_ip']
+  static override uses = ['policy', 'level', 'stateDir', ...CLIENT_SETTINGS] as const
   static override flags = {
     ...googleFlags,
     ...stateDirFlag,

@@ -2,10 +2,11 @@ import * as Flags from '@oclif/core/flags'
 
 import {VpcscCommand} from '../cli/base-command.ts'
 import {awsFlags, googleFlags, keepFlag, levelConditionFlag, tfvarsFlags} from '../cli/flags.ts'
-import {createClients} from '../lib/core/clients.ts'
+import {CLIENT_SETTINGS, createClients} from '../lib/core/clients.ts'
 import {EXIT_CODES_HELP, ExitCode} from '../lib/core/errors.ts'
 import {renderStatus} from '../lib/render/status.ts'
 import {describeSource} from '../lib/aws/accounts.ts'
+import {NAT_SELECTION_SETTINGS} from '../lib/aws/nat.ts'
 import {layoutFor, plural, renderError} from '../lib/render/text.ts'
 import {gatherStatus, type StatusReport} from '../lib/report/status.ts'
 import {stateDirFlag} from '../cli/deny-test-flags.ts'
@@ -26,6 +27,10 @@ ${EXIT_CODES_HELP}`
     '<%= config.bin %> <%= command.id %> --policy 555000111222 --level vpcsc_allow_ec2_ip --json',
   ]
   static override needs = ['policy', 'level'] as const
+  // The perimeter, shown with its dry-run violations (read in the project number's logs when
+  // it lists no project); the deny CIDR, though status has no flag for it, to tell a deny
+  // test's leftover swap from drift.
+  static override uses = ['policy', 'level', 'perimeter', 'projectNumber', 'condition', 'keep', 'stateDir', 'denyCidr', 'tfvars', 'tfvarsVar', ...NAT_SELECTION_SETTINGS, ...CLIENT_SETTINGS] as const
   static override flags = {
     ...googleFlags,
     ...stateDirFlag,

@@ -86,10 +86,48 @@ describe('input checks', () => {
     assert.match(fromFileAll.stderr, /bad-policy\.json: 3 problems: field "policy": expected a policy number.*; field "level": expected an id.*; field "regions\[0\]": is not an AWS region/)
     // The file's problems come with those of flags and the missing settings, in one run.
     const timeoutInFile = join(ctx.world.dir, 'work', 'bad-timeout.json')
-    writeFileSync(timeoutInFile, JSON.stringify({timeout: 'abc'}))
+    writeFileSync(timeoutInFile, JSON.stringify({requestTimeout: 'abc'}))
     const mixed = await vpcsc(ctx.world, ['status', '--config', timeoutInFile, '--region', 'mars-1'], {env: {VPCSC_POLICY: '', VPCSC_LEVEL: ''}})
     assert.equal(mixed.code, 2, show(mixed))
-    assert.match(mixed.stderr, /^Error: 3 problems with the settings: --region "mars-1": .*; \S*bad-timeout\.json: field "timeout": is not a duration .*; missing --policy and --level\./)
+    assert.match(mixed.stderr, /^Error: 3 problems with the settings: --region "mars-1": .*; \S*bad-timeout\.json: field "requestTimeout": is not a duration .*; missing --policy and --level\./)
+  })
+
+  it('a command checks only the settings it uses: a bad value of another one, from the environment or the file, does not stop it', async () => {
+    // The deny test's wait, its probe's pause and the notification URL: status never uses them.
+    const unused = {VPCSC_TIMEOUT: 'abc', VPCSC_PROBE_INTERVAL: 'often', VPCSC_NOTIFY_URL: 'ftp://hooks.example.com/x'}
+    const file = join(ctx.world.dir, 'work', 'deny-test-only.json')
+    writeFileSync(file, JSON.stringify({timeout: 'abc', probeTimeout: '40d', denyCidr: '8.8.8.8/32'}))
+    const status = await vpcsc(ctx.world, ['status'], {env: unused})
+    assert.equal(status.code, 0, show(status))
+    assert.doesNotMatch(status.stdout + status.stderr, /VPCSC_TIMEOUT|VPCSC_PROBE_INTERVAL|VPCSC_NOTIFY_URL/)
+    // ip sync waits for its write's operation with a bound of its own, not the deny test's.
+    const sync = await vpcsc(ctx.world, ['ip', 'sync', '--plan'], {env: {VPCSC_TIMEOUT: 'abc', VPCSC_PROBE_INTERVAL: 'often'}})
+    assert.equal(sync.code, 0, show(sync))
+    assert.doesNotMatch(sync.stderr, /VPCSC_/)
+    // violations reads no NAT gateway either: a bad region is not its business.
+    const violations = await vpcsc(ctx.world, ['violations', '--json'], {env: {...unused, VPCSC_REGIONS: 'mars-1'}})
+    assert.equal(violations.code, 0, show(violations))
+    assert.doesNotMatch(violations.stderr, /VPCSC_/)
+    // The file's fields of settings status does not use are neither used nor checked; the
+    // deny CIDR it does use (to recognise a deny test's leftover), so that one is named.
+    const fromFile = await vpcsc(ctx.world, ['status', '--config', file])
+    assert.equal(fromFile.code, 2, show(fromFile))
+    assert.match(fromFile.stderr, /^Error: \S*deny-test-only\.json: field "denyCidr": "8\.8\.8\.8\/32" is not in a TEST-NET range/)
+    assert.doesNotMatch(fromFile.stderr, /"timeout"|"probeTimeout"/)
+  })
+
+  it('a bad value of a setting the command uses still stops it, named with its source, before any call', async () => {
+    await ctx.world.admin.clearRequests()
+    const file = join(ctx.world.dir, 'work', 'bad-wait.json')
+    writeFileSync(file, JSON.stringify({timeout: 'abc'}))
+    await refusedBeforeAnyCall(ctx.world, [
+      [['deny-test', '--yes'], {VPCSC_TIMEOUT: 'abc'}, /^Error: VPCSC_TIMEOUT "abc" is not a duration for the timeout \(use e\.g\. 90s, 30m, 2h or 7d\)\.\n/],
+      [['deny-test', '--yes', '--config', file], {}, /^Error: \S*bad-wait\.json: field "timeout": is not a duration for the timeout/],
+      [['promote', '--yes'], {VPCSC_REQUEST_TIMEOUT: 'abc', VPCSC_PROBE_INTERVAL: 'often'}, /^Error: VPCSC_REQUEST_TIMEOUT "abc" is not a duration for the request timeout/],
+      // A flag is typed for this run: checked even when the command does not use its setting.
+      [['ip', 'sync', '--plan', '--project-number', 'abc'], {}, /^Error: --project-number "abc": expected a project number \(digits only\)/],
+      [['restore', '--yes', '--project-number', '12x'], {}, /^Error: --project-number "12x": expected a project number/],
+    ])
   })
 
   it('an AWS profile that does not exist is named with its source, among the other problems, before any call', async () => {

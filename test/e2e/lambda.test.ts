@@ -420,15 +420,24 @@ describe('the Lambda handler (dist/lambda.js, in-process)', () => {
     }
   })
 
-  it('a bad setting throws a usage error before any call', async () => {
+  it('a bad setting throws a usage error before any call; one the reconciler does not use is not checked', async () => {
     process.env.VPCSC_LEVEL = '9bad'
+    // The deny test's wait, and the tfvars file's variable (the reconciler writes no file).
+    Object.assign(process.env, {VPCSC_TIMEOUT: 'abc', VPCSC_TFVARS_VAR: 'allowed cidrs'})
     try {
       await ctx.world.admin.clearRequests()
       const run = await invoke(handler, fixture('ScheduledEvent'))
       assert.match(run.error!.message, /^VPCSC_LEVEL "9bad": expected an id such as my_allow_level/)
+      assert.doesNotMatch(run.error!.message, /VPCSC_TIMEOUT|VPCSC_TFVARS_VAR/)
       assert.deepEqual(await ctx.world.admin.requests(), [])
+      process.env.VPCSC_LEVEL = ctx.world.env.VPCSC_LEVEL
+      const unused = await invoke(handler, fixture('ScheduledEvent'))
+      assert.equal(unused.error, undefined, String(unused.error?.stack))
+      assert.equal(unused.result!.outcome, 'in-sync')
     } finally {
       process.env.VPCSC_LEVEL = ctx.world.env.VPCSC_LEVEL
+      delete process.env.VPCSC_TIMEOUT
+      delete process.env.VPCSC_TFVARS_VAR
     }
   })
 

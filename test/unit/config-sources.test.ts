@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
 
-import {ENV, resolveSettings, type ConfigFile, type FlagValues, type LoadedConfig} from '../../src/lib/core/config.ts'
+import {ENV, loadConfigFile, resolveSettings, type ConfigFile, type FlagValues, type LoadedConfig} from '../../src/lib/core/config.ts'
 import {VpcscError} from '../../src/lib/core/errors.ts'
 
 const FILE = '/etc/vpcsc/vpcsc.config.json'
@@ -180,4 +180,48 @@ describe('the AWS profile a command would use must exist (commands that call AWS
   })
 
   it('cleans up', () => rmSync(dir, {recursive: true, force: true}))
+})
+
+describe('a command reads and checks only the settings it uses', () => {
+  const uses = ['policy', 'level', 'keep', 'requestTimeout'] as const
+  const withUses = (env: NodeJS.ProcessEnv, config: LoadedConfig = {values: {}}, needs: readonly ('policy' | 'level' | 'perimeter')[] = []) => resolveSettings({}, env, config, needs, {uses})
+
+  it('a bad value of a setting it does not use is neither reported nor used: that setting keeps its default', () => {
+    const settings = withUses({[ENV.timeout]: 'abc', [ENV.probeInterval]: 'often', [ENV.notifyUrl]: 'ftp://x', [ENV.regions]: 'mars-1', [ENV.assumeRoles]: 'not-a-role', [ENV.condition]: 'one'})
+    assert.equal(settings.timeoutMs, undefined)
+    assert.equal(settings.probe.intervalMs, 3000)
+    assert.equal(settings.notifyUrl, undefined)
+    assert.deepEqual([settings.regions, settings.accounts, settings.condition], [[], [], undefined])
+    // A good value too: a command that does not use a setting never sees it.
+    assert.equal(withUses({[ENV.denyCidr]: '198.51.100.7/32', [ENV.timeout]: '5m'}).denyCidr.text, '192.0.2.1/32')
+    assert.equal(withUses({[ENV.timeout]: '5m'}).timeoutMs, undefined)
+  })
+
+  it('a bad value of a setting it uses is still reported with its source, with the unused ones left out', () => {
+    assert.equal(problem(() => withUses({[ENV.timeout]: 'abc', [ENV.requestTimeout]: 'soon'})), 'VPCSC_REQUEST_TIMEOUT "soon" is not a duration for the request timeout (use e.g. 90s, 30m, 2h or 7d).')
+    assert.deepEqual(withUses({[ENV.keep]: '198.51.100.0/24', [ENV.requestTimeout]: '5s'}).keep.map((c) => c.text), ['198.51.100.0/24'])
+  })
+
+  it('what it needs is checked and used even when not in the list', () => {
+    const needs = ['perimeter'] as const
+    assert.match(problem(() => withUses({}, {values: {}}, needs)), /^Missing --perimeter\./)
+    assert.match(problem(() => withUses({[ENV.perimeter]: 'bad-id', [ENV.timeout]: 'abc'}, {values: {}}, needs)), /^VPCSC_PERIMETER "bad-id": expected an id/)
+    assert.equal(withUses({[ENV.policy]: '1', [ENV.perimeter]: 'p'}, {values: {}}, needs).perimeter, 'accessPolicies/1/servicePerimeters/p')
+    // Not needed and not used: the perimeter is left out, a short id without a policy included.
+    assert.equal(withUses({[ENV.perimeter]: 'p'}).perimeter, undefined)
+  })
+
+  it('a file field of a setting it does not use is neither used nor checked; an unknown field always counts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vpcsc-uses-'))
+    try {
+      const file = join(dir, 'vpcsc.config.json')
+      writeFileSync(file, JSON.stringify({timeout: 'abc', probeTimeout: '40d', accounts: [{roleArn: 'nope'}], keep: ['198.51.100.0/24']}))
+      assert.deepEqual(withUses({}, await loadConfigFile(file)).keep.map((c) => c.text), ['198.51.100.0/24'])
+      writeFileSync(file, JSON.stringify({timeout: 'abc', levle: 'x'}))
+      const typo = await loadConfigFile(file)
+      assert.match(problem(() => withUses({}, typo)), /^\S*vpcsc\.config\.json: unknown field "levle"; expected one of: .*\.$/)
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
 })

@@ -3,14 +3,14 @@ import * as Flags from '@oclif/core/flags'
 import {VpcscCommand} from '../../cli/base-command.ts'
 import {confirmWrite, refuseToAskWithJson} from '../../cli/confirm.ts'
 import {awsFlags, googleFlags, keepFlag, levelConditionFlag, tfvarsFlags} from '../../cli/flags.ts'
-import {createClients} from '../../lib/core/clients.ts'
+import {CLIENT_SETTINGS, createClients} from '../../lib/core/clients.ts'
 import {ENV} from '../../lib/core/config.ts'
 import {EXIT_CODES_HELP, ExitCode} from '../../lib/core/errors.ts'
 import {shortName} from '../../lib/core/names.ts'
 import {notifySync, runNotice} from '../../lib/core/notify.ts'
 import {renderPlan, renderTfvarsChange, renderWritten} from '../../lib/render/sync.ts'
 import {renderError} from '../../lib/render/text.ts'
-import {partialReadError, runSync, type LevelSyncResult, type PreparedSync} from '../../lib/level/sync.ts'
+import {partialReadError, runSync, SYNC_SETTINGS, type LevelSyncResult, type PreparedSync} from '../../lib/level/sync.ts'
 import {afterLevelWrite, openTfvars, planTfvars, updateTfvars, type TfvarsChange} from '../../lib/level/tfvars.ts'
 import {stateDirFlag} from '../../cli/deny-test-flags.ts'
 
@@ -39,6 +39,7 @@ ${EXIT_CODES_HELP}`
     '<%= config.bin %> <%= command.id %> --yes --notify https://hooks.slack.com/services/T000/B000/XXXX',
   ]
   static override needs = ['policy', 'level'] as const
+  static override uses = [...SYNC_SETTINGS, 'tfvars', 'tfvarsVar', 'notifyUrl', ...CLIENT_SETTINGS] as const
   static override flags = {
     ...googleFlags,
     ...stateDirFlag,

@@ -3,6 +3,7 @@ import type {AwsCredentialIdentity, AwsCredentialIdentityProvider} from '@smithy
 
 import {awsClientOptions} from './sdk-options.ts'
 import {limiter} from '../core/concurrency.ts'
+import type {SettingKey} from '../core/config.ts'
 import {RuntimeError, VpcscError} from '../core/errors.ts'
 import {describeAccount, type AccountRef, type MemberAccount, type NatTag} from './accounts.ts'
 import {awsError as serviceError, EC2, STS, type AwsService} from './errors.ts'
@@ -35,6 +36,9 @@ export interface NatSelection {
   /** Member accounts read through sts:AssumeRole, besides the caller's own (always read). */
   accounts: MemberAccount[]
 }
+
+/** The settings of the selection, which every command that reads the NAT gateways uses. */
+export const NAT_SELECTION_SETTINGS = ['requestTimeout', 'regions', 'allRegions', 'profile', 'natGateways', 'natTags', 'vpcs', 'accounts'] as const satisfies readonly SettingKey[]
 
 export interface NatAddress {
   publicIp?: string

@@ -1,6 +1,6 @@
 import {AccessContextManager} from '../gcp/acm.ts'
 import {GoogleRestClient} from '../gcp/client.ts'
-import type {Settings} from './config.ts'
+import type {SettingKey, Settings} from './config.ts'
 
 /**
  * The API clients a command needs, built from settings. Creating them starts the Google
@@ -10,6 +10,9 @@ export interface Clients {
   google: GoogleRestClient
   acm: AccessContextManager
 }
+
+/** The settings createClients reads: every command that calls Google uses them. */
+export const CLIENT_SETTINGS = ['impersonateServiceAccount', 'requestTimeout'] as const satisfies readonly SettingKey[]
 
 export function createClients(settings: Settings): Clients {
   const google = new GoogleRestClient({

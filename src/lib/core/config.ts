@@ -123,6 +123,12 @@ export const configFileSchema = z.strictObject({
 })
 export type ConfigFile = z.infer<typeof configFileSchema>
 
+/** A setting, named by its config file key: what a command declares it uses. */
+export type SettingKey = Exclude<keyof ConfigFile, '$schema'>
+
+/** Every setting: what is checked for a caller that does not say which settings it uses. */
+export const EVERY_SETTING = Object.keys(configFileSchema.shape).filter((key) => key !== '$schema') as SettingKey[]
+
 export interface LoadedConfig {
   /** Absolute path, or undefined when no file was found (that is fine). */
   file?: string
@@ -220,7 +226,10 @@ export interface FlagValues {
   notify?: string
 }
 
-/** Everything a command may need, resolved; the AWS part is the NAT selection as is. */
+/**
+ * Everything a command may need, resolved; the AWS part is the NAT selection as is. A
+ * setting the command does not use (resolveSettings' `uses`) is at its default.
+ */
 export interface Settings extends NatSelection {
   policy?: string
   level?: string
@@ -367,8 +376,8 @@ const SOURCES: {[K in keyof ConfigFile]?: {flag: keyof FlagValues; env: string; 
   notifyUrl: {flag: 'notify', env: ENV.notifyUrl, kind: 'string', secret: true},
 }
 
-/** A setting's value that counts (flag > variable > file), already checked by the file's schema. */
-type SettingValue = <K extends keyof ConfigFile>(key: K) => ConfigFile[K] | undefined
+/** A setting's value that counts (flag > variable > file), already checked by the file's schema; undefined for a setting the command does not use. */
+type SettingValue = <K extends SettingKey>(key: K) => ConfigFile[K] | undefined
 
 /** Where a setting's value came from: errors found with the value name that place. */
 export type SettingSource = {kind: 'flag'; name: string} | {kind: 'env'; name: string} | {kind: 'file'; name: string; file: string}
@@ -486,15 +495,17 @@ interface SettingProblem {
   inFile?: true
 }
 
-function sourceProblems(flags: FlagValues, env: NodeJS.ProcessEnv, config: LoadedConfig): SettingProblem[] {
+function sourceProblems(flags: FlagValues, env: NodeJS.ProcessEnv, config: LoadedConfig, used: ReadonlySet<SettingKey>): SettingProblem[] {
   const problems: SettingProblem[] = []
   // The file's own problems (an unknown field), and those of fields that no flag or variable
-  // can override: `accounts` (unless --assume-role or its variable gives the roles) and $schema.
+  // can override: `accounts` (unless --assume-role or its variable gives the roles, or the
+  // command reads no member account) and $schema.
   const accountsGiven = nonEmpty(flags['assume-role']) ?? envList(env, ENV.assumeRoles)
   for (const p of config.problems ?? []) {
-    if (p.key === undefined || p.key === '$schema' || (p.key === 'accounts' && !accountsGiven)) problems.push({text: p.text, key: p.key, inFile: true})
+    if (p.key === undefined || p.key === '$schema' || (p.key === 'accounts' && used.has('accounts') && !accountsGiven)) problems.push({text: p.text, key: p.key, inFile: true})
   }
-  for (const key of Object.keys(SOURCES) as (keyof ConfigFile)[]) {
+  for (const key of Object.keys(SOURCES) as SettingKey[]) {
+    if (!used.has(key)) continue
     const given = decided(key, flags, env, config)
     if (!given) continue
     if (given.fileProblems) {
@@ -544,13 +555,29 @@ function settingsError(problems: SettingProblem[], missing: RequiredSetting[], f
 /**
  * Merges flags, environment and config file into validated settings, and checks that the
  * settings in `needs` are there. Every problem is reported at once, before any I/O.
+ *
+ * Only the settings in `uses` (and `needs`, and those given by a flag) are read and checked:
+ * the environment and the config file are shared by every command, and a bad value of a
+ * setting the command never uses (VPCSC_TIMEOUT, the deny test's wait, for status) must not
+ * stop it. Any other setting is left at its default, whatever its sources say.
  */
-export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, config: LoadedConfig, needs: readonly RequiredSetting[] = [], {callsAws = false} = {}): Settings {
+export function resolveSettings(
+  flags: FlagValues,
+  env: NodeJS.ProcessEnv,
+  config: LoadedConfig,
+  needs: readonly RequiredSetting[] = [],
+  {callsAws = false, uses = EVERY_SETTING}: {callsAws?: boolean; uses?: readonly SettingKey[]} = {},
+): Settings {
   const file = config.values
-  let problems = sourceProblems(flags, env, config)
-  const value: SettingValue = (key) => decided(key, flags, env, config)?.value as never
+  // A flag is typed for this run: its value is checked even when the command does not use
+  // the setting (ip sync --project-number abc is a mistake to point out, not to pass over).
+  const typed = (Object.keys(SOURCES) as SettingKey[]).filter((key) => flags[SOURCES[key]!.flag] !== undefined)
+  const used = new Set<SettingKey>([...uses, ...needs, ...typed])
+  const given = (key: SettingKey) => (used.has(key) ? decided(key, flags, env, config) : undefined)
+  let problems = sourceProblems(flags, env, config, used)
+  const value: SettingValue = (key) => given(key)?.value as never
   // The AWS environment (AWS_PROFILE, AWS_REGION) is checked for the commands that use it.
-  if (callsAws) problems.push(...profileProblems(decided('profile', flags, env, config), env))
+  if (callsAws) problems.push(...profileProblems(given('profile'), env))
   const regions = value('regions') ?? []
   // Without a region of vpcsc's own, the SDK's default (AWS_REGION, then AWS_DEFAULT_REGION,
   // as the AWS CLI reads them) is the region read (and the one asked for every region, with
@@ -564,8 +591,9 @@ export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, confi
   const levelText = value('level')
   const perimeterText = value('perimeter')
   // A full level or perimeter name carries its policy, which then serves the other's short
-  // id. Precedence holds for the policy too: a full name given as a flag beats a policy
-  // from the environment or the file, and so on down.
+  // id, and the policy setting itself for a command that does not use that name too
+  // (restore, given a full VPCSC_PERIMETER). Precedence holds for the policy too: a full
+  // name given as a flag beats a policy from the environment or the file, and so on down.
   const tiers = [
     [flags.policy, flags.level, flags.perimeter],
     [envString(env, ENV.policy), envString(env, ENV.level), envString(env, ENV.perimeter)],
@@ -576,7 +604,7 @@ export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, confi
   // The policy value checked above is the first one given (flag, variable, file); a full
   // level or perimeter name in an earlier place overrides it, and then it is not used.
   const usedTier = tiers.findIndex((tier) => policyOfTier(tier) !== undefined)
-  const policyGiven = decided('policy', flags, env, config)
+  const policyGiven = given('policy')
   const checkedTier = policyGiven ? TIERS.indexOf(policyGiven.source.kind) : -1
   if (usedTier !== -1 && usedTier < checkedTier) problems = problems.filter((p) => p.key !== 'policy')
   const attempt = <T>(resolve: () => T): T | undefined => {
@@ -601,7 +629,7 @@ export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, confi
   // A setting given with a wrong value is not missing too: its problem is already there.
   const missing = needs.filter((key) => ({policy: policyText, level: levelText, perimeter: perimeterText})[key] === undefined && !invalid.has(key))
   if (problems.length > 0 || missing.length > 0) throw settingsError(problems, missing, config.file)
-  const condition = decided('condition', flags, env, config)
+  const condition = given('condition')
 
   return {
     policy,
@@ -614,7 +642,7 @@ export function resolveSettings(flags: FlagValues, env: NodeJS.ProcessEnv, confi
     natGatewayIds: value('natGateways') ?? [],
     natTags: (value('natTags') ?? []).map(parseTag),
     vpcIds: value('vpcs') ?? [],
-    accounts: resolveAccounts(flags, env, file),
+    accounts: used.has('accounts') ? resolveAccounts(flags, env, file) : [],
     keep: (value('keep') ?? []).map((text) => parseKeep(text)),
     condition: condition && {value: condition.value as number, source: condition.source},
     impersonateServiceAccount: value('impersonateServiceAccount'),

@@ -1,7 +1,7 @@
 import {assertSafeSubnetworks, ipCondition, withIpSubnetworks} from './condition.ts'
-import {discoverNatEgress, type EgressIp, type NatDiscovery} from '../aws/nat.ts'
+import {discoverNatEgress, NAT_SELECTION_SETTINGS, type EgressIp, type NatDiscovery} from '../aws/nat.ts'
 import type {Clients} from '../core/clients.ts'
-import {ENV, requireSetting, type Settings} from '../core/config.ts'
+import {ENV, requireSetting, type SettingKey, type Settings} from '../core/config.ts'
 import {describeSource} from '../aws/accounts.ts'
 import {RefusedError, RuntimeError, VpcscError} from '../core/errors.ts'
 import {denyTestHold, holdInTheWay} from '../deny-test/hold.ts'
@@ -216,6 +216,12 @@ export interface SyncRunOptions {
   waitForPendingMs?: number
   pendingPollMs?: number
 }
+
+/**
+ * The settings runSync reads (the CLI's ip sync and the reconciler): the perimeter only for
+ * its warning, the state dir for a deny test's journal.
+ */
+export const SYNC_SETTINGS = ['policy', 'level', 'perimeter', 'condition', 'keep', 'stateDir', ...NAT_SELECTION_SETTINGS] as const satisfies readonly SettingKey[]
 
 /**
  * One `ip sync`: prepare (guards, reads, plan), optionally wait for pending NAT gateways,

@@ -1,10 +1,10 @@
 import {countCalls, type CallCounts} from './call-count.ts'
-import {createClients, type Clients} from '../core/clients.ts'
+import {CLIENT_SETTINGS, createClients, type Clients} from '../core/clients.ts'
 import {ENV, loadConfigFile, resolveSettings, type Settings} from '../core/config.ts'
 import {VpcscError} from '../core/errors.ts'
 import {classifyEvent, describeTrigger, type Trigger} from './event.ts'
 import {errorFacts, notifySync, redact, runNotice} from '../core/notify.ts'
-import {partialReadError, runSync, type LevelSyncResult} from '../level/sync.ts'
+import {partialReadError, runSync, SYNC_SETTINGS, type LevelSyncResult} from '../level/sync.ts'
 
 /**
  * The unattended reconciler (the AWS Lambda handler's body): one run is `vpcsc ip sync --yes`
@@ -68,7 +68,8 @@ export async function reconcile(event: unknown, context: LambdaContext = {}, opt
 
   let result: LevelSyncResult
   try {
-    settings = resolveSettings({}, env, await loadConfigFile(env[ENV.config]), [], {callsAws: true})
+    // What ip sync uses, the tfvars file aside: the reconciler never writes one.
+    settings = resolveSettings({}, env, await loadConfigFile(env[ENV.config]), [], {callsAws: true, uses: [...SYNC_SETTINGS, 'notifyUrl', ...CLIENT_SETTINGS]})
     result = await runSync(settings, clientsFor(settings), {addOnly: false, waitForPendingMs: PENDING_WAIT_MS, pendingPollMs: options.pendingPollMs})
   } catch (error) {
     const refusal = errorFacts(error)

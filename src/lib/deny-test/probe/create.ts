@@ -1,11 +1,14 @@
 import type {Clients} from '../../core/clients.ts'
-import type {Settings} from '../../core/config.ts'
+import type {SettingKey, Settings} from '../../core/config.ts'
 import {UsageError} from '../../core/errors.ts'
 import {LocalCommandProbe} from './command-probe.ts'
 import {LocalProbe} from './local-probe.ts'
 import {defaultVertexEndpoint, vertexProbeUrl, type Probe} from './probe.ts'
 import {SsmProbe} from './ssm-probe.ts'
 import {commandProbeScript, vertexProbeScript} from './ssm-script.ts'
+
+/** The settings createProbe reads: the instance's region and profile are the AWS selection's. */
+export const PROBE_SETTINGS = ['instanceId', 'probe', 'probeCommand', 'probeTimeout', 'location', 'project', 'projectNumber', 'credentialFile', 'regions', 'profile', 'requestTimeout'] as const satisfies readonly SettingKey[]
 
 /** The probe the settings ask for: through SSM on the instance, or from this machine. */
 export function createProbe(settings: Settings, clients: Clients): Probe {
