@@ -7,7 +7,7 @@ import {ux} from '@oclif/core/ux'
 
 import {loadConfigFile, resolveSettings, type FlagValues, type RequiredSetting, type SettingKey, type Settings} from '../lib/core/config.ts'
 import {debugEnabled} from '../lib/core/debug.ts'
-import {jsonError, VpcscError} from '../lib/core/errors.ts'
+import {jsonError, unforeseen, VpcscError} from '../lib/core/errors.ts'
 import {disableColour, fitToTerminal, printError} from '../lib/render/text.ts'
 import {configFlag} from './flags.ts'
 import {quietLibraryWarnings} from './library-warnings.ts'
@@ -138,11 +138,11 @@ export abstract class VpcscCommand extends Command {
     } catch {
       // no spinner was running
     }
-    const known = error instanceof VpcscError ? error : fromOclifError(error, [...Object.keys({...this.ctor.baseFlags, ...this.ctor.flags}), 'json'])
-    if (!known) {
-      if (debugEnabled()) process.stderr.write(`${error.stack ?? error.message}\n`)
-      return super.catch(error)
-    }
+    const oclifExit = (error as {oclif?: {exit?: unknown}}).oclif?.exit
+    const known = error instanceof VpcscError ? error : typeof oclifExit === 'number' ? fromOclifError(error, [...Object.keys({...this.ctor.baseFlags, ...this.ctor.flags}), 'json']) : unforeseen(error)
+    // oclif's own way out (this.exit(0)): no failure to report.
+    if (!known) return super.catch(error)
+    if (debugEnabled() && known.cause instanceof Error && known.code === 'INTERNAL') process.stderr.write(`${known.cause.stack ?? known.cause.message}\n`)
     process.exitCode = known.exitCode
     if (debugEnabled() && known.stack) process.stderr.write(`${known.stack}\n`)
     if (this.jsonEnabled()) {

@@ -230,6 +230,24 @@ describe('vpcsc status', () => {
     assert.ok(result.stderr.trim().split('\n').length <= 2, result.stderr)
   })
 
+  it('an error nothing foresaw (an API answer of the wrong shape) is still one line, a hint and, with --json, the error contract: code INTERNAL, exit 1', async () => {
+    const garbled = {match: {method: 'GET', path: 'accessLevels'}, status: 200, body: {accessLevels: [{name: 5}]}, count: 2}
+    await ctx.world.admin.fault(garbled)
+    const human = await vpcsc(ctx.world, ['status'])
+    assert.equal(human.code, 1, show(human))
+    assert.equal(human.stderr, 'Error: Unexpected error: name.split is not a function.\n→ This is a bug in vpcsc: run again with DEBUG=vpcsc* for where it happened, and report it.\n')
+    assert.doesNotMatch(human.stderr, /\s+at /, 'no stack trace without DEBUG')
+    await ctx.world.admin.fault(garbled)
+    // vpcsc() checks the output against schemas/error.json.
+    const json = await vpcsc(ctx.world, ['status', '--json'])
+    assert.equal(json.code, 1, show(json))
+    assert.deepEqual(JSON.parse(json.stdout).error, {code: 'INTERNAL', message: 'Unexpected error: name.split is not a function.', hint: 'This is a bug in vpcsc: run again with DEBUG=vpcsc* for where it happened, and report it.', exitCode: 1})
+    // DEBUG shows where it happened.
+    await ctx.world.admin.fault(garbled)
+    const debug = await vpcsc(ctx.world, ['status'], {env: {DEBUG: 'vpcsc*'}})
+    assert.match(debug.stderr, /TypeError: name\.split is not a function\n\s+at /)
+  })
+
   it('bad Google credentials are an authentication error with a next step', async () => {
     const result = await vpcsc(ctx.world, ['status'], {env: {GOOGLE_APPLICATION_CREDENTIALS: join(ctx.world.dir, 'nope.json')}})
     assert.equal(result.code, 1, show(result))

@@ -40,6 +40,7 @@ export const ERROR_CODES = {
   PROBE_FAILING: [1, 'The probe kept failing during the deny test.'],
   TFVARS_WRITE: [1, 'The Terraform variables file could not be written.'],
   TFVARS_AFTER_LEVEL: [1, 'The level was written, but the Terraform variables file was not.'],
+  INTERNAL: [1, 'An error vpcsc did not foresee: a bug (DEBUG=vpcsc* shows where; please report it).'],
   // 2: usage and configuration
   USAGE: [2, 'A bad flag, argument, setting or config file; or a confirmation without a terminal, or with --json.'],
   UNSUPPORTED_NODE: [2, 'The Node.js running vpcsc is older than it supports (22 or newer; bin/node-version.js).'],

@@ -74,6 +74,23 @@ export class RuntimeError extends VpcscError {
   }
 }
 
+/**
+ * Exit 1, code INTERNAL: an error no code of vpcsc's foresaw (a library's TypeError, a file
+ * system error nothing mapped). Still one line, a hint and, with --json, the error object of
+ * schemas/error.json: a script's contract holds even for a bug.
+ */
+export function unforeseen(error: unknown): RuntimeError {
+  const text = error instanceof Error ? error.message : String(error)
+  const code = (error as {code?: unknown} | null)?.code
+  const firstLine = text.split('\n')[0]!.trim() || 'no message'
+  return new RuntimeError({
+    code: 'INTERNAL',
+    message: `Unexpected error: ${firstLine}${typeof code === 'string' && !firstLine.includes(code) ? ` (${code})` : ''}.`,
+    hint: 'This is a bug in vpcsc: run again with DEBUG=vpcsc* for where it happened, and report it.',
+    cause: error,
+  })
+}
+
 /** Exit 2: a bad flag, argument, setting or config file. */
 export class UsageError extends VpcscError {
   constructor(options: Omit<ErrorOptions, 'code'> & {code?: ErrorCodeFor<typeof ExitCode.usage>}) {
