@@ -506,6 +506,8 @@ describe('deploy/terraform: member_accounts, member_role_arns and the top-level 
       '198.51.100.7/24', '2001:db8::1/32', '8.0.0.1/4', '10.0.0.1/8',
       '0.0.0.0/0', '0.1.2.3', '10.1.2.3', '172.31.0.0/16', '192.168.1.0/24', '100.64.0.0/10', '127.0.0.1', '169.254.1.1', '224.0.0.0/4', '255.255.255.255', '128.0.0.0/1', '96.0.0.0/3',
       '::/0', '::', '::1', 'fe80::/10', 'ff02::1', 'fc00::/7', 'fd12::/16', '::ffff:203.0.113.10', '::ffff:0:0/96', '2000::/3',
+      // One address, typed two ways (IPv4-compatible, dotted or not), and the IPv4-mapped one.
+      '::1.2.3.4/128', '::102:304/128', '::ffff:1.2.3.4/128',
     ]
     const refuses = await rulesAlone(samples, (cidr) => ({keep: [cidr]}), /(^|: )keep\[0\]/)
     const expected = (cidr: string) => {
@@ -520,7 +522,7 @@ describe('deploy/terraform: member_accounts, member_role_arns and the top-level 
     samples.forEach((cidr, i) => assert.deepEqual(refuses[i], expected(cidr), JSON.stringify(cidr)))
     assert.deepEqual(
       ['Not an IP address or CIDR range', 'Host bits set', 'Not a public range'].map((rule) => samples.filter((cidr) => expected(cidr)[0] === rule).length),
-      [10, 4, 21],
+      [10, 4, 22],
       'every rule is exercised',
     )
   })

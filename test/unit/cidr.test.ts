@@ -184,6 +184,16 @@ describe('cidrContains', () => {
   it('treats an IPv4-mapped IPv6 address as the IPv4 address', () => {
     assert.equal(cidrContains(parseCidr('203.0.113.0/24'), '::ffff:203.0.113.5'), true)
   })
+
+  it('reads an IPv6 address with a dotted tail as the address it says (::1.2.3.4 is ::102:304, not IPv4-mapped)', () => {
+    assert.equal(parseCidr('::1.2.3.4/128').text, '::102:304/128')
+    assert.equal(parseCidr('::1.2.3.4').text, parseCidr('::102:304').text)
+    assert.equal(parseCidr('2001:db8::198.51.100.7').text, '2001:db8::c633:6407/128')
+    refuses('::ffff:1.2.3.4/128', /IPv4-mapped/)
+    assert.equal(cidrContains(parseCidr('203.0.113.0/24'), '::203.0.113.5'), false)
+    assert.equal(hostCidr('::1.2.3.4').text, '::102:304/128')
+    assert.equal(canonicalCidrText('::1.2.3.4/128'), '::102:304/128')
+  })
 })
 
 describe('hostCidr', () => {

@@ -56,11 +56,30 @@ export class CidrError extends Error {
 }
 
 /**
+ * ipaddr.js reads an IPv6 address that ends in dotted IPv4 as IPv4-mapped, whatever its
+ * first 96 bits: `::1.2.3.4` (IPv4-compatible, ::102:304) comes out as ::ffff:1.2.3.4. One
+ * address would then get two verdicts depending on how it is typed (and another than
+ * Terraform's cidrhost gives it). The dotted tail is written as its two hex groups before
+ * parsing, so the address is the one the text says.
+ */
+function hexTail(text: string): string {
+  const match = /^(.*:)(\d{1,3}(?:\.\d{1,3}){3})(\/\d+)?$/.exec(text)
+  if (!match || !ipaddr.IPv4.isValidFourPartDecimal(match[2]!)) return text
+  const [a, b, c, d] = match[2]!.split('.').map(Number) as [number, number, number, number]
+  return `${match[1]}${(a * 256 + b).toString(16)}:${(c * 256 + d).toString(16)}${match[3] ?? ''}`
+}
+
+/** An IP address as ipaddr.js processes it (IPv4-mapped IPv6 as IPv4), its dotted tail read right (hexTail). */
+export function parseIp(text: string): Address {
+  return ipaddr.process(hexTail(text))
+}
+
+/**
  * Parses and validates one CIDR (a bare address means /32 or /128). Throws CidrError
  * with the reason and, for host bits, the range the user probably meant.
  */
 export function parseCidr(input: string): Cidr {
-  const raw = input.trim()
+  const raw = hexTail(input.trim())
   let address: Address
   let prefix: number
   const addressPart = raw.split('/')[0] ?? ''
@@ -145,12 +164,12 @@ function contains([network, prefix]: [Address, number], address: Address): boole
 
 /** Whether the CIDR admits the address (an IP string; families never match). */
 export function cidrContains(cidr: Cidr, ip: string): boolean {
-  return contains([cidr.address, cidr.prefix], ipaddr.process(ip))
+  return contains([cidr.address, cidr.prefix], parseIp(ip))
 }
 
 /** A single address as the one-host CIDR the access level holds (/32 or /128). */
 export function hostCidr(ip: string): Cidr {
-  return parseCidr(ipaddr.process(ip).toString())
+  return parseCidr(parseIp(ip).toString())
 }
 
 /** Whether the whole CIDR lies inside a documentation range (a wider one holds real addresses too). */
@@ -164,7 +183,7 @@ export function isDocumentationRange(cidr: Cidr): boolean {
  */
 export function canonicalCidrText(input: string): string {
   try {
-    const text = input.trim()
+    const text = hexTail(input.trim())
     if (!text.includes('/')) {
       const address = ipaddr.parse(text)
       return `${address.toString()}/${address.kind() === 'ipv4' ? 32 : 128}`

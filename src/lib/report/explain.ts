@@ -2,7 +2,7 @@ import ipaddr from 'ipaddr.js'
 
 import {describeSource} from '../aws/accounts.ts'
 import {discoverNatEgress, type NatDiscovery} from '../aws/nat.ts'
-import {CidrError, cidrContains, hostCidr} from '../level/cidr.ts'
+import {CidrError, cidrContains, hostCidr, parseIp} from '../level/cidr.ts'
 import type {Clients} from '../core/clients.ts'
 import {ENV, requireSetting, type Settings} from '../core/config.ts'
 import {tryCidr} from '../level/drift.ts'
@@ -33,7 +33,7 @@ export function parseExplainInput(text: string): ExplainInput {
   const value = text.trim()
   const ipv4 = ipaddr.IPv4.isValidFourPartDecimal(value)
   if (ipv4 || (value.includes(':') && !value.includes('%') && ipaddr.IPv6.isValid(value))) {
-    return {kind: 'ip', ip: ipaddr.process(value).toString()}
+    return {kind: 'ip', ip: parseIp(value).toString()}
   }
   if (PLAUSIBLE_ID.test(value) && !/^[0-9.]+$/.test(value)) return {kind: 'id', id: value}
   throw new UsageError({
@@ -166,7 +166,7 @@ export async function explain(settings: Settings, clients: Clients, text: string
   const [levels, nat] = await allInOrder([levelsPromise, natPromise])
   const level = levels.find((l) => l.name === levelName) ?? (await clients.acm.getLevel(levelName))
   const callerIp = input.kind === 'ip' ? input.ip : denial?.callerIp
-  const address = callerIp !== undefined && ipaddr.isValid(callerIp) ? ipaddr.process(callerIp).toString() : undefined
+  const address = callerIp !== undefined && ipaddr.isValid(callerIp) ? parseIp(callerIp).toString() : undefined
   const at = denial ? new Date(denial.timestamp) : now
 
   const gateway = address ? findOwner(nat, address) : undefined
@@ -242,7 +242,7 @@ export async function denyTestAt(settings: Pick<Settings, 'stateDir'>, levels: A
  * read in (the caller's own, from sts:GetCallerIdentity, or a member's, from its role).
  */
 export function findOwner(nat: NatDiscovery, ip: string): GatewayOwner | undefined {
-  const gateway = nat.gateways.find((g) => g.addresses.some((a) => a.publicIp !== undefined && ipaddr.isValid(a.publicIp) && ipaddr.process(a.publicIp).toString() === ip))
+  const gateway = nat.gateways.find((g) => g.addresses.some((a) => a.publicIp !== undefined && ipaddr.isValid(a.publicIp) && parseIp(a.publicIp).toString() === ip))
   if (!gateway) return undefined
   return {
     natGatewayId: gateway.id,
