@@ -103,6 +103,15 @@ describe('vpcsc ip sync', () => {
     assert.deepEqual((await storedLevel(ctx.world)).basic!.conditions[0]!.ipSubnetworks, ['203.0.113.10/32', `${replaced.newIp}/32`])
   })
 
+  it('--add-only with a selection that finds no NAT egress IP is refused (exit 5), saying it would keep the list, not that it would empty it', async () => {
+    const before = await storedLevel(ctx.world)
+    const result = await vpcsc(ctx.world, ['ip', 'sync', '--yes', '--add-only', '--nat-tag', 'vpcsc=nothing-has-this'])
+    assert.equal(result.code, 5, show(result))
+    assert.match(result.stderr, /^Error: Refusing to sync \S*\/vpcsc_allow_ec2_ip: no NAT egress IP was found and no CIDR is kept; with --add-only the level would keep its list, but a selection that finds nothing is most likely wrong\./m)
+    assert.doesNotMatch(result.stderr, /admits every IP/)
+    assert.deepEqual(await storedLevel(ctx.world), before)
+  })
+
   it('kept CIDRs from flags and from the config file are written and never removed', async () => {
     const file = join(ctx.world.dir, 'work', 'vpcsc.config.json')
     writeFileSync(file, JSON.stringify({keep: ['198.51.100.0/24']}))

@@ -167,8 +167,9 @@ describe('checkWritable', () => {
     assert.throws(() => checkWritable(plan(['203.0.113.10/32'], []), LEVEL), new RegExp(LEVEL))
   })
 
-  it('refuses an empty desired list in add-only mode too, although the result would not be empty', () => {
-    assert.throws(() => checkWritable(plan(['203.0.113.10/32'], [], true), LEVEL), isRefused('EMPTY_LIST'))
+  it('refuses an empty desired list in add-only mode too, although the result would not be empty, and says so', () => {
+    assert.throws(() => checkWritable(plan(['203.0.113.10/32'], [], true), LEVEL), isRefused('EMPTY_LIST', /no NAT egress IP was found and no CIDR is kept; with --add-only the level would keep its list, but a selection that finds nothing is most likely wrong\./))
+    assert.throws(() => checkWritable(plan(['203.0.113.10/32'], [], true), LEVEL), (error: Error) => !/admits every IP/.test(error.message))
   })
 
   it('refuses when both lists are empty', () => {

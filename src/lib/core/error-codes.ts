@@ -47,7 +47,7 @@ export const ERROR_CODES = {
   // 4: the deny test failed
   BASELINE_NOT_ALLOWED: [4, 'The call was not allowed before the swap: a deny test would prove nothing.'],
   // 5: refused for safety
-  EMPTY_LIST: [5, 'The write would leave an empty ipSubnetworks, which admits every IP.'],
+  EMPTY_LIST: [5, 'No NAT egress IP was found and no CIDR is kept: the write would leave an empty ipSubnetworks, which admits every IP (refused with --add-only too).'],
   TOO_MANY: [5, 'More CIDRs than a condition may hold (200).'],
   CUSTOM_LEVEL: [5, 'The level is a custom (CEL) level; vpcsc manages basic levels.'],
   NAT_NOT_FOUND: [5, 'A NAT gateway named in the selection was not found.'],

@@ -70,9 +70,12 @@ export function planSync(current: string[], desired: string[], options: {addOnly
 export function checkWritable(plan: SyncPlan, levelName: string): void {
   // A partial read keeps every CIDR: its list is never emptier than what the level holds.
   if (!plan.partial && (plan.desired.length === 0 || plan.result.length === 0)) {
+    // With --add-only the level would keep its list (nothing is removed), but a selection
+    // that finds nothing is almost surely wrong: refused all the same, and said as it is.
+    const why = plan.result.length > 0 ? '; with --add-only the level would keep its list, but a selection that finds nothing is most likely wrong' : ', and an empty ipSubnetworks admits every IP address'
     throw new RefusedError({
       code: 'EMPTY_LIST',
-      message: `Refusing to sync ${levelName}: no NAT egress IP was found and no CIDR is kept, and an empty ipSubnetworks admits every IP address.`,
+      message: `Refusing to sync ${levelName}: no NAT egress IP was found and no CIDR is kept${why}.`,
       hint: 'Check the NAT selection and regions (vpcsc status), or keep a CIDR on purpose with --keep.',
     })
   }
