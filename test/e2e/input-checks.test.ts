@@ -139,6 +139,11 @@ describe('input checks', () => {
     const noRegion = await vpcsc(ctx.world, ['status'], {env: {AWS_PROFILE: 'nope', AWS_REGION: '', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: ''}})
     assert.equal(noRegion.code, 2, show(noRegion))
     assert.match(noRegion.stderr, /^Error: AWS_PROFILE "nope" is not a profile in the AWS config or credentials file\.\n→ aws configure list-profiles lists the profiles there; aws configure --profile nope creates it\.\n$/)
+    // "default" named, in neither file (the local cloud's are empty): refused up front with the
+    // rest, as the AWS CLI refuses it, not by the SDK after the Google reads.
+    const namedDefault = await vpcsc(ctx.world, ['status', '--region', 'mars-1'], {env: {AWS_PROFILE: 'default'}})
+    assert.equal(namedDefault.code, 2, show(namedDefault))
+    assert.match(namedDefault.stderr, /^Error: 2 settings are invalid: --region "mars-1": .*; AWS_PROFILE "default" is not a profile in the AWS config or credentials file/)
     const file = join(ctx.world.dir, 'work', 'profile.json')
     writeFileSync(file, JSON.stringify({profile: 'ghost'}))
     const fromFile = await vpcsc(ctx.world, ['ip', 'sync', '--plan', '--config', file])

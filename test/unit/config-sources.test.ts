@@ -160,9 +160,13 @@ describe('the AWS profile a command would use must exist (commands that call AWS
   const files = {AWS_CONFIG_FILE: join(dir, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials')}
   const check = (flags: FlagValues, env: NodeJS.ProcessEnv) => resolveSettings(flags, {...files, ...env}, {values: {}}, [], {callsAws: true})
 
-  it('a profile of the config file ([profile x]) or of the credentials file ([x]) passes; "default" always does', () => {
+  it('a profile of the config file ([profile x]) or of the credentials file ([x]) passes', () => {
     for (const profile of ['sso-dev', 'keys', 'default']) assert.equal(check({profile}, {}).profile, profile)
-    check({}, {AWS_PROFILE: 'default', AWS_CONFIG_FILE: join(dir, 'none')})
+  })
+
+  it('"default", named but in neither file, is refused as the AWS CLI refuses it; named by nothing, none is needed', () => {
+    assert.match(problem(() => check({}, {AWS_PROFILE: 'default', AWS_CONFIG_FILE: join(dir, 'none')})), /^AWS_PROFILE "default" is not a profile in the AWS config or credentials file\.$/)
+    assert.equal(check({}, {AWS_CONFIG_FILE: join(dir, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none')}).profile, undefined)
   })
 
   it('a missing one is named with its source: --profile, AWS_PROFILE, the file', () => {

@@ -667,11 +667,14 @@ export function resolveSettings(
  * The AWS profile named (--profile, AWS_PROFILE, or the file's "profile") must be in the AWS
  * config or credentials file, as the AWS CLI requires ("The config profile (x) could not be
  * found"): the SDK would otherwise fall back to other credentials, or fail later as a
- * missing region. "default" may be absent, as for the AWS CLI.
+ * missing region. "default" too, when named: the AWS CLI (v2.9, tried) refuses
+ * AWS_PROFILE=default without it, even with keys in the environment, and so does the SDK,
+ * which skips the environment's keys once a profile is named. Named by nothing, no profile
+ * is needed.
  */
 function profileProblems(given: ReturnType<typeof decided>, env: NodeJS.ProcessEnv): SettingProblem[] {
   const profile = given?.value
-  if (!given || typeof profile !== 'string' || profile === 'default' || profileExists(profile, env)) return []
+  if (!given || typeof profile !== 'string' || profileExists(profile, env)) return []
   return [{
     text: valueProblem(sourceLabel(given.source), profile, 'is not a profile in the AWS config or credentials file'),
     hint: `aws configure list-profiles lists the profiles there; aws configure --profile ${profile} creates it.`,
