@@ -20,8 +20,8 @@ ${EXIT_CODES_HELP}`
     ...googleFlags,
     ...stateDirFlag,
     yes: Flags.boolean({char: 'y', description: 'Restore without asking (--json needs it: it never asks).'}),
-    discard: Flags.boolean({description: 'Remove the journal without writing (after you fixed the level by hand).'}),
-    force: Flags.boolean({description: "Restore even though the deny test still seems to run (its host is gone, or it hangs); or, when the level holds a swap whose marker is gone, put back this host's journal's list."}),
+    discard: Flags.boolean({description: "After you fixed the level by hand: drop the deny test's marker (a write to the policy) and its journal, without writing the level. Refused while the level still holds the swap (their list is then the only record of it), unless --force."}),
+    force: Flags.boolean({description: "Restore even though the deny test still seems to run (its host is gone, or it hangs); or, when the level holds a swap whose marker is gone, put back this host's journal's list; with --discard, discard even while the level holds the swap."}),
   }
 
   async run(): Promise<RestoreReport> {

@@ -224,6 +224,47 @@ describe('vpcsc deny-test', () => {
     assert.match(idempotent.stdout, /Nothing to restore/)
   })
 
+  it('restore --discard while the level still holds the swap: refused (exit 6), marker and journal kept, as the only record of the list; --force discards', async () => {
+    await perimeterThatNeverDenies(ctx.world)
+    const before = await storedLevel(ctx.world)
+    const run = spawnCli(ctx.world, ['deny-test', ...FAST, '--timeout', '5m'])
+    await run.waitFor(/deny-wait\s+#1/)
+    run.child.kill('SIGKILL')
+    await run.result
+    const swapped = JSON.stringify(await storedLevel(ctx.world))
+    await ctx.world.admin.clearRequests()
+    const refused = await vpcsc(ctx.world, ['restore', '--yes', '--discard', '--json'])
+    assert.equal(refused.code, 6, show(refused))
+    const error = JSON.parse(refused.stdout).error
+    assert.equal(error.code, 'RESTORE_NEEDED')
+    assert.match(error.message, /^Not discarded: \S*vpcsc_allow_ec2_ip still holds the deny test's swap \(192\.0\.2\.1\/32 only\), and the marker and the journal are the only record of its list before the test\.$/)
+    assert.match(error.hint, /vpcsc restore puts that list back/)
+    assert.deepEqual(await writes(ctx.world), [], 'nothing written')
+    assert.equal(JSON.stringify(await storedLevel(ctx.world)), swapped)
+    assert.equal(journals(ctx.world).length, 1)
+    // Once the level is fixed by hand, --discard drops them without --force.
+    await ctx.world.admin.putResource(LEVEL, before)
+    const discarded = await vpcsc(ctx.world, ['restore', '--yes', '--discard'])
+    assert.equal(discarded.code, 0, show(discarded))
+    assert.deepEqual(journals(ctx.world), [])
+    assert.deepEqual(await storedLevel(ctx.world), before)
+  })
+
+  it('restore --discard --force drops the marker and the journal even while the level holds the swap', async () => {
+    await perimeterThatNeverDenies(ctx.world)
+    const run = spawnCli(ctx.world, ['deny-test', ...FAST, '--timeout', '5m'])
+    await run.waitFor(/deny-wait\s+#1/)
+    run.child.kill('SIGKILL')
+    await run.result
+    const swapped = JSON.stringify(await storedLevel(ctx.world))
+    const forced = await vpcsc(ctx.world, ['restore', '--yes', '--discard', '--force'])
+    assert.equal(forced.code, 0, show(forced))
+    assert.deepEqual(journals(ctx.world), [])
+    assert.equal(JSON.stringify(await storedLevel(ctx.world)), swapped, 'the level is not written')
+    const status = await vpcsc(ctx.world, ['status', '--json'])
+    assert.equal(JSON.parse(status.stdout).denyTest, undefined, 'no marker left')
+  })
+
   it('a foreign edit during the test: not overwritten, journal kept, exit 6', async () => {
     await perimeterThatNeverDenies(ctx.world)
     const run = spawnCli(ctx.world, ['deny-test', ...FAST, '--timeout', '4s'])

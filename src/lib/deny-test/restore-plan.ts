@@ -1,11 +1,13 @@
+import {isDeepStrictEqual} from 'node:util'
+
 import type {Clients} from '../core/clients.ts'
 import type {Settings} from '../core/config.ts'
 import {ForeignChange, NotWritten, WriteUnknown} from '../gcp/confirmed-write.ts'
-import {findMarker, listMarkers} from './marker.ts'
+import {findMarker, holdsSwap, listMarkers} from './marker.ts'
 import {denyTestHold, type DenyTestHold} from './hold.ts'
 import {RefusedError, RestoreNeededError, RuntimeError, UsageError} from '../core/errors.ts'
 import {shortName} from '../core/names.ts'
-import {listJournals, removeJournal} from './journal.ts'
+import {findJournal, listJournals, removeJournal} from './journal.ts'
 import {readLevels, replaceLevels} from '../level/write.ts'
 import {restoreLevel, type RestoreResult} from './restore.ts'
 
@@ -77,11 +79,27 @@ export async function restoreHolds(clients: Clients, settings: Settings, plan: R
   return {stateDir: settings.stateDir, results, warnings}
 }
 
-/** After the level was fixed by hand: remove the marker (one confirmed write) and the journal; the level is not touched. */
-async function discard(clients: Clients, target: {policy: string; level: string; stateDir: string}, signal?: AbortSignal): Promise<RestoreResult> {
+/**
+ * After the level was fixed by hand: remove the marker (one confirmed write) and the journal;
+ * the level is not touched. While the level still holds the swap exactly, the marker and the
+ * journal are the only record of its list before the test: discarding them would leave the
+ * level denying for good, so that needs --force (a restore is what is owed).
+ */
+async function discard(clients: Clients, target: {policy: string; level: string; stateDir: string; trustJournal?: boolean}, signal?: AbortSignal): Promise<RestoreResult> {
   const started = Date.now()
   const {etag, levels} = await readLevels(clients, target.policy, signal)
   const marker = findMarker(levels, target.level)
+  const journal = await findJournal(target.stateDir, target.level)
+  const level = levels.find((l) => l.name === target.level)
+  const stillSwapped = marker ? holdsSwap(level, marker) : journal !== undefined && level !== undefined && isDeepStrictEqual(level.basic, journal.swapped.basic)
+  if (stillSwapped && !target.trustJournal) {
+    const deny = marker?.denyCidr ?? journal!.denyCidr
+    throw new RestoreNeededError({
+      code: 'RESTORE_NEEDED',
+      message: `Not discarded: ${target.level} still holds the deny test's swap (${deny} only), and the marker and the journal are the only record of its list before the test.`,
+      hint: 'vpcsc restore puts that list back; or fix the level by hand first (vpcsc ip sync --plan shows the NAT IPs). vpcsc restore --discard --force drops them anyway.',
+    })
+  }
   let answerLost = false
   if (marker) {
     try {
