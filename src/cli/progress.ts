@@ -1,6 +1,6 @@
 import type {ProgressEvent} from '../lib/deny-test/run.ts'
 import {probeLine, stepLine} from '../lib/render/deny-test.ts'
-import {screenWidth} from '../lib/render/text.ts'
+import {screenWidth, wrap} from '../lib/render/text.ts'
 
 /**
  * The deny test's progress on stderr. On a terminal, probes share one live line, redrawn
@@ -50,7 +50,8 @@ export class DenyTestProgress {
   note(line: string): void {
     if (!this.enabled) return
     this.settle()
-    this.write(`${line}\n`)
+    // As all of stderr: wrapped on a terminal, whole in a pipe (README, Conventions).
+    this.write(`${this.tty ? wrap(line, screenWidth(this.stream), /^ */.exec(line)![0].length + 2) : line}\n`)
   }
 
   /** Ends the live line (before a prompt, the result or an error), keeping its last state. */

@@ -40,12 +40,14 @@ ${EXIT_CODES_HELP}`
   async run(): Promise<Explanation> {
     const {args, flags} = await this.parse(Explain)
     // Bad input is refused before any setting is read or any call made.
-    parseExplainInput(args.target)
+    const input = parseExplainInput(args.target)
     // One clock for the window and its description ("in the last 2 days").
     const now = new Date()
     const since = parseSince(flags.since, now.getTime())
     const settings = await this.settingsFrom(flags)
-    const explanation = await this.step('Reading the audit log, the access level and the NAT gateways', () => explain(settings, createClients(settings), args.target, {since, now}))
+    // An IP is explained as things are now: no audit log is read for it.
+    const reading = input.kind === 'id' ? 'the audit log, the access level and the NAT gateways' : 'the access level and the NAT gateways'
+    const explanation = await this.step(`Reading ${reading}`, () => explain(settings, createClients(settings), args.target, {since, now}))
     this.show(() => renderExplanation(explanation))
     return explanation
   }

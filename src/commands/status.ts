@@ -15,8 +15,8 @@ export default class Status extends VpcscCommand {
   static override summary = 'Show the perimeter, the access level, the NAT egress IPs and their drift.'
   static override description = `Read-only: reads Access Context Manager and AWS concurrently and never writes.
 NAT gateways are read in the caller's account and in every member account (--assume-role); an account or region that cannot be read is named, and the command exits 1 (ip sync would then add what is missing and remove nothing).
-Drift is a NAT egress IP the level does not admit, a CIDR in the level that matches no NAT gateway and is not kept with --keep (a level holding only the deny CIDR is a deny test's swap: vpcsc restore), or a CIDR kept with --keep that the level does not hold (ip sync would add it).
-Every line fits the terminal's width (else COLUMNS, else 80), in a pipe too; only a hint line stays whole in a pipe.
+Drift is a NAT egress IP the level does not admit, a CIDR in the level that matches no NAT gateway and is not kept (a level holding only the deny CIDR is a deny test's swap: vpcsc restore), or a kept CIDR (--keep, VPCSC_KEEP or the config file's "keep") that the level does not hold (ip sync would add it).
+Every line of the report (stdout) fits the terminal's width (else COLUMNS, else 80), in a pipe too; only a hint line stays whole in a pipe. An error on stderr, as every command's, wraps on a terminal and stays one whole line (and its hint) in a pipe or a file, for logs and grep.
 With --tfvars FILE, a FILE whose list differs from the level's is drift too ("Terraform would revert the level"): the next terraform apply would write that list back.
 
 ${EXIT_CODES_HELP}`

@@ -11,7 +11,7 @@ import {readViolations, type ViolationsReport} from '../lib/perimeter/violations
 
 export default class Violations extends VpcscCommand {
   static override summary = "Recent violations of the perimeter, dry-run and enforced, grouped."
-  static override description = `Reads the VPC-SC audit logs (Cloud Logging entries:list) of the perimeter's projects, pages to the end (bounded by --limit), and groups the entries by caller IP, principal, service, method and reason, with counts and first/last seen. Says which caller IPs the access level admits. Laid out for the terminal's width (else COLUMNS, else 80), in a pipe too: two lines or more a group, the full table from 160 columns. Read-only. Needs roles/logging.privateLogViewer (or logging.viewer on the _Required bucket's policy logs) on the projects.
+  static override description = `Reads the VPC-SC audit logs (Cloud Logging entries:list) of the perimeter's projects, pages to the end (bounded by --limit), and groups the entries by caller IP, principal, service, method and reason, with counts and first/last seen. Says which caller IPs the access level admits. Laid out for the terminal's width (else COLUMNS, else 80), in a pipe too: two lines or more a group, the full table from 160 columns. Read-only. Needs roles/logging.privateLogViewer on the projects (the denials are Policy Denied audit logs, kept in the _Default log bucket, 30 days unless its retention is changed).
 
 ${EXIT_CODES_HELP}`
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --since 7d --json', '<%= config.bin %> <%= command.id %> --since 2026-11-01T00:00:00Z']

@@ -2,7 +2,7 @@
 // file's path and the next step, exit 1; never a byte of the file, a key or a token, with
 // DEBUG=vpcsc* too.
 import assert from 'node:assert/strict'
-import {readFileSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {createServer as createHttpServer} from 'node:http'
 import {createServer, type Socket} from 'node:net'
 import {join} from 'node:path'
@@ -118,6 +118,13 @@ describe('Google credentials problems', () => {
       assert.match(output, new RegExp(`Google authentication failed at ${new URL(ctx.world.googleUrl).host.replaceAll('.', '\\.')} \\(.*\\): the private key cannot be used to sign`))
       assertNoSecrets(output, [keyId, 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDgarbageGARBAGEgarbage0123', 'garbageGARBAGE'])
     }
+  })
+
+  it('GOOGLE_APPLICATION_CREDENTIALS naming a directory: said as a directory, a missing file as missing', async () => {
+    const dir = join(ctx.world.dir, 'credentials-dir')
+    mkdirSync(dir, {recursive: true})
+    for (const output of await bothWays(dir)) assert.match(output, /Google authentication failed \(credential file .*credentials-dir from GOOGLE_APPLICATION_CREDENTIALS\): it is a directory, not a file\./)
+    for (const output of await bothWays(join(ctx.world.dir, 'absent.json'))) assert.match(output, /\(credential file .*absent\.json from GOOGLE_APPLICATION_CREDENTIALS\): the file does not exist\./)
   })
 
   it('a credential file that is not JSON: named as such, its content never echoed', async () => {

@@ -159,6 +159,13 @@ describe('vpcsc explain', () => {
       assert.match(result.stderr, new RegExp(`No VPC Service Controls audit entry with id ${id} in the last 2 days`))
       assert.match(result.stderr, /--since/)
     }
+    // The hint looks further back than the window searched, never the same window again;
+    // from 30 days on, it says that an entry older than the logs' default retention is gone.
+    assert.match((await vpcsc(ctx.world, ['explain', 'ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ', '--since', '2d'])).stderr, /^→ Check the id; look further back, e\.g\. --since 30d;/m)
+    const month = await vpcsc(ctx.world, ['explain', 'ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ', '--since', '30d'])
+    assert.equal(month.code, 1, show(month))
+    assert.doesNotMatch(month.stderr, /--since 30d/)
+    assert.match(month.stderr, /Denials are kept 30 days by default \(the _Default log bucket's retention\): an older one is gone, unless the bucket keeps them longer \(then --since 60d\)\./)
     const json = await vpcsc(ctx.world, ['explain', 'ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ', '--json'])
     assert.equal(json.code, 1)
     assert.equal(JSON.parse(json.stdout).error.code, 'NOT_FOUND')

@@ -12,6 +12,7 @@ import {describe, it} from 'node:test'
 import {CLI_ENTRY, cliProcessOptions, type World} from '../local-cloud/world.ts'
 import {LEVEL, overWidth, screenLines, show, storedLevel, useWorld, vertexCall, vpcsc, wrappedText, writes} from './helpers.ts'
 import {assertJsonContract} from './json-contract.ts'
+import {deadUrl} from './notify-sink.ts'
 
 const ESC = '\u001B['
 /** A colour (SGR) sequence; the spinner's cursor moves are not colour. */
@@ -484,6 +485,40 @@ describe('output that fits', () => {
     assert.equal(wide.code, 0, wide.output)
     assert.match(wide.output, /First seen/)
     assert.ok(widest(wide.output) <= 200, wide.output)
+  })
+
+  it('violations at 40 columns in a pipe: the headings and the count lines wrap too, with no violation and with one', async () => {
+    for (const round of ['none', 'one']) {
+      if (round === 'one') assert.equal(await vertexCall(ctx.world, '198.51.100.7'), 403)
+      const piped = await vpcsc(ctx.world, ['violations'], {env: {COLUMNS: '40'}})
+      assert.equal(piped.code, 0, show(piped))
+      assert.deepEqual(overWidth(piped.stdout, 40), [], `${round}: lines over 40 columns in a pipe:\n${piped.stdout}`)
+      assert.match(piped.stdout, wrappedText('Dry-run violations (would be denied once enforced)'))
+      assert.match(piped.stdout, /^ {2}\d+ entr(?:y|ies) since\n {4}\d{4}-\d\d-\d\dT[\d:.]+Z$/m, `${round}: the time under the count:\n${piped.stdout}`)
+    }
+  })
+
+  it("stderr wraps on a terminal for every command (a failed notification's warning too), and stays one whole line an error in a pipe", async () => {
+    const run = await inTerminal(ctx.world, `stty cols 60; vpcsc ip sync --yes --nat-tag vpcsc=none --notify ${await deadUrl()}; vpcsc status --region us-east-1 --region us-esat-1; true`)
+    const screen = stripVTControlCharacters(run.output)
+    assert.match(screen, wrappedText('! The notification to'))
+    assert.match(screen, wrappedText('Error: 1 NAT source not read, the drift is incomplete'))
+    assert.ok(widest(run.output) <= 60, `wider than 60:\n${screen}`)
+    const piped = await vpcsc(ctx.world, ['status', '--region', 'us-east-1', '--region', 'us-esat-1'], {env: {COLUMNS: '60'}})
+    assert.equal(piped.code, 1, show(piped))
+    assert.deepEqual(overWidth(piped.stdout, 60), [], piped.stdout)
+    const lines = piped.stderr.trimEnd().split('\n')
+    assert.equal(lines.length, 2, piped.stderr)
+    assert.match(lines[0]!, /^Error: 1 NAT source not read, the drift is incomplete: own account \d+ in us-esat-1: .*\?$/)
+    assert.match(lines[1]!, /^→ Check the region/)
+  })
+
+  it('explain on a terminal says what it reads: the audit log for an id, not for an IP', async () => {
+    const ip = stripVTControlCharacters((await inTerminal(ctx.world, 'stty cols 120; vpcsc explain 198.51.100.7')).output)
+    assert.match(ip, /Reading the access level and the NAT gateways/)
+    assert.doesNotMatch(ip, /audit log/)
+    const id = stripVTControlCharacters((await inTerminal(ctx.world, 'stty cols 120; vpcsc explain ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ')).output)
+    assert.match(id, /Reading the audit log, the access level and the NAT gateways/)
   })
 
   it('while a deny test holds the level, status does not suggest ip sync', async () => {

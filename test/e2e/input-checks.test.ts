@@ -158,6 +158,42 @@ describe('input checks', () => {
     assert.equal(violations.code, 0, show(violations))
   })
 
+  it('--profile "" is one problem, not two', async () => {
+    const result = await vpcsc(ctx.world, ['status', '--profile', ''])
+    assert.equal(result.code, 2, show(result))
+    assert.match(result.stderr, /^Error: --profile "": must not be empty\.\n→ /)
+    assert.doesNotMatch(result.stderr, /is not a profile|settings are invalid/)
+  })
+
+  it('a missing setting: the hint names the config file read (--config), else vpcsc.config.json', async () => {
+    await ctx.world.admin.clearRequests()
+    const file = join(ctx.world.dir, 'work', 'no-level.json')
+    writeFileSync(file, JSON.stringify({regions: ['us-east-1']}))
+    const named = await vpcsc(ctx.world, ['status', '--config', file], {env: {VPCSC_LEVEL: ''}})
+    assert.equal(named.code, 2, show(named))
+    assert.ok(named.stderr.includes(`→ Set --level (or VPCSC_LEVEL, or "level" in ${file}).`), named.stderr)
+    const none = await vpcsc(ctx.world, ['status'], {env: {VPCSC_LEVEL: ''}})
+    assert.equal(none.code, 2, show(none))
+    assert.ok(none.stderr.includes('→ Set --level (or VPCSC_LEVEL, or "level" in vpcsc.config.json).'), none.stderr)
+    assert.deepEqual(await ctx.world.admin.requests(), [], 'no call reached Google')
+  })
+
+  it("a kept CIDR the level does not hold is named with where it is kept: --keep, VPCSC_KEEP or the config file's \"keep\"", async () => {
+    const file = join(ctx.world.dir, 'work', 'keep.json')
+    writeFileSync(file, JSON.stringify({keep: ['198.51.100.0/24']}))
+    for (const [args, env, source] of [
+      [['--keep', '198.51.100.0/24'], {}, '--keep'],
+      [[], {VPCSC_KEEP: '198.51.100.0/24'}, 'VPCSC_KEEP'],
+      [['--config', file], {}, `"keep" in ${file}`],
+    ] as const) {
+      const result = await vpcsc(ctx.world, ['status', ...args], {env: {COLUMNS: '200', ...env}})
+      assert.equal(result.code, 0, show(result))
+      assert.ok(result.stdout.includes(`✗ 198.51.100.0/24 is kept (${source}) but not in the level: ip sync adds it.`), result.stdout)
+      const json = JSON.parse((await vpcsc(ctx.world, ['status', '--json', ...args], {env})).stdout) as {keepSource: unknown}
+      assert.deepEqual(json.keepSource, source === '--keep' ? {kind: 'flag', name: 'keep'} : source === 'VPCSC_KEEP' ? {kind: 'env', name: 'VPCSC_KEEP'} : {kind: 'file', name: 'keep', file})
+    }
+  })
+
   it("a config file's region selection that --region overrides is neither used nor checked", async () => {
     await ctx.world.admin.clearRequests()
     for (const values of [{regions: ['mars-1']}, {allRegions: 'yes'}]) {

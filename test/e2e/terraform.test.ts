@@ -177,9 +177,10 @@ describe('Terraform: ip sync --tfvars, --tfvars-only, status --tfvars', () => {
   describe('bad tfvars files are refused (exit 2) before anything is written anywhere', () => {
     const cases: [string, string, RegExp][] = [
       ['not JSON', '{"allowed_cidrs": ["203.0.113.10/32",]', /not valid JSON/],
-      ['not an object', '["203.0.113.10/32"]', /expected a JSON object of Terraform variables, found a list/],
+      ['not an object', '["203.0.113.10/32"]', /expected a JSON object of Terraform variables, found a list of strings\./],
+      ['an empty list, not an object', '[]', /expected a JSON object of Terraform variables, found an empty list\./],
       ['the variable is a string', '{"allowed_cidrs": "203.0.113.10/32"}', /"allowed_cidrs" is not a list of strings \(it holds a string\)/],
-      ['the variable holds a number', '{"allowed_cidrs": ["203.0.113.10/32", 7]}', /"allowed_cidrs" is not a list of strings/],
+      ['the variable holds a number', '{"allowed_cidrs": ["203.0.113.10/32", 7]}', /"allowed_cidrs" is not a list of strings \(it holds a list whose item 1 is a number\)/],
       ['a number that cannot be kept exactly', '{"allowed_cidrs": [], "big": 12345678901234567890}', /12345678901234567890 cannot be rewritten exactly/],
     ]
     for (const [what, text, message] of cases) {

@@ -545,3 +545,25 @@ describe('resolveSettings: member accounts', () => {
     }
   })
 })
+
+describe('resolveSettings: what its messages name', () => {
+  it('the kept CIDRs carry their source: the flag, the variable or the file that decides them', () => {
+    const file = fileConfig({keep: ['192.0.2.0/24']}, '/etc/vpcsc/team.json')
+    assert.deepEqual(resolve({keep: ['198.51.100.0/24']}, {VPCSC_KEEP: '203.0.113.0/24'}, file).keepSource, {kind: 'flag', name: 'keep'})
+    assert.deepEqual(resolve({}, {VPCSC_KEEP: '203.0.113.0/24'}, file).keepSource, {kind: 'env', name: 'VPCSC_KEEP'})
+    assert.deepEqual(resolve({}, {}, file).keepSource, {kind: 'file', name: 'keep', file: '/etc/vpcsc/team.json'})
+    assert.equal(resolve().keepSource, undefined)
+  })
+
+  it('a missing setting: the hint names the config file read, else vpcsc.config.json', () => {
+    const need = (config: LoadedConfig) => () => resolveSettings({policy: '1'}, {}, config, ['policy', 'level'])
+    assert.throws(need(fileConfig({}, '/work/bad.json')), usage(/^Missing --level\.$/, /^Set --level \(or VPCSC_LEVEL, or "level" in \/work\/bad\.json\)\.$/))
+    assert.throws(need(noFile), usage(/^Missing --level\.$/, new RegExp(`"level" in ${CONFIG_FILE_NAME.replace('.', '\\.')}\\)`)))
+    // A short id without a policy, from a file: the hint names that file too.
+    assert.throws(() => resolveSettings({}, {}, fileConfig({level: 'short_id'}, '/work/team.json'), [], {uses: ['level']}), usage(/short id/, /"policy" in \/work\/team\.json/))
+  })
+
+  it('an empty --profile is one problem: not also "not a profile"', () => {
+    assert.throws(() => resolveSettings({profile: ''}, {AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent'}, noFile, [], {callsAws: true}), usage(/^--profile "": must not be empty\.$/))
+  })
+})

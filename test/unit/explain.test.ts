@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {admissionOf, decideFixes, findOwner, ingressAdmits, parseExplainInput, type Admission, type GatewayOwner} from '../../src/lib/report/explain.ts'
+import {admissionOf, decideFixes, findOwner, ingressAdmits, notFoundHint, parseExplainInput, type Admission, type GatewayOwner} from '../../src/lib/report/explain.ts'
 import type {AccessLevel} from '../../src/lib/gcp/types.ts'
 
 const LEVEL = 'accessPolicies/1/accessLevels/allow'
@@ -111,5 +111,23 @@ describe('decideFixes', () => {
   })
   it('a caller IP that is not an address: an ingress rule', () => {
     assert.deepEqual(kinds({...base, address: undefined}), ['ingress-rule'])
+  })
+})
+
+describe('notFoundHint', () => {
+  const now = new Date('2026-12-01T00:00:00Z')
+  const back = (days: number) => new Date(now.getTime() - days * 86_400_000)
+
+  it('a window shorter than the default retention: look further back, to 30 days', () => {
+    assert.match(notFoundHint(back(7), now), /look further back, e\.g\. --since 30d;/)
+    assert.match(notFoundHint(back(0.5), now), /--since 30d/)
+  })
+
+  it('from 30 days on: never the window already searched; an older entry is gone unless the bucket keeps it longer', () => {
+    for (const days of [30, 45]) {
+      const hint = notFoundHint(back(days), now)
+      assert.doesNotMatch(hint, new RegExp(`--since ${days}d`), hint)
+      assert.match(hint, new RegExp(`an older one is gone, unless the bucket keeps them longer \\(then --since ${days * 2}d\\)`), hint)
+    }
   })
 })

@@ -55,7 +55,10 @@ describe('tfvars: read and write', () => {
       ['null', /found null/],
       ['"x"', /found a string/],
       ['{"allowed_cidrs": {"a": 1}}', /not a list of strings \(it holds an object\)/],
-      ['{"allowed_cidrs": [null]}', /not a list of strings/],
+      ['{"allowed_cidrs": [null]}', /not a list of strings \(it holds a list whose item 0 is null\)/],
+      ['{"allowed_cidrs": ["a", ["b"]]}', /it holds a list whose item 1 is a list of strings\)/],
+      ['[]', /found an empty list\.$/],
+      ['["203.0.113.10/32"]', /found a list of strings\.$/],
       ['{"n": 1e400}', /1e400 cannot be rewritten exactly/],
     ]
     for (const [text, message] of cases) {

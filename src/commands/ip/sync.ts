@@ -9,7 +9,7 @@ import {EXIT_CODES_HELP, ExitCode} from '../../lib/core/errors.ts'
 import {shortName} from '../../lib/core/names.ts'
 import {notifySync, runNotice} from '../../lib/core/notify.ts'
 import {renderPlan, renderTfvarsChange, renderWritten} from '../../lib/render/sync.ts'
-import {renderError} from '../../lib/render/text.ts'
+import {fitToTerminal, renderError} from '../../lib/render/text.ts'
 import {partialReadError, runSync, SYNC_SETTINGS, type LevelSyncResult, type PreparedSync} from '../../lib/level/sync.ts'
 import {afterLevelWrite, openTfvars, planTfvars, updateTfvars, type TfvarsChange} from '../../lib/level/tfvars.ts'
 import {stateDirFlag} from '../../cli/deny-test-flags.ts'
@@ -68,7 +68,7 @@ ${EXIT_CODES_HELP}`
     } catch (error) {
       const warning = await this.notifyEnd(error)
       // The error goes to stdout with --json: the notification's own failure only to stderr.
-      if (warning) process.stderr.write(`! ${warning}\n`)
+      if (warning) process.stderr.write(fitToTerminal(`! ${warning}\n`, process.stderr))
       throw error
     }
     // A partial read (docs/safety.md, rule 10) ends in exit 1 naming every unreadable

@@ -236,6 +236,8 @@ export interface Settings extends NatSelection {
   perimeter?: string
   projectNumber?: string
   keep: Cidr[]
+  /** Where the kept CIDRs come from (--keep, VPCSC_KEEP or the file's "keep"), when any are kept: findings about them name it. */
+  keepSource?: SettingSource
   /** Which condition holds the IP list, when the settings say; its source names it in errors found once the level is read. */
   condition?: Sourced<number>
   impersonateServiceAccount?: string
@@ -398,6 +400,11 @@ export function sourceLabel(source: SettingSource): string {
   return source.kind === 'file' ? `${source.file}: field ${sourceName(source)}` : sourceName(source)
 }
 
+/** The source in a sentence: `--keep`, `VPCSC_KEEP`, or `"keep" in /path/vpcsc.config.json`. */
+export function sourceWords(source: SettingSource): string {
+  return source.kind === 'file' ? `${sourceName(source)} in ${source.file}` : sourceName(source)
+}
+
 /** How to give the setting `value` in the same place: `--condition 0`, `VPCSC_CONDITION=0`, or `"condition": 0 in FILE`. */
 export function sourceAssignment(source: SettingSource, value: string | number): string {
   return source.kind === 'flag' ? `--${source.name} ${value}` : source.kind === 'env' ? `${source.name}=${value}` : `"${source.name}": ${JSON.stringify(value)} in ${source.file}`
@@ -538,7 +545,8 @@ function sourceProblems(flags: FlagValues, env: NodeJS.ProcessEnv, config: Loade
 function settingsError(problems: SettingProblem[], missing: RequiredSetting[], file: string | undefined): UsageError {
   if (file !== undefined && missing.length === 0 && problems.length > 0 && problems.every((p) => p.inFile)) return fileError(file, problems.map((p) => p.text))
   problems = problems.map((p) => (p.inFile ? {...p, text: `${file ?? CONFIG_FILE_NAME}: ${p.text}`} : p))
-  const where = missing.map((key) => `--${REQUIRED[key].flag} (or ${REQUIRED[key].env}, or "${REQUIRED[key].key}" in ${CONFIG_FILE_NAME})`)
+  // The file that was read (--config, VPCSC_CONFIG or ./vpcsc.config.json), else the one that would be.
+  const where = missing.map((key) => `--${REQUIRED[key].flag} (or ${REQUIRED[key].env}, or "${REQUIRED[key].key}" in ${file ?? CONFIG_FILE_NAME})`)
   const flags = missing.map((key) => `--${REQUIRED[key].flag}`).join(' and ')
   const texts = [...problems.map((p) => p.text), ...(missing.length === 0 ? [] : [problems.length > 0 ? `missing ${flags}` : `Missing ${flags}`])]
   const hint =
@@ -577,7 +585,8 @@ export function resolveSettings(
   let problems = sourceProblems(flags, env, config, used)
   const value: SettingValue = (key) => given(key)?.value as never
   // The AWS environment (AWS_PROFILE, AWS_REGION) is checked for the commands that use it.
-  if (callsAws) problems.push(...profileProblems(given('profile'), env))
+  // A value already found wrong (an empty --profile) is one problem, not two.
+  if (callsAws && !problems.some((p) => p.key === 'profile')) problems.push(...profileProblems(given('profile'), env))
   const regions = value('regions') ?? []
   // Without a region of vpcsc's own, the SDK's default (AWS_REGION, then AWS_DEFAULT_REGION,
   // as the AWS CLI reads them) is the region read (and the one asked for every region, with
@@ -623,7 +632,7 @@ export function resolveSettings(
   // A short id without a policy: when the command needs the policy anyway, "missing
   // --policy" below says it once; otherwise the name itself is the problem.
   const child = (what: 'level' | 'perimeter', collection: string, text: string | undefined) =>
-    invalid.has(what) || invalid.has('policy') || (policyText === undefined && needs.includes('policy')) ? undefined : attempt(() => normaliseChild(what, collection, policy, text))
+    invalid.has(what) || invalid.has('policy') || (policyText === undefined && needs.includes('policy')) ? undefined : attempt(() => normaliseChild(what, collection, policy, text, config.file))
   const level = child('level', 'accessLevels', levelText)
   const perimeter = child('perimeter', 'servicePerimeters', perimeterText)
   // A setting given with a wrong value is not missing too: its problem is already there.
@@ -644,6 +653,7 @@ export function resolveSettings(
     vpcIds: value('vpcs') ?? [],
     accounts: used.has('accounts') ? resolveAccounts(flags, env, file) : [],
     keep: (value('keep') ?? []).map((text) => parseKeep(text)),
+    keepSource: given('keep')?.source,
     condition: condition && {value: condition.value as number, source: condition.source},
     impersonateServiceAccount: value('impersonateServiceAccount'),
     endpoints: {
@@ -798,7 +808,7 @@ function policyOf(name: string | undefined): string | undefined {
   return name?.match(/^(accessPolicies\/[0-9]+)\//)?.[1]
 }
 
-function normaliseChild(what: 'level' | 'perimeter', collection: string, policy: string | undefined, value: string | undefined): string | undefined {
+function normaliseChild(what: 'level' | 'perimeter', collection: string, policy: string | undefined, value: string | undefined, configFile = CONFIG_FILE_NAME): string | undefined {
   if (value === undefined) return undefined
   // The schema checked the form: an id, or accessPolicies/NUMBER/<collection>/ID.
   const full = value.match(new RegExp(`^(accessPolicies/[0-9]+)/${collection}/(.+)$`))
@@ -810,9 +820,14 @@ function normaliseChild(what: 'level' | 'perimeter', collection: string, policy:
     return value
   }
   if (!policy) {
-    throw new UsageError({message: `The ${what} "${value}" is a short id, so the access policy is needed.`, hint: `Set --policy (or ${ENV.policy}, or "policy" in ${CONFIG_FILE_NAME}).`})
+    throw new UsageError({message: `The ${what} "${value}" is a short id, so the access policy is needed.`, hint: `Set --policy (or ${ENV.policy}, or "policy" in ${configFile}).`})
   }
   return `${policy}/${collection}/${id}`
+}
+
+/** The config file hints name: the one read (--config, VPCSC_CONFIG or ./vpcsc.config.json), else the one that would be. */
+export function configFileName(settings: Pick<Settings, 'configFile'>): string {
+  return settings.configFile ?? CONFIG_FILE_NAME
 }
 
 /** The settings a command may declare it needs before it starts (checked before any I/O). */

@@ -1,7 +1,7 @@
 import {isDeepStrictEqual} from 'node:util'
 
 import type {Clients} from '../core/clients.ts'
-import type {Settings} from '../core/config.ts'
+import {configFileName, type Settings} from '../core/config.ts'
 import {ForeignChange, NotWritten, WriteUnknown} from '../gcp/confirmed-write.ts'
 import {findMarker, holdsSwap, listMarkers} from './marker.ts'
 import {denyTestHold, type DenyTestHold} from './hold.ts'
@@ -36,7 +36,7 @@ export async function planRestore(settings: Settings, clients: Clients, options:
   }
   const journals = found.map((f) => f.journal!).filter((j) => !settings.level || j.level === settings.level)
   const policy = settings.policy ?? journals[0]?.policy
-  if (!policy) throw new UsageError({message: 'Missing --policy: the deny-test markers live in the access policy.', hint: 'Set --policy (or VPCSC_POLICY, or "policy" in vpcsc.config.json).'})
+  if (!policy) throw new UsageError({message: 'Missing --policy: the deny-test markers live in the access policy.', hint: `Set --policy (or VPCSC_POLICY, or "policy" in ${configFileName(settings)}).`})
   const {levels} = await readLevels(clients, policy)
   const {markers, problems} = listMarkers(levels)
   if (problems.length > 0) throw new RuntimeError({code: 'BAD_MARKER', message: `Cannot read ${problems.join('; ')}.`, hint: 'Compare it with the level (gcloud access-context-manager levels describe), fix the level by hand, then delete the marker level.'})

@@ -1,4 +1,4 @@
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import {debug} from '../core/debug.ts'
@@ -135,10 +135,19 @@ export function credentialsLoadFailure(error: unknown): Error {
   }
   let reason: string
   if (error instanceof SyntaxError || /is not valid JSON|Unexpected (token|end of JSON)|JSON at position/i.test(message)) reason = 'the file is not valid JSON'
-  else if (/does not exist|ENOENT/i.test(message)) reason = 'the file does not exist'
+  // google-auth-library says "does not exist, or it is not a file" for a directory too.
+  else if (/does not exist|ENOENT|EISDIR/i.test(message)) reason = file && isDirectory(file) ? 'it is a directory, not a file' : 'the file does not exist'
   else if (/EACCES|permission denied/i.test(message)) reason = 'the file cannot be read (permission denied)'
   else reason = message.replace(/^Unable to read the credential file specified by the GOOGLE_APPLICATION_CREDENTIALS environment variable: /, '')
   return new RuntimeError({code: 'AUTHENTICATION', message: `Google authentication failed (${source(file)}): ${redactSecrets(reason)}.`, hint: credentialsHint(), cause: error})
+}
+
+function isDirectory(file: string): boolean {
+  try {
+    return statSync(file).isDirectory()
+  } catch {
+    return false
+  }
 }
 
 /** What DEBUG may show of a failed call's answer: an API's error body, but nothing of a token endpoint's (`tokenCall`: see tokenFailure). */

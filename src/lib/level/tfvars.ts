@@ -3,7 +3,7 @@ import {lstat, open, readFile, readlink, realpath, rename, stat, unlink} from 'n
 import path from 'node:path'
 
 import {canonicalCidrText} from './cidr.ts'
-import {CONFIG_FILE_NAME, ENV, type Settings, type TfvarsSetting} from '../core/config.ts'
+import {configFileName, ENV, type Settings, type TfvarsSetting} from '../core/config.ts'
 import {RuntimeError, UsageError, VpcscError} from '../core/errors.ts'
 
 /**
@@ -55,7 +55,7 @@ export async function readTfvars(setting: TfvarsSetting, options: {forWrite: boo
   const held = values[variable]
   if (held === undefined) return {file, variable, exists: true, values, mode}
   if (!Array.isArray(held) || held.some((item) => typeof item !== 'string')) {
-    throw new UsageError({message: `${file}: "${variable}" is not a list of strings (it holds ${describe(held)}).`, hint: `Make it a list of CIDRs, e.g. "${variable}": ["203.0.113.10/32"], or choose another variable with --tfvars-var.`})
+    throw new UsageError({message: `${file}: "${variable}" is not a list of strings (it holds ${describeJson(held)}).`, hint: `Make it a list of CIDRs, e.g. "${variable}": ["203.0.113.10/32"], or choose another variable with --tfvars-var.`})
   }
   return {file, variable, exists: true, values, list: held as string[], mode}
 }
@@ -96,7 +96,7 @@ function parseTfvarsJson(text: string, {file}: TfvarsSetting): Record<string, un
     throw new UsageError({message: `${file}: not valid JSON (${(error as Error).message}).`, hint: 'Fix the syntax (a *.auto.tfvars.json file is one JSON object of variables), or point --tfvars at another file.'})
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new UsageError({message: `${file}: expected a JSON object of Terraform variables, found ${describe(parsed)}.`, hint: 'A *.auto.tfvars.json file is one object, e.g. {"allowed_cidrs": ["203.0.113.10/32"]}.'})
+    throw new UsageError({message: `${file}: expected a JSON object of Terraform variables, found ${describeJson(parsed)}.`, hint: 'A *.auto.tfvars.json file is one object, e.g. {"allowed_cidrs": ["203.0.113.10/32"]}.'})
   }
   if (lossy.length > 0) {
     throw new UsageError({message: `${file}: the number ${lossy[0]} cannot be rewritten exactly (JSON numbers are doubles here).`, hint: 'Keep that variable in another tfvars file, or write it as a string.'})
@@ -104,9 +104,14 @@ function parseTfvarsJson(text: string, {file}: TfvarsSetting): Record<string, un
   return parsed as Record<string, unknown>
 }
 
-function describe(value: unknown): string {
+/** What a JSON value is, in words; for a list, what is wrong with it as a list of CIDRs, if anything. */
+function describeJson(value: unknown): string {
   if (value === null) return 'null'
-  if (Array.isArray(value)) return 'a list with a non-string item'
+  if (Array.isArray(value)) {
+    if (value.length === 0) return 'an empty list'
+    const index = value.findIndex((item) => typeof item !== 'string')
+    return index === -1 ? 'a list of strings' : `a list whose item ${index} is ${describeJson(value[index])}`
+  }
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`
 }
 
@@ -116,7 +121,7 @@ function describe(value: unknown): string {
  */
 export async function openTfvars(settings: Settings, options: {tfvarsOnly: boolean; planOnly: boolean}): Promise<TfvarsFile | undefined> {
   if (!settings.tfvars) {
-    if (options.tfvarsOnly) throw new UsageError({message: '--tfvars-only needs the tfvars file to write.', hint: `Give --tfvars FILE (or ${ENV.tfvars}, or "tfvars" in ${CONFIG_FILE_NAME}).`})
+    if (options.tfvarsOnly) throw new UsageError({message: '--tfvars-only needs the tfvars file to write.', hint: `Give --tfvars FILE (or ${ENV.tfvars}, or "tfvars" in ${configFileName(settings)}).`})
     return undefined
   }
   return readTfvars(settings.tfvars, {forWrite: !options.planOnly})

@@ -68,8 +68,10 @@ export function renderViolations(report: ViolationsReport, layout: Layout = {wid
     ['Dry-run violations (would be denied once enforced)', report.dryRun],
     ['Enforced violations (denied)', report.enforced],
   ] as const) {
-    lines.push(heading(label))
-    lines.push(`  ${dim(`${plural(set.entries.length, 'entry', 'entries')}${set.truncated ? ' (more: raise --limit)' : ''} since ${report.since}`)}`)
+    // Every line within the width, in a pipe too (README, Conventions): a heading or the
+    // count line continues under its own text.
+    lines.push(wrapIn(layout, heading(label)))
+    lines.push(wrapIn(layout, `  ${dim(`${plural(set.entries.length, 'entry', 'entries')}${set.truncated ? ' (more: raise --limit)' : ''} since ${report.since}`)}`, 4))
     if (set.groups.length === 0) lines.push(`  ${mark.ok()} none`)
     else lines.push(renderGroups(set.groups, layout).trimEnd())
   }

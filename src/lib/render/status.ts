@@ -2,6 +2,7 @@ import {stripVTControlCharacters} from 'node:util'
 
 import {accountLabel, describeSource} from '../aws/accounts.ts'
 import type {NatGatewayInfo} from '../aws/nat.ts'
+import {sourceWords} from '../core/config.ts'
 import {tryCidr} from '../level/drift.ts'
 import type {LevelUseFields} from '../perimeter/mode.ts'
 import type {StatusReport} from '../report/status.ts'
@@ -101,7 +102,9 @@ export function renderStatus(report: StatusReport, layout: Layout = {width: 80, 
       lines.push(`  ${mark.bad()} ${cidr} is the configured deny CIDR, but no deny test claims it (no marker in the policy, no journal here) and the level holds other CIDRs too: not a swap. ${sync}`)
     }
   }
-  for (const cidr of drift.unkept) lines.push(`  ${mark.bad()} ${cidr} is kept (--keep) but not in the level: ip sync adds it.`)
+  // Named by where it is kept: a VPCSC_KEEP or a config file's "keep" is not a flag typed now.
+  const keptBy = report.keepSource ? ` (${sourceWords(report.keepSource)})` : ''
+  for (const cidr of drift.unkept) lines.push(`  ${mark.bad()} ${cidr} is kept${keptBy} but not in the level: ip sync adds it.`)
   const terraform = drift.terraform
   if (terraform?.reverts) {
     const changes = [terraform.wouldRemove.length ? `remove ${terraform.wouldRemove.join(', ')}` : '', terraform.wouldAdd.length ? `add ${terraform.wouldAdd.join(', ')}` : ''].filter(Boolean).join(' and ')

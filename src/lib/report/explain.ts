@@ -151,7 +151,7 @@ export async function explain(settings: Settings, clients: Clients, text: string
       throw new RuntimeError({
         code: 'NOT_FOUND',
         message: `No VPC Service Controls audit entry with id ${input.id} ${describeWindow(options.since, now)} (${resourceNames.join(', ')}).`,
-        hint: 'Check the id; look further back with --since 30d; entries can take a minute to reach Cloud Logging.',
+        hint: notFoundHint(options.since, now),
       })
     }
   }
@@ -370,6 +370,21 @@ function keepFix(address: string, keep: readonly string[]): Fix {
     if (!(error instanceof CidrError)) throw error
     return {kind: 'none', text: `No selected NAT gateway owns ${address}, and an access level cannot hold it (${error.message.replace(/^"[^"]*" /, '')}).`}
   }
+}
+
+/** Policy Denied audit entries go to the _Default log bucket, which keeps them 30 days unless its retention is changed (docs/api-facts.md). */
+const DEFAULT_RETENTION_DAYS = 30
+
+/**
+ * What to try when no entry has the id within the window: a longer one, never the window
+ * already searched; past the _Default bucket's retention, that the entry may be gone, and
+ * a longer window for a bucket that keeps entries longer.
+ */
+export function notFoundHint(since: Date, now: Date): string {
+  const days = (now.getTime() - since.getTime()) / 86_400_000
+  const late = 'entries can take a minute to reach Cloud Logging'
+  if (days < DEFAULT_RETENTION_DAYS) return `Check the id; look further back, e.g. --since ${DEFAULT_RETENTION_DAYS}d; ${late}.`
+  return `Check the id; ${late}. Denials are kept ${DEFAULT_RETENTION_DAYS} days by default (the _Default log bucket's retention): an older one is gone, unless the bucket keeps them longer (then --since ${Math.ceil(days * 2)}d).`
 }
 
 /** "in the last 2 days" for a window of whole days, hours or minutes (--since 2d), else "since" its start. */

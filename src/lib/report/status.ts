@@ -2,7 +2,7 @@ import {ipCondition} from '../level/condition.ts'
 import {describeSource} from '../aws/accounts.ts'
 import {discoverNatEgress, type NatDiscovery} from '../aws/nat.ts'
 import type {Clients} from '../core/clients.ts'
-import {requireSetting, ENV, type Settings, type Sourced} from '../core/config.ts'
+import {requireSetting, ENV, type SettingSource, type Settings, type Sourced} from '../core/config.ts'
 import {computeDrift, type Drift} from '../level/drift.ts'
 import type {VpcscError} from '../core/errors.ts'
 import {denyTestHold} from '../deny-test/hold.ts'
@@ -57,6 +57,8 @@ export interface StatusReport {
   perimeter?: PerimeterReport
   nat: NatDiscovery
   keep: string[]
+  /** Where the kept CIDRs come from, when any are kept. */
+  keepSource?: SettingSource
   drift: Drift
   /** A deny test holding this level (its marker in the policy, or a journal here): running, or interrupted. */
   denyTest?: {
@@ -104,6 +106,7 @@ export async function gatherStatus(settings: Settings, clients: Clients): Promis
     perimeter: perimeter ? describePerimeter(perimeter.perimeter, levelName, levels, perimeter.violations) : undefined,
     nat,
     keep: settings.keep.map((c) => c.text),
+    keepSource: settings.keepSource,
     drift,
     denyTest: hold && {
       running: hold.state === 'running',

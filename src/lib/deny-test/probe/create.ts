@@ -1,5 +1,5 @@
 import type {Clients} from '../../core/clients.ts'
-import type {SettingKey, Settings} from '../../core/config.ts'
+import {configFileName, type SettingKey, type Settings} from '../../core/config.ts'
 import {UsageError} from '../../core/errors.ts'
 import {LocalCommandProbe} from './command-probe.ts'
 import {LocalProbe} from './local-probe.ts'
@@ -15,14 +15,14 @@ export function createProbe(settings: Settings, clients: Clients): Probe {
   const {probe} = settings
   const project = probe.project ?? settings.projectNumber
   const url = () => {
-    if (!project) throw new UsageError({message: 'The Vertex AI project for the probe is not set.', hint: 'Set --project (or --project-number, VPCSC_PROJECT_NUMBER, "projectNumber" in vpcsc.config.json).'})
+    if (!project) throw new UsageError({message: 'The Vertex AI project for the probe is not set.', hint: `Set --project (or --project-number, VPCSC_PROJECT_NUMBER, "projectNumber" in ${configFileName(settings)}).`})
     return vertexProbeUrl(settings.endpoints.vertex ?? defaultVertexEndpoint(probe.location), project, probe.location)
   }
   if (probe.kind === 'local') {
     return probe.command ? new LocalCommandProbe(probe.command, probe.timeoutMs) : new LocalProbe(clients.google, url())
   }
   if (!probe.instanceId) {
-    throw new UsageError({message: 'The SSM probe needs the instance to run on.', hint: 'Set --instance-id (or VPCSC_INSTANCE_ID, "instanceId" in vpcsc.config.json), or use --probe local.'})
+    throw new UsageError({message: 'The SSM probe needs the instance to run on.', hint: `Set --instance-id (or VPCSC_INSTANCE_ID, "instanceId" in ${configFileName(settings)}), or use --probe local.`})
   }
   return new SsmProbe({
     instanceId: probe.instanceId,
