@@ -1,7 +1,6 @@
 import {format} from 'node:util'
 
 import {Command} from '@oclif/core/command'
-import * as Flags from '@oclif/core/flags'
 import type {Interfaces} from '@oclif/core'
 import {ux} from '@oclif/core/ux'
 
@@ -9,7 +8,7 @@ import {loadConfigFile, resolveSettings, type FlagValues, type RequiredSetting, 
 import {debugEnabled} from '../lib/core/debug.ts'
 import {jsonError, unforeseen, VpcscError} from '../lib/core/errors.ts'
 import {disableColour, fitToTerminal, printError} from '../lib/render/text.ts'
-import {configFlag} from './flags.ts'
+import {colorFlag, configFlag} from './flags.ts'
 import {quietLibraryWarnings} from './library-warnings.ts'
 import {fromOclifError} from './usage-errors.ts'
 
@@ -23,22 +22,77 @@ function signalLabel(name: NodeJS.Signals): string {
 }
 
 /**
- * Every vpcsc command extends this: it owns --json, settings resolution, the spinner, and
- * error handling (typed errors from src/lib become one or two lines and an exit code;
- * stack traces only with DEBUG=vpcsc*).
+ * What every vpcsc command has: --json and --[no-]color, the spinner, and error handling
+ * (typed errors from src/lib become one or two lines and an exit code; stack traces only
+ * with DEBUG=vpcsc*). A command that reads no settings extends this alone (version).
  */
-export abstract class VpcscCommand extends Command {
+export abstract class CliCommand extends Command {
   static override enableJsonFlag = true
-  static override baseFlags = {
-    ...configFlag,
-    // Read by chalk and oclif themselves from argv; declared so that the parser accepts it.
-    color: Flags.boolean({description: 'Colour in the output (default: when the stream is a terminal; NO_COLOR=1 also turns it off).', allowNo: true, default: true, helpGroup: 'GLOBAL'}),
-  }
+  static override baseFlags = colorFlag
 
   override async init(): Promise<void> {
     if (this.argv.includes('--no-color')) disableColour()
     await super.init()
   }
+
+  /** A spinner on stderr around a remote wait, only in a terminal and not in --json mode. */
+  protected async step<T>(message: string, work: Promise<T> | (() => Promise<T>)): Promise<T> {
+    const interactive = process.stderr.isTTY && !this.jsonEnabled()
+    if (interactive) ux.action.start(message)
+    try {
+      const result = await (typeof work === 'function' ? work() : work)
+      if (interactive) ux.action.stop()
+      return result
+    } catch (error) {
+      if (interactive) ux.action.stop('failed')
+      throw error
+    }
+  }
+
+  /** Human output on stdout, rendered only when someone reads it: --json skips the rendering too. */
+  protected show(render: () => string): void {
+    if (!this.jsonEnabled()) this.log(render().trimEnd())
+  }
+
+  /** A warning on stderr, silent in --json mode (the result carries the warnings). */
+  protected note(message: string): void {
+    this.logToStderr(fitToTerminal(message, process.stderr))
+  }
+
+  /** Every line of human output fits the terminal (docs: README, Conventions). */
+  override log(message = '', ...args: unknown[]): void {
+    super.log(fitToTerminal(format(message, ...args)))
+  }
+
+  override async catch(error: Interfaces.CommandError): Promise<unknown> {
+    try {
+      ux.action.stop('failed')
+    } catch {
+      // no spinner was running
+    }
+    const oclifExit = (error as {oclif?: {exit?: unknown}}).oclif?.exit
+    const known = error instanceof VpcscError ? error : typeof oclifExit === 'number' ? fromOclifError(error, [...Object.keys({...this.ctor.baseFlags, ...this.ctor.flags}), 'json']) : unforeseen(error)
+    // oclif's own way out (this.exit(0)): no failure to report.
+    if (!known) return super.catch(error)
+    if (debugEnabled() && known.cause instanceof Error && known.code === 'INTERNAL') process.stderr.write(`${known.cause.stack ?? known.cause.message}\n`)
+    process.exitCode = known.exitCode
+    if (debugEnabled() && known.stack) process.stderr.write(`${known.stack}\n`)
+    if (this.jsonEnabled()) {
+      this.logJson(jsonError(known))
+    } else {
+      printError(known.message, known.hint)
+    }
+    return undefined
+  }
+}
+
+/**
+ * Every vpcsc command that reads settings extends this: it owns their resolution, with the
+ * flags that point at them (--config, --request-timeout), and the handling of signals
+ * during a write.
+ */
+export abstract class VpcscCommand extends CliCommand {
+  static override baseFlags = {...configFlag, ...colorFlag}
 
   /** The settings the command cannot start without: all reported at once, before any I/O. */
   static needs: readonly RequiredSetting[] = []
@@ -101,55 +155,5 @@ export abstract class VpcscCommand extends Command {
     } finally {
       for (const name of STOP_SIGNALS) process.off(name, onSignal)
     }
-  }
-
-  /** A spinner on stderr around a remote wait, only in a terminal and not in --json mode. */
-  protected async step<T>(message: string, work: Promise<T> | (() => Promise<T>)): Promise<T> {
-    const interactive = process.stderr.isTTY && !this.jsonEnabled()
-    if (interactive) ux.action.start(message)
-    try {
-      const result = await (typeof work === 'function' ? work() : work)
-      if (interactive) ux.action.stop()
-      return result
-    } catch (error) {
-      if (interactive) ux.action.stop('failed')
-      throw error
-    }
-  }
-
-  /** Human output on stdout, rendered only when someone reads it: --json skips the rendering too. */
-  protected show(render: () => string): void {
-    if (!this.jsonEnabled()) this.log(render().trimEnd())
-  }
-
-  /** A warning on stderr, silent in --json mode (the result carries the warnings). */
-  protected note(message: string): void {
-    this.logToStderr(fitToTerminal(message, process.stderr))
-  }
-
-  /** Every line of human output fits the terminal (docs: README, Conventions). */
-  override log(message = '', ...args: unknown[]): void {
-    super.log(fitToTerminal(format(message, ...args)))
-  }
-
-  override async catch(error: Interfaces.CommandError): Promise<unknown> {
-    try {
-      ux.action.stop('failed')
-    } catch {
-      // no spinner was running
-    }
-    const oclifExit = (error as {oclif?: {exit?: unknown}}).oclif?.exit
-    const known = error instanceof VpcscError ? error : typeof oclifExit === 'number' ? fromOclifError(error, [...Object.keys({...this.ctor.baseFlags, ...this.ctor.flags}), 'json']) : unforeseen(error)
-    // oclif's own way out (this.exit(0)): no failure to report.
-    if (!known) return super.catch(error)
-    if (debugEnabled() && known.cause instanceof Error && known.code === 'INTERNAL') process.stderr.write(`${known.cause.stack ?? known.cause.message}\n`)
-    process.exitCode = known.exitCode
-    if (debugEnabled() && known.stack) process.stderr.write(`${known.stack}\n`)
-    if (this.jsonEnabled()) {
-      this.logJson(jsonError(known))
-    } else {
-      printError(known.message, known.hint)
-    }
-    return undefined
   }
 }

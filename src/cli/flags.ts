@@ -12,6 +12,12 @@ export const configFlag = {
   'request-timeout': Flags.string({description: `Bound on one HTTP attempt to Google or AWS, e.g. 5s (default 30s). Env: ${ENV.requestTimeout}.`, helpGroup: 'CONFIG'}),
 }
 
+/** Every command's (its help's GLOBAL FLAGS, with --json). */
+export const colorFlag = {
+  // Read by chalk and oclif themselves from argv; declared so that the parser accepts it.
+  color: Flags.boolean({description: 'Colour in the output (default: when the stream is a terminal; NO_COLOR=1 also turns it off).', allowNo: true, default: true, helpGroup: 'GLOBAL'}),
+}
+
 export const googleFlags = {
   policy: Flags.string({description: `Access policy: number or accessPolicies/NUMBER. Env: ${ENV.policy}.`, helpGroup: 'GOOGLE'}),
   level: Flags.string({description: `Access level: id or full resource name. Env: ${ENV.level}.`, helpGroup: 'GOOGLE'}),

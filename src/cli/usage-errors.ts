@@ -33,6 +33,48 @@ export function nonexistentFlag(error: Error): string | undefined {
   return /Nonexistent flags?: (--?[\w-]+)/.exec(error.message)?.[1]
 }
 
+/** The part of oclif's config that names the commands and their flags. */
+interface CommandLine {
+  bin: string
+  topicSeparator?: string
+  commands: {id: string; hidden?: boolean; flags: Record<string, unknown>}[]
+  findCommand(id: string): unknown
+}
+
+/**
+ * A flag before the command (`vpcsc --polcy`, `vpcsc --policy 1 status`), where oclif reads
+ * the command's name: only the global flags are read there (src/cli/run.ts moves them after
+ * the command). Any other is refused, by name, with the closest flag when it is mistyped
+ * (`--polcy` -> `--policy`), and the line that puts it after the command the rest names.
+ */
+export function flagBeforeCommand(flag: string, rest: readonly string[], config: CommandLine): UsageError {
+  const [, dashes = '', name = '', value = ''] = /^(--?)([^=]*)(.*)$/.exec(flag) ?? []
+  const flags = new Set(config.commands.filter((c) => !c.hidden).flatMap((c) => Object.keys(c.flags)))
+  // --no-all-regions: the negation of a flag that takes one.
+  const known = dashes === '--' && (flags.has(name) || (name.startsWith('no-') && flags.has(name.slice(3))))
+  // oclif reads --version and --help first on the line; a typo of either is meant there.
+  const suggestion = known ? name : dashes === '--' ? closest(name, [...flags, 'version', 'help']) : undefined
+  const said = known ? `${dashes}${name} comes before the command; flags go after it.` : `Nonexistent flag: ${dashes}${name}.${suggestion ? ` Did you mean --${suggestion}?` : ''}`
+  if (suggestion === 'version' || suggestion === 'help') return new UsageError({message: said, hint: `Run ${config.bin} --${suggestion}.`})
+  if (!suggestion) return new UsageError({message: said, hint: `Flags go after the command: ${config.bin} help lists the commands, ${config.bin} COMMAND --help a command's flags.`})
+  const typed = `--${suggestion}${value}`
+  const line = commandLine(typed, rest, config)
+  const example = line ? `Run ${line}.` : `As in ${config.bin} COMMAND ${typed} ... (${config.bin} help lists the commands).`
+  return new UsageError({message: said, hint: known ? example : `Flags go after the command. ${example}`})
+}
+
+/** The line with the flag after the command that the other words name, if they name one. */
+function commandLine(flag: string, rest: readonly string[], config: CommandLine): string | undefined {
+  for (let start = 0; start < rest.length; start++) {
+    for (let end = rest.length; end > start; end--) {
+      const words = rest.slice(start, end)
+      if (words.some((word) => word.startsWith('-')) || !config.findCommand(words.join(':'))) continue
+      return [config.bin, ...words, flag, ...rest.slice(0, start), ...rest.slice(end)].join(' ')
+    }
+  }
+  return undefined
+}
+
 /** oclif's own parse errors (unknown flag, bad integer, ...) are usage errors: exit 2. */
 export function fromOclifError(error: Interfaces.CommandError, flagNames: string[]): VpcscError | undefined {
   const oclif = (error as {oclif?: {exit?: number}}).oclif

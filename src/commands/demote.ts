@@ -4,7 +4,7 @@ import {VpcscCommand} from '../cli/base-command.ts'
 import {confirmWrite, refuseToAskWithJson} from '../cli/confirm.ts'
 import {googleFlags} from '../cli/flags.ts'
 import {CLIENT_SETTINGS, createClients} from '../lib/core/clients.ts'
-import {EXIT_CODES_HELP} from '../lib/core/errors.ts'
+import {ASKING_EXIT_CODES_HELP} from '../lib/core/errors.ts'
 import type {FieldChange} from '../lib/perimeter/diff.ts'
 import type {PerimeterWrite} from '../lib/perimeter/write.ts'
 import {applyDemote, confirmedBy, prepareDemote, unsaidWarnings, writeWarnings} from '../lib/perimeter/promote.ts'
@@ -24,7 +24,7 @@ export default class Demote extends VpcscCommand {
   static override summary = 'Move the perimeter back from enforced to dry-run, keeping its configuration.'
   static override description = `The enforced configuration becomes the dry-run spec (useExplicitDryRunSpec true) and nothing stays enforced, in one PATCH (updateMask=spec,status,useExplicitDryRunSpec) with the perimeter etag; the operation is waited for and the perimeter read back. vpcsc promote puts it back exactly. Refuses (exit 5) when the perimeter is already dry-run only, or has a different dry-run spec that this would overwrite.
 
-${EXIT_CODES_HELP}`
+${ASKING_EXIT_CODES_HELP}`
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --yes --json']
   static override needs = ['perimeter'] as const
   static override uses = ['policy', 'perimeter', ...CLIENT_SETTINGS] as const

@@ -9,7 +9,7 @@ import {ENV} from '../lib/core/config.ts'
 import {DEFAULT_POLLING, DEFAULT_TIMEOUT_MS, runDenyTest, type DenyTestResult} from '../lib/deny-test/run.ts'
 import {DEFAULT_DENY_CIDR} from '../lib/deny-test/deny-cidr.ts'
 import {diagnoseBaseline, natIpsNotAdmitted} from '../lib/deny-test/baseline-diagnosis.ts'
-import {EXIT_CODES_HELP, ExitCode, VpcscError} from '../lib/core/errors.ts'
+import {ASKING_EXIT_CODES_HELP, ExitCode, VpcscError} from '../lib/core/errors.ts'
 import {createProbe, PROBE_SETTINGS} from '../lib/deny-test/probe/create.ts'
 import {NAT_SELECTION_SETTINGS} from '../lib/aws/nat.ts'
 import {renderDenyTest} from '../lib/render/deny-test.ts'
@@ -28,7 +28,7 @@ export default class DenyTest extends VpcscCommand {
 After a crash (kill -9, power loss), vpcsc restore puts the level back from the journal.
 Probe: on the instance through SSM Run Command, getting a token there from its own credential file (no token ever travels in the command), or --probe local from this machine.
 
-${EXIT_CODES_HELP}
+${ASKING_EXIT_CODES_HELP}
   129/130/143 interrupted (SIGHUP / Ctrl-C / SIGTERM), after restoring`
   static override examples = [
     '<%= config.bin %> <%= command.id %> --instance-id i-0123456789abcdef0 --yes',

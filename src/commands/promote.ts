@@ -5,7 +5,7 @@ import {confirmWrite, refuseToAskWithJson} from '../cli/confirm.ts'
 import {googleFlags, logFlags} from '../cli/flags.ts'
 import {CLIENT_SETTINGS, createClients} from '../lib/core/clients.ts'
 import {parseSince} from '../lib/core/config.ts'
-import {EXIT_CODES_HELP} from '../lib/core/errors.ts'
+import {ASKING_EXIT_CODES_HELP} from '../lib/core/errors.ts'
 import type {FieldChange} from '../lib/perimeter/diff.ts'
 import type {PerimeterWrite} from '../lib/perimeter/write.ts'
 import {applyPromote, applyPromoteAll, checkGate, confirmedBy, preparePromote, preparePromoteAll, promoteWarnings, unsaidWarnings, type Gate} from '../lib/perimeter/promote.ts'
@@ -30,7 +30,7 @@ export default class Promote extends VpcscCommand {
 Enforcement can take up to 30 minutes to propagate; then run vpcsc deny-test.
 --all promotes every dry-run perimeter of the policy at once (servicePerimeters:commit with the policy etag), listing each first.
 
-${EXIT_CODES_HELP}`
+${ASKING_EXIT_CODES_HELP}`
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --since 14d --yes', '<%= config.bin %> <%= command.id %> --all']
   // The gate reads the level (which caller IPs it admits) and the project number (when a
   // perimeter lists no project). The perimeter is a need without --all, and then used; --all

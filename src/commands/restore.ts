@@ -5,7 +5,7 @@ import {confirmWrite, refuseToAskWithJson} from '../cli/confirm.ts'
 import {stateDirFlag} from '../cli/deny-test-flags.ts'
 import {googleFlags} from '../cli/flags.ts'
 import {CLIENT_SETTINGS, createClients} from '../lib/core/clients.ts'
-import {EXIT_CODES_HELP} from '../lib/core/errors.ts'
+import {ASKING_EXIT_CODES_HELP} from '../lib/core/errors.ts'
 import {renderRestore} from '../lib/render/deny-test.ts'
 import {planRestore, restoreHolds, type RestoreReport} from '../lib/deny-test/restore-plan.ts'
 
@@ -13,7 +13,7 @@ export default class Restore extends VpcscCommand {
   static override summary = 'Put back what an interrupted deny test left swapped, from any host.'
   static override description = `Finds the deny tests that hold a level: their markers in the access policy (visible from any host) and this machine's journals. Shows what it will put back, and restores each level in one conflict-safe write that also removes the marker, but only while the level still holds exactly what the deny test wrote: a level someone changed since is not overwritten (exit 6, marker and journal kept). A swap that was sent but never confirmed is ruled out first. Safe to run again.
 
-${EXIT_CODES_HELP}`
+${ASKING_EXIT_CODES_HELP}`
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --level vpcsc_allow_ec2_ip --yes', '<%= config.bin %> <%= command.id %> --discard --level vpcsc_allow_ec2_ip']
   static override uses = ['policy', 'level', 'stateDir', ...CLIENT_SETTINGS] as const
   static override flags = {

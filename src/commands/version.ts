@@ -1,4 +1,4 @@
-import {VpcscCommand} from '../cli/base-command.ts'
+import {CliCommand} from '../cli/base-command.ts'
 
 /** `vpcsc version --json` (and `vpcsc --version --json`): what a bug report or an inventory script needs. */
 export interface VersionInfo {
@@ -17,9 +17,11 @@ export interface VersionInfo {
 /**
  * `vpcsc version`: the line `vpcsc --version` prints, or the same facts as JSON, as
  * `terraform version -json` and `sf version --json` give them. oclif's own `--version`
- * prints its line whatever follows it; src/cli/run.ts sends `--version --json` here.
+ * prints its line whatever follows it; src/cli/run.ts sends `--version` here whenever
+ * something follows it (`--json`, or a flag to refuse). A CliCommand, not a VpcscCommand:
+ * it reads no settings, so it offers no --config or --request-timeout to ignore.
  */
-export default class Version extends VpcscCommand {
+export default class Version extends CliCommand {
   static override summary = 'Show the version of vpcsc and of the Node.js it runs on.'
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json', '<%= config.bin %> --version --json']
 

@@ -1,7 +1,7 @@
 import type {Hook} from '@oclif/core'
 
 import {commandPart, visibleCommands} from '../cli/suggest.ts'
-import {printFailure, wantsJson} from '../cli/usage-errors.ts'
+import {flagBeforeCommand, printFailure, wantsJson} from '../cli/usage-errors.ts'
 import {ExitCode, UsageError} from '../lib/core/errors.ts'
 
 /**
@@ -14,10 +14,14 @@ import {ExitCode, UsageError} from '../lib/core/errors.ts'
 const hook: Hook.CommandNotFound = async function (opts) {
   const separator = opts.config.topicSeparator ?? ':'
   const spoken = (id: string) => id.replaceAll(':', separator)
-  const fail = (message: string, hint: string): void => {
-    printFailure(new UsageError({message, hint}), wantsJson(opts.argv ?? []))
+  const failWith = (error: UsageError): void => {
+    printFailure(error, wantsJson(opts.argv ?? []))
     this.exit(ExitCode.usage)
   }
+  const fail = (message: string, hint: string): void => failWith(new UsageError({message, hint}))
+  // `vpcsc --polcy`, `vpcsc --policy 1 status`: oclif reads a flag before the command as its
+  // name. The global flags are read there (src/cli/run.ts); any other is named as a flag.
+  if (opts.id.startsWith('-')) failWith(flagBeforeCommand(opts.id, opts.argv ?? [], opts.config))
   // `vpcsc status extra`: oclif reads words after a command that takes no arguments as more
   // of its name. The command exists; the word is an argument it does not take.
   const words = opts.id.split(':')

@@ -149,6 +149,32 @@ describe('conventions', () => {
     }
   })
 
+  it('version offers only the flags it reads: --config and --request-timeout are refused, not ignored', async () => {
+    const help = await vpcsc(ctx.world, ['version', '--help'])
+    assert.equal(help.code, 0, show(help))
+    assert.doesNotMatch(help.stdout, /--config|--request-timeout/, help.stdout)
+    assert.match(help.stdout, /--json/)
+    for (const [args, flag] of [[['version', '--request-timeout', 'abc'], '--request-timeout'], [['version', '--config', '/nonexistent'], '--config']] as const) {
+      const result = await vpcsc(ctx.world, [...args])
+      assert.equal(result.code, 2, show(result))
+      assert.match(result.stderr, new RegExp(`^Error: Nonexistent flag: ${flag}\\.\n`))
+      assert.equal(result.stdout, '')
+    }
+    // It reads no config file either: VPCSC_CONFIG naming none is no concern of version's.
+    assert.equal((await vpcsc(ctx.world, ['version'], {env: {VPCSC_CONFIG: '/nonexistent'}})).code, 0)
+  })
+
+  it('the help of each command that asks lists exit 130 (cancelled at its question); of the others, not', async () => {
+    for (const command of [['ip', 'sync'], ['restore'], ['promote'], ['demote'], ['deny-test'], ['status'], ['violations'], ['explain']]) {
+      const help = await vpcsc(ctx.world, [...command, '--help'])
+      assert.equal(help.code, 0, show(help))
+      const codes = help.stdout.slice(help.stdout.indexOf('EXIT CODES'), help.stdout.indexOf('EXAMPLES'))
+      const asks = !['status', 'violations', 'explain'].includes(command[0]!)
+      assert.equal(/^\s+130 cancelled at the confirmation \(Ctrl-C or Ctrl-D\): nothing written$/m.test(codes), asks, `vpcsc ${command.join(' ')} --help:\n${codes}`)
+      assert.match(codes, /^\s+6 {2}restore needed/m)
+    }
+  })
+
   it('every help page fits 80 columns: the summaries, the usage, the flags and the examples', async () => {
     const manifest = JSON.parse(readFileSync(new URL('../../oclif.manifest.json', import.meta.url), 'utf8')) as {commands: Record<string, unknown>}
     for (const args of [['help'], ['help', 'ip'], ...Object.keys(manifest.commands).map((id) => [...id.split(':'), '--help'])]) {
@@ -184,6 +210,46 @@ describe('conventions', () => {
     assert.deepEqual(JSON.parse(json.stdout).error, {code: 'USAGE', message: 'statsu is not a vpcsc command. Did you mean status?', hint: 'vpcsc help lists the commands.', exitCode: 2})
     assert.equal(json.stderr, '')
     assert.deepEqual(await ctx.world.admin.requests(), [], 'a typo made API calls')
+  })
+
+  it('flags before the command: the global ones are read there, any other is named with the line that puts it after, exit 2', async () => {
+    const plain = await vpcsc(ctx.world, ['--no-color', 'status'], {env: {FORCE_COLOR: '1'}})
+    assert.equal(plain.code, 0, show(plain))
+    assert.match(plain.stdout, /In sync/)
+    assert.ok(!hasColour(plain.stdout + plain.stderr), `colour despite --no-color before the command:\n${show(plain)}`)
+    const json = await vpcsc(ctx.world, ['--json', 'status'])
+    assert.equal(json.code, 0, show(json))
+    assert.equal(JSON.parse(json.stdout).drift.inSync, true)
+
+    await ctx.world.admin.clearRequests()
+    for (const [args, wanted] of [
+      [['--polcy'], /^Error: Nonexistent flag: --polcy\. Did you mean --policy\?\n→ Flags go after the command\. As in vpcsc COMMAND --policy \.\.\. \(vpcsc help lists the commands\)\.\n$/],
+      [['--polcy', '1', 'status'], /^Error: Nonexistent flag: --polcy\. Did you mean --policy\?\n→ Flags go after the command\. Run vpcsc status --policy 1\.\n$/],
+      [['--policy', '1', 'ip', 'sync', '--plan'], /^Error: --policy comes before the command; flags go after it\.\n→ Run vpcsc ip sync --policy 1 --plan\.\n$/],
+      [['--verison'], /^Error: Nonexistent flag: --verison\. Did you mean --version\?\n→ Run vpcsc --version\.\n$/],
+      [['--no-color', 'statsu'], /^Error: statsu is not a vpcsc command\. Did you mean status\?\n/],
+      // oclif answered --version whatever followed it.
+      [['--version', '--polcy'], /^Error: Nonexistent flag: --polcy\.\n/],
+      [['--version', 'status'], /^Error: Unexpected argument: status \(vpcsc version takes no arguments\)\.\n/],
+    ] as const) {
+      const result = await vpcsc(ctx.world, [...args])
+      assert.equal(result.code, 2, show(result))
+      assert.match(result.stderr, wanted)
+      assert.equal(result.stdout, '')
+    }
+    // With --json, wherever it is, the JSON error object on stdout; alone, it asks for help, which has no JSON form.
+    for (const [args, message] of [
+      [['--json', '--polcy'], 'Nonexistent flag: --polcy. Did you mean --policy?'],
+      [['--json', 'statsu'], 'statsu is not a vpcsc command. Did you mean status?'],
+      [['--json'], 'vpcsc help has no JSON form.'],
+    ] as const) {
+      const result = await vpcsc(ctx.world, [...args])
+      assert.equal(result.code, 2, show(result))
+      assert.equal(result.stderr, '', show(result))
+      const {error} = JSON.parse(result.stdout) as {error: {code: string; message: string; exitCode: number}}
+      assert.deepEqual([error.code, error.message, error.exitCode], ['USAGE', message, 2], args.join(' '))
+    }
+    assert.deepEqual(await ctx.world.admin.requests(), [], 'a misplaced flag made API calls')
   })
 
   it('a mistyped command followed by arguments: the command part alone is named, with the closest command', async () => {
@@ -353,6 +419,31 @@ describe('conventions', () => {
     assert.deepEqual(await writes(ctx.world), [])
     const stateDir = join(ctx.world.env.XDG_STATE_HOME!, 'vpcsc')
     assert.deepEqual(existsSync(stateDir) ? readdirSync(stateDir) : [], [])
+  })
+
+  it('stderr in a file, stdout on the terminal: the question is asked on the terminal; stdout and stderr both in files: refused at once, exit 2', async () => {
+    await ctx.world.aws.replaceNatGateway()
+    await ctx.world.admin.clearRequests()
+    const err = join(ctx.world.dir, 'work', 'err.log')
+    let answered = false
+    const run = await inTerminal(ctx.world, `vpcsc ip sync 2> ${quote(err)}`, {
+      onOutput: (output, write) => {
+        if (!answered && /Write this list to vpcsc_allow_ec2_ip\? \(y\/N\)/.test(stripVTControlCharacters(output))) {
+          answered = true
+          write('n\r')
+        }
+      },
+    })
+    assert.ok(answered, `the question was not on the terminal:\n${run.output}\n--- err.log\n${readFileSync(err, 'utf8')}`)
+    assert.equal(run.code, 0, run.output)
+    assert.match(run.output, /Nothing was written/)
+    assert.doesNotMatch(readFileSync(err, 'utf8'), /\(y\/N\)/)
+    // Nowhere anyone would see the question: refused as with no terminal, before any write.
+    const out = join(ctx.world.dir, 'work', 'out.txt')
+    const nowhere = await inTerminal(ctx.world, `vpcsc ip sync > ${quote(out)} 2> ${quote(err)}`)
+    assert.equal(nowhere.code, 2, `${nowhere.output}\n--- err.log\n${readFileSync(err, 'utf8')}`)
+    assert.match(readFileSync(err, 'utf8'), /^Error: Nothing was written: confirmation needs a terminal to ask on, and stdout and stderr both go to files\.\n→ .*--yes/)
+    assert.deepEqual(await writes(ctx.world), [])
   })
 
   it('AWS_DEFAULT_REGION is honoured after AWS_REGION, both checked up front; a missing profile is named, without SDK warnings', async () => {

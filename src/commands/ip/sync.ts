@@ -5,7 +5,7 @@ import {confirmWrite, refuseToAskWithJson} from '../../cli/confirm.ts'
 import {awsFlags, googleFlags, keepFlag, levelConditionFlag, tfvarsFlags} from '../../cli/flags.ts'
 import {CLIENT_SETTINGS, createClients} from '../../lib/core/clients.ts'
 import {ENV} from '../../lib/core/config.ts'
-import {EXIT_CODES_HELP, ExitCode} from '../../lib/core/errors.ts'
+import {ASKING_EXIT_CODES_HELP, ExitCode} from '../../lib/core/errors.ts'
 import {shortName} from '../../lib/core/names.ts'
 import {notifySync, runNotice} from '../../lib/core/notify.ts'
 import {renderPlan, renderTfvarsChange, renderWritten} from '../../lib/render/sync.ts'
@@ -29,7 +29,7 @@ Only the condition holding the IP list changes; every other field and condition 
 NAT gateways are read in the caller's account and in every member account (--assume-role, or "accounts" in the config file). If any account or region cannot be read, nothing is removed: the IPs read may be added, every existing CIDR is kept, and the command exits 1 naming each unreadable source (--plan too).
 With --tfvars FILE, FILE (a Terraform *.auto.tfvars.json) gets the level's list as written, so the next terraform apply writes the same list; other variables in FILE are kept. With --tfvars-only, only FILE is written and the level is left to terraform apply: exit 0 when FILE changed or was right, and with --plan exit 3 when FILE would change.
 
-${EXIT_CODES_HELP}`
+${ASKING_EXIT_CODES_HELP}`
   static override examples = [
     '<%= config.bin %> <%= command.id %> --plan',
     '<%= config.bin %> <%= command.id %> --yes',

@@ -34,6 +34,10 @@ export const EXIT_CODES_HELP = `EXIT CODES
   5  refused for safety
   6  restore needed (a deny test was interrupted)`
 
+/** A command that asks before it writes (ip sync, restore, promote, demote, deny-test) exits 130 too. */
+export const ASKING_EXIT_CODES_HELP = `${EXIT_CODES_HELP}
+  130 cancelled at the confirmation (Ctrl-C or Ctrl-D): nothing written`
+
 export interface ErrorOptions<Code extends ErrorCode = ErrorCode> {
   /** What happened, in one line. */
   message: string
