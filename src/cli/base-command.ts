@@ -105,11 +105,14 @@ export abstract class VpcscCommand extends CliCommand {
    */
   static uses?: readonly SettingKey[]
 
+  /** Whether the command writes deny-test journals (not only reads them): its state dir must be writable too. */
+  static writesStateDir = false
+
   protected async settingsFrom(flags: FlagValues & {config?: string}, needs?: readonly RequiredSetting[]): Promise<Settings> {
     const config = await loadConfigFile(flags.config)
     const command = this.constructor as typeof VpcscCommand
     // The commands with --profile are those that call AWS.
-    return resolveSettings(flags, process.env, config, needs ?? command.needs, {callsAws: 'profile' in (command.flags ?? {}), uses: command.uses})
+    return resolveSettings(flags, process.env, config, needs ?? command.needs, {callsAws: 'profile' in (command.flags ?? {}), uses: command.uses, writesStateDir: command.writesStateDir})
   }
 
   /**

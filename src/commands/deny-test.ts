@@ -39,6 +39,7 @@ ${ASKING_EXIT_CODES_HELP}
   // The NAT selection and the kept CIDRs, though it has no flags for most of them: a baseline
   // that VPC-SC denies is diagnosed by the NAT IPs the level does not admit.
   static override uses = ['policy', 'level', 'perimeter', 'condition', 'keep', 'stateDir', 'denyCidr', 'timeout', 'probeInterval', ...PROBE_SETTINGS, ...NAT_SELECTION_SETTINGS, ...CLIENT_SETTINGS] as const
+  static override writesStateDir = true
   static override flags = {
     ...googleFlags,
     ...levelConditionFlag,

@@ -16,6 +16,7 @@ export default class Restore extends VpcscCommand {
 ${ASKING_EXIT_CODES_HELP}`
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --level vpcsc_allow_ec2_ip --yes', '<%= config.bin %> <%= command.id %> --discard --level vpcsc_allow_ec2_ip']
   static override uses = ['policy', 'level', 'stateDir', ...CLIENT_SETTINGS] as const
+  static override writesStateDir = true
   static override flags = {
     ...googleFlags,
     ...stateDirFlag,

@@ -35,6 +35,12 @@ describe('input checks', () => {
       [['status', '--impersonate-service-account', 'nobody'], {}, /--impersonate-service-account "nobody": expected a service account email/],
       [['deny-test', '--yes', '--probe-timeout', '40d'], {}, /--probe-timeout "40d" is longer than 30 days, the longest probe timeout, SSM's limit/],
       [['deny-test', '--yes'], {VPCSC_PROBE_TIMEOUT: 'soon'}, /VPCSC_PROBE_TIMEOUT "soon" is not a duration/],
+      // A local probe command is stopped by a Node.js timer, which would fire at once past its limit.
+      [['deny-test', '--yes', '--probe', 'local', '--probe-command', 'sleep 0.2; echo ok', '--probe-timeout', '25d'], {}, /--probe-timeout "25d" is longer than 24 days, the longest probe timeout of a local probe, the limit of Node\.js timers/],
+      [['deny-test', '--yes', '--probe-timeout', '25d'], {VPCSC_PROBE: 'local', VPCSC_INSTANCE_ID: ''}, /--probe-timeout "25d" is longer than 24 days, the longest probe timeout of a local probe/],
+      // A probe command of white space alone is no command, as an empty one (SSM would run it, exit 127).
+      [['deny-test', '--yes', '--probe-command', '   '], {}, /--probe-command " {3}": must not be blank \(white space only\)/],
+      [['deny-test', '--yes', '--probe-command', ''], {}, /--probe-command "": must not be empty/],
       // Past a Node.js timer's limit every call would time out at once, with a warning per call.
       [['status', '--request-timeout', '25d'], {}, /--request-timeout "25d" is longer than 24 days, the longest request timeout, the limit of Node\.js timers/],
       [['status', '--condition', '1.5'], {}, /--condition "1\.5": expected a condition index, 0 to 39/],

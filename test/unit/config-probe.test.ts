@@ -136,6 +136,20 @@ describe('resolveSettings: probe', () => {
     assert.throws(() => resolve({'probe-timeout': 'soon'}), usage(/probe timeout/))
   })
 
+  it("a local probe's timeout is at most 24 days (a Node.js timer stops its command), the SSM probe's up to SSM's 30", () => {
+    assert.throws(() => resolve({'probe-timeout': '25d'}), usage(/^--probe-timeout "25d" is longer than 24 days, the longest probe timeout of a local probe, the limit of Node\.js timers\.$/))
+    assert.throws(() => resolve({}, {HOME: '/home/u', [ENV.probe]: 'local', [ENV.instanceId]: 'i-0abc', [ENV.probeTimeout]: '25d'}), usage(/^VPCSC_PROBE_TIMEOUT "25d" is longer than 24 days/))
+    assert.equal(resolve({'probe-timeout': '24d'}).probe.timeoutMs, 24 * 86_400_000)
+    assert.equal(resolve({'probe-timeout': '30d', 'instance-id': 'i-0abc'}).probe.timeoutMs, 30 * 86_400_000)
+    assert.equal(resolve({}, {HOME: '/home/u', [ENV.instanceId]: 'i-0abc', [ENV.probeTimeout]: '30d'}).probe.timeoutMs, 30 * 86_400_000)
+  })
+
+  it('a probe command of white space alone is refused as an empty one is, from a flag or the file', () => {
+    assert.throws(() => resolve({'probe-command': ''}), usage(/^--probe-command "": must not be empty\.$/))
+    assert.throws(() => resolve({'probe-command': ' \t '}), usage(/^--probe-command " \\t ": must not be blank \(white space only\)\.$/))
+    assert.throws(() => resolve({}, {HOME: '/home/u'}, fileConfig({probeCommand: '   '})), usage(/field "probeCommand".*must not be blank/))
+  })
+
   it('command, location, project and credential file come from flags, env and the file', () => {
     const probe = resolve(
       {'probe-command': 'python vertex_ai_client.py'},

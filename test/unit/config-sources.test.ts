@@ -110,8 +110,9 @@ describe('one validation for flags, environment and config file', () => {
     assert.equal(resolve({'request-timeout': '24d'}).requestTimeoutMs, 24 * 86_400_000)
   })
 
-  it('a probe timeout at the limits passes', () => {
-    assert.equal(resolve({'probe-timeout': '30d'}).probe.timeoutMs, 2_592_000_000)
+  it('a probe timeout at the limits passes: 30 days through SSM, 24 with a local probe', () => {
+    assert.equal(resolve({'probe-timeout': '30d', 'instance-id': 'i-0abc'}).probe.timeoutMs, 2_592_000_000)
+    assert.equal(resolve({'probe-timeout': '24d'}).probe.timeoutMs, 24 * 86_400_000)
     assert.equal(resolve({'probe-timeout': '1s'}).probe.timeoutMs, 1000)
   })
 

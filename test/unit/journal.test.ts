@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
 import {once} from 'node:events'
-import {mkdtemp, readdir, readFile, rm, stat, writeFile} from 'node:fs/promises'
+import {mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile} from 'node:fs/promises'
 import {hostname, tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
 import type {AccessLevel} from '../../src/lib/gcp/types.ts'
-import {createJournal, defaultStateDir, findJournal, journalPath, listJournals, newJournal, readJournal, removeJournal, writerAlive, type Journal} from '../../src/lib/deny-test/journal.ts'
+import {createJournal, defaultStateDir, findJournal, journalPath, listJournals, newJournal, readJournal, removeJournal, stateDirProblem, writerAlive, type Journal} from '../../src/lib/deny-test/journal.ts'
 
 const POLICY = 'accessPolicies/123456'
 const LEVEL = `${POLICY}/accessLevels/test_allow_ec2_ip`
@@ -72,9 +72,18 @@ describe('createJournal / findJournal', () => {
     await assert.rejects(findJournal(dir, LEVEL), (error: Error & {code?: string; hint?: string}) => {
       assert.equal(error.code, 'BAD_JOURNAL')
       assert.ok(error.message.includes(journalPath(dir, LEVEL)), 'names the file')
-      assert.match(error.hint ?? '', /delete the file/)
+      // One line, though JSON.parse's message quotes the file's text, newline and all.
+      assert.doesNotMatch(error.message, /\n/)
+      // status reads the journal too: its way out starts with the file, not with vpcsc status.
+      assert.match(error.hint ?? '', /^Look at it, then move it out of the state dir/)
       return true
     })
+  })
+
+  it('findJournal of a journal path that is a directory is BAD_JOURNAL, saying so', async () => {
+    const dir = freshDir()
+    await mkdir(journalPath(dir, LEVEL), {recursive: true})
+    await assert.rejects(findJournal(dir, LEVEL), (error: Error & {code?: string}) => error.code === 'BAD_JOURNAL' && /\(it is a directory, EISDIR\)\.$/.test(error.message))
   })
 
   it('a second createJournal for the same level fails with EEXIST and leaves the first intact', async () => {
@@ -125,7 +134,7 @@ describe('createJournal / findJournal', () => {
 })
 
 describe('listJournals', () => {
-  it('lists every journal, reports a corrupt one with a problem, and ignores other files', async () => {
+  it('lists every journal, reports a corrupt one with its BAD_JOURNAL error, and ignores other files', async () => {
     const dir = freshDir()
     const journal = journalFor(LEVEL)
     await createJournal(dir, journal)
@@ -140,8 +149,14 @@ describe('listJournals', () => {
     const bad = list.find((e) => e.file === corrupt)
     assert.ok(bad, 'the corrupt file is listed')
     assert.equal(bad.journal, undefined)
-    assert.equal(typeof bad.problem, 'string')
-    assert.ok((bad.problem ?? '').length > 0)
+    assert.equal(bad.error?.code, 'BAD_JOURNAL')
+    assert.ok(bad.error.message.includes(corrupt), 'names the file')
+  })
+
+  it('a state dir that is a file cannot be listed: BAD_JOURNAL, not nothing to restore', async () => {
+    const file = path.join(root, `file-${++n}`)
+    await writeFile(file, 'x')
+    await assert.rejects(listJournals(file), (error: Error & {code?: string}) => error.code === 'BAD_JOURNAL' && error.message.includes(file))
   })
 
   it('a missing state dir lists nothing', async () => {
@@ -167,6 +182,23 @@ describe('removeJournal', () => {
     const again = journalFor(LEVEL, '198.51.100.1/32')
     await createJournal(dir, again)
     assert.deepEqual(await findJournal(dir, LEVEL), again)
+  })
+})
+
+describe('stateDirProblem', () => {
+  it('a directory, or a missing one (no journal yet; a writer creates it), is fine', async () => {
+    const dir = freshDir()
+    assert.equal(stateDirProblem(dir, {write: false}), undefined)
+    assert.equal(stateDirProblem(dir, {write: true}), undefined)
+    await mkdir(dir, {recursive: true})
+    assert.equal(stateDirProblem(dir, {write: true}), undefined)
+  })
+
+  it('a file, or a path below one, is not a directory: the file is named', async () => {
+    const file = path.join(root, `file-${++n}`)
+    await writeFile(file, 'x')
+    assert.equal(stateDirProblem(file, {write: false}), 'is not a directory')
+    assert.equal(stateDirProblem(path.join(file, 'a', 'vpcsc'), {write: false}), `is not a directory: ${file} is a file`)
   })
 })
 

@@ -8,7 +8,7 @@ import {memberAccount, parseRoleArn, ROLE_ARN_EXAMPLE, uniqueAccounts, type Memb
 import type {NatSelection} from '../aws/nat.ts'
 import {CidrError, parseCidr, type Cidr} from '../level/cidr.ts'
 import {UsageError} from './errors.ts'
-import {defaultStateDir} from '../deny-test/journal.ts'
+import {defaultStateDir, stateDirProblem} from '../deny-test/journal.ts'
 import {DEFAULT_DENY_CIDR, DENY_CIDR_HINT, denyCidrProblem} from '../deny-test/deny-cidr.ts'
 import {regionProblem} from '../aws/regions.ts'
 import {profileExists} from '../aws/sdk-options.ts'
@@ -43,8 +43,11 @@ function checkedString(problem: (value: string) => string | undefined) {
     }),
   )
 }
-const nonEmptyString = () => z.optional(z.string().check(z.minLength(1, 'must not be empty')))
 const matching = (pattern: RegExp, message: string) => z.string().check(z.regex(pattern, message))
+
+// A value of white space alone names nothing (a path, a profile, a probe command run as
+// `sh -c "  "`), as an empty one does; a variable's is unset already (envString).
+const nonEmptyString = () => z.optional(checkedString((value) => (value === '' ? 'must not be empty' : value.trim() === '' ? 'must not be blank (white space only)' : undefined)))
 
 const cidrString = checkedString((value) => {
   try {
@@ -574,7 +577,7 @@ export function resolveSettings(
   env: NodeJS.ProcessEnv,
   config: LoadedConfig,
   needs: readonly RequiredSetting[] = [],
-  {callsAws = false, uses = EVERY_SETTING}: {callsAws?: boolean; uses?: readonly SettingKey[]} = {},
+  {callsAws = false, uses = EVERY_SETTING, writesStateDir = false}: {callsAws?: boolean; uses?: readonly SettingKey[]; writesStateDir?: boolean} = {},
 ): Settings {
   const file = config.values
   // A flag is typed for this run: its value is checked even when the command does not use
@@ -628,6 +631,8 @@ export function resolveSettings(
   // The schema checked each value's form; what is left are the checks across settings, made
   // only for values that passed theirs (a bad policy is one problem, not three).
   const invalid = new Set(problems.map((p) => p.key))
+  if (used.has('stateDir') && !invalid.has('stateDir')) problems.push(...stateDirProblems(given('stateDir'), env, writesStateDir))
+  if (used.has('probeTimeout') && !invalid.has('probeTimeout') && !invalid.has('probe') && !invalid.has('instanceId')) problems.push(...localProbeTimeoutProblems(given('probeTimeout'), probeKind(value, flags)))
   const policy = invalid.has('policy') ? undefined : normalisePolicy(policyText)
   // A short id without a policy: when the command needs the policy anyway, "missing
   // --policy" below says it once; otherwise the name itself is the problem.
@@ -662,7 +667,7 @@ export function resolveSettings(
       logging: (envString(env, ENV.loggingEndpoint) ?? DEFAULT_LOGGING_ENDPOINT).replace(/\/+$/, ''),
       iamCredentials: envString(env, ENV.iamCredentialsEndpoint)?.replace(/\/+$/, ''),
     },
-    stateDir: path.resolve(value('stateDir') ?? defaultStateDir(env)),
+    stateDir: stateDirOf(value('stateDir'), env),
     probe: resolveProbe(value, flags),
     denyCidr: parseCidr(value('denyCidr') ?? DEFAULT_DENY_CIDR),
     timeoutMs: ((text) => (text === undefined ? undefined : parseDuration(text, 'timeout')))(value('timeout')),
@@ -692,6 +697,40 @@ function profileProblems(given: ReturnType<typeof decided>, env: NodeJS.ProcessE
   }]
 }
 
+function stateDirOf(given: string | undefined, env: NodeJS.ProcessEnv): string {
+  return path.resolve(given ?? defaultStateDir(env))
+}
+
+/**
+ * The state dir holds the deny-test journals that status, ip sync, explain, deny-test and
+ * restore read: one they cannot use is a setting to fix (exit 2), named with its source,
+ * rather than a file system error in the middle of a run.
+ */
+function stateDirProblems(given: ReturnType<typeof decided>, env: NodeJS.ProcessEnv, write: boolean): SettingProblem[] {
+  const dir = stateDirOf(given?.value as string | undefined, env)
+  const problem = stateDirProblem(dir, {write})
+  if (!problem) return []
+  return [{
+    key: 'stateDir',
+    text: given ? valueProblem(sourceLabel(given.source), given.value, problem) : valueProblem('The default state dir', dir, problem),
+    hint: `Give --state-dir (or ${ENV.stateDir}, or "stateDir" in ${CONFIG_FILE_NAME}) a directory vpcsc can read and write; a missing one is created.`,
+  }]
+}
+
+/**
+ * A local probe command is stopped by a Node.js timer, which fires at once past its limit
+ * (the probe would fail at once): only the SSM probe, whose wait SSM keeps, may take up to
+ * SSM's 30 days.
+ */
+function localProbeTimeoutProblems(given: ReturnType<typeof decided>, kind: string | undefined): SettingProblem[] {
+  if (!given || kind !== 'local' || (durationMs(given.value as string) ?? 0) <= LONGEST_WAIT.max) return []
+  return [{
+    key: 'probeTimeout',
+    text: valueProblem(sourceLabel(given.source), given.value, `is longer than ${ms(LONGEST_WAIT.max, {long: true})}, the longest probe timeout of a local probe, ${LONGEST_WAIT.why}`),
+    hint: `Give ${ms(LONGEST_WAIT.max, {long: true})} or less, or probe through SSM (--probe ssm), whose limit is ${ms(MAX_PROBE_TIMEOUT_MS, {long: true})}.`,
+  }]
+}
+
 function resolveTfvars(value: SettingValue): TfvarsSetting | undefined {
   const where = value('tfvars')
   return where === undefined ? undefined : {file: path.resolve(where), variable: value('tfvarsVar') ?? DEFAULT_TFVARS_VARIABLE}
@@ -711,14 +750,16 @@ function notifyUrlProblem(text: string): string | undefined {
   return undefined
 }
 
-function resolveProbe(value: SettingValue, flags: FlagValues): ProbeSettings {
-  const instanceId = value('instanceId')
+function probeKind(value: SettingValue, flags: FlagValues): ProbeSettings['kind'] {
   // An instance id given on the command line means: probe there, whatever the variable or
   // the file says (the schema checked whichever --probe, VPCSC_PROBE or "probe" counts).
-  const kind = (flags['instance-id'] && flags.probe === undefined ? 'ssm' : value('probe')) ?? (instanceId ? 'ssm' : 'local')
+  return (flags['instance-id'] && flags.probe === undefined ? 'ssm' : value('probe')) ?? (value('instanceId') ? 'ssm' : 'local')
+}
+
+function resolveProbe(value: SettingValue, flags: FlagValues): ProbeSettings {
   return {
-    instanceId,
-    kind,
+    instanceId: value('instanceId'),
+    kind: probeKind(value, flags),
     command: value('probeCommand'),
     timeoutMs: parseDuration(value('probeTimeout') ?? '2m', 'probe timeout'),
     intervalMs: parseDuration(value('probeInterval') ?? '3s', 'probe interval'),

@@ -1,4 +1,5 @@
 import {randomBytes} from 'node:crypto'
+import {accessSync, constants, statSync} from 'node:fs'
 import {link, mkdir, open, readdir, readFile, rename, unlink} from 'node:fs/promises'
 import {hostname} from 'node:os'
 import path from 'node:path'
@@ -42,6 +43,55 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(base, 'vpcsc')
 }
 
+/**
+ * Why the state dir cannot serve, in words that follow its name (`is not a directory`), or
+ * undefined when it can. Checked with the settings, before any call: a journal that cannot
+ * be read or written is found out too late otherwise (a deny test's, after its baseline).
+ * A missing dir is fine to read (no journal), and `write` (deny-test, restore) asks that
+ * it can be created.
+ */
+export function stateDirProblem(dir: string, {write}: {write: boolean}): string | undefined {
+  const wanted = constants.R_OK | constants.X_OK | (write ? constants.W_OK : 0)
+  try {
+    if (!statSync(dir).isDirectory()) return 'is not a directory'
+    accessSync(dir, wanted)
+    return undefined
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOTDIR') return `is not a directory: ${existingAncestor(dir)} is a file`
+    if (code !== 'ENOENT') return `is not ${write ? 'readable and writable' : 'readable'} (${fsReason(error)})`
+  }
+  if (!write) return undefined
+  // Missing: ENOENT (not ENOTDIR) means the nearest existing ancestor is a directory.
+  const parent = existingAncestor(dir)
+  try {
+    accessSync(parent, constants.W_OK | constants.X_OK)
+    return undefined
+  } catch (error) {
+    return `is missing and cannot be created in ${parent} (${fsReason(error)})`
+  }
+}
+
+function existingAncestor(dir: string): string {
+  let at = path.dirname(dir)
+  for (;;) {
+    try {
+      statSync(at)
+      return at
+    } catch {
+      if (path.dirname(at) === at) return at
+      at = path.dirname(at)
+    }
+  }
+}
+
+/** A file system error in a few words: `permission denied, EACCES`. */
+function fsReason(error: unknown): string {
+  const {code, message} = error as NodeJS.ErrnoException
+  const words: Record<string, string> = {EACCES: 'permission denied', EPERM: 'permission denied', EROFS: 'a read-only file system', EISDIR: 'it is a directory'}
+  return code ? `${words[code] ?? message.replace(/^\w+: /, '').replace(/, .*$/, '')}, ${code}` : message
+}
+
 export function journalPath(stateDir: string, level: string): string {
   return path.join(stateDir, `deny-test-${level.replace(/[^A-Za-z0-9_]+/g, '_')}.json`)
 }
@@ -64,8 +114,15 @@ export async function createJournal(stateDir: string, journal: Journal): Promise
   return file
 }
 
+/** The journal in `file`; no file is ENOENT, as from readFile (the callers decide what that means). */
 export async function readJournal(file: string): Promise<Journal> {
-  const text = await readFile(file, 'utf8')
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw error
+    throw badJournal(file, fsReason(error))
+  }
   let journal: Partial<Journal>
   try {
     journal = JSON.parse(text) as Partial<Journal>
@@ -79,8 +136,14 @@ export async function readJournal(file: string): Promise<Journal> {
   return journal as Journal
 }
 
-function badJournal(file: string, why: string): Error {
-  return new RuntimeError({code: 'BAD_JOURNAL', message: `The deny-test journal ${file} cannot be read (${why}).`, hint: 'Check the level with vpcsc status and put its IP list back by hand (or vpcsc ip sync), then delete the file.'})
+function badJournal(file: string, why: string): RuntimeError {
+  // Every command that reads the level's journal stops at it (status too): the hint's way
+  // out starts with the file itself. `why` may quote the file's text: one line of it.
+  return new RuntimeError({
+    code: 'BAD_JOURNAL',
+    message: `The deny-test journal ${file} cannot be read (${why.replace(/\s+/g, ' ').trim()}).`,
+    hint: "Look at it, then move it out of the state dir (it may record a deny test's swap): vpcsc status then shows whether the level is swapped, and vpcsc restore or ip sync puts its IP list back.",
+  })
 }
 
 /** Replaces the journal's content atomically (temp file, fsync, rename). */
@@ -90,15 +153,17 @@ export async function updateJournal(stateDir: string, journal: Journal): Promise
   await syncDir(stateDir)
 }
 
-/** Every journal in the state dir (an unreadable one is reported by its path). */
-export async function listJournals(stateDir: string): Promise<{file: string; journal?: Journal; problem?: string}[]> {
+/** Every journal in the state dir; an unreadable one comes with its BAD_JOURNAL error instead. A missing state dir holds none. */
+export async function listJournals(stateDir: string): Promise<{file: string; journal?: Journal; error?: RuntimeError}[]> {
   let names: string[]
   try {
     names = await readdir(stateDir)
-  } catch {
-    return []
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+    // The settings check found the dir usable: it changed since.
+    throw new RuntimeError({code: 'BAD_JOURNAL', message: `The deny-test journals in ${stateDir} cannot be listed (${fsReason(error)}).`, hint: 'Check the state dir (--state-dir, VPCSC_STATE_DIR or "stateDir"): vpcsc must be able to read and write it.'})
   }
-  return Promise.all(
+  const found = await Promise.all(
     names
       .filter((n) => n.startsWith('deny-test-') && n.endsWith('.json'))
       .map(async (n) => {
@@ -106,10 +171,14 @@ export async function listJournals(stateDir: string): Promise<{file: string; jou
         try {
           return {file, journal: await readJournal(file)}
         } catch (error) {
-          return {file, problem: (error as Error).message}
+          // Removed since the listing: a restore finished meanwhile.
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+          if (error instanceof RuntimeError) return {file, error}
+          throw error
         }
       }),
   )
+  return found.filter((f) => f !== undefined)
 }
 
 export async function findJournal(stateDir: string, level: string): Promise<Journal | undefined> {

@@ -30,10 +30,8 @@ export interface RestorePlan {
 
 export async function planRestore(settings: Settings, clients: Clients, options: {force: boolean}): Promise<RestorePlan> {
   const found = await listJournals(settings.stateDir)
-  const broken = found.find((f) => f.problem)
-  if (broken) {
-    throw new RuntimeError({code: 'BAD_JOURNAL', message: `The journal ${broken.file} cannot be read: ${broken.problem}.`, hint: 'Restore the level by hand from your records (or vpcsc ip sync), then delete the file.'})
-  }
+  const broken = found.find((f) => f.error)
+  if (broken) throw broken.error
   const journals = found.map((f) => f.journal!).filter((j) => !settings.level || j.level === settings.level)
   const policy = settings.policy ?? journals[0]?.policy
   if (!policy) throw new UsageError({message: 'Missing --policy: the deny-test markers live in the access policy.', hint: `Set --policy (or VPCSC_POLICY, or "policy" in ${configFileName(settings)}).`})

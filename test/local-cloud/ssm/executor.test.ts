@@ -205,6 +205,12 @@ describe('SSM Run Command executor', () => {
     assert.equal(isAlive(sleeper), false, 'the background job of the script was killed too')
   })
 
+  it("runs a script under SSM's longest TimeoutSeconds (30 days) to its end: past a Node.js timer's ~24.8 days, it is not killed at once", async () => {
+    const r = await run(['sleep 0.3', 'echo ok'], {TimeoutSeconds: 2_592_000})
+    assert.equal(r.Status, 'Success')
+    assert.equal(r.StandardOutputContent, 'ok\n')
+  })
+
   it('cuts stdout at 24,000 characters and stderr at 8,000', async () => {
     const r = await run([`head -c 30000 /dev/zero | tr '\\0' a`, `head -c 10000 /dev/zero | tr '\\0' b >&2`])
     assert.equal(r.Status, 'Success')

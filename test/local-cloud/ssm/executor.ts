@@ -18,7 +18,7 @@ import {fileURLToPath} from 'node:url'
 import {DescribeInstancesCommand, type EC2Client} from '@aws-sdk/client-ec2'
 import {DEFAULT_REGION, ec2Client} from '../aws-seed.ts'
 import {NatEgress} from '../nat-egress.ts'
-import {runScript, type RunningScript} from './run-script.ts'
+import {LONGEST_TIMER_MS, runScript, type RunningScript} from './run-script.ts'
 import {findInstance, resolveEgress, type Egress} from './topology.ts'
 
 export const RUN_SHELL_SCRIPT = 'AWS-RunShellScript'
@@ -249,7 +249,7 @@ export async function startSsmExecutor(opts: SsmExecutorOptions): Promise<SsmExe
         inv.timers.delete(timer)
         if (Date.now() < due) arm(due - Date.now())
         else fn()
-      }, wait)
+      }, Math.min(wait, LONGEST_TIMER_MS))
       inv.timers.add(timer)
     }
     arm(Math.max(0, ms))

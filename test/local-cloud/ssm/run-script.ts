@@ -4,6 +4,9 @@
 import {spawn} from 'node:child_process'
 import {constants} from 'node:os'
 
+/** The longest wait of a Node.js timer (2^31-1 ms, ~24.8 days): past it, it fires at once. */
+export const LONGEST_TIMER_MS = 2 ** 31 - 1
+
 /** Output kept per stream: far more than SSM's 24,000 / 8,000 character cuts need. */
 const CAPTURE_LIMIT = 1024 * 1024
 
@@ -56,11 +59,19 @@ export function runScript(opts: {script: string; cwd: string; env: Record<string
       // the group is gone already
     }
   }
-  const timer = setTimeout(() => {
-    timedOut = true
-    kill()
-  }, opts.timeoutMs)
-  timer.unref()
+  // SSM lets a command run up to 30 days; a Node.js timer fires at once past ~24.8: the
+  // wait is kept in steps no timer overflows.
+  const due = Date.now() + opts.timeoutMs
+  let timer: NodeJS.Timeout
+  const arm = () => {
+    timer = setTimeout(() => {
+      if (Date.now() < due) return arm()
+      timedOut = true
+      kill()
+    }, Math.min(Math.max(0, due - Date.now()), LONGEST_TIMER_MS))
+    timer.unref()
+  }
+  arm()
   const done = new Promise<ScriptResult>((resolve) => {
     child.once('error', (error) => {
       closed = true
