@@ -4,7 +4,7 @@ import {Command} from '@oclif/core/command'
 import type {Interfaces} from '@oclif/core'
 import {ux} from '@oclif/core/ux'
 
-import {loadConfigFile, resolveSettings, type FlagValues, type RequiredSetting, type SettingKey, type Settings} from '../lib/core/config.ts'
+import {loadConfigFile, resolveSettings, type FlagValues, type RequiredSetting, type Settings, type UsedSetting} from '../lib/core/config.ts'
 import {debugEnabled} from '../lib/core/debug.ts'
 import {jsonError, unforeseen, VpcscError} from '../lib/core/errors.ts'
 import {disableColour, fitToTerminal, printError} from '../lib/render/text.ts'
@@ -103,7 +103,7 @@ export abstract class VpcscCommand extends CliCommand {
    * of another one in the shared environment or config file does not stop it. A command
    * that does not say is checked for every setting.
    */
-  static uses?: readonly SettingKey[]
+  static uses?: readonly UsedSetting[]
 
   /** Whether the command writes deny-test journals (not only reads them): its state dir must be writable too. */
   static writesStateDir = false

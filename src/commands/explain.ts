@@ -27,7 +27,7 @@ ${EXIT_CODES_HELP}`
     target: Args.string({description: 'A vpcServiceControlsUniqueIdentifier, or a caller IP address.', required: true}),
   }
   static override needs = ['policy', 'level'] as const
-  static override uses = ['policy', 'level', 'perimeter', 'projectNumber', 'keep', 'stateDir', ...NAT_SELECTION_SETTINGS, ...CLIENT_SETTINGS] as const
+  static override uses = ['policy', 'level', 'perimeter', 'projectNumber', 'keep', 'stateDir', 'loggingEndpoint', ...NAT_SELECTION_SETTINGS, ...CLIENT_SETTINGS] as const
   static override flags = {
     ...googleFlags,
     ...stateDirFlag,

@@ -34,8 +34,8 @@ ${ASKING_EXIT_CODES_HELP}`
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --since 14d --yes', '<%= config.bin %> <%= command.id %> --all']
   // The gate reads the level (which caller IPs it admits) and the project number (when a
   // perimeter lists no project). The perimeter is a need without --all, and then used; --all
-  // reads every perimeter of the policy instead.
-  static override uses = ['policy', 'level', 'projectNumber', ...CLIENT_SETTINGS] as const
+  // reads every perimeter of the policy instead. The gate's violations come from Cloud Logging.
+  static override uses = ['policy', 'level', 'projectNumber', 'loggingEndpoint', ...CLIENT_SETTINGS] as const
   static override flags = {
     ...googleFlags,
     // --since, as violations and explain name it; --lookback was its first name.

@@ -29,8 +29,8 @@ ${EXIT_CODES_HELP}`
   static override needs = ['policy', 'level'] as const
   // The perimeter, shown with its dry-run violations (read in the project number's logs when
   // it lists no project); the deny CIDR, though status has no flag for it, to tell a deny
-  // test's leftover swap from drift.
-  static override uses = ['policy', 'level', 'perimeter', 'projectNumber', 'condition', 'keep', 'stateDir', 'denyCidr', 'tfvars', 'tfvarsVar', ...NAT_SELECTION_SETTINGS, ...CLIENT_SETTINGS] as const
+  // test's leftover swap from drift; the Cloud Logging endpoint, for the violations.
+  static override uses = ['policy', 'level', 'perimeter', 'projectNumber', 'condition', 'keep', 'stateDir', 'denyCidr', 'tfvars', 'tfvarsVar', 'loggingEndpoint', ...NAT_SELECTION_SETTINGS, ...CLIENT_SETTINGS] as const
   static override flags = {
     ...googleFlags,
     ...stateDirFlag,

@@ -17,7 +17,7 @@ ${EXIT_CODES_HELP}`
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --since 7d --json', '<%= config.bin %> <%= command.id %> --since 2026-11-01T00:00:00Z']
   static override needs = ['perimeter'] as const
   // The level says which caller IPs it admits; the project number is read when the perimeter lists no project.
-  static override uses = ['policy', 'perimeter', 'level', 'projectNumber', ...CLIENT_SETTINGS] as const
+  static override uses = ['policy', 'perimeter', 'level', 'projectNumber', 'loggingEndpoint', ...CLIENT_SETTINGS] as const
   static override flags = {
     ...googleFlags,
     since: Flags.string({description: 'How far back: a duration (24h, 7d) or an RFC 3339 timestamp.', default: '24h'}),

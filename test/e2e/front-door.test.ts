@@ -9,6 +9,7 @@ import {join, relative} from 'node:path'
 import {stripVTControlCharacters} from 'node:util'
 import {describe, it} from 'node:test'
 
+import {freePort} from '../local-cloud/moto.ts'
 import {CLI_ENTRY, cliProcessOptions, type World} from '../local-cloud/world.ts'
 import {LEVEL, overWidth, screenLines, show, storedLevel, useWorld, vertexCall, vpcsc, wrappedText, writes} from './helpers.ts'
 import {assertJsonContract} from './json-contract.ts'
@@ -736,6 +737,23 @@ describe('a failed baseline says what failed', () => {
     assert.equal(result.code, 1, show(result))
     assert.match(result.stderr, /never ran on i-0123456789abcdef0: SSM could not deliver it/)
     assert.match(result.stderr, /describe-instance-information/)
+    assert.deepEqual(await writes(ctx.world), [])
+  })
+
+  it('a probe from this machine that gets no answer could not run: the endpoint and the error in one message, no IP diagnosis, nothing written', async () => {
+    // A port just closed: the connection is refused.
+    const port = await freePort()
+    const env = {VPCSC_VERTEX_ENDPOINT: `http://127.0.0.1:${port}`}
+    await ctx.world.admin.clearRequests()
+    const result = await vpcsc(ctx.world, ['deny-test', '--probe', 'local', '--yes'], {env})
+    assert.equal(result.code, 1, show(result))
+    const error = result.stderr.slice(result.stderr.indexOf('Error: '))
+    assert.equal(error, `Error: The baseline probe from this machine could not run: no answer from 127.0.0.1:${port}: ECONNREFUSED; nothing was changed.\n→ Check this machine's network or proxy to Vertex AI (and VPCSC_VERTEX_ENDPOINT, if you set it) and its Google credentials, then run again.\n`)
+    const json = await vpcsc(ctx.world, ['deny-test', '--probe', 'local', '--yes', '--json'], {env})
+    assert.equal(json.code, 1, show(json))
+    const {error: object} = JSON.parse(json.stdout) as {error: {code: string; message: string; hint: string}}
+    assert.equal(object.code, 'BASELINE_ERROR')
+    assert.doesNotMatch(`${object.message} ${object.hint}`, /not allowed|NAT egress IP|--instance-id|\(The baseline probe/)
     assert.deepEqual(await writes(ctx.world), [])
   })
 

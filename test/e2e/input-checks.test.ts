@@ -136,6 +136,37 @@ describe('input checks', () => {
     ])
   })
 
+  it('the endpoint variables, vpcsc\'s and the AWS SDK\'s, are checked with the other settings by the commands that use them, before any call', async () => {
+    await ctx.world.admin.clearRequests()
+    await refusedBeforeAnyCall(ctx.world, [
+      [['deny-test', '--yes', '--probe', 'local'], {VPCSC_VERTEX_ENDPOINT: 'notaurl'}, /^Error: VPCSC_VERTEX_ENDPOINT "notaurl": expected an http\(s\) URL such as https:\/\/us-central1-aiplatform\.googleapis\.com\.\n→ Give VPCSC_VERTEX_ENDPOINT as http\(s\):\/\/HOST\[:PORT\]\[\/PATH\], or unset it\.\n$/],
+      [['status'], {VPCSC_ACM_ENDPOINT: 'notaurl'}, /^Error: VPCSC_ACM_ENDPOINT "notaurl": expected an http\(s\) URL such as https:\/\/accesscontextmanager\.googleapis\.com\./],
+      [['status'], {VPCSC_ACM_ENDPOINT: 'ftp://acm.example.com'}, /^Error: VPCSC_ACM_ENDPOINT "ftp:\/\/acm\.example\.com": expected an http\(s\) URL, not ftp:\./],
+      [['violations'], {VPCSC_LOGGING_ENDPOINT: 'https://logging.example.com/?x=1'}, /^Error: VPCSC_LOGGING_ENDPOINT "https:\/\/logging\.example\.com\/\?x=1": expected a URL without a query or fragment/],
+      // The SDK takes AWS_ENDPOINT_URL for EC2 when AWS_ENDPOINT_URL_EC2 is not set.
+      [['status'], {AWS_ENDPOINT_URL: 'notaurl'}, /^Error: AWS_ENDPOINT_URL "notaurl": expected an http\(s\) URL such as https:\/\/ec2\.us-east-1\.amazonaws\.com\./],
+      [['deny-test', '--yes'], {AWS_ENDPOINT_URL_SSM: 'ssm.example.com'}, /^Error: AWS_ENDPOINT_URL_SSM "ssm\.example\.com": expected an http\(s\) URL/],
+      // Every problem at once, each named by its variable.
+      [['deny-test', '--yes'], {VPCSC_TIMEOUT: 'abc', VPCSC_ACM_ENDPOINT: 'notaurl', AWS_ENDPOINT_URL_EC2: 'ftp://ec2.example.com'}, /^Error: 3 settings are invalid: VPCSC_TIMEOUT "abc" .*; VPCSC_ACM_ENDPOINT "notaurl": .*; AWS_ENDPOINT_URL_EC2 "ftp:\/\/ec2\.example\.com": expected an http\(s\) URL, not ftp:\./],
+    ])
+    // Credentials in an endpoint are refused and never repeated.
+    const secret = await vpcsc(ctx.world, ['ip', 'sync', '--plan'], {env: {VPCSC_IAMCREDENTIALS_ENDPOINT: 'https://me:s3cret@iam.example.com'}})
+    assert.equal(secret.code, 2, show(secret))
+    assert.match(secret.stderr, /^Error: VPCSC_IAMCREDENTIALS_ENDPOINT: expected a URL without user:password@\./)
+    assert.doesNotMatch(secret.stderr, /s3cret/)
+    // --json: the JSON error object (vpcsc() holds it to schemas/error.json), not a raw TypeError.
+    const json = await vpcsc(ctx.world, ['deny-test', '--yes', '--probe', 'local', '--json'], {env: {VPCSC_VERTEX_ENDPOINT: 'notaurl'}})
+    assert.equal(json.code, 2, show(json))
+    assert.equal((JSON.parse(json.stdout) as {error: {code: string}}).error.code, 'USAGE')
+    assert.deepEqual(await ctx.world.admin.requests(), [], 'no call reached Google')
+    // A command that does not use an endpoint is not stopped by it: status probes nothing,
+    // violations calls no AWS. The local cloud's http://127.0.0.1:PORT endpoints pass.
+    const status = await vpcsc(ctx.world, ['status'], {env: {VPCSC_VERTEX_ENDPOINT: 'notaurl', AWS_ENDPOINT_URL_SSM: 'notaurl'}})
+    assert.equal(status.code, 0, show(status))
+    const violations = await vpcsc(ctx.world, ['violations', '--json'], {env: {VPCSC_VERTEX_ENDPOINT: 'notaurl', AWS_ENDPOINT_URL: 'notaurl'}})
+    assert.equal(violations.code, 0, show(violations))
+  })
+
   it('an AWS profile that does not exist is named with its source, among the other problems, before any call', async () => {
     await ctx.world.admin.clearRequests()
     const several = await vpcsc(ctx.world, ['status', '--region', 'mars-1', '--level', 'a b'], {env: {AWS_PROFILE: 'ghost'}})

@@ -214,8 +214,9 @@ describe('the Lambda handler (dist/lambda.js, in-process)', () => {
   })
 
   it('a failed token exchange is not kept by a warm Lambda: the next invocation exchanges again', async () => {
-    // Other endpoints, so that the handler builds new clients (it keeps them per endpoints).
-    process.env.VPCSC_VERTEX_ENDPOINT = ctx.world.env.VPCSC_VERTEX_ENDPOINT!.replace('127.0.0.1', 'localhost')
+    // Other endpoints, so that the handler builds new clients (it keeps them per endpoints):
+    // one it reads, which no call goes to without impersonation.
+    process.env.VPCSC_IAMCREDENTIALS_ENDPOINT = 'http://127.0.0.1:1'
     try {
       // What Google's STS answers a refused exchange: an OAuth error, not retried.
       await ctx.world.admin.fault({match: {method: 'POST', path: '/v1/token'}, status: 400, body: {error: 'invalid_grant', error_description: 'The subject token is invalid.'}, count: 1})
@@ -225,7 +226,7 @@ describe('the Lambda handler (dist/lambda.js, in-process)', () => {
       assert.equal(next.error, undefined, next.raw)
       assert.equal(next.result!.outcome, 'in-sync')
     } finally {
-      process.env.VPCSC_VERTEX_ENDPOINT = ctx.world.env.VPCSC_VERTEX_ENDPOINT
+      delete process.env.VPCSC_IAMCREDENTIALS_ENDPOINT
     }
   })
 

@@ -40,6 +40,13 @@ describe('the settings each command uses', () => {
     }
   })
 
+  it('the endpoints: Vertex AI\'s only for deny-test\'s probe, Cloud Logging\'s for the commands that read the audit logs', async () => {
+    const commands = await settingsCommands()
+    const using = (key: 'vertexEndpoint' | 'loggingEndpoint') => [...commands].filter(([, command]) => command.uses!.includes(key)).map(([id]) => id)
+    assert.deepEqual(using('vertexEndpoint'), ['deny-test'])
+    assert.deepEqual(using('loggingEndpoint'), ['explain', 'promote', 'status', 'violations'])
+  })
+
   it('only deny-test uses the deny test\'s wait and its probe; status uses the deny CIDR, without a flag for it', async () => {
     const commands = await settingsCommands()
     for (const key of ['timeout', 'probeInterval', 'probeTimeout', 'probe', 'instanceId'] as const) {

@@ -230,3 +230,45 @@ describe('a command reads and checks only the settings it uses', () => {
     }
   })
 })
+
+describe('the endpoint variables are settings like the others', () => {
+  const deny = (env: NodeJS.ProcessEnv) => resolveSettings({}, env, {values: {}}, [], {callsAws: true, uses: ['instanceId', 'vertexEndpoint', 'acmEndpoint']})
+
+  it('http(s) URLs pass, the local cloud\'s http://127.0.0.1:PORT and a path among them, without trailing slashes', () => {
+    const s = deny({[ENV.vertexEndpoint]: 'http://127.0.0.1:8085/', [ENV.acmEndpoint]: 'https://proxy.example.com/acm', AWS_ENDPOINT_URL: 'http://127.0.0.1:5000', AWS_ENDPOINT_URL_SSM: 'https://ssm.eu-west-1.amazonaws.com'})
+    assert.equal(s.endpoints.vertex, 'http://127.0.0.1:8085')
+    assert.equal(s.endpoints.acm, 'https://proxy.example.com/acm')
+  })
+
+  it('anything else is named with its variable and what is expected; credentials are never repeated', () => {
+    assert.match(problem(() => deny({[ENV.vertexEndpoint]: 'notaurl'})), /^VPCSC_VERTEX_ENDPOINT "notaurl": expected an http\(s\) URL such as https:\/\/us-central1-aiplatform\.googleapis\.com\.$/)
+    assert.match(problem(() => deny({[ENV.acmEndpoint]: 'ftp://acm.example.com'})), /^VPCSC_ACM_ENDPOINT "ftp:\/\/acm\.example\.com": expected an http\(s\) URL, not ftp:\.$/)
+    assert.match(problem(() => deny({[ENV.acmEndpoint]: 'https://acm.example.com/#x'})), /^VPCSC_ACM_ENDPOINT ".*": expected a URL without a query or fragment/)
+    const secret = problem(() => deny({[ENV.acmEndpoint]: 'https://me:s3cret@acm.example.com'}))
+    assert.equal(secret, 'VPCSC_ACM_ENDPOINT: expected a URL without user:password@.')
+  })
+
+  it('the AWS SDK\'s variable that each service called takes: its own, else AWS_ENDPOINT_URL', () => {
+    assert.match(problem(() => deny({AWS_ENDPOINT_URL: 'notaurl'})), /^AWS_ENDPOINT_URL "notaurl": expected an http\(s\) URL such as https:\/\/ec2\.us-east-1\.amazonaws\.com\.$/)
+    assert.match(problem(() => deny({AWS_ENDPOINT_URL_SSM: 'notaurl'})), /^AWS_ENDPOINT_URL_SSM "notaurl"/)
+    // Every service has its own: the general one is not taken, so not checked.
+    assert.doesNotThrow(() => deny({AWS_ENDPOINT_URL: 'notaurl', AWS_ENDPOINT_URL_EC2: 'http://127.0.0.1:1', AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:2', AWS_ENDPOINT_URL_SSM: 'http://127.0.0.1:3'}))
+    // The SDK ignores them all then.
+    assert.doesNotThrow(() => deny({AWS_ENDPOINT_URL: 'notaurl', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true'}))
+  })
+
+  it('reported with every other problem, each once', () => {
+    assert.match(problem(() => deny({[ENV.vertexEndpoint]: 'a', [ENV.acmEndpoint]: 'b', AWS_ENDPOINT_URL: 'c'})), /^3 settings are invalid: VPCSC_VERTEX_ENDPOINT "a": .*; VPCSC_ACM_ENDPOINT "b": .*; AWS_ENDPOINT_URL "c": .*\.$/)
+  })
+
+  it('only for a command that uses them: SSM\'s and AWS\'s for one that calls AWS, a Google endpoint for one that declares it', () => {
+    const status = (env: NodeJS.ProcessEnv) => resolveSettings({}, env, {values: {}}, [], {callsAws: true, uses: ['acmEndpoint']})
+    assert.doesNotThrow(() => status({[ENV.vertexEndpoint]: 'notaurl', [ENV.loggingEndpoint]: 'notaurl', AWS_ENDPOINT_URL_SSM: 'notaurl'}))
+    assert.equal(status({[ENV.vertexEndpoint]: 'http://127.0.0.1:1'}).endpoints.vertex, undefined)
+    const violations = (env: NodeJS.ProcessEnv) => resolveSettings({}, env, {values: {}}, [], {callsAws: false, uses: ['loggingEndpoint']})
+    assert.doesNotThrow(() => violations({AWS_ENDPOINT_URL: 'notaurl'}))
+    assert.match(problem(() => violations({[ENV.loggingEndpoint]: 'notaurl'})), /^VPCSC_LOGGING_ENDPOINT "notaurl"/)
+    // A caller that does not say checks every one.
+    assert.match(problem(() => resolve({}, {[ENV.iamCredentialsEndpoint]: 'notaurl'})), /^VPCSC_IAMCREDENTIALS_ENDPOINT "notaurl"/)
+  })
+})

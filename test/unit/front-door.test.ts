@@ -269,6 +269,18 @@ describe('diagnoseBaseline', () => {
     assert.match(chosen.message, /nothing was changed\. With --probe local it ran here, from this machine's IP, which the level admits only if it is a NAT egress IP\.$/)
   })
 
+  it('from this machine, no answer: the probe could not run, in one message, not an IP problem', () => {
+    const baseline = {verdict: 'ERROR', detail: 'no answer from 127.0.0.1:1: ECONNREFUSED'}
+    const error = new RuntimeError({message: `The baseline probe failed before anything was changed: ${baseline.detail}.`, code: 'BASELINE_ERROR', details: {baseline}})
+    const e = diagnoseBaseline(error, {probe: 'local', instanceId: 'i-1', command: false})
+    assert.equal(e.message, 'The baseline probe from this machine could not run: no answer from 127.0.0.1:1: ECONNREFUSED; nothing was changed.')
+    assert.match(e.hint!, /network or proxy to Vertex AI \(and VPCSC_VERTEX_ENDPOINT/)
+    assert.equal(e.exitCode, ExitCode.runtime)
+    // An answer that is neither allowed nor denied: it failed, with that answer.
+    const answered = new RuntimeError({message: 'x', code: 'BASELINE_ERROR', details: {baseline: {verdict: 'ERROR', httpStatus: 503, detail: 'HTTP 503 UNAVAILABLE: try later'}}})
+    assert.equal(diagnoseBaseline(answered, {probe: 'local', command: false}).message, 'The baseline probe from this machine failed: HTTP 503 UNAVAILABLE: try later; nothing was changed.')
+  })
+
   it('an SSM delivery problem is named as such', () => {
     const error = new RuntimeError({message: 'The baseline probe failed before anything was changed: SSM cannot reach i-1: not a managed instance.', code: 'BASELINE_ERROR'})
     const e = diagnoseBaseline(error, {probe: 'ssm', instanceId: 'i-1', command: false})

@@ -39,6 +39,22 @@ export function awsClientOptions(region: string | undefined, profile: string | u
 }
 
 /**
+ * The environment variable each service's endpoint comes from, as the SDK reads it
+ * (@smithy/core's getEndpointFromConfig): AWS_ENDPOINT_URL_<SERVICE> when set, else
+ * AWS_ENDPOINT_URL; none when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is "true". A variable
+ * that several services take is listed once, with the first of them.
+ */
+export function awsEndpointVariables(services: readonly string[], env: NodeJS.ProcessEnv = process.env): {variable: string; service: string}[] {
+  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true') return []
+  const found = new Map<string, string>()
+  for (const service of services) {
+    const variable = [`AWS_ENDPOINT_URL_${service.toUpperCase()}`, 'AWS_ENDPOINT_URL'].find((name) => env[name])
+    if (variable && !found.has(variable)) found.set(variable, service)
+  }
+  return [...found].map(([variable, service]) => ({variable, service}))
+}
+
+/**
  * Whether a named profile exists in the shared config or credentials file (the files the
  * SDK reads, AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE honoured). Used only to
  * explain a credential failure: "profile X does not exist" instead of the SDK's

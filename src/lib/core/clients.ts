@@ -1,6 +1,6 @@
 import {AccessContextManager} from '../gcp/acm.ts'
 import {GoogleRestClient} from '../gcp/client.ts'
-import type {SettingKey, Settings} from './config.ts'
+import type {Settings, UsedSetting} from './config.ts'
 
 /**
  * The API clients a command needs, built from settings. Creating them starts the Google
@@ -12,7 +12,7 @@ export interface Clients {
 }
 
 /** The settings createClients reads: every command that calls Google uses them. */
-export const CLIENT_SETTINGS = ['impersonateServiceAccount', 'requestTimeout'] as const satisfies readonly SettingKey[]
+export const CLIENT_SETTINGS = ['impersonateServiceAccount', 'requestTimeout', 'acmEndpoint', 'iamCredentialsEndpoint'] as const satisfies readonly UsedSetting[]
 
 export function createClients(settings: Settings): Clients {
   const google = new GoogleRestClient({

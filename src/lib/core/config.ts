@@ -11,7 +11,8 @@ import {UsageError} from './errors.ts'
 import {defaultStateDir, stateDirProblem} from '../deny-test/journal.ts'
 import {DEFAULT_DENY_CIDR, DENY_CIDR_HINT, denyCidrProblem} from '../deny-test/deny-cidr.ts'
 import {regionProblem} from '../aws/regions.ts'
-import {profileExists} from '../aws/sdk-options.ts'
+import {awsEndpointVariables, profileExists} from '../aws/sdk-options.ts'
+import {EC2, SSM, STS} from '../aws/errors.ts'
 
 /**
  * Settings come from four places, in this order of precedence:
@@ -129,8 +130,28 @@ export type ConfigFile = z.infer<typeof configFileSchema>
 /** A setting, named by its config file key: what a command declares it uses. */
 export type SettingKey = Exclude<keyof ConfigFile, '$schema'>
 
+export const DEFAULT_ACM_ENDPOINT = 'https://accesscontextmanager.googleapis.com'
+export const DEFAULT_LOGGING_ENDPOINT = 'https://logging.googleapis.com'
+
+/**
+ * The endpoints: settings given by environment variable only (a proxy, Private Service
+ * Connect, the local cloud), checked like the others by the commands that use them.
+ */
+const ENDPOINTS = {
+  acmEndpoint: {env: 'VPCSC_ACM_ENDPOINT', example: DEFAULT_ACM_ENDPOINT},
+  vertexEndpoint: {env: 'VPCSC_VERTEX_ENDPOINT', example: 'https://us-central1-aiplatform.googleapis.com'},
+  loggingEndpoint: {env: 'VPCSC_LOGGING_ENDPOINT', example: DEFAULT_LOGGING_ENDPOINT},
+  iamCredentialsEndpoint: {env: 'VPCSC_IAMCREDENTIALS_ENDPOINT', example: 'https://iamcredentials.googleapis.com'},
+} as const
+export type EndpointKey = keyof typeof ENDPOINTS
+
+/** What a command declares it uses: a setting of the config file, or an endpoint. */
+export type UsedSetting = SettingKey | EndpointKey
+
+const isFileSetting = (key: UsedSetting): key is SettingKey => key in configFileSchema.shape
+
 /** Every setting: what is checked for a caller that does not say which settings it uses. */
-export const EVERY_SETTING = Object.keys(configFileSchema.shape).filter((key) => key !== '$schema') as SettingKey[]
+export const EVERY_SETTING = [...Object.keys(configFileSchema.shape).filter((key) => key !== '$schema'), ...Object.keys(ENDPOINTS)] as UsedSetting[]
 
 export interface LoadedConfig {
   /** Absolute path, or undefined when no file was found (that is fine). */
@@ -283,8 +304,6 @@ export interface ProbeSettings {
   credentialFile: string
 }
 
-export const DEFAULT_ACM_ENDPOINT = 'https://accesscontextmanager.googleapis.com'
-export const DEFAULT_LOGGING_ENDPOINT = 'https://logging.googleapis.com'
 /** Where the seed's instance keeps its credential configuration (its temp folder). */
 export const DEFAULT_CREDENTIAL_FILE = '/tmp/gcp_credential_config.json'
 export const DEFAULT_LOCATION = 'us-central1'
@@ -305,10 +324,10 @@ export const ENV = {
   keep: 'VPCSC_KEEP',
   condition: 'VPCSC_CONDITION',
   impersonateServiceAccount: 'VPCSC_IMPERSONATE_SERVICE_ACCOUNT',
-  acmEndpoint: 'VPCSC_ACM_ENDPOINT',
-  vertexEndpoint: 'VPCSC_VERTEX_ENDPOINT',
-  loggingEndpoint: 'VPCSC_LOGGING_ENDPOINT',
-  iamCredentialsEndpoint: 'VPCSC_IAMCREDENTIALS_ENDPOINT',
+  acmEndpoint: ENDPOINTS.acmEndpoint.env,
+  vertexEndpoint: ENDPOINTS.vertexEndpoint.env,
+  loggingEndpoint: ENDPOINTS.loggingEndpoint.env,
+  iamCredentialsEndpoint: ENDPOINTS.iamCredentialsEndpoint.env,
   config: 'VPCSC_CONFIG',
   stateDir: 'VPCSC_STATE_DIR',
   instanceId: 'VPCSC_INSTANCE_ID',
@@ -577,19 +596,31 @@ export function resolveSettings(
   env: NodeJS.ProcessEnv,
   config: LoadedConfig,
   needs: readonly RequiredSetting[] = [],
-  {callsAws = false, uses = EVERY_SETTING, writesStateDir = false}: {callsAws?: boolean; uses?: readonly SettingKey[]; writesStateDir?: boolean} = {},
+  {callsAws = false, uses = EVERY_SETTING, writesStateDir = false}: {callsAws?: boolean; uses?: readonly UsedSetting[]; writesStateDir?: boolean} = {},
 ): Settings {
   const file = config.values
   // A flag is typed for this run: its value is checked even when the command does not use
   // the setting (ip sync --project-number abc is a mistake to point out, not to pass over).
   const typed = (Object.keys(SOURCES) as SettingKey[]).filter((key) => flags[SOURCES[key]!.flag] !== undefined)
-  const used = new Set<SettingKey>([...uses, ...needs, ...typed])
+  const used = new Set<SettingKey>([...uses.filter(isFileSetting), ...needs, ...typed])
   const given = (key: SettingKey) => (used.has(key) ? decided(key, flags, env, config) : undefined)
   let problems = sourceProblems(flags, env, config, used)
   const value: SettingValue = (key) => given(key)?.value as never
-  // The AWS environment (AWS_PROFILE, AWS_REGION) is checked for the commands that use it.
-  // A value already found wrong (an empty --profile) is one problem, not two.
-  if (callsAws && !problems.some((p) => p.key === 'profile')) problems.push(...profileProblems(given('profile'), env))
+  const endpoints = uses.filter((key): key is EndpointKey => key in ENDPOINTS)
+  problems.push(...endpoints.flatMap((key) => endpointProblems(ENDPOINTS[key].env, envString(env, ENDPOINTS[key].env), ENDPOINTS[key].example)))
+  const endpoint = (key: EndpointKey) => (endpoints.includes(key) ? envString(env, ENDPOINTS[key].env)?.replace(/\/+$/, '') : undefined)
+  // The AWS environment (AWS_PROFILE, AWS_REGION, the endpoint variables) is checked for the commands that use it.
+  if (callsAws) {
+    // A value already found wrong (an empty --profile) is one problem, not two.
+    if (!problems.some((p) => p.key === 'profile')) problems.push(...profileProblems(given('profile'), env))
+    // The SDK's endpoint variables, as it reads them, for the services called: EC2 and STS
+    // for the NAT gateways, SSM for a command that probes on the instance. A bad one would
+    // fail the first call as "Invalid URL", or be taken for a network failure.
+    const services = used.has('instanceId') ? [EC2, STS, SSM] : [EC2, STS]
+    for (const {variable, service} of awsEndpointVariables(services.map((s) => s.name), env)) {
+      problems.push(...endpointProblems(variable, env[variable], `https://${service.toLowerCase()}.us-east-1.amazonaws.com`))
+    }
+  }
   const regions = value('regions') ?? []
   // Without a region of vpcsc's own, the SDK's default (AWS_REGION, then AWS_DEFAULT_REGION,
   // as the AWS CLI reads them) is the region read (and the one asked for every region, with
@@ -662,10 +693,10 @@ export function resolveSettings(
     condition: condition && {value: condition.value as number, source: condition.source},
     impersonateServiceAccount: value('impersonateServiceAccount'),
     endpoints: {
-      acm: (envString(env, ENV.acmEndpoint) ?? DEFAULT_ACM_ENDPOINT).replace(/\/+$/, ''),
-      vertex: envString(env, ENV.vertexEndpoint)?.replace(/\/+$/, ''),
-      logging: (envString(env, ENV.loggingEndpoint) ?? DEFAULT_LOGGING_ENDPOINT).replace(/\/+$/, ''),
-      iamCredentials: envString(env, ENV.iamCredentialsEndpoint)?.replace(/\/+$/, ''),
+      acm: endpoint('acmEndpoint') ?? DEFAULT_ACM_ENDPOINT,
+      vertex: endpoint('vertexEndpoint'),
+      logging: endpoint('loggingEndpoint') ?? DEFAULT_LOGGING_ENDPOINT,
+      iamCredentials: endpoint('iamCredentialsEndpoint'),
     },
     stateDir: stateDirOf(value('stateDir'), env),
     probe: resolveProbe(value, flags),
@@ -736,18 +767,37 @@ function resolveTfvars(value: SettingValue): TfvarsSetting | undefined {
   return where === undefined ? undefined : {file: path.resolve(where), variable: value('tfvarsVar') ?? DEFAULT_TFVARS_VARIABLE}
 }
 
-/** Why a notification URL is unusable, or undefined: only http(s), with a host and no credentials in it. */
-function notifyUrlProblem(text: string): string | undefined {
+/** Why a URL is unusable, or undefined: only http(s), with a host and no credentials in it. */
+function httpUrlProblem(text: string, example: string): string | undefined {
   let url: URL
   try {
     url = new URL(text)
   } catch {
-    return 'expected an http(s) URL such as https://hooks.slack.com/services/...'
+    return `expected an http(s) URL such as ${example}`
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return `expected an http(s) URL, not ${url.protocol}`
   // user:password@ would end up in error messages and logs; a webhook carries its secret in the path.
   if (url.username || url.password) return 'expected a URL without user:password@'
   return undefined
+}
+
+function notifyUrlProblem(text: string): string | undefined {
+  return httpUrlProblem(text, 'https://hooks.slack.com/services/...')
+}
+
+/**
+ * An endpoint variable's problem, if any: an http(s) URL to which the API's paths are
+ * appended, so neither a query nor a fragment. Credentials in it are never repeated.
+ */
+function endpointProblems(variable: string, text: string | undefined, example: string): SettingProblem[] {
+  if (!text) return []
+  const problem = httpUrlProblem(text, example) ?? (/[?#]/.test(text) ? `expected a URL without a query or fragment (the API's paths follow it), such as ${example}` : undefined)
+  if (!problem) return []
+  return [{
+    // A value with an @ may hold user:password: it is not repeated.
+    text: text.includes('@') ? `${variable}: ${problem}` : valueProblem(variable, text, problem),
+    hint: `Give ${variable} as http(s)://HOST[:PORT][/PATH], or unset it.`,
+  }]
 }
 
 function probeKind(value: SettingValue, flags: FlagValues): ProbeSettings['kind'] {

@@ -40,9 +40,25 @@ const SSM_DELIVERY = /SSM|SendCommand|GetCommandInvocation|not delivered|agent|m
 export function diagnoseBaseline(error: VpcscError, context: BaselineContext): VpcscError {
   if (error.code !== 'BASELINE_ERROR' && error.code !== 'BASELINE_NOT_ALLOWED') return error
   const baseline = (error.details as {baseline?: ProbeOutcome} | undefined)?.baseline
-  const detail = baseline?.detail ?? error.message
+  // The probe's own words, never the baseline error's message around them: one message, not one inside another.
+  const detail = baseline?.detail ?? error.message.replace(/^The baseline probe failed before anything was changed: /, '').replace(/\.$/, '')
   const withCause = (message: string, hint: string) => new VpcscError({message, exitCode: error.exitCode, code: error.code, hint, details: error.details, cause: error})
+  const failed = error.code === 'BASELINE_ERROR' || baseline?.verdict === 'ERROR'
 
+  // A probe that got no verdict (no answer, no token, an error answer) says nothing of this
+  // machine's IP: only a denial does.
+  if (context.probe === 'local' && !context.command && failed) {
+    if (baseline?.httpStatus === undefined) {
+      return withCause(
+        `The baseline probe from this machine could not run: ${detail}; nothing was changed.`,
+        "Check this machine's network or proxy to Vertex AI (and VPCSC_VERTEX_ENDPOINT, if you set it) and its Google credentials, then run again.",
+      )
+    }
+    return withCause(
+      `The baseline probe from this machine failed: ${detail}; nothing was changed.`,
+      "Check the Vertex AI project and location (--project, --location) and this machine's Google credentials; a server error (5xx) may pass: run again later.",
+    )
+  }
   if (context.probe === 'local' && !context.command) {
     const reason = baseline ? `${baseline.verdict}, ${baseline.httpStatus ? `HTTP ${baseline.httpStatus}` : detail}` : detail
     return withCause(
@@ -50,10 +66,9 @@ export function diagnoseBaseline(error: VpcscError, context: BaselineContext): V
       'Probe from the instance behind the NAT: --instance-id ID (or VPCSC_INSTANCE_ID) with --probe ssm.',
     )
   }
-  const failed = error.code === 'BASELINE_ERROR' || baseline?.verdict === 'ERROR'
   if (context.probe === 'ssm' && failed && SSM_DELIVERY.test(detail)) {
     return withCause(
-      `The baseline probe never ran on ${context.instanceId ?? 'the instance'}: SSM could not deliver it (${detail.replace(/^The baseline probe failed before anything was changed: /, '').replace(/\.$/, '')}); nothing was changed.`,
+      `The baseline probe never ran on ${context.instanceId ?? 'the instance'}: SSM could not deliver it (${detail}); nothing was changed.`,
       'Check that the instance is online in SSM (aws ssm describe-instance-information), its region (--region) and ssm:SendCommand / ssm:GetCommandInvocation.',
     )
   }

@@ -204,7 +204,7 @@ async function runSteps(settings: Settings, clients: Clients, probe: Probe, opti
   const base = {level: levelName, perimeter: perimeterName, denyCidr: denyCidr.text, probe: probe.description, baseline}
   if (options.signal.aborted) return {...base, outcome: 'interrupted', timingsMs: {total: Date.now() - started}}
   if (baseline.verdict === 'ERROR') {
-    throw new RuntimeError({code: 'BASELINE_ERROR', message: `The baseline probe failed before anything was changed: ${baseline.detail}.`, hint: 'Check the instance, its SSM agent and its credential file (or --probe-command), then run again.'})
+    throw new RuntimeError({code: 'BASELINE_ERROR', message: `The baseline probe failed before anything was changed: ${baseline.detail}.`, hint: 'Check the instance, its SSM agent and its credential file (or --probe-command), then run again.', details: {baseline}})
   }
   if (baseline.verdict !== 'ALLOWED') {
     throw new TestFailedError({

@@ -1,5 +1,5 @@
 import type {Clients} from '../../core/clients.ts'
-import {configFileName, type SettingKey, type Settings} from '../../core/config.ts'
+import {configFileName, type Settings, type UsedSetting} from '../../core/config.ts'
 import {UsageError} from '../../core/errors.ts'
 import {LocalCommandProbe} from './command-probe.ts'
 import {LocalProbe} from './local-probe.ts'
@@ -8,7 +8,7 @@ import {SsmProbe} from './ssm-probe.ts'
 import {commandProbeScript, vertexProbeScript} from './ssm-script.ts'
 
 /** The settings createProbe reads: the instance's region and profile are the AWS selection's. */
-export const PROBE_SETTINGS = ['instanceId', 'probe', 'probeCommand', 'probeTimeout', 'location', 'project', 'projectNumber', 'credentialFile', 'regions', 'profile', 'requestTimeout'] as const satisfies readonly SettingKey[]
+export const PROBE_SETTINGS = ['instanceId', 'probe', 'probeCommand', 'probeTimeout', 'location', 'project', 'projectNumber', 'credentialFile', 'regions', 'profile', 'requestTimeout', 'vertexEndpoint'] as const satisfies readonly UsedSetting[]
 
 /** The probe the settings ask for: through SSM on the instance, or from this machine. */
 export function createProbe(settings: Settings, clients: Clients): Probe {
