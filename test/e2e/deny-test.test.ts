@@ -34,14 +34,18 @@ describe('vpcsc deny-test', () => {
     assert.ok(entries.some((e) => e.protoPayload.metadata.vpcServiceControlsUniqueId === out.evidence))
   })
 
-  it("the SSM probe takes SSM's longest timeout, 30 days: the probe runs to its end (no Node.js timer overflows) and the test passes", async () => {
+  it("the SSM probe takes SSM's longest run, 48 hours: sent as the run's executionTimeout and the delivery's TimeoutSeconds, and the test passes", async () => {
     await ctx.world.ssm.admin.clearRequests()
-    const result = await vpcsc(ctx.world, ['deny-test', '--probe-interval', '1s', '--probe-timeout', '30d', '--yes', '--no-recovery-wait', '--json'], {timeoutMs: 120_000})
+    const result = await vpcsc(ctx.world, ['deny-test', '--probe-interval', '1s', '--probe-timeout', '48h', '--yes', '--no-recovery-wait', '--json'], {timeoutMs: 120_000})
     assert.equal(result.code, 0, show(result))
     assert.equal(JSON.parse(result.stdout).outcome, 'pass')
     const sent = (await ctx.world.ssm.admin.requests()).filter((r: {target: string}) => r.target.endsWith('SendCommand'))
     assert.ok(sent.length >= 2)
-    for (const request of sent) assert.equal((request.body as {TimeoutSeconds: number}).TimeoutSeconds, 2_592_000)
+    for (const request of sent) {
+      const body = request.body as {TimeoutSeconds: number; Parameters: {executionTimeout: string[]}}
+      assert.equal(body.TimeoutSeconds, 172_800)
+      assert.deepEqual(body.Parameters.executionTimeout, ['172800'])
+    }
   })
 
   it('human output: PASS with time to deny, time to recover and the evidence; progress on stderr', async () => {

@@ -136,12 +136,11 @@ describe('resolveSettings: probe', () => {
     assert.throws(() => resolve({'probe-timeout': 'soon'}), usage(/probe timeout/))
   })
 
-  it("a local probe's timeout is at most 24 days (a Node.js timer stops its command), the SSM probe's up to SSM's 30", () => {
-    assert.throws(() => resolve({'probe-timeout': '25d'}), usage(/^--probe-timeout "25d" is longer than 24 days, the longest probe timeout of a local probe, the limit of Node\.js timers\.$/))
-    assert.throws(() => resolve({}, {HOME: '/home/u', [ENV.probe]: 'local', [ENV.instanceId]: 'i-0abc', [ENV.probeTimeout]: '25d'}), usage(/^VPCSC_PROBE_TIMEOUT "25d" is longer than 24 days/))
-    assert.equal(resolve({'probe-timeout': '24d'}).probe.timeoutMs, 24 * 86_400_000)
-    assert.equal(resolve({'probe-timeout': '30d', 'instance-id': 'i-0abc'}).probe.timeoutMs, 30 * 86_400_000)
-    assert.equal(resolve({}, {HOME: '/home/u', [ENV.instanceId]: 'i-0abc', [ENV.probeTimeout]: '30d'}).probe.timeoutMs, 30 * 86_400_000)
+  it("a probe's timeout is at most 48 hours, SSM's longest run of a command, through SSM or from this machine", () => {
+    assert.throws(() => resolve({'probe-timeout': '49h'}), usage(/^--probe-timeout "49h" is longer than 2 days, the longest probe timeout, SSM's longest run of a command\.$/))
+    assert.throws(() => resolve({}, {HOME: '/home/u', [ENV.instanceId]: 'i-0abc', [ENV.probeTimeout]: '3d'}), usage(/^VPCSC_PROBE_TIMEOUT "3d" is longer than 2 days/))
+    assert.equal(resolve({'probe-timeout': '48h'}).probe.timeoutMs, 172_800_000)
+    assert.equal(resolve({'probe-timeout': '2d', 'instance-id': 'i-0abc'}).probe.timeoutMs, 172_800_000)
   })
 
   it('a probe command of white space alone is refused as an empty one is, from a flag or the file', () => {

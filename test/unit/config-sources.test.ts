@@ -31,7 +31,7 @@ describe('one validation for flags, environment and config file', () => {
     ['location', 'location', ENV.location, 'Bad!', /expected a Vertex AI location/],
     ['impersonateServiceAccount', 'impersonate-service-account', ENV.impersonateServiceAccount, 'not-an-email', /expected a service account email/],
     ['probeTimeout', 'probe-timeout', ENV.probeTimeout, 'soon', /is not a duration for the probe timeout/],
-    ['probeTimeout', 'probe-timeout', ENV.probeTimeout, '31d', /is longer than 30 days, the longest probe timeout, SSM's limit/],
+    ['probeTimeout', 'probe-timeout', ENV.probeTimeout, '3d', /is longer than 2 days, the longest probe timeout, SSM's longest run of a command/],
     ['probeTimeout', 'probe-timeout', ENV.probeTimeout, '10ms', /is shorter than 1 second, the shortest probe timeout\.$/],
     ['probeTimeout', 'probe-timeout', ENV.probeTimeout, '0s', /is no time at all: the probe timeout must be longer than zero/],
     ['timeout', 'timeout', ENV.timeout, '0', /is no time at all: the timeout must be longer than zero/],
@@ -110,9 +110,9 @@ describe('one validation for flags, environment and config file', () => {
     assert.equal(resolve({'request-timeout': '24d'}).requestTimeoutMs, 24 * 86_400_000)
   })
 
-  it('a probe timeout at the limits passes: 30 days through SSM, 24 with a local probe', () => {
-    assert.equal(resolve({'probe-timeout': '30d', 'instance-id': 'i-0abc'}).probe.timeoutMs, 2_592_000_000)
-    assert.equal(resolve({'probe-timeout': '24d'}).probe.timeoutMs, 24 * 86_400_000)
+  it('a probe timeout at the limits passes: 48 hours, through SSM or from this machine', () => {
+    assert.equal(resolve({'probe-timeout': '48h', 'instance-id': 'i-0abc'}).probe.timeoutMs, 172_800_000)
+    assert.equal(resolve({'probe-timeout': '2d'}).probe.timeoutMs, 172_800_000)
     assert.equal(resolve({'probe-timeout': '1s'}).probe.timeoutMs, 1000)
   })
 

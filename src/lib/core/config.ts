@@ -76,8 +76,12 @@ const accountEntry = z.strictObject({
   natGateways: z.optional(natGatewayList),
 })
 
-/** SSM's SendCommand takes TimeoutSeconds up to 30 days; vpcsc sends at least its minimum, 30. */
-export const MAX_PROBE_TIMEOUT_MS = 2_592_000_000
+/**
+ * A probe through SSM runs under AWS-RunShellScript's executionTimeout, at most 172,800 s
+ * (48 h; docs/api-facts.md); a local one under a Node.js timer, which waits longer. One
+ * limit for both.
+ */
+export const MAX_PROBE_TIMEOUT_MS = 172_800_000
 
 /** Node.js timers wait at most 2^31-1 ms (~24.8 days) and fire at once past it: a longer wait cannot be kept. */
 const LONGEST_WAIT = {max: 24 * 86_400_000, why: 'the limit of Node.js timers'}
@@ -113,7 +117,7 @@ export const configFileSchema = z.strictObject({
   instanceId: z.optional(matching(/^(i|mi)-[0-9a-f]+$/, 'expected an EC2 instance id such as i-0abc123')),
   probe: z.optional(z.enum(['ssm', 'local'], {error: 'expected ssm or local'})),
   probeCommand: nonEmptyString(),
-  probeTimeout: durationString('probe timeout', {min: 1000, max: MAX_PROBE_TIMEOUT_MS, why: "SSM's limit for a command"}),
+  probeTimeout: durationString('probe timeout', {min: 1000, max: MAX_PROBE_TIMEOUT_MS, why: "SSM's longest run of a command"}),
   probeInterval: durationString('probe interval', LONGEST_WAIT),
   location: z.optional(matching(/^[a-z]+(-[a-z0-9]+)+$|^global$/, 'expected a Vertex AI location such as us-central1')),
   project: nonEmptyString(),
@@ -663,7 +667,6 @@ export function resolveSettings(
   // only for values that passed theirs (a bad policy is one problem, not three).
   const invalid = new Set(problems.map((p) => p.key))
   if (used.has('stateDir') && !invalid.has('stateDir')) problems.push(...stateDirProblems(given('stateDir'), env, writesStateDir))
-  if (used.has('probeTimeout') && !invalid.has('probeTimeout') && !invalid.has('probe') && !invalid.has('instanceId')) problems.push(...localProbeTimeoutProblems(given('probeTimeout'), probeKind(value, flags)))
   const policy = invalid.has('policy') ? undefined : normalisePolicy(policyText)
   // A short id without a policy: when the command needs the policy anyway, "missing
   // --policy" below says it once; otherwise the name itself is the problem.
@@ -745,20 +748,6 @@ function stateDirProblems(given: ReturnType<typeof decided>, env: NodeJS.Process
     key: 'stateDir',
     text: given ? valueProblem(sourceLabel(given.source), given.value, problem) : valueProblem('The default state dir', dir, problem),
     hint: `Give --state-dir (or ${ENV.stateDir}, or "stateDir" in ${CONFIG_FILE_NAME}) a directory vpcsc can read and write; a missing one is created.`,
-  }]
-}
-
-/**
- * A local probe command is stopped by a Node.js timer, which fires at once past its limit
- * (the probe would fail at once): only the SSM probe, whose wait SSM keeps, may take up to
- * SSM's 30 days.
- */
-function localProbeTimeoutProblems(given: ReturnType<typeof decided>, kind: string | undefined): SettingProblem[] {
-  if (!given || kind !== 'local' || (durationMs(given.value as string) ?? 0) <= LONGEST_WAIT.max) return []
-  return [{
-    key: 'probeTimeout',
-    text: valueProblem(sourceLabel(given.source), given.value, `is longer than ${ms(LONGEST_WAIT.max, {long: true})}, the longest probe timeout of a local probe, ${LONGEST_WAIT.why}`),
-    hint: `Give ${ms(LONGEST_WAIT.max, {long: true})} or less, or probe through SSM (--probe ssm), whose limit is ${ms(MAX_PROBE_TIMEOUT_MS, {long: true})}.`,
   }]
 }
 

@@ -191,10 +191,10 @@ describe('SSM Run Command executor', () => {
     assert.equal(r.StandardErrorContent, 'oops\nfailed to run commands: exit status 3')
   })
 
-  it('kills a script that outlives TimeoutSeconds: TimedOut, ResponseCode -1', async () => {
+  it('kills a script that outlives its executionTimeout: TimedOut, ResponseCode -1', async () => {
     const pidFile = join(scratch, 'sleeper.pid')
     const started = Date.now()
-    const r = await run(['echo started', `sleep 30 & echo $! > ${pidFile}`, 'wait'], {TimeoutSeconds: 1})
+    const r = await run([], {Parameters: {commands: ['echo started', `sleep 30 & echo $! > ${pidFile}`, 'wait'], executionTimeout: ['1']}})
     assert.equal(r.Status, 'TimedOut')
     assert.equal(r.StatusDetails, 'ExecutionTimedOut')
     assert.equal(r.ResponseCode, -1)
@@ -205,10 +205,22 @@ describe('SSM Run Command executor', () => {
     assert.equal(isAlive(sleeper), false, 'the background job of the script was killed too')
   })
 
-  it("runs a script under SSM's longest TimeoutSeconds (30 days) to its end: past a Node.js timer's ~24.8 days, it is not killed at once", async () => {
-    const r = await run(['sleep 0.3', 'echo ok'], {TimeoutSeconds: 2_592_000})
+  it("runs a script under SSM's longest timeouts (delivery 30 days, execution 48 hours) to its end: no timer of the emulator overflows", async () => {
+    const r = await run([], {TimeoutSeconds: 2_592_000, Parameters: {commands: ['sleep 0.3', 'echo ok'], executionTimeout: ['172800']}})
     assert.equal(r.Status, 'Success')
     assert.equal(r.StandardOutputContent, 'ok\n')
+  })
+
+  it('TimeoutSeconds is the delivery timeout, not a bound on the run: a script longer than it runs to its end', async () => {
+    const r = await run([], {TimeoutSeconds: 1, Parameters: {commands: ['sleep 1.5', 'echo ok']}})
+    assert.equal(r.Status, 'Success')
+    assert.equal(r.StandardOutputContent, 'ok\n')
+  })
+
+  it('refuses an executionTimeout that is not 1 to 172800 seconds', async () => {
+    for (const executionTimeout of [['0'], ['172801'], ['1h'], ['1', '2']]) {
+      await assert.rejects(send([], {Parameters: {commands: ['echo x'], executionTimeout}}), (error: Error) => error.name === 'InvalidParameters', JSON.stringify(executionTimeout))
+    }
   })
 
   it('cuts stdout at 24,000 characters and stderr at 8,000', async () => {

@@ -31,6 +31,13 @@ export const PLUGIN_OUTPUT_LIMIT = 2_500
 export const TRUNCATE_FILLER_CHARS = 30_000
 const DEFAULT_TIMEOUT_SECONDS = 3600
 const MAX_TIMEOUT_SECONDS = 2_592_000
+/**
+ * AWS-RunShellScript's executionTimeout: how long the commands may run once started (default
+ * 3600 s, at most 172800 s, 48 h). TimeoutSeconds is the delivery timeout: how long SSM tries
+ * to start the command on the instance (docs/api-facts.md, AWS SSM Run Command).
+ */
+const DEFAULT_EXECUTION_SECONDS = 3600
+const MAX_EXECUTION_SECONDS = 172_800
 /** Where the instance's proxy variables point when it has no NAT egress: port 1 is privileged and closed. */
 export const NO_EGRESS_PROXY = 'http://127.0.0.1:1'
 const STAND_IN_GCLOUD = fileURLToPath(new URL('./stand-ins/gcloud.mjs', import.meta.url))
@@ -122,6 +129,7 @@ interface Command {
   instanceIds: string[]
   comment: string
   timeoutSeconds: number
+  executionSeconds: number
   requestedAt: number
   region: string
   fault?: {kind: FaultKind; delayMs: number}
@@ -294,7 +302,7 @@ export async function startSsmExecutor(opts: SsmExecutorOptions): Promise<SsmExe
       script: (cmd.parameters.commands ?? []).join('\n'),
       cwd: dir,
       env: instanceEnv(inv, dir, proxy),
-      timeoutMs: Math.max(0, cmd.timeoutSeconds * 1000 - elapsedMs),
+      timeoutMs: Math.max(0, cmd.executionSeconds * 1000 - elapsedMs),
     })
     inv.script = script
     const result = await script.done
@@ -452,6 +460,11 @@ export async function startSsmExecutor(opts: SsmExecutorOptions): Promise<SsmExe
           `1 validation error detected: Value '${String(timeoutSeconds)}' at 'timeoutSeconds' failed to satisfy constraint: Member must have value between 1 and ${MAX_TIMEOUT_SECONDS}`,
         )
       }
+      const execution = parameters.executionTimeout
+      const executionSeconds = execution === undefined ? DEFAULT_EXECUTION_SECONDS : Array.isArray(execution) && execution.length === 1 && /^[1-9][0-9]*$/.test(String(execution[0])) ? Number(execution[0]) : NaN
+      if (!(executionSeconds >= 1 && executionSeconds <= MAX_EXECUTION_SECONDS)) {
+        throw new SsmError('InvalidParameters', `Parameter "executionTimeout" of document AWS-RunShellScript must be one whole number of seconds from 1 to ${MAX_EXECUTION_SECONDS}.`)
+      }
       const comment = str(body, 'Comment') ?? ''
       if (comment.length > 100) {
         throw new SsmError('ValidationException', "1 validation error detected: Value at 'comment' failed to satisfy constraint: Member must have length less than or equal to 100")
@@ -471,6 +484,7 @@ export async function startSsmExecutor(opts: SsmExecutorOptions): Promise<SsmExe
         instanceIds: instanceIds as string[],
         comment,
         timeoutSeconds: timeoutSeconds as number,
+        executionSeconds,
         requestedAt,
         region,
         fault: takeFault(),

@@ -45,6 +45,11 @@ export class SsmProbe implements Probe {
     return this.client
   }
 
+  /** The probe timeout in SSM's whole seconds, at least its minimum TimeoutSeconds (30). */
+  private seconds(): number {
+    return Math.max(30, Math.ceil(this.options.timeoutMs / 1000))
+  }
+
   async run(signal?: AbortSignal): Promise<ProbeOutcome> {
     const {client, sdk} = await this.sdk()
     const deadline = Date.now() + this.options.timeoutMs
@@ -55,8 +60,11 @@ export class SsmProbe implements Probe {
           InstanceIds: [this.options.instanceId],
           DocumentName: 'AWS-RunShellScript',
           Comment: 'vpcsc probe: one read-only Vertex AI call',
-          Parameters: {commands: [this.options.script]},
-          TimeoutSeconds: Math.max(30, Math.ceil(this.options.timeoutMs / 1000)),
+          // executionTimeout bounds the run (AWS-RunShellScript's default is an hour), and
+          // TimeoutSeconds the delivery (at least SSM's 30 s): each no shorter than the
+          // probe's own deadline, which stays the one that ends a probe (docs/api-facts.md).
+          Parameters: {commands: [this.options.script], executionTimeout: [String(this.seconds())]},
+          TimeoutSeconds: this.seconds(),
         }),
         {abortSignal: signal},
       )
