@@ -757,6 +757,23 @@ describe('a failed baseline says what failed', () => {
     assert.deepEqual(await writes(ctx.world), [])
   })
 
+  it('a probe from this machine refused by IAM, not by VPC-SC: says the identity is what to fix, never the IP', async () => {
+    const iamDenial = {
+      match: {method: 'GET', path: '/models'},
+      status: 403,
+      count: 1,
+      body: {error: {code: 403, status: 'PERMISSION_DENIED', message: "Permission 'aiplatform.models.list' denied on resource '//aiplatform.googleapis.com/projects/123456789012/locations/us-central1' (or it may not exist).", details: [{'@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'IAM_PERMISSION_DENIED', domain: 'aiplatform.googleapis.com', metadata: {permission: 'aiplatform.models.list'}}]}},
+    }
+    await ctx.world.admin.fault(iamDenial)
+    await ctx.world.admin.clearRequests()
+    const result = await vpcsc(ctx.world, ['deny-test', '--probe', 'local', '--yes'])
+    assert.equal(result.code, 4, show(result))
+    const error = result.stderr.slice(result.stderr.indexOf('Error: '))
+    assert.match(error, /^Error: The baseline probe from this machine was refused, but not by VPC Service Controls \(HTTP 403: .*aiplatform\.models\.list.*\); nothing was changed\.\n→ The caller's Google identity is what to fix, not its IP: grant this machine's credentials roles\/aiplatform\.user/)
+    assert.doesNotMatch(error, /NAT egress IP|this machine's IP, which/)
+    assert.deepEqual(await writes(ctx.world), [])
+  })
+
   it('a level that admits the NAT but has not propagated yet: says so, not "ip sync"', async () => {
     await ctx.world.admin.config({propagationDelayMs: 120_000})
     await ctx.world.aws.replaceNatGateway()

@@ -59,6 +59,18 @@ export function diagnoseBaseline(error: VpcscError, context: BaselineContext): V
       "Check the Vertex AI project and location (--project, --location) and this machine's Google credentials; a server error (5xx) may pass: run again later.",
     )
   }
+  // Refused, but not by VPC Service Controls (IAM, a refused token): the caller's identity,
+  // never its IP, is what to fix, wherever the probe ran.
+  if (baseline?.verdict === 'DENIED_OTHER' && !context.command) {
+    const where = context.probe === 'local' ? ' from this machine' : context.instanceId ? ` on ${context.instanceId}` : ''
+    const status = baseline.httpStatus ? `HTTP ${baseline.httpStatus}: ` : ''
+    return withCause(
+      `The baseline probe${where} was refused, but not by VPC Service Controls (${status}${detail}); nothing was changed.`,
+      context.probe === 'local'
+        ? "The caller's Google identity is what to fix, not its IP: grant this machine's credentials roles/aiplatform.user on the project (--project), or probe from the instance (--instance-id, --probe ssm)."
+        : "The caller's Google identity is what to fix, not its IP: grant the identity of the instance's credential file (--credential-file) roles/aiplatform.user on the project (--project).",
+    )
+  }
   if (context.probe === 'local' && !context.command) {
     const reason = baseline ? `${baseline.verdict}, ${baseline.httpStatus ? `HTTP ${baseline.httpStatus}` : detail}` : detail
     return withCause(
