@@ -3,12 +3,14 @@
 // reads journals; a journal that cannot be read is BAD_JOURNAL (exit 1) on one line, with
 // a way out that does not start with the command that just failed.
 import assert from 'node:assert/strict'
-import {mkdirSync, rmSync, writeFileSync} from 'node:fs'
+import {spawnSync} from 'node:child_process'
+import {chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
 
 import {journalPath} from '../../src/lib/deny-test/journal.ts'
-import type {CliResult} from '../local-cloud/world.ts'
+import {CLI_ENTRY, type CliResult} from '../local-cloud/world.ts'
 import {journalDir, LEVEL, show, useWorld, vpcsc} from './helpers.ts'
 
 /** Every command that reads the level's journal (or the state dir's). */
@@ -63,6 +65,27 @@ describe('the state dir', () => {
     assert.equal(error.code, 'USAGE')
     assert.equal(error.exitCode, 2)
     assert.match(error.message, /--state-dir ".*" is not a directory/)
+  })
+
+  it('a state dir vpcsc may not read is refused (exit 2) before any call; as root, run as the user nobody, for whom permissions hold', () => {
+    const home = mkdtempSync(join(tmpdir(), 'vpcsc-eacces-'))
+    const locked = join(home, 'locked')
+    mkdirSync(locked)
+    chmodSync(home, 0o755)
+    chmodSync(locked, 0o000)
+    try {
+      // Root reads any directory: the CLI runs as nobody (uid 65534) then, through setpriv.
+      const asUser = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : []
+      for (const args of [['status'], ['restore', '--yes']]) {
+        const command = [...asUser, process.execPath, CLI_ENTRY, ...args, '--state-dir', locked]
+        // The settings are checked before any call: no local cloud is needed.
+        const run = spawnSync(command[0]!, command.slice(1), {cwd: home, encoding: 'utf8', env: {PATH: process.env.PATH, HOME: home, VPCSC_POLICY: 'accessPolicies/555000111222', VPCSC_LEVEL: 'vpcsc_allow_ec2_ip'}})
+        failsWith({code: run.status, signal: run.signal, stdout: run.stdout, stderr: run.stderr}, 2, /^Error: --state-dir ".*locked" is not readable.*\(permission denied, EACCES\)\.$/)
+      }
+    } finally {
+      chmodSync(locked, 0o700)
+      rmSync(home, {recursive: true, force: true})
+    }
   })
 
   it('a journal that cannot be read (a directory, or not JSON) is BAD_JOURNAL, exit 1, on one line with a way out; restore says the same', async () => {
