@@ -666,7 +666,7 @@ export function resolveSettings(
   // The schema checked each value's form; what is left are the checks across settings, made
   // only for values that passed theirs (a bad policy is one problem, not three).
   const invalid = new Set(problems.map((p) => p.key))
-  if (used.has('stateDir') && !invalid.has('stateDir')) problems.push(...stateDirProblems(given('stateDir'), env, writesStateDir))
+  if (used.has('stateDir') && !invalid.has('stateDir')) problems.push(...stateDirProblems(given('stateDir'), env, writesStateDir, config.file))
   const policy = invalid.has('policy') ? undefined : normalisePolicy(policyText)
   // A short id without a policy: when the command needs the policy anyway, "missing
   // --policy" below says it once; otherwise the name itself is the problem.
@@ -740,14 +740,14 @@ function stateDirOf(given: string | undefined, env: NodeJS.ProcessEnv): string {
  * restore read: one they cannot use is a setting to fix (exit 2), named with its source,
  * rather than a file system error in the middle of a run.
  */
-function stateDirProblems(given: ReturnType<typeof decided>, env: NodeJS.ProcessEnv, write: boolean): SettingProblem[] {
+function stateDirProblems(given: ReturnType<typeof decided>, env: NodeJS.ProcessEnv, write: boolean, configFile = CONFIG_FILE_NAME): SettingProblem[] {
   const dir = stateDirOf(given?.value as string | undefined, env)
   const problem = stateDirProblem(dir, {write})
   if (!problem) return []
   return [{
     key: 'stateDir',
     text: given ? valueProblem(sourceLabel(given.source), given.value, problem) : valueProblem('The default state dir', dir, problem),
-    hint: `Give --state-dir (or ${ENV.stateDir}, or "stateDir" in ${CONFIG_FILE_NAME}) a directory vpcsc can read and write; a missing one is created.`,
+    hint: `Give --state-dir (or ${ENV.stateDir}, or "stateDir" in ${configFile}) a directory vpcsc can read and write; a missing one is created.`,
   }]
 }
 

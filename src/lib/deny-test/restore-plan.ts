@@ -7,7 +7,7 @@ import {findMarker, holdsSwap, listMarkers} from './marker.ts'
 import {denyTestHold, type DenyTestHold} from './hold.ts'
 import {RefusedError, RestoreNeededError, RuntimeError, UsageError} from '../core/errors.ts'
 import {shortName} from '../core/names.ts'
-import {findJournal, listJournals, removeJournal} from './journal.ts'
+import {listJournals, removeJournal, type Journal} from './journal.ts'
 import {readLevels, replaceLevels} from '../level/write.ts'
 import {restoreLevel, type RestoreResult} from './restore.ts'
 
@@ -56,7 +56,7 @@ export async function restoreHolds(clients: Clients, settings: Settings, plan: R
   for (const [index, hold] of plan.holds.entries()) {
     const target = {policy: plan.policy!, level: hold.level, stateDir: settings.stateDir, trustJournal: options.force}
     try {
-      results.push(options.discard ? await discard(clients, target, options.signal) : await restoreLevel(clients, target, {signal: options.signal}))
+      results.push(options.discard ? await discard(clients, target, hold.journal, options.signal) : await restoreLevel(clients, target, {signal: options.signal}))
     } catch (error) {
       if (!options.signal?.aborted) throw error
       // Ctrl-C or SIGTERM: whatever the step it fell on (a read, the fence, the write), a
@@ -83,11 +83,10 @@ export async function restoreHolds(clients: Clients, settings: Settings, plan: R
  * journal are the only record of its list before the test: discarding them would leave the
  * level denying for good, so that needs --force (a restore is what is owed).
  */
-async function discard(clients: Clients, target: {policy: string; level: string; stateDir: string; trustJournal?: boolean}, signal?: AbortSignal): Promise<RestoreResult> {
+async function discard(clients: Clients, target: {policy: string; level: string; stateDir: string; trustJournal?: boolean}, journal: Journal | undefined, signal?: AbortSignal): Promise<RestoreResult> {
   const started = Date.now()
   const {etag, levels} = await readLevels(clients, target.policy, signal)
   const marker = findMarker(levels, target.level)
-  const journal = await findJournal(target.stateDir, target.level)
   const level = levels.find((l) => l.name === target.level)
   const stillSwapped = marker ? holdsSwap(level, marker) : journal !== undefined && level !== undefined && isDeepStrictEqual(level.basic, journal.swapped.basic)
   if (stillSwapped && !target.trustJournal) {
